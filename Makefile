@@ -1,0 +1,79 @@
+# stallmig — build, test, bench. Objects in build/, flags from pkg-config.
+PKGS      := lua5.4 libpq inih libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CC       ?= cc
+OPT      ?= -O2
+CFLAGS   += -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Werror \
+            -Wshadow -Wstrict-prototypes -Wmissing-prototypes $(PKG_CFLAGS)
+LDLIBS   += $(PKG_LIBS) -lpg_query -lm
+BUILD    ?= build
+
+SRC       := $(wildcard src/*.c)
+OBJ       := $(SRC:src/%.c=$(BUILD)/%.o)
+# Plain-C modules (no lua.h): what the cmocka unit tests link against.
+PLAIN_OBJ := $(filter-out $(BUILD)/main.o $(BUILD)/host.o $(BUILD)/lapi_%.o $(BUILD)/lerror.o,$(OBJ))
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps test unit integration check-asan bench fuzz demo install clean
+
+all: stallrun
+
+stallrun: $(BUILD)/stallrun
+	cp $< $@
+
+$(BUILD)/stallrun: $(OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD):
+	mkdir -p $(BUILD)/tests
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(PLAIN_OBJ) | $(BUILD)
+	$(CC) $(CFLAGS) -Isrc -o $@ $^ $(LDFLAGS) $(LDLIBS) -lcmocka
+
+# Installs the Debian packages that are missing (idempotent; root or sudo).
+deps:
+	@scripts/deps.sh
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; (cd tests/unit && ../../$$t); done
+
+integration: stallrun
+	@tests/run-integration.sh $(CURDIR)/stallrun
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory check-asan
+
+# The whole suite again with AddressSanitizer + UndefinedBehaviorSanitizer.
+check-asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
+	    LDFLAGS="-fsanitize=address,undefined" build/asan/stallrun asan-unit
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    tests/run-integration.sh $(CURDIR)/build/asan/stallrun
+
+asan-unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t (asan)"; (cd tests/unit && ../../$$t); done
+
+bench: stallrun
+	@bench/run.sh $(CURDIR)/stallrun
+
+# Sets up a local database and runs the main job against it (README, command 1).
+demo: deps stallrun
+	@scripts/demo.sh
+
+PREFIX ?= /usr/local
+install: stallrun
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/stallmig
+	install -m 0755 stallrun $(DESTDIR)$(PREFIX)/bin/stallrun
+	cp -r lua workflows $(DESTDIR)$(PREFIX)/share/stallmig/
+
+clean:
+	rm -rf build stallrun
