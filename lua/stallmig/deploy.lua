@@ -1,0 +1,61 @@
+-- stallmig.deploy — the deploy's refusals and failure explanations.
+local errors = require("stallmig.error")
+
+local deploy = {}
+
+local function list(entries)
+  local names = {}
+  for _, m in ipairs(entries) do names[#names + 1] = "  " .. m.name end
+  return table.concat(names, "\n")
+end
+
+local function select_state(plan, wanted, predicate)
+  local found = {}
+  for _, m in ipairs(plan.entries) do
+    if m.state == wanted and (predicate == nil or predicate(m)) then found[#found + 1] = m end
+  end
+  return found
+end
+
+-- Refuses (kind "failed", nothing applied) when an applied migration was
+-- edited or deleted, or a failed one may have left part of its work behind.
+function deploy.check_plan(plan)
+  local modified = select_state(plan, "modified")
+  if #modified > 0 then
+    error(errors.new("failed", #modified .. " applied migration(s) were edited since they were applied:\n"
+      .. list(modified), { hint = "never edit an applied migration: restore the file (git checkout) "
+      .. "and put the change in a new migration (stallrun workflows/status.lua shows the state)" }), 0)
+  end
+  local missing = select_state(plan, "missing")
+  if #missing > 0 then
+    error(errors.new("failed", #missing .. " applied migration(s) are missing from the migrations folder:\n"
+      .. list(missing), { hint = "is this an old checkout? deploy from the branch that has them, "
+      .. "or restore the folders" }), 0)
+  end
+  local stuck = select_state(plan, "failed", function(m) return m.row.partial end)
+  if #stuck > 0 then
+    local m = stuck[1]
+    error(errors.new("failed", string.format(
+      "%s failed earlier and may have left part of its work behind (statement %s, line %s: %s)",
+      m.name, tostring(m.row.failed_statement or "?"), tostring(m.row.failed_line or "?"),
+      tostring(m.row.error or "")), { migration = m.name,
+      hint = "inspect the database for what statements before it did, fix it by hand, then mark "
+        .. "the migration resolved; deploy will not continue past it until then" }), 0)
+  end
+end
+
+-- Adds to a migration failure what state the database is in now.
+function deploy.explain_failure(err, m, applied_before)
+  if err.partial then
+    err.hint = string.format("%s ran outside a single transaction (%s): statements before %s "
+      .. "may be applied. Inspect them, fix the database and the file, then mark it resolved; "
+      .. "deploy refuses to continue until then", m.name, m.mode, tostring(err.statement))
+  else
+    err.hint = string.format("nothing of %s was applied (rolled back)%s; fix the file and "
+      .. "deploy again", m.name, applied_before > 0
+      and string.format(", and the %d migration(s) before it stay applied", applied_before) or "")
+  end
+  if err.server_hint then err.hint = err.server_hint .. "\n" .. "hint: " .. err.hint end
+end
+
+return deploy

@@ -1,0 +1,93 @@
+-- stallmig.history — the history table in the target database.
+-- One row per attempt; a migration's state is its latest row.
+local sys = require("stallmig.sys")
+
+local history = {}
+
+history.TABLE = "stallmig.migrations"
+
+local SCHEMA = [[
+CREATE SCHEMA IF NOT EXISTS stallmig;
+CREATE TABLE IF NOT EXISTS stallmig.migrations (
+  id            bigserial PRIMARY KEY,
+  name          text NOT NULL,
+  checksum      text NOT NULL,
+  started_at    timestamptz NOT NULL,
+  finished_at   timestamptz,
+  duration_ms   double precision,
+  applied_by    text NOT NULL,
+  db_user       text NOT NULL DEFAULT current_user,
+  environment   text NOT NULL,
+  mode          text NOT NULL,
+  outcome       text NOT NULL,
+  partial       boolean NOT NULL DEFAULT false,
+  error         text,
+  failed_statement integer,
+  failed_line   integer
+);
+CREATE TABLE IF NOT EXISTS stallmig.deploy_lock (pid integer PRIMARY KEY, since timestamptz NOT NULL);
+CREATE INDEX IF NOT EXISTS migrations_name_id ON stallmig.migrations (name, id);
+COMMENT ON TABLE stallmig.migrations IS 'stallmig: one row per migration attempt; do not edit by hand';
+]]
+
+-- Who is applying: OS user and host.
+function history.applied_by()
+  return sys.user() .. "@" .. sys.hostname()
+end
+
+function history.exists(conn)
+  return conn:query("SELECT to_regclass('stallmig.migrations') IS NOT NULL AS ok")[1].ok
+end
+
+-- Creates the schema and table; call it while holding the deploy lock.
+function history.ensure(conn)
+  if not history.exists(conn) then conn:exec(SCHEMA) end
+end
+
+-- { latest = {name -> row}, rows = {row...} (latest per name, by name) }
+function history.read(conn)
+  local result = { latest = {}, rows = {} }
+  if not history.exists(conn) then return result end
+  local rows = conn:query([[
+    SELECT DISTINCT ON (name) name, checksum, outcome, mode, partial, error,
+           to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS started_at,
+           to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS finished_at,
+           duration_ms, failed_statement, failed_line, environment, applied_by
+      FROM stallmig.migrations ORDER BY name, id DESC]])
+  for _, row in ipairs(rows) do result.latest[row.name] = row end
+  result.rows = rows
+  return result
+end
+
+-- The INSERT that records a successful transactional migration, as SQL text
+-- so it travels in the migration's own round trip and commits with it.
+-- Values are quoted by libpq (PQescapeLiteral).
+function history.applied_sql(conn, m, env)
+  local q = function(v) return conn:escape_literal(v) end
+  return "INSERT INTO stallmig.migrations (name, checksum, started_at, finished_at, duration_ms, "
+    .. "applied_by, environment, mode, outcome) VALUES (" .. q(m.name) .. ", " .. q(m.checksum)
+    .. ", transaction_timestamp(), clock_timestamp(), "
+    .. "1000 * extract(epoch FROM clock_timestamp() - transaction_timestamp()), "
+    .. q(history.applied_by()) .. ", " .. q(env) .. ", 'transactional', 'applied')"
+end
+
+-- Records an attempt that ran outside stallrun's own transaction (failed, or
+-- self-managed / non-transactional), in its own autocommit statement.
+function history.record(conn, m, env, attempt)
+  conn:query([[
+    INSERT INTO stallmig.migrations (name, checksum, started_at, finished_at, duration_ms,
+      applied_by, environment, mode, outcome, partial, error, failed_statement, failed_line)
+    VALUES ($1, $2, $3::timestamptz, clock_timestamp(),
+      1000 * extract(epoch FROM clock_timestamp() - $3::timestamptz),
+      $4, $5, $6, $7, $8, $9, $10, $11)]],
+    m.name, m.checksum, attempt.started_at, history.applied_by(), env, m.mode,
+    attempt.outcome, attempt.partial or false, attempt.error and sys.redact(attempt.error),
+    attempt.statement, attempt.line)
+end
+
+-- The server's clock, for started_at of attempts recorded afterwards.
+function history.now(conn)
+  return conn:query("SELECT clock_timestamp()::text AS now")[1].now
+end
+
+return history

@@ -1,0 +1,74 @@
+-- stallmig.lock — one deploy at a time per database.
+-- A session-level advisory lock, polled with pg_try_advisory_lock in autocommit:
+-- the waiting session never sits in an open transaction (CREATE INDEX
+-- CONCURRENTLY waits for every open transaction), and the lock dies with the
+-- session if stallrun is killed.
+local sys = require("stallmig.sys")
+local errors = require("stallmig.error")
+
+local lock = {}
+
+lock.KEY = string.unpack(">i8", "STALLMIG")
+
+local HOLDER = [[
+  SELECT a.pid, a.application_name, a.usename, a.client_addr::text AS client_addr,
+         round(extract(epoch FROM now() - coalesce(h.since, a.backend_start)))::bigint AS seconds,
+         h.since IS NOT NULL AS exact
+    FROM pg_locks l
+    JOIN pg_stat_activity a ON a.pid = l.pid
+    LEFT JOIN LATERAL (
+      SELECT since FROM stallmig.deploy_lock d
+       WHERE to_regclass('stallmig.deploy_lock') IS NOT NULL AND d.pid = l.pid) h ON true
+   WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+     AND l.classid::bigint = ($1::bigint >> 32) & 4294967295
+     AND l.objid::bigint = $1::bigint & 4294967295]]
+
+-- The session holding the lock, described for a person, or nil.
+local function holder(conn)
+  local ok, rows = pcall(conn.query, conn, HOLDER, lock.KEY)
+  if not ok then
+    ok, rows = pcall(conn.query, conn, (HOLDER:gsub("LEFT JOIN LATERAL.-ON true",
+      "LEFT JOIN (SELECT NULL::timestamptz AS since) h ON true")), lock.KEY)
+  end
+  local h = ok and rows[1]
+  if not h then return nil end
+  return string.format("pid %d (application '%s', user %s%s), holding it for %s%ds",
+    h.pid, h.application_name or "", h.usename or "?",
+    h.client_addr and (" from " .. h.client_addr) or "", h.exact and "" or "at most ", h.seconds)
+end
+
+local function try(conn)
+  return conn:query("SELECT pg_try_advisory_lock($1) AS ok", lock.KEY)[1].ok
+end
+
+-- Takes the lock, waiting up to wait_seconds; `say` reports that it waits.
+function lock.acquire(conn, wait_seconds, say)
+  if try(conn) then return end
+  local deadline, pause = sys.clock() + wait_seconds, 0.05
+  if say then say("waiting for the deploy lock: " .. (holder(conn) or "held by another session")) end
+  while sys.clock() < deadline do
+    sys.sleep(math.min(pause, math.max(deadline - sys.clock(), 0.01)))
+    if try(conn) then return end
+    pause = math.min(pause * 1.5, 1.0)
+  end
+  error(errors.new("failed", string.format(
+    "another deploy still holds the deploy lock after %gs: %s", wait_seconds,
+    holder(conn) or "the holder has just released it"),
+    { hint = "wait for it to finish, or raise lock_wait in stallmig.ini; "
+      .. "pg_terminate_backend(pid) ends a stuck session (its transaction rolls back)" }), 0)
+end
+
+-- Records who holds the lock and since when (read by waiters). Needs the
+-- history schema; call after history.ensure().
+function lock.announce(conn)
+  conn:exec([[
+    DELETE FROM stallmig.deploy_lock;
+    INSERT INTO stallmig.deploy_lock VALUES (pg_backend_pid(), now());]])
+end
+
+function lock.release(conn)
+  conn:query("SELECT pg_advisory_unlock($1)", lock.KEY)
+end
+
+return lock

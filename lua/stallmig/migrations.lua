@@ -1,0 +1,104 @@
+-- stallmig.migrations — the migrations folder: discover, load, compare with history.
+local files = require("stallmig.files")
+local sql = require("stallmig.sql")
+local errors = require("stallmig.error")
+
+local M = {}
+
+-- A path as the user knows it: relative to the project (the INI's directory).
+function M.display_path(config, path)
+  local prefix = config.dir .. "/"
+  if path:sub(1, #prefix) == prefix then return path:sub(#prefix + 1) end
+  return path
+end
+
+-- Every migration folder in byte-wise order of its name (Prisma's rule).
+-- Returns the list and a list of warnings about unconventional names.
+function M.discover(config)
+  local dir = config.migrations
+  if files.kind(dir) ~= "dir" then
+    error(errors.new("config", "the migrations folder " .. dir .. " does not exist",
+      { hint = "create it, or set [project] migrations in " .. config.path }), 0)
+  end
+  local found, warnings = {}, {}
+  for _, entry in ipairs(files.migrations(dir)) do
+    local where = M.display_path(config, dir .. "/" .. entry.name)
+    local problem = entry.problem or files.name_problem(entry.name)
+    if problem then
+      error(errors.new("config", where .. ": " .. problem,
+        { hint = "every folder under migrations/ holds one migration.sql; remove or fix this one" }), 0)
+    end
+    if not files.name_is_conventional(entry.name) then
+      warnings[#warnings + 1] = where .. ": name is not <14-digit UTC timestamp>_<lowercase_name>; "
+        .. "it still applies in byte-wise order"
+    end
+    entry.path = dir .. "/" .. entry.name .. "/migration.sql"
+    entry.file = M.display_path(config, entry.path)
+    found[#found + 1] = entry
+  end
+  return found, warnings
+end
+
+-- Reads and classifies a migration before anything is sent to a server.
+-- Sets m.content (what is sent: without a UTF-8 BOM) and m.script.
+function M.load(m)
+  local content = files.read(m.path)
+  if content:sub(1, 3) == "\239\187\191" then content = content:sub(4) end
+  local ok, script = pcall(sql.script, content)
+  if not ok then
+    if type(script) == "table" then
+      script.file, script.migration = m.file, m.name
+      script.message = "cannot parse " .. m.name .. ": " .. tostring(script.message)
+      if script.column then script.message = script.message .. " (column " .. script.column .. ")" end
+      script.hint = script.hint or "fix the SQL; nothing was sent to the database"
+    end
+    error(script, 0)
+  end
+  m.content, m.script, m.mode = content, script, script.mode
+  return m
+end
+
+-- States: applied, pending, failed, modified, missing. A checksum is compared
+-- only with the last successful application (fixing a failed file is normal).
+local function state_of(m, row)
+  if row == nil then return "pending" end
+  if row.outcome == "failed" then return "failed" end
+  if row.checksum == m.checksum then return "applied" end
+  if files.checksum_matches(files.read(m.path), row.checksum) then return "applied" end
+  return "modified"
+end
+
+-- Joins the folder with the history (history.read) into one ordered plan.
+function M.plan(found, history)
+  local plan = { entries = {}, pending = {}, counts = {} }
+  local last_applied = nil
+  for _, m in ipairs(found) do
+    local row = history.latest[m.name]
+    m.state, m.row = state_of(m, row), row
+    if m.state ~= "pending" and m.state ~= "failed" then last_applied = m.name end
+    if row and row.outcome == "failed" and not row.partial then
+      m.retry = true                 -- a failed transactional migration left nothing behind
+    end
+    plan.entries[#plan.entries + 1] = m
+  end
+  for _, m in ipairs(plan.entries) do
+    if m.state == "pending" or m.retry then
+      m.out_of_order = last_applied ~= nil and m.name < last_applied and m.state == "pending"
+      plan.pending[#plan.pending + 1] = m
+    end
+  end
+  local present = {}
+  for _, m in ipairs(found) do present[m.name] = true end
+  for _, row in ipairs(history.rows) do
+    if not present[row.name] and row.outcome == "applied" then
+      plan.entries[#plan.entries + 1] = { name = row.name, state = "missing", row = row }
+    end
+  end
+  table.sort(plan.entries, function(a, b) return a.name < b.name end)
+  for _, m in ipairs(plan.entries) do
+    plan.counts[m.state] = (plan.counts[m.state] or 0) + 1
+  end
+  return plan
+end
+
+return M

@@ -1,0 +1,571 @@
+/* config.c — load stallmig.ini with inih; validate every key and section.
+ *
+ * Debian's libinih is built without line numbers in the handler, so the
+ * file is read into memory and fed through a reader that counts lines; the
+ * reader also sees section headers, which catches duplicate sections. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_LOCK_WAIT 300.0
+#define DEFAULT_KEEP_BACKUPS 10
+
+struct loader {
+    const char *path;
+    struct config *cfg;
+    struct config_error *err;
+    const char *text;                /* whole file, NUL-terminated */
+    size_t pos;                      /* reader position */
+    int line;                        /* line the last chunk came from */
+    int next_line;
+    bool failed;
+    int project_header;              /* line of [project], 0 if none yet */
+    int project_keys[4];             /* line each [project] key was set on */
+    int env_keys[CONFIG_MAX_ENVS][10];
+};
+
+static void fail(struct loader *ld, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail(struct loader *ld, int line, const char *fmt, ...)
+{
+    if (ld->failed)
+        return;
+    ld->failed = true;
+    ld->err->line = line;
+    char text[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (line > 0)
+        snprintf(ld->err->message, sizeof ld->err->message, "%s:%d: %s", ld->path, line, text);
+    else
+        snprintf(ld->err->message, sizeof ld->err->message, "%s: %s", ld->path, text);
+}
+
+static char *xstrdup(const char *s)
+{
+    char *copy = strdup(s);
+    if (copy == NULL)
+        abort();
+    return copy;
+}
+
+/* ---- values ----------------------------------------------------------- */
+
+int config_parse_bool(const char *text, bool *out)
+{
+    static const char *yes[] = {"true", "yes", "on", "1"}, *no[] = {"false", "no", "off", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(text, yes[i]) == 0)
+            return *out = true, 0;
+        if (strcasecmp(text, no[i]) == 0)
+            return *out = false, 0;
+    }
+    return -1;
+}
+
+int config_parse_duration(const char *text, double *seconds)
+{
+    static const struct { const char *unit; double factor; } units[] = {
+        {"ms", 0.001}, {"s", 1}, {"min", 60}, {"h", 3600}, {"d", 86400}, {"", 0.001},
+    };
+    char *end = NULL;
+    errno = 0;
+    double value = strtod(text, &end);
+    if (end == text || errno != 0 || value < 0 || !isdigit((unsigned char)text[0]))
+        return -1;
+    while (*end == ' ')
+        end++;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(end, units[i].unit) == 0)
+            return *seconds = value * units[i].factor, 0;
+    return -1;
+}
+
+/* ---- interpolation ----------------------------------------------------- */
+
+static void append(char **out, size_t *len, const char *s, size_t n)
+{
+    char *grown = realloc(*out, *len + n + 1);
+    if (grown == NULL)
+        abort();
+    memcpy(grown + *len, s, n);
+    *len += n;
+    grown[*len] = '\0';
+    *out = grown;
+}
+
+static bool valid_var_name(const char *s, size_t n)
+{
+    if (n == 0 || isdigit((unsigned char)s[0]))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+            return false;
+    return true;
+}
+
+/* Expands the ${...} starting at *p (which points at '$'). */
+static int expand_one(const char **p, char **out, size_t *len, char *errbuf, size_t errlen)
+{
+    const char *start = *p + 2, *close = strchr(start, '}');
+    if (close == NULL) {
+        snprintf(errbuf, errlen, "unterminated '${' (add the closing '}')");
+        return -1;
+    }
+    const char *dflt = strstr(start, ":-");
+    size_t name_len = (size_t)((dflt && dflt < close ? dflt : close) - start);
+    if (!valid_var_name(start, name_len)) {
+        snprintf(errbuf, errlen, "'${%.*s}' is not a variable name (letters, digits, _)",
+                 (int)(close - start), start);
+        return -1;
+    }
+    char name[256];
+    snprintf(name, sizeof name, "%.*s", (int)name_len, start);
+    const char *value = getenv(name);
+    if (value == NULL || value[0] == '\0') {
+        if (dflt && dflt < close) {
+            append(out, len, dflt + 2, (size_t)(close - dflt - 2));
+            *p = close + 1;
+            return 0;
+        }
+        snprintf(errbuf, errlen, "${%s} is not set (export it, or give a default: ${%s:-...})",
+                 name, name);
+        return -1;
+    }
+    append(out, len, value, strlen(value));
+    *p = close + 1;
+    return 0;
+}
+
+char *config_interpolate(const char *value, char *errbuf, size_t errlen)
+{
+    char *out = NULL;
+    size_t len = 0;
+    append(&out, &len, "", 0);
+    for (const char *p = value; *p;) {
+        if (p[0] == '$' && p[1] == '{') {
+            if (expand_one(&p, &out, &len, errbuf, errlen) != 0) {
+                free(out);
+                return NULL;
+            }
+            continue;
+        }
+        append(&out, &len, p, 1);
+        p++;
+    }
+    return out;
+}
+
+char *config_env_url(const struct config *cfg, const struct env_config *env,
+                     struct config_error *err)
+{
+    char why[512];
+    char *url = config_interpolate(env->url.raw, why, sizeof why);
+    if (url == NULL) {
+        err->line = env->url.line;
+        snprintf(err->message, sizeof err->message, "%s:%d: %s", cfg->path, env->url.line, why);
+        return NULL;
+    }
+    if (url[0] == '\0') {
+        err->line = env->url.line;
+        snprintf(err->message, sizeof err->message, "%s:%d: [env.%s] url is empty", cfg->path,
+                 env->url.line, env->name);
+        free(url);
+        return NULL;
+    }
+    return url;
+}
+
+/* ---- sections ---------------------------------------------------------- */
+
+const struct env_config *config_find_env(const struct config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->env_count; i++)
+        if (strcmp(cfg->envs[i].name, name) == 0)
+            return &cfg->envs[i];
+    return NULL;
+}
+
+static bool valid_env_name(const char *s)
+{
+    if (*s == '\0')
+        return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
+            return false;
+    return true;
+}
+
+/* Called by the reader for each "[...]" line, so that empty sections exist
+ * and a section given twice is an error. */
+static void section_header(struct loader *ld, const char *name, int line)
+{
+    if (strcmp(name, "project") == 0) {
+        if (ld->project_header != 0)
+            fail(ld, line, "[project] appears twice (first at line %d); merge them",
+                 ld->project_header);
+        ld->project_header = line;
+        return;
+    }
+    if (strncmp(name, "env.", 4) != 0) {
+        fail(ld, line, "unknown section [%s] (expected [project] or [env.NAME])", name);
+        return;
+    }
+    const char *env = name + 4;
+    if (!valid_env_name(env)) {
+        fail(ld, line, "[%s]: an environment name is letters, digits, '_' or '-'", name);
+        return;
+    }
+    const struct env_config *seen = config_find_env(ld->cfg, env);
+    if (seen != NULL) {
+        fail(ld, line, "[%s] appears twice (first at line %d); merge them", name, seen->line);
+        return;
+    }
+    if (ld->cfg->env_count == CONFIG_MAX_ENVS) {
+        fail(ld, line, "too many environments (at most %d)", CONFIG_MAX_ENVS);
+        return;
+    }
+    struct env_config *e = &ld->cfg->envs[ld->cfg->env_count++];
+    e->name = xstrdup(env);
+    e->line = line;
+    e->is_protected = true;
+    e->lock_wait = DEFAULT_LOCK_WAIT;
+    e->keep_backups = DEFAULT_KEEP_BACKUPS;
+}
+
+/* ---- keys -------------------------------------------------------------- */
+
+static const char *const project_keys[] = {"migrations", "seed", "backups", NULL};
+static const char *const env_keys[] = {"url", "protected", "backup", "lock_timeout",
+                                       "statement_timeout", "lock_wait", "promote_from",
+                                       "keep_backups", NULL};
+
+static int key_index(const char *const *keys, const char *name)
+{
+    for (int i = 0; keys[i]; i++)
+        if (strcmp(keys[i], name) == 0)
+            return i;
+    return -1;
+}
+
+/* Marks key i as set on this line; false (and an error) when it was set before. */
+static bool first_setting(struct loader *ld, int *lines, int i, const char *section,
+                          const char *name)
+{
+    if (lines[i] != 0) {
+        fail(ld, ld->line, "duplicate key '%s' in [%s] (first set at line %d)", name, section,
+             lines[i]);
+        return false;
+    }
+    lines[i] = ld->line;
+    return true;
+}
+
+static void set_project_key(struct loader *ld, const char *name, const char *value)
+{
+    int i = key_index(project_keys, name);
+    if (i < 0) {
+        fail(ld, ld->line, "unknown key '%s' in [project] (known: migrations, seed, backups)",
+             name);
+        return;
+    }
+    if (!first_setting(ld, ld->project_keys, i, "project", name))
+        return;
+    if (value[0] == '\0') {
+        fail(ld, ld->line, "[project] %s is empty", name);
+        return;
+    }
+    char **slot[] = {&ld->cfg->migrations_dir, &ld->cfg->seed, &ld->cfg->backups_dir};
+    free(*slot[i]);
+    *slot[i] = xstrdup(value);
+}
+
+static void set_duration(struct loader *ld, struct env_config *e, const char *name,
+                         const char *value, char **text, double *seconds)
+{
+    double parsed;
+    if (config_parse_duration(value, &parsed) != 0) {
+        fail(ld, ld->line, "[env.%s] %s = '%s' is not a duration (e.g. 500ms, 5s, 2min)", e->name,
+             name, value);
+        return;
+    }
+    if (text) {
+        free(*text);
+        *text = xstrdup(value);
+    }
+    if (seconds)
+        *seconds = parsed;
+}
+
+static void set_bool(struct loader *ld, struct env_config *e, const char *name, const char *value,
+                     bool *out)
+{
+    if (config_parse_bool(value, out) != 0)
+        fail(ld, ld->line, "[env.%s] %s = '%s': expected true or false", e->name, name, value);
+}
+
+static void set_env_key(struct loader *ld, struct env_config *e, const char *name,
+                        const char *value)
+{
+    int i = key_index(env_keys, name);
+    if (i < 0) {
+        fail(ld, ld->line, "unknown key '%s' in [env.%s] (known: url, protected, backup, "
+             "lock_timeout, statement_timeout, lock_wait, promote_from, keep_backups)", name, e->name);
+        return;
+    }
+    char section[300];
+    snprintf(section, sizeof section, "env.%s", e->name);
+    if (!first_setting(ld, ld->env_keys[e - ld->cfg->envs], i, section, name))
+        return;
+    char *end = NULL;
+    switch (i) {
+    case 0: e->url.raw = xstrdup(value), e->url.line = ld->line; break;
+    case 1: set_bool(ld, e, name, value, &e->is_protected); break;
+    case 2: set_bool(ld, e, name, value, &e->backup); break;
+    case 3: set_duration(ld, e, name, value, &e->lock_timeout, NULL); break;
+    case 4: set_duration(ld, e, name, value, &e->statement_timeout, NULL); break;
+    case 5: set_duration(ld, e, name, value, NULL, &e->lock_wait); break;
+    case 6:
+        if (!valid_env_name(value))
+            fail(ld, ld->line, "[env.%s] promote_from = '%s' is not an environment name", e->name, value);
+        else
+            e->promote_from = xstrdup(value);
+        break;
+    case 7:
+        e->keep_backups = (int)strtol(value, &end, 10);
+        if (end == value || *end != '\0' || e->keep_backups < 1 || e->keep_backups > 10000)
+            fail(ld, ld->line, "[env.%s] keep_backups = '%s': expected a whole number from 1 to 10000",
+                 e->name, value);
+        break;
+    }
+}
+
+static int handle(void *user, const char *section, const char *name, const char *value)
+{
+    struct loader *ld = user;
+    if (ld->failed)
+        return 1;
+    if (section[0] == '\0')
+        fail(ld, ld->line, "'%s' is outside any section (put it under [project] or [env.NAME])", name);
+    else if (strcmp(section, "project") == 0)
+        set_project_key(ld, name, value);
+    else if (strncmp(section, "env.", 4) == 0 && config_find_env(ld->cfg, section + 4))
+        set_env_key(ld, (struct env_config *)config_find_env(ld->cfg, section + 4), name, value);
+    return 1;                        /* our own errors are in ld; keep inih going */
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+/* Section name of a "[name]" line (trimmed), or NULL. */
+static const char *header_name(const char *line, size_t len, char *buf, size_t buflen)
+{
+    while (len > 0 && isspace((unsigned char)*line))
+        line++, len--;
+    while (len > 0 && isspace((unsigned char)line[len - 1]))
+        len--;
+    if (len < 2 || line[0] != '[')
+        return NULL;
+    const char *close = memchr(line, ']', len);
+    if (close == NULL)
+        return NULL;
+    size_t n = (size_t)(close - line - 1);
+    snprintf(buf, buflen, "%.*s", (int)(n < buflen ? n : buflen - 1), line + 1);
+    return buf;
+}
+
+/* fgets-style reader over the in-memory text; counts lines. */
+static char *read_line(char *str, int num, void *stream)
+{
+    struct loader *ld = stream;
+    const char *start = ld->text + ld->pos;
+    if (*start == '\0' || num < 2)
+        return NULL;
+    const char *nl = strchr(start, '\n');
+    size_t line_len = nl ? (size_t)(nl - start) + 1 : strlen(start);
+    size_t n = line_len < (size_t)num - 1 ? line_len : (size_t)num - 1;
+    bool at_line_start = ld->pos == 0 || ld->text[ld->pos - 1] == '\n';
+    if (at_line_start) {
+        ld->line = ++ld->next_line;
+        char name[256];
+        if (header_name(start, line_len, name, sizeof name))
+            section_header(ld, name, ld->line);
+    }
+    memcpy(str, start, n);
+    str[n] = '\0';
+    ld->pos += n;
+    return str;
+}
+
+/* Reads the file into memory; rejects NUL bytes and overlong lines. */
+static char *slurp(struct loader *ld)
+{
+    FILE *f = fopen(ld->path, "rb");
+    if (f == NULL) {
+        fail(ld, 0, "cannot read the configuration: %s (give another with --config FILE)",
+             strerror(errno));
+        return NULL;
+    }
+    char *text = NULL;
+    size_t len = 0, cap = 0, got;
+    char chunk[8192];
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (len + got + 1 > cap) {
+            cap = (len + got + 1) * 2;
+            char *grown = realloc(text, cap);
+            if (grown == NULL)
+                abort();
+            text = grown;
+        }
+        memcpy(text + len, chunk, got);
+        len += got;
+    }
+    bool read_error = ferror(f);
+    fclose(f);
+    if (read_error) {
+        free(text);
+        fail(ld, 0, "cannot read the configuration: %s", strerror(errno));
+        return NULL;
+    }
+    if (text == NULL)
+        text = xstrdup("");
+    text[len] = '\0';
+    int line = 1;
+    size_t line_start = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] == '\0') {
+            fail(ld, line, "contains a NUL byte: this is not a text INI file");
+            break;
+        }
+        if (text[i] == '\n' || i + 1 == len) {
+            if (i - line_start > CONFIG_MAX_LINE - 4) {
+                fail(ld, line, "line is longer than %d characters", CONFIG_MAX_LINE - 4);
+                break;
+            }
+            line++;
+            line_start = i + 1;
+        }
+    }
+    if (ld->failed) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* ---- load -------------------------------------------------------------- */
+
+static char *resolve_path(const char *dir, const char *value)
+{
+    if (value[0] == '/')
+        return xstrdup(value);
+    char *joined = NULL;
+    if (asprintf(&joined, "%s/%s", dir, value) < 0)
+        abort();
+    return joined;
+}
+
+static char *config_directory(const char *path)
+{
+    char *copy = xstrdup(path), *slash = strrchr(copy, '/');
+    const char *dir = ".";
+    if (slash == copy)
+        dir = "/";
+    else if (slash != NULL)
+        *slash = '\0', dir = copy;
+    char resolved[PATH_MAX];
+    char *abs = realpath(dir, resolved) ? xstrdup(resolved) : NULL;
+    free(copy);
+    return abs;
+}
+
+static void resolve_paths(struct loader *ld)
+{
+    struct config *cfg = ld->cfg;
+    char *migrations = cfg->migrations_dir, *backups = cfg->backups_dir, *seed = cfg->seed;
+    cfg->migrations_dir = resolve_path(cfg->dir, migrations ? migrations : "migrations");
+    cfg->backups_dir = resolve_path(cfg->dir, backups ? backups : "backups");
+    cfg->seed = seed ? resolve_path(cfg->dir, seed) : NULL;
+    free(migrations);
+    free(backups);
+    free(seed);
+}
+
+static void validate(struct loader *ld)
+{
+    struct config *cfg = ld->cfg;
+    for (size_t i = 0; i < cfg->env_count && !ld->failed; i++) {
+        struct env_config *e = &cfg->envs[i];
+        if (e->url.raw == NULL)
+            fail(ld, e->line, "[env.%s] has no url (add: url = postgresql://HOST/DBNAME)", e->name);
+        else if (e->promote_from && !config_find_env(cfg, e->promote_from))
+            fail(ld, ld->env_keys[i][6], "[env.%s] promote_from = %s: there is no [env.%s]",
+                 e->name, e->promote_from, e->promote_from);
+        else if (e->promote_from && strcmp(e->promote_from, e->name) == 0)
+            fail(ld, ld->env_keys[i][6], "[env.%s] cannot promote from itself", e->name);
+    }
+}
+
+int config_load(const char *path, struct config *cfg, struct config_error *err)
+{
+    memset(cfg, 0, sizeof *cfg);
+    memset(err, 0, sizeof *err);
+    struct loader ld = {.path = path, .cfg = cfg, .err = err};
+    cfg->path = xstrdup(path);
+    char *text = slurp(&ld);
+    if (text == NULL)
+        goto failed;
+    cfg->dir = config_directory(path);
+    if (cfg->dir == NULL) {
+        fail(&ld, 0, "cannot resolve the configuration's directory: %s", strerror(errno));
+        goto failed;
+    }
+    ld.text = text;
+    ini_max_line = CONFIG_MAX_LINE;
+    ini_use_stack = false;
+    ini_allow_realloc = false;
+    ini_allow_multiline = false;
+    int bad_line = ini_parse_stream(read_line, &ld, handle, &ld);
+    if (bad_line > 0)
+        fail(&ld, bad_line, "malformed line (expected 'key = value' or '[section]')");
+    else if (bad_line < 0)
+        fail(&ld, 0, "cannot parse the configuration (inih error %d)", bad_line);
+    if (!ld.failed)
+        validate(&ld);
+    free(text);
+    if (ld.failed)
+        goto failed;
+    resolve_paths(&ld);
+    return 0;
+failed:
+    config_free(cfg);
+    return -1;
+}
+
+void config_free(struct config *cfg)
+{
+    for (size_t i = 0; i < cfg->env_count; i++) {
+        struct env_config *e = &cfg->envs[i];
+        free(e->name);
+        free(e->url.raw);
+        free(e->lock_timeout);
+        free(e->statement_timeout);
+        free(e->promote_from);
+    }
+    free(cfg->path);
+    free(cfg->dir);
+    free(cfg->migrations_dir);
+    free(cfg->seed);
+    free(cfg->backups_dir);
+    memset(cfg, 0, sizeof *cfg);
+}

@@ -1,0 +1,68 @@
+/* config.h — stallmig.ini: [project] and [env.NAME] sections (no lua.h). */
+#ifndef STALLMIG_CONFIG_H
+#define STALLMIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CONFIG_MAX_ENVS 64
+#define CONFIG_MAX_LINE 4096
+
+/* A raw value as written in the INI, with the line it came from. */
+struct config_value {
+    char *raw;
+    int line;
+};
+
+struct env_config {
+    char *name;
+    int line;                        /* line of the [env.NAME] header */
+    struct config_value url;         /* interpolated on demand: config_env_url() */
+    bool is_protected;               /* true unless "protected = false" */
+    bool backup;
+    char *lock_timeout;              /* PostgreSQL duration, e.g. "5s"; NULL: server default */
+    char *statement_timeout;
+    double lock_wait;                /* seconds to wait for the deploy lock */
+    char *promote_from;
+    int keep_backups;
+};
+
+struct config {
+    char *path;                      /* as given on the command line */
+    char *dir;                       /* absolute directory of the INI file */
+    char *migrations_dir;            /* absolute */
+    char *seed;                      /* absolute, or NULL */
+    char *backups_dir;               /* absolute */
+    struct env_config envs[CONFIG_MAX_ENVS];
+    size_t env_count;
+};
+
+struct config_error {
+    char message[768];
+    int line;                        /* 0 when the error is not about a line */
+};
+
+/* Loads and validates path. 0 on success; -1 with err filled (message
+ * already prefixed with "path:line: " where there is a line). */
+int config_load(const char *path, struct config *cfg, struct config_error *err);
+void config_free(struct config *cfg);
+
+const struct env_config *config_find_env(const struct config *cfg, const char *name);
+
+/* The environment's URL with ${VAR} and ${VAR:-default} taken from the
+ * process environment. Returns a malloc'd string, or NULL with err filled. */
+char *config_env_url(const struct config *cfg, const struct env_config *env,
+                     struct config_error *err);
+
+/* ${VAR} / ${VAR:-default} interpolation of one value. Returns a malloc'd
+ * string or NULL with a message in errbuf (e.g. "${X} is not set"). */
+char *config_interpolate(const char *value, char *errbuf, size_t errlen);
+
+/* "500ms", "5s", "2min", "1h", "1d" or a plain number of milliseconds (as
+ * PostgreSQL reads lock_timeout). Returns 0 and sets *seconds, or -1. */
+int config_parse_duration(const char *text, double *seconds);
+
+/* "true/false/yes/no/on/off/1/0". Returns 0 and sets *out, or -1. */
+int config_parse_bool(const char *text, bool *out);
+
+#endif

@@ -1,0 +1,12 @@
+/* hash.h — SHA-256 as lowercase hex (what Prisma stores as a checksum). */
+#ifndef STALLMIG_HASH_H
+#define STALLMIG_HASH_H
+
+#include <stddef.h>
+
+#define HASH_HEX_LEN 64
+
+/* Writes 64 hex digits and a NUL into hex[65]. Returns 0, or -1 on failure. */
+int hash_sha256_hex(const void *data, size_t len, char hex[HASH_HEX_LEN + 1]);
+
+#endif

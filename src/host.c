@@ -1,0 +1,334 @@
+/* host.c — the Lua state: libraries, host modules, strict globals, the
+ * message handler, and SIGINT/SIGTERM turned into a Lua error. */
+#include "host.h"
+
+#include "config.h"
+#include "lapi.h"
+#include "lerror.h"
+#include "msg.h"
+
+#include <lauxlib.h>
+#include <lualib.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+static lua_State *volatile running_state;
+static volatile sig_atomic_t caught_signal;
+
+int host_exit_status(const char *kind)
+{
+    if (kind == NULL)
+        return 1;
+    if (strcmp(kind, "usage") == 0 || strcmp(kind, "config") == 0)
+        return 2;
+    if (strcmp(kind, "refused") == 0)
+        return 3;
+    if (strcmp(kind, "interrupted") == 0)
+        return caught_signal == SIGTERM ? 143 : 130;
+    return 1;
+}
+
+/* ---- signals: as lua.c does, a hook raises at the next Lua instruction ---- */
+
+static void interrupt_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    lua_sethook(L, NULL, 0, 0);
+    lerror_push(L, "interrupted", "interrupted by %s", caught_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    lerror_throw(L);
+}
+
+static void on_signal(int sig)
+{
+    caught_signal = sig;
+    lapi_db_cancel_all();            /* async-signal-safe: PQcancel */
+    if (running_state)
+        lua_sethook(running_state, interrupt_hook,
+                    LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+static void catch_signals(bool on)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on ? on_signal : SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* ---- globals ------------------------------------------------------------- */
+
+static int strict_index(lua_State *L)
+{
+    return luaL_error(L, "undeclared global '%s' (declare it with local)",
+                      lua_tostring(L, 2) ? lua_tostring(L, 2) : "?");
+}
+
+static int strict_newindex(lua_State *L)
+{
+    return luaL_error(L, "assignment to undeclared global '%s' (use local)",
+                      lua_tostring(L, 2) ? lua_tostring(L, 2) : "?");
+}
+
+static void make_globals_strict(lua_State *L)
+{
+    lua_pushglobaltable(L);
+    lua_createtable(L, 0, 2);
+    lua_pushcfunction(L, strict_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, strict_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_setmetatable(L, -2);
+    lua_pop(L, 1);
+}
+
+/* print(...) as Lua's, but redacted. */
+static int redacted_print(lua_State *L)
+{
+    int n = lua_gettop(L);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (int i = 1; i <= n; i++) {
+        luaL_tolstring(L, i, NULL);
+        luaL_addvalue(&b);
+        if (i < n)
+            luaL_addchar(&b, '\t');
+    }
+    luaL_addchar(&b, '\n');
+    luaL_pushresult(&b);
+    msg_write(stdout, lua_tostring(L, -1));
+    return 0;
+}
+
+static void warn_to_stderr(void *ud, const char *message, int tocont)
+{
+    (void)ud;
+    (void)tocont;
+    if (message[0] != '@')           /* control messages such as "@on" */
+        msg_warn("%s", message);
+}
+
+static void preload(lua_State *L)
+{
+    static const luaL_Reg modules[] = {
+        {"stallmig.db", luaopen_stallmig_db},       {"stallmig.sql", luaopen_stallmig_sql},
+        {"stallmig.files", luaopen_stallmig_files}, {"stallmig.sys", luaopen_stallmig_sys},
+        {"stallmig.error", luaopen_stallmig_error}, {NULL, NULL},
+    };
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+    for (const luaL_Reg *m = modules; m->name; m++) {
+        lua_pushcfunction(L, m->func);
+        lua_setfield(L, -2, m->name);
+    }
+    lua_pop(L, 1);
+}
+
+static void set_paths(lua_State *L, const char *root)
+{
+    lua_getglobal(L, "package");
+    lua_pushfstring(L, "%s/lua/?.lua;%s/lua/?/init.lua", root, root);
+    lua_setfield(L, -2, "path");
+    lua_pushliteral(L, "");          /* no native modules from anywhere */
+    lua_setfield(L, -2, "cpath");
+    lua_pop(L, 1);
+}
+
+/* ---- the run's context table ------------------------------------------- */
+
+static void set_string(lua_State *L, const char *key, const char *value)
+{
+    if (value == NULL)
+        return;
+    lua_pushstring(L, value);
+    lua_setfield(L, -2, key);
+}
+
+static void push_env(lua_State *L, const struct env_config *e)
+{
+    lua_createtable(L, 0, 9);
+    set_string(L, "name", e->name);
+    lua_pushboolean(L, e->is_protected);
+    lua_setfield(L, -2, "protected");
+    lua_pushboolean(L, e->backup);
+    lua_setfield(L, -2, "backup");
+    set_string(L, "lock_timeout", e->lock_timeout);
+    set_string(L, "statement_timeout", e->statement_timeout);
+    lua_pushnumber(L, e->lock_wait);
+    lua_setfield(L, -2, "lock_wait");
+    set_string(L, "promote_from", e->promote_from);
+    lua_pushinteger(L, e->keep_backups);
+    lua_setfield(L, -2, "keep_backups");
+}
+
+static void push_config(lua_State *L, const struct config *cfg)
+{
+    lua_createtable(L, 0, 7);
+    set_string(L, "path", cfg->path);
+    set_string(L, "dir", cfg->dir);
+    set_string(L, "migrations", cfg->migrations_dir);
+    set_string(L, "seed", cfg->seed);
+    set_string(L, "backups", cfg->backups_dir);
+    lua_createtable(L, 0, (int)cfg->env_count);
+    lua_createtable(L, (int)cfg->env_count, 0);
+    for (size_t i = 0; i < cfg->env_count; i++) {
+        push_env(L, &cfg->envs[i]);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -4, cfg->envs[i].name);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -3, "environment_order");
+    lua_setfield(L, -2, "environments");
+}
+
+/* "--key value", "--key=value" and "--flag" go to options; the rest to args. */
+static void push_options(lua_State *L, int argc, char **argv)
+{
+    lua_newtable(L);                 /* options */
+    lua_newtable(L);                 /* args */
+    int positional = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+            lua_pushstring(L, a);
+            lua_rawseti(L, -2, ++positional);
+            continue;
+        }
+        const char *eq = strchr(a, '=');
+        if (eq)
+            lua_pushstring(L, eq + 1);
+        else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)
+            lua_pushstring(L, argv[++i]);
+        else
+            lua_pushboolean(L, 1);
+        lua_pushlstring(L, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
+        lua_insert(L, -2);
+        lua_settable(L, -4);
+    }
+}
+
+static void push_context(lua_State *L, const struct host_run *run)
+{
+    lua_createtable(L, 0, 9);
+    set_string(L, "workflow", run->workflow);
+    set_string(L, "root", run->root);
+    set_string(L, "env", run->env);
+    lua_pushboolean(L, run->yes);
+    lua_setfield(L, -2, "yes");
+    lua_pushboolean(L, run->json);
+    lua_setfield(L, -2, "json");
+    push_config(L, run->cfg);
+    lua_setfield(L, -2, "config");
+    push_options(L, run->argc, run->argv);
+    lua_setfield(L, -3, "args");
+    lua_setfield(L, -2, "options");
+}
+
+/* ---- running --------------------------------------------------------------- */
+
+/* Message handler: a traceback for plain errors; error objects keep theirs in
+ * a field, so the report can stay one line unless the error is a bug. */
+static int message_handler(lua_State *L)
+{
+    if (lua_istable(L, 1)) {
+        luaL_traceback(L, L, NULL, 1);
+        lua_setfield(L, 1, "traceback");
+        return 1;
+    }
+    const char *msg = lua_tostring(L, 1);
+    if (msg == NULL)
+        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    if (strstr(msg, "\nstack traceback:") != NULL)
+        return 1;                    /* already has one (re-raised by a workflow) */
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+static const char *field(lua_State *L, int idx, const char *name)
+{
+    lua_getfield(L, idx, name);
+    const char *value = lua_tostring(L, -1);
+    lua_pop(L, 1);                   /* the table still anchors the string */
+    return value;
+}
+
+/* Prints the error at the top of the stack; returns the exit status. */
+static int report_error(lua_State *L)
+{
+    int idx = lua_gettop(L);
+    if (!lua_istable(L, idx)) {
+        msg_error("%s", lua_tostring(L, idx) ? lua_tostring(L, idx) : "unknown error");
+        return 1;
+    }
+    const char *kind = field(L, idx, "kind");
+    const char *text = luaL_tolstring(L, idx, NULL);
+    msg_error("%s", text);
+    const char *detail = field(L, idx, "detail"), *hint = field(L, idx, "hint");
+    if (detail)
+        msg_write(stderr, "detail: "), msg_write(stderr, detail), msg_write(stderr, "\n");
+    if (hint)
+        msg_hint("%s", hint);
+    const char *traceback = field(L, idx, "traceback");
+    if (traceback && kind && (strcmp(kind, "usage") == 0 || strcmp(kind, "runtime") == 0))
+        msg_write(stderr, traceback), msg_write(stderr, "\n");
+    return host_exit_status(kind);
+}
+
+/* The chunk's return value: nothing/true -> 0, false -> 1, an integer -> it. */
+static int returned_status(lua_State *L)
+{
+    if (lua_gettop(L) == 0 || lua_isnil(L, -1))
+        return 0;
+    if (lua_isboolean(L, -1))
+        return lua_toboolean(L, -1) ? 0 : 1;
+    if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 0 && lua_tointeger(L, -1) <= 125)
+        return (int)lua_tointeger(L, -1);
+    msg_error("the workflow returned a %s value; a workflow returns nothing, a boolean or an "
+              "exit status from 0 to 125", luaL_typename(L, -1));
+    return 1;
+}
+
+static int load_workflow(lua_State *L, const char *path)
+{
+    int rc = luaL_loadfilex(L, path, "t");
+    if (rc == LUA_OK)
+        return 0;
+    const char *why = lua_tostring(L, -1);
+    if (rc == LUA_ERRFILE)
+        msg_error("cannot read the workflow %s", why ? why + strlen("cannot open ") : path);
+    else
+        msg_error("%s", why ? why : "cannot load the workflow");
+    if (rc == LUA_ERRSYNTAX)
+        msg_hint("fix the Lua syntax error above");
+    return 2;
+}
+
+int host_run_workflow(const struct host_run *run)
+{
+    lua_State *L = luaL_newstate();
+    if (L == NULL) {
+        msg_error("cannot create the Lua state: out of memory");
+        return 1;
+    }
+    lua_setwarnf(L, warn_to_stderr, NULL);
+    lua_warning(L, "@on", 0);
+    luaL_openlibs(L);
+    lua_register(L, "print", redacted_print);
+    preload(L);
+    set_paths(L, run->root);
+    make_globals_strict(L);
+    int status = 0;
+    lua_pushcfunction(L, message_handler);
+    if ((status = load_workflow(L, run->workflow)) == 0) {
+        push_context(L, run);
+        running_state = L;
+        catch_signals(true);
+        int rc = lua_pcall(L, 1, 1, 1);
+        catch_signals(false);
+        running_state = NULL;
+        status = rc == LUA_OK ? returned_status(L) : report_error(L);
+    }
+    lua_close(L);
+    return status;
+}

@@ -1,0 +1,25 @@
+/* host.h — the Lua state that runs one workflow. */
+#ifndef STALLMIG_HOST_H
+#define STALLMIG_HOST_H
+
+#include <stdbool.h>
+
+struct config;
+
+struct host_run {
+    const char *workflow;            /* path of the workflow script */
+    const char *root;                /* directory holding lua/ and workflows/ */
+    const struct config *cfg;
+    const char *env;                 /* --env, or NULL */
+    bool yes, json;
+    int argc;                        /* workflow options, as given */
+    char **argv;
+};
+
+/* Runs the workflow and returns the process exit status (see lerror.h). */
+int host_run_workflow(const struct host_run *run);
+
+/* Exit status for an error kind ("usage" -> 2, "refused" -> 3, ...). */
+int host_exit_status(const char *kind);
+
+#endif

@@ -1,0 +1,537 @@
+/* lapi_db.c — stallmig.db: connections, queries and transactions (libpq).
+ *
+ * Connections are made only to environments named in stallmig.ini, so a
+ * workflow never handles a URL or a password. A PGresult never reaches Lua:
+ * rows are copied and the result cleared in the same call. */
+#include "config.h"
+#include "lapi.h"
+#include "lerror.h"
+#include "msg.h"
+
+#include <lauxlib.h>
+#include <libpq-fe.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONN_MT "stallmig.conn"
+#define TX_MT "stallmig.tx"
+#define RESULT_MT "stallmig.result"
+#define MAX_OPEN 32
+
+struct lconn {
+    PGconn *pg;
+    char env[128];
+};
+
+struct ltx {
+    int open;                        /* 1 until committed or rolled back */
+};
+
+static const struct config *db_config;
+static char db_workflow[64] = "stallrun";
+static PGconn *open_conns[MAX_OPEN];
+
+void lapi_db_set_config(const struct config *cfg, const char *workflow_name)
+{
+    db_config = cfg;
+    snprintf(db_workflow, sizeof db_workflow, "%s", workflow_name ? workflow_name : "stallrun");
+}
+
+static void track(PGconn *pg, PGconn *replace)
+{
+    for (int i = 0; i < MAX_OPEN; i++)
+        if (open_conns[i] == replace) {
+            open_conns[i] = pg;
+            return;
+        }
+}
+
+void lapi_db_cancel_all(void)
+{
+    for (int i = 0; i < MAX_OPEN; i++) {
+        if (open_conns[i] == NULL || PQtransactionStatus(open_conns[i]) != PQTRANS_ACTIVE)
+            continue;
+        PGcancel *cancel = PQgetCancel(open_conns[i]);
+        char ignored[256];
+        if (cancel) {
+            PQcancel(cancel, ignored, sizeof ignored);
+            PQfreeCancel(cancel);
+        }
+    }
+}
+
+static struct lconn *check_conn(lua_State *L, int idx)
+{
+    struct lconn *c = luaL_checkudata(L, idx, CONN_MT);
+    if (c->pg == NULL)
+        lerror_raise(L, "usage", "the connection to %s is closed", c->env);
+    return c;
+}
+
+static void notice_to_stderr(void *arg, const char *message)
+{
+    (void)arg;
+    char *safe = msg_redact(message);
+    size_t n = strlen(safe);
+    while (n > 0 && safe[n - 1] == '\n')
+        safe[--n] = '\0';
+    fflush(stdout);
+    fprintf(stderr, "  %s\n", safe);
+    free(safe);
+}
+
+/* ---- results ------------------------------------------------------------ */
+
+/* A PGresult anchored on the Lua stack while rows are copied, so that an
+ * allocation error in the middle still clears it (through __gc). */
+static PGresult **anchor_result(lua_State *L, PGresult *res)
+{
+    PGresult **slot = lua_newuserdatauv(L, sizeof *slot, 0);
+    *slot = res;
+    luaL_setmetatable(L, RESULT_MT);
+    return slot;
+}
+
+static int result_gc(lua_State *L)
+{
+    PGresult **slot = luaL_checkudata(L, 1, RESULT_MT);
+    PQclear(*slot);
+    *slot = NULL;
+    return 0;
+}
+
+static void push_value(lua_State *L, const PGresult *res, int row, int col)
+{
+    if (PQgetisnull(res, row, col)) {
+        lua_pushnil(L);
+        return;
+    }
+    const char *text = PQgetvalue(res, row, col);
+    switch (PQftype(res, col)) {
+    case 16: lua_pushboolean(L, text[0] == 't'); return;            /* bool */
+    case 20: case 21: case 23: case 26:                               /* int8/2/4, oid */
+    case 700: case 701: case 1700:                                    /* float4/8, numeric */
+        if (lua_stringtonumber(L, text) != 0)
+            return;
+        break;
+    }
+    lua_pushstring(L, text);
+}
+
+/* Pushes the rows of res as { {col=value, ...}, ... } and clears res. */
+static void push_rows(lua_State *L, PGresult *res)
+{
+    PGresult **slot = anchor_result(L, res);
+    int rows = PQntuples(res), cols = PQnfields(res);
+    lua_createtable(L, rows, 0);
+    for (int r = 0; r < rows; r++) {
+        lua_createtable(L, 0, cols);
+        for (int c = 0; c < cols; c++) {
+            push_value(L, res, r, c);
+            lua_setfield(L, -2, PQfname(res, c));
+        }
+        lua_rawseti(L, -2, r + 1);
+    }
+    PQclear(res);
+    *slot = NULL;
+    lua_remove(L, -2);
+}
+
+/* Pushes an error object describing a failed result (not raised). */
+static void push_sql_error(lua_State *L, const PGresult *res, PGconn *pg)
+{
+    const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    char *safe = msg_redact(primary ? primary : PQerrorMessage(pg));
+    size_t n = strlen(safe);
+    while (n > 0 && safe[n - 1] == '\n')
+        safe[--n] = '\0';
+    lerror_push(L, "sql", "%s", safe);
+    free(safe);
+    if (res == NULL)
+        return;
+    static const struct { int code; const char *field; } fields[] = {
+        {PG_DIAG_SQLSTATE, "sqlstate"}, {PG_DIAG_MESSAGE_DETAIL, "detail"},
+        {PG_DIAG_MESSAGE_HINT, "hint"}, {PG_DIAG_CONTEXT, "context"},
+        {PG_DIAG_SCHEMA_NAME, "schema"}, {PG_DIAG_TABLE_NAME, "table"},
+        {PG_DIAG_CONSTRAINT_NAME, "constraint"}, {PG_DIAG_SEVERITY_NONLOCALIZED, "severity"},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        lerror_set(L, fields[i].field, PQresultErrorField(res, fields[i].code));
+    const char *position = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
+    if (position)
+        lerror_set_int(L, "position", atol(position));
+}
+
+/* ---- connect ------------------------------------------------------------ */
+
+/* Appends "-c name=value" to options (PostgreSQL startup options). */
+static void add_option(char *options, size_t size, const char *name, const char *value)
+{
+    if (value == NULL)
+        return;
+    size_t len = strlen(options);
+    snprintf(options + len, size - len, "%s-c %s=%s", len ? " " : "", name, value);
+}
+
+/* Parses url without ever showing libpq's text (it can echo the password);
+ * registers the password as a secret; copies the URL's own options. */
+static int inspect_url(const char *url, char *options, size_t size)
+{
+    char *ignored = NULL;
+    PQconninfoOption *info = PQconninfoParse(url, &ignored);
+    PQfreemem(ignored);
+    if (info == NULL)
+        return -1;
+    for (PQconninfoOption *o = info; o->keyword; o++) {
+        if (o->val && strcmp(o->keyword, "password") == 0)
+            msg_add_secret(o->val);
+        if (o->val && strcmp(o->keyword, "options") == 0)
+            snprintf(options, size, "%s", o->val);
+    }
+    PQconninfoFree(info);
+    return 0;
+}
+
+static PGconn *open_env(lua_State *L, const struct env_config *env)
+{
+    struct config_error err;
+    char *url = config_env_url(db_config, env, &err);
+    if (url == NULL)
+        lerror_raise(L, "config", "%s", err.message);
+    char options[1024] = "", app[160];
+    if (inspect_url(url, options, sizeof options) != 0) {
+        free(url);
+        lerror_push(L, "config", "%s:%d: the url of [env.%s] is not a valid PostgreSQL URL or "
+                    "key=value connection string", db_config->path, env->url.line, env->name);
+        lerror_set(L, "hint", "check for a '%' not followed by two hex digits, or an unescaped "
+                   "'@', ':' or '/' in the password (escape them as %40, %3A, %2F)");
+        lerror_throw(L);
+    }
+    add_option(options, sizeof options, "lock_timeout", env->lock_timeout);
+    add_option(options, sizeof options, "statement_timeout", env->statement_timeout);
+    snprintf(app, sizeof app, "stallrun %s (%s)", db_workflow, env->name);
+    const char *keys[] = {"dbname", "application_name", "options", "connect_timeout", NULL};
+    const char *values[] = {url, app, options, "10", NULL};
+    if (options[0] == '\0')
+        keys[2] = "fallback_application_name", values[2] = app;
+    PGconn *pg = PQconnectdbParams(keys, values, 1);
+    free(url);
+    return pg;
+}
+
+/* db.connect(env_name) -> conn */
+static int db_connect(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    if (db_config == NULL)
+        return lerror_raise(L, "usage", "no configuration is loaded");
+    const struct env_config *env = config_find_env(db_config, name);
+    if (env == NULL)
+        return lerror_raise(L, "usage", "unknown environment '%s' (not in %s)", name,
+                            db_config->path);
+    struct lconn *c = lua_newuserdatauv(L, sizeof *c, 0);
+    c->pg = NULL;
+    snprintf(c->env, sizeof c->env, "%s", env->name);
+    luaL_setmetatable(L, CONN_MT);
+    PGconn *pg = open_env(L, env);
+    if (pg == NULL)
+        return lerror_raise(L, "failed", "out of memory connecting to %s", env->name);
+    if (PQstatus(pg) != CONNECTION_OK) {
+        char *safe = msg_redact(PQerrorMessage(pg));
+        size_t n = strlen(safe);
+        while (n > 0 && (safe[n - 1] == '\n' || safe[n - 1] == ' '))
+            safe[--n] = '\0';
+        lerror_push(L, "failed", "cannot connect to %s: %s", env->name, safe);
+        lerror_set(L, "hint", "check that the server is running and that the environment's url "
+                   "in stallmig.ini is right");
+        free(safe);
+        PQfinish(pg);
+        return lerror_throw(L);
+    }
+    PQsetNoticeProcessor(pg, notice_to_stderr, NULL);
+    c->pg = pg;
+    track(pg, NULL);
+    return 1;
+}
+
+/* ---- queries ------------------------------------------------------------ */
+
+/* Converts Lua arguments from..top into text parameters ($1, $2, ...). */
+static const char **collect_params(lua_State *L, int from, int *count)
+{
+    int n = lua_gettop(L) - from + 1;
+    if (n <= 0)
+        return *count = 0, NULL;
+    const char **params = lua_newuserdatauv(L, sizeof *params * (size_t)n, 0);
+    for (int i = 0; i < n; i++) {
+        int idx = from + i;
+        switch (lua_type(L, idx)) {
+        case LUA_TNIL: params[i] = NULL; break;
+        case LUA_TBOOLEAN: params[i] = lua_toboolean(L, idx) ? "t" : "f"; break;
+        case LUA_TNUMBER: case LUA_TSTRING:
+            lua_pushvalue(L, idx);
+            params[i] = lua_tostring(L, -1);
+            lua_replace(L, idx);      /* keep the converted string alive */
+            break;
+        default:
+            luaL_error(L, "query parameter $%d: expected string, number, boolean or nil, got %s",
+                       i + 1, luaL_typename(L, idx));
+        }
+    }
+    *count = n;
+    return params;
+}
+
+/* conn:query(sql, ...) -> rows; parameters are $1, $2, ... (never pasted). */
+static int conn_query(lua_State *L)
+{
+    struct lconn *c = check_conn(L, 1);
+    const char *sql = luaL_checkstring(L, 2);
+    int nparams = 0;
+    const char **params = collect_params(L, 3, &nparams);
+    PGresult *res = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        push_sql_error(L, res, c->pg);
+        PQclear(res);
+        return lerror_throw(L);
+    }
+    push_rows(L, res);
+    return 1;
+}
+
+/* Hands a COPY to/from the client back to the server as an error, since a
+ * migration file has no client-side data. */
+static void refuse_copy(PGconn *pg, ExecStatusType st)
+{
+    if (st == PGRES_COPY_IN) {
+        PQputCopyEnd(pg, "stallrun: COPY ... FROM STDIN has no data in a migration file");
+    } else if (st == PGRES_COPY_OUT) {
+        char *row;
+        while (PQgetCopyData(pg, &row, 0) > 0)
+            PQfreemem(row);
+    }
+}
+
+/* conn:exec(sql) -> number of statements completed.
+ * Runs a multi-statement string (simple query protocol). On error raises an
+ * error object with `completed` = statements that finished before it and
+ * `position` = the server's character position in sql, if it gave one. */
+static int conn_exec(lua_State *L)
+{
+    struct lconn *c = check_conn(L, 1);
+    const char *sql = luaL_checkstring(L, 2);
+    if (!PQsendQuery(c->pg, sql)) {
+        push_sql_error(L, NULL, c->pg);
+        return lerror_throw(L);
+    }
+    long completed = 0;
+    PGresult *failed = NULL, *res;
+    while ((res = PQgetResult(c->pg)) != NULL) {
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT)
+            refuse_copy(c->pg, st);
+        else if (st == PGRES_FATAL_ERROR && failed == NULL)
+            failed = res, res = NULL;
+        else if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY)
+            completed += failed == NULL;
+        PQclear(res);
+    }
+    if (failed != NULL || PQstatus(c->pg) != CONNECTION_OK) {
+        push_sql_error(L, failed, c->pg);
+        lerror_set_int(L, "completed", completed);
+        PQclear(failed);
+        return lerror_throw(L);
+    }
+    lua_pushinteger(L, completed);
+    return 1;
+}
+
+/* conn:escape_literal(text) -> 'quoted' (for the batched history row). */
+static int conn_escape_literal(lua_State *L)
+{
+    struct lconn *c = check_conn(L, 1);
+    size_t len;
+    const char *text = luaL_checklstring(L, 2, &len);
+    char *quoted = PQescapeLiteral(c->pg, text, len);
+    if (quoted == NULL)
+        return lerror_raise(L, "usage", "cannot quote the value: %s", PQerrorMessage(c->pg));
+    lua_pushstring(L, quoted);
+    PQfreemem(quoted);
+    return 1;
+}
+
+/* conn:transaction_status() -> "idle" | "active" | "in_transaction" | "failed" | "unknown" */
+static int conn_transaction_status(lua_State *L)
+{
+    struct lconn *c = check_conn(L, 1);
+    static const char *const names[] = {"idle", "active", "in_transaction", "failed", "unknown"};
+    PGTransactionStatusType st = PQtransactionStatus(c->pg);
+    lua_pushstring(L, names[st <= PQTRANS_UNKNOWN ? st : PQTRANS_UNKNOWN]);
+    return 1;
+}
+
+/* conn:info() -> {env, database, user, host, port, pid, server_version} */
+static int conn_info(lua_State *L)
+{
+    struct lconn *c = check_conn(L, 1);
+    lua_createtable(L, 0, 7);
+    lua_pushstring(L, c->env);
+    lua_setfield(L, -2, "env");
+    lua_pushstring(L, PQdb(c->pg));
+    lua_setfield(L, -2, "database");
+    lua_pushstring(L, PQuser(c->pg));
+    lua_setfield(L, -2, "user");
+    lua_pushstring(L, PQhost(c->pg));
+    lua_setfield(L, -2, "host");
+    lua_pushstring(L, PQport(c->pg));
+    lua_setfield(L, -2, "port");
+    lua_pushinteger(L, PQbackendPID(c->pg));
+    lua_setfield(L, -2, "pid");
+    lua_pushinteger(L, PQserverVersion(c->pg));
+    lua_setfield(L, -2, "server_version");
+    return 1;
+}
+
+/* ---- transactions -------------------------------------------------------- */
+
+static void simple_command(lua_State *L, struct lconn *c, const char *sql)
+{
+    PGresult *res = PQexec(c->pg, sql);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        push_sql_error(L, res, c->pg);
+        PQclear(res);
+        lerror_throw(L);
+    }
+    PQclear(res);
+}
+
+/* conn:transaction() -> tx; `local tx <close> = conn:transaction()` rolls
+ * back whatever was not committed when tx goes out of scope. */
+static int conn_transaction(lua_State *L)
+{
+    struct lconn *c = check_conn(L, 1);
+    struct ltx *tx = lua_newuserdatauv(L, sizeof *tx, 1);
+    tx->open = 0;
+    luaL_setmetatable(L, TX_MT);
+    lua_pushvalue(L, 1);
+    lua_setiuservalue(L, -2, 1);     /* the tx keeps its connection alive */
+    simple_command(L, c, "BEGIN");
+    tx->open = 1;
+    return 1;
+}
+
+static struct lconn *tx_conn(lua_State *L, int idx)
+{
+    lua_getiuservalue(L, idx, 1);
+    struct lconn *c = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return c;
+}
+
+static int tx_finish(lua_State *L, const char *sql)
+{
+    struct ltx *tx = luaL_checkudata(L, 1, TX_MT);
+    if (!tx->open)
+        return lerror_raise(L, "usage", "the transaction is already finished");
+    tx->open = 0;
+    struct lconn *c = tx_conn(L, 1);
+    if (c == NULL || c->pg == NULL)
+        return lerror_raise(L, "usage", "the transaction's connection is closed");
+    simple_command(L, c, sql);
+    return 0;
+}
+
+static int tx_commit(lua_State *L) { return tx_finish(L, "COMMIT"); }
+static int tx_rollback(lua_State *L) { return tx_finish(L, "ROLLBACK"); }
+
+/* __close and __gc: roll back if still open; never raises. */
+static int tx_release(lua_State *L)
+{
+    struct ltx *tx = luaL_checkudata(L, 1, TX_MT);
+    if (!tx->open)
+        return 0;
+    tx->open = 0;
+    struct lconn *c = tx_conn(L, 1);
+    if (c && c->pg && PQstatus(c->pg) == CONNECTION_OK)
+        PQclear(PQexec(c->pg, "ROLLBACK"));
+    return 0;
+}
+
+/* ---- closing ------------------------------------------------------------- */
+
+/* conn:close(), __close, __gc: idempotent. */
+static int conn_close(lua_State *L)
+{
+    struct lconn *c = luaL_checkudata(L, 1, CONN_MT);
+    if (c->pg) {
+        track(NULL, c->pg);
+        PQfinish(c->pg);
+        c->pg = NULL;
+    }
+    return 0;
+}
+
+static int conn_tostring(lua_State *L)
+{
+    struct lconn *c = luaL_checkudata(L, 1, CONN_MT);
+    lua_pushfstring(L, "stallmig.conn (%s%s)", c->env, c->pg ? "" : ", closed");
+    return 1;
+}
+
+static const luaL_Reg conn_methods[] = {
+    {"query", conn_query},
+    {"exec", conn_exec},
+    {"transaction", conn_transaction},
+    {"escape_literal", conn_escape_literal},
+    {"transaction_status", conn_transaction_status},
+    {"info", conn_info},
+    {"close", conn_close},
+    {NULL, NULL},
+};
+
+static const luaL_Reg conn_meta[] = {
+    {"__gc", conn_close},
+    {"__close", conn_close},
+    {"__tostring", conn_tostring},
+    {NULL, NULL},
+};
+
+static const luaL_Reg tx_methods[] = {
+    {"commit", tx_commit},
+    {"rollback", tx_rollback},
+    {NULL, NULL},
+};
+
+static const luaL_Reg tx_meta[] = {
+    {"__gc", tx_release},
+    {"__close", tx_release},
+    {NULL, NULL},
+};
+
+static const luaL_Reg db_functions[] = {
+    {"connect", db_connect},
+    {NULL, NULL},
+};
+
+static void new_class(lua_State *L, const char *name, const luaL_Reg *meta, const luaL_Reg *methods)
+{
+    luaL_newmetatable(L, name);
+    luaL_setfuncs(L, meta, 0);
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+}
+
+int luaopen_stallmig_db(lua_State *L)
+{
+    new_class(L, CONN_MT, conn_meta, conn_methods);
+    new_class(L, TX_MT, tx_meta, tx_methods);
+    luaL_newmetatable(L, RESULT_MT);
+    lua_pushcfunction(L, result_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+    luaL_newlib(L, db_functions);
+    return 1;
+}

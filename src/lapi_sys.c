@@ -1,0 +1,138 @@
+/* lapi_sys.c — stallmig.sys: clock, identity of the run, redacted output. */
+#include "lapi.h"
+#include "lerror.h"
+#include "msg.h"
+
+#include <lauxlib.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* sys.clock() -> seconds (float) on a monotonic clock. */
+static int sys_clock(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+    return 1;
+}
+
+/* sys.utc_timestamp() -> "YYYYMMDDHHMMSS" of now in UTC (migration names);
+ * sys.utc_time() -> "YYYY-MM-DDTHH:MM:SSZ". */
+static int push_utc(lua_State *L, const char *format)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    char text[32];
+    gmtime_r(&now, &tm);
+    strftime(text, sizeof text, format, &tm);
+    lua_pushstring(L, text);
+    return 1;
+}
+
+static int sys_utc_timestamp(lua_State *L) { return push_utc(L, "%Y%m%d%H%M%S"); }
+static int sys_utc_time(lua_State *L) { return push_utc(L, "%Y-%m-%dT%H:%M:%SZ"); }
+
+/* sys.user() -> OS user name; sys.hostname() -> host name. */
+static int sys_user(lua_State *L)
+{
+    struct passwd *pw = getpwuid(geteuid());
+    const char *name = pw ? pw->pw_name : getenv("USER");
+    lua_pushstring(L, name ? name : "unknown");
+    return 1;
+}
+
+static int sys_hostname(lua_State *L)
+{
+    char name[256] = "unknown";
+    if (gethostname(name, sizeof name) != 0)
+        strcpy(name, "unknown");
+    name[sizeof name - 1] = '\0';
+    lua_pushstring(L, name);
+    return 1;
+}
+
+/* sys.getenv(name) -> string or nil. */
+static int sys_getenv(lua_State *L)
+{
+    const char *value = getenv(luaL_checkstring(L, 1));
+    if (value)
+        lua_pushstring(L, value);
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
+/* sys.isatty("stdin"|"stdout"|"stderr") -> boolean. */
+static int sys_isatty(lua_State *L)
+{
+    static const char *const names[] = {"stdin", "stdout", "stderr", NULL};
+    int fd = luaL_checkoption(L, 1, NULL, names);
+    lua_pushboolean(L, isatty(fd));
+    return 1;
+}
+
+/* sys.sleep(seconds) */
+static int sys_sleep(lua_State *L)
+{
+    double seconds = luaL_checknumber(L, 1);
+    if (seconds > 0) {
+        struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+/* sys.out(text...) writes to stdout, sys.err(text...) to stderr; both
+ * redacted, nothing added. */
+static int write_all(lua_State *L, FILE *to)
+{
+    int n = lua_gettop(L);
+    for (int i = 1; i <= n; i++)
+        msg_write(to, luaL_checkstring(L, i));
+    return 0;
+}
+
+static int sys_out(lua_State *L) { return write_all(L, stdout); }
+static int sys_err(lua_State *L) { return write_all(L, stderr); }
+
+/* sys.warn(text) -> "warning: text" on stderr. */
+static int sys_warn(lua_State *L)
+{
+    msg_warn("%s", luaL_checkstring(L, 1));
+    return 0;
+}
+
+/* sys.redact(text) -> text with every password replaced by "***". */
+static int sys_redact(lua_State *L)
+{
+    char *safe = msg_redact(luaL_checkstring(L, 1));
+    lua_pushstring(L, safe);
+    free(safe);
+    return 1;
+}
+
+static const luaL_Reg sys_functions[] = {
+    {"clock", sys_clock},
+    {"utc_timestamp", sys_utc_timestamp},
+    {"utc_time", sys_utc_time},
+    {"user", sys_user},
+    {"hostname", sys_hostname},
+    {"getenv", sys_getenv},
+    {"isatty", sys_isatty},
+    {"sleep", sys_sleep},
+    {"out", sys_out},
+    {"err", sys_err},
+    {"warn", sys_warn},
+    {"redact", sys_redact},
+    {NULL, NULL},
+};
+
+int luaopen_stallmig_sys(lua_State *L)
+{
+    luaL_newlib(L, sys_functions);
+    return 1;
+}

@@ -1,0 +1,167 @@
+/* main.c — argv -> run -> exit status. The only place that decides it. */
+#include "cli.h"
+#include "config.h"
+#include "host.h"
+#include "lapi.h"
+#include "msg.h"
+
+#include <libgen.h>
+#include <libpq-fe.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STALLMIG_VERSION "0.1.0"
+
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static bool is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The directory holding lua/ and workflows/: next to the binary in a build
+ * tree, or <prefix>/share/stallmig once installed. */
+static int find_root(char *root, size_t size)
+{
+    char exe[PATH_MAX], probe[PATH_MAX + 32];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return -1;
+    exe[n] = '\0';
+    char *dir = dirname(exe);
+    snprintf(probe, sizeof probe, "%s/lua/stallmig", dir);
+    if (is_dir(probe))
+        return snprintf(root, size, "%s", dir) < (int)size ? 0 : -1;
+    snprintf(probe, sizeof probe, "%s/../share/stallmig/lua/stallmig", dir);
+    if (is_dir(probe))
+        return snprintf(root, size, "%s/../share/stallmig", dir) < (int)size ? 0 : -1;
+    return -1;
+}
+
+/* A workflow is looked up as given, then among the host's own workflows. */
+static int find_workflow(const char *given, const char *root, char *out, size_t size)
+{
+    if (!is_file(given) && given[0] != '/') {
+        if (snprintf(out, size, "%s/%s", root, given) < (int)size && is_file(out))
+            return 0;
+        if (snprintf(out, size, "%s/workflows/%s", root, given) < (int)size && is_file(out))
+            return 0;
+    }
+    return snprintf(out, size, "%s", given) < (int)size ? 0 : -1;
+}
+
+static void list_environments(const struct config *cfg, char *out, size_t size)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < cfg->env_count; i++) {
+        size_t len = strlen(out);
+        snprintf(out + len, size - len, "%s%s", i ? ", " : "", cfg->envs[i].name);
+    }
+}
+
+/* Loads the configuration and checks --env; returns 0 or an exit status. */
+static int prepare_config(const struct cli *cli, struct config *cfg)
+{
+    struct config_error err;
+    if (config_load(cli->config, cfg, &err) != 0) {
+        msg_error("%s", err.message);
+        if (access(cli->config, F_OK) != 0)
+            msg_hint("run stallrun from your project's directory or pass --config FILE");
+        return 2;
+    }
+    if (cli->env && config_find_env(cfg, cli->env) == NULL) {
+        char names[1024];
+        list_environments(cfg, names, sizeof names);
+        msg_error("unknown environment '%s': %s defines %s", cli->env, cfg->path,
+                  names[0] ? names : "no environments");
+        config_free(cfg);
+        return 2;
+    }
+    return 0;
+}
+
+static int run(const struct cli *cli, const char *root)
+{
+    char workflow[PATH_MAX];
+    if (find_workflow(cli->workflow, root, workflow, sizeof workflow) != 0) {
+        msg_error("the workflow path is too long");
+        return 2;
+    }
+    struct config cfg;
+    int status = prepare_config(cli, &cfg);
+    if (status != 0)
+        return status;
+    char name[128];
+    const char *base = strrchr(workflow, '/');
+    base = base ? base + 1 : workflow;
+    size_t name_len = strcspn(base, ".");
+    if (name_len >= sizeof name)
+        name_len = sizeof name - 1;
+    memcpy(name, base, name_len);
+    name[name_len] = '\0';
+    lapi_db_set_config(&cfg, name);
+    struct host_run hr = {
+        .workflow = workflow, .root = root, .cfg = &cfg, .env = cli->env,
+        .yes = cli->yes, .json = cli->json, .argc = cli->argc, .argv = cli->argv,
+    };
+    status = host_run_workflow(&hr);
+    lapi_db_set_config(NULL, NULL);
+    config_free(&cfg);
+    return status;
+}
+
+/* Lists ./workflows (a project's own) and the bundled ones, once each. */
+static void print_help(const char *root)
+{
+    char bundled[PATH_MAX + 16], bundled_real[PATH_MAX], here[PATH_MAX];
+    snprintf(bundled, sizeof bundled, "%s/workflows", root);
+    const char *dirs[3] = {bundled, NULL, NULL};
+    if (realpath("workflows", here) != NULL) {
+        dirs[0] = "workflows";
+        if (realpath(bundled, bundled_real) == NULL || strcmp(here, bundled_real) != 0)
+            dirs[1] = bundled;
+    }
+    cli_print_help(dirs);
+}
+
+int main(int argc, char **argv)
+{
+    struct cli cli;
+    char err[512], root[PATH_MAX];
+    if (cli_parse(argc, argv, &cli, err, sizeof err) != 0) {
+        msg_error("%s", err);
+        cli_free(&cli);
+        return 2;
+    }
+    if (cli.version) {
+        printf("stallrun %s (Lua 5.4, libpq %d, PostgreSQL parser %s)\n", STALLMIG_VERSION,
+               PQlibVersion(), "15");
+        cli_free(&cli);
+        return 0;
+    }
+    if (find_root(root, sizeof root) != 0) {
+        msg_error("cannot find stallrun's Lua library (lua/stallmig) next to the binary");
+        msg_hint("run the stallrun built in the source tree, or install it with make install");
+        cli_free(&cli);
+        return 2;
+    }
+    if (cli.help) {
+        print_help(root);
+        cli_free(&cli);
+        return 0;
+    }
+    msg_add_secret(getenv("PGPASSWORD"));
+    int status = run(&cli, root);
+    cli_free(&cli);
+    msg_clear_secrets();
+    return status;
+}

@@ -1,0 +1,24 @@
+/* migration.h — the plain-C migration model: folder names and checksums. */
+#ifndef STALLMIG_MIGRATION_H
+#define STALLMIG_MIGRATION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define MIGRATION_NAME_MAX 255
+
+/* The form create writes: 14 digits (UTC YYYYMMDDHHMMSS), '_', then lowercase
+ * letters, digits and '_'. Other names still work (Prisma accepts them);
+ * discovery only warns. */
+bool migration_name_is_conventional(const char *name);
+
+/* Why a folder name cannot be a migration at all (NULL when it can): empty,
+ * too long, starts with '.', contains '/' or a control character. */
+const char *migration_name_problem(const char *name);
+
+/* True when content's checksum is stored, or would be after turning CRLF
+ * into LF, LF into CRLF, or adding/removing a UTF-8 BOM — and nothing else,
+ * so a checkout on another OS is not "modified" while any real edit is. */
+bool migration_checksum_matches(const char *content, size_t len, const char *stored_hex);
+
+#endif

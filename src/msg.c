@@ -1,0 +1,197 @@
+/* msg.c — output with one prefix, and redaction of secrets on every path. */
+#include "msg.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SECRETS 32
+
+static char *secrets[MAX_SECRETS];
+static size_t secret_count;
+
+static void *checked(void *p)
+{
+    if (p == NULL) {
+        fputs("stallrun: out of memory\n", stderr);
+        abort();
+    }
+    return p;
+}
+
+void msg_add_secret(const char *secret)
+{
+    if (secret == NULL || secret[0] == '\0')
+        return;
+    for (size_t i = 0; i < secret_count; i++)
+        if (strcmp(secrets[i], secret) == 0)
+            return;
+    if (secret_count == MAX_SECRETS) {
+        free(secrets[0]);
+        memmove(secrets, secrets + 1, (MAX_SECRETS - 1) * sizeof *secrets);
+        secret_count--;
+    }
+    secrets[secret_count++] = checked(strdup(secret));
+}
+
+void msg_clear_secrets(void)
+{
+    for (size_t i = 0; i < secret_count; i++)
+        free(secrets[i]);
+    secret_count = 0;
+}
+
+/* A growable output buffer. */
+struct buf {
+    char *data;
+    size_t len, cap;
+};
+
+static void buf_put(struct buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        b->cap = (b->len + n + 1) * 2;
+        b->data = checked(realloc(b->data, b->cap));
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+/* Length of a known secret starting at s, or 0. Longest match wins. */
+static size_t secret_at(const char *s)
+{
+    size_t best = 0;
+    for (size_t i = 0; i < secret_count; i++) {
+        size_t n = strlen(secrets[i]);
+        if (n > best && strncmp(s, secrets[i], n) == 0)
+            best = n;
+    }
+    return best;
+}
+
+/* At s (just after "://"), the userinfo's password span: user:PASSWORD@.
+ * Returns the password's length and sets *start, or 0. The authority ends at
+ * '/', '?', '#' or white space; the last '@' in it ends the userinfo. */
+static size_t url_password_at(const char *s, size_t *start)
+{
+    size_t end = strcspn(s, "/?# \t\r\n\"'");
+    const char *at = NULL;
+    for (size_t i = 0; i < end; i++)
+        if (s[i] == '@')
+            at = s + i;
+    if (at == NULL)
+        return 0;
+    const char *colon = memchr(s, ':', (size_t)(at - s));
+    if (colon == NULL)
+        return 0;
+    *start = (size_t)(colon + 1 - s);
+    return (size_t)(at - (colon + 1));
+}
+
+/* At s (just after "password="), the value's length: quoted '...' with
+ * backslash escapes, or up to white space. */
+static size_t dsn_value_length(const char *s)
+{
+    if (*s != '\'')
+        return strcspn(s, " \t\r\n&");
+    size_t i = 1;
+    while (s[i] && s[i] != '\'') {
+        if (s[i] == '\\' && s[i + 1])
+            i++;
+        i++;
+    }
+    return s[i] ? i + 1 : i;
+}
+
+static int starts_with_ci(const char *s, const char *prefix)
+{
+    for (; *prefix; s++, prefix++)
+        if (tolower((unsigned char)*s) != *prefix)
+            return 0;
+    return 1;
+}
+
+char *msg_redact(const char *text)
+{
+    struct buf out = {0};
+    buf_put(&out, "", 0);
+    if (text == NULL)
+        return out.data;
+    const char *p = text;
+    while (*p) {
+        size_t n = secret_at(p);
+        if (n > 0) {
+            buf_put(&out, "***", 3);
+            p += n;
+            continue;
+        }
+        if (p[0] == ':' && p[1] == '/' && p[2] == '/') {
+            size_t start = 0, len = url_password_at(p + 3, &start);
+            buf_put(&out, p, 3);
+            p += 3;
+            if (len > 0) {
+                buf_put(&out, p, start);
+                buf_put(&out, "***", 3);
+                p += start + len;
+            }
+            continue;
+        }
+        if (starts_with_ci(p, "password=") && (p == text || !isalnum((unsigned char)p[-1]))) {
+            buf_put(&out, p, 9);
+            p += 9;
+            size_t len = dsn_value_length(p);
+            if (len > 0)
+                buf_put(&out, "***", 3);
+            p += len;
+            continue;
+        }
+        buf_put(&out, p, 1);
+        p++;
+    }
+    return out.data;
+}
+
+void msg_write(FILE *to, const char *text)
+{
+    char *safe = msg_redact(text);
+    fputs(safe, to);
+    free(safe);
+}
+
+static void vprefixed(const char *prefix, const char *fmt, va_list ap)
+{
+    char *text = NULL;
+    if (vasprintf(&text, fmt, ap) < 0)
+        text = NULL;
+    char *safe = msg_redact(text ? text : "(message lost: out of memory)");
+    fflush(stdout);
+    fprintf(stderr, "%s%s\n", prefix, safe);
+    free(safe);
+    free(text);
+}
+
+void msg_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vprefixed("stallrun: ", fmt, ap);
+    va_end(ap);
+}
+
+void msg_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vprefixed("warning: ", fmt, ap);
+    va_end(ap);
+}
+
+void msg_hint(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vprefixed("hint: ", fmt, ap);
+    va_end(ap);
+}

@@ -1,0 +1,71 @@
+-- deploy.lua — apply pending migrations in order (prisma migrate deploy)
+--
+--   stallrun workflows/deploy.lua --env staging [--json]
+--
+-- Copy this file to make a release script of your own; every step is a call
+-- into the stallmig library (docs/lua-api.md).
+local ctx = ...
+local cli = require("stallmig.cli")
+local db = require("stallmig.db")
+local migrations = require("stallmig.migrations")
+local history = require("stallmig.history")
+local lock = require("stallmig.lock")
+local apply = require("stallmig.apply")
+local guard = require("stallmig.deploy")
+local report = require("stallmig.report")
+local sys = require("stallmig.sys")
+local json = require("stallmig.json")
+
+return report.run(ctx, "deploy", function(out)
+  cli.check_options(ctx, {})
+  local env = cli.require_env(ctx)
+
+  -- 1. Read the migrations folder: a broken folder fails before any connection.
+  local found, warnings = migrations.discover(ctx.config)
+  for _, w in ipairs(warnings) do out:warn(w) end
+
+  -- 2. One deploy at a time: take the lock, then read the history (another
+  --    deploy may have just finished) and decide what is pending.
+  local conn <close> = db.connect(env.name)
+  lock.acquire(conn, env.lock_wait, function(text) out:warn(text) end)
+  history.ensure(conn)
+  lock.announce(conn)
+  local plan = migrations.plan(found, history.read(conn))
+
+  -- 3. Refuse to start when the history disagrees with the files.
+  guard.check_plan(plan)
+
+  -- 4. Parse every pending file before the first one runs.
+  for _, m in ipairs(plan.pending) do migrations.load(m) end
+  out:set("pending", #plan.pending)
+  out:set("applied", json.array())
+  if #plan.pending == 0 then
+    out:say("Nothing to deploy: " .. env.name .. " is up to date (" .. #found .. " migrations).")
+    lock.release(conn)
+    return 0
+  end
+
+  -- 5. Apply in order; stop at the first failure (what came before stays applied).
+  out:say("Deploying " .. #plan.pending .. " migration(s) to " .. env.name .. ":")
+  local names = {}
+  for i, m in ipairs(plan.pending) do names[i] = m.name end
+  out:set_width(names)
+  local started = sys.clock()
+  for i, m in ipairs(plan.pending) do
+    if m.out_of_order then out:warn(m.name .. " sorts before migrations already applied; applying it now") end
+    if m.retry then out:warn(m.name .. " failed before and left nothing behind; trying it again") end
+    local t = sys.clock()
+    local failed = apply.run(conn, m, env.name, { durable = i == #plan.pending })
+    local took = sys.clock() - t
+    table.insert(out.doc.applied, { name = m.name, mode = m.mode, ok = not failed, duration_ms = took * 1000 })
+    out:step(failed and "x" or "+", m.name, failed and "FAILED" or ("ok (" .. report.ms(took) .. ")"))
+    if failed then
+      guard.explain_failure(failed, m, i - 1)
+      error(failed, 0)
+    end
+  end
+  lock.release(conn)
+  out:say(string.format("Deployed %d migration(s) to %s in %s.", #plan.pending, env.name,
+    report.ms(sys.clock() - started)))
+  return 0
+end)
