@@ -440,6 +440,8 @@ static char *slurp(struct loader *ld)
     if (text == NULL)
         text = xstrdup("");
     text[len] = '\0';
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+        memmove(text, text + 3, (len -= 3) + 1);   /* a UTF-8 BOM is not content */
     int line = 1;
     size_t line_start = 0;
     for (size_t i = 0; i < len; i++) {
@@ -531,7 +533,8 @@ int config_load(const char *path, struct config *cfg, struct config_error *err)
         goto failed;
     }
     ld.text = text;
-    ini_max_line = CONFIG_MAX_LINE;
+    ini_max_line = CONFIG_MAX_LINE;  /* Debian's inih reads these at run time */
+    ini_initial_alloc = CONFIG_MAX_LINE;
     ini_use_stack = false;
     ini_allow_realloc = false;
     ini_allow_multiline = false;
