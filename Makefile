@@ -7,7 +7,7 @@ CC       ?= cc
 OPT      ?= -O2
 CFLAGS   += -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Werror \
             -Wshadow -Wstrict-prototypes -Wmissing-prototypes $(PKG_CFLAGS)
-LDLIBS   += $(PKG_LIBS) -lpg_query -lm
+LDLIBS   += $(PKG_LIBS) -lpg_query -lm -pthread
 BUILD    ?= build
 
 SRC       := $(wildcard src/*.c)

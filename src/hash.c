@@ -1,14 +1,43 @@
-/* hash.c — SHA-256 through OpenSSL's libcrypto. */
+/* hash.c — SHA-256 through OpenSSL's libcrypto.
+ *
+ * The digest is fetched once: OpenSSL 3 looks the algorithm up again on every
+ * EVP_Digest(EVP_sha256()) call, which costs more than hashing a migration.
+ * A fetched EVP_MD is immutable and may be shared between threads (the
+ * migration scan hashes on its own thread). */
 #include "hash.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <pthread.h>
+
+static EVP_MD *sha256;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void fetch_sha256(void)
+{
+    /* No atexit clean-up: the process is ending and it costs a millisecond. */
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT | OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+    sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+void hash_release(void)
+{
+    EVP_MD_free(sha256);
+    sha256 = NULL;
+}
 
 int hash_sha256_hex(const void *data, size_t len, char hex[HASH_HEX_LEN + 1])
 {
     static const char digits[] = "0123456789abcdef";
+    pthread_once(&sha256_once, fetch_sha256);
+    EVP_MD_CTX *context = sha256 ? EVP_MD_CTX_new() : NULL;
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int digest_len = 0;
-    if (EVP_Digest(data, len, digest, &digest_len, EVP_sha256(), NULL) != 1 || digest_len != 32)
+    int ok = context != NULL && EVP_DigestInit_ex(context, sha256, NULL) == 1 &&
+             EVP_DigestUpdate(context, data, len) == 1 &&
+             EVP_DigestFinal_ex(context, digest, &digest_len) == 1 && digest_len == 32;
+    EVP_MD_CTX_free(context);
+    if (!ok)
         return -1;
     for (unsigned int i = 0; i < digest_len; i++) {
         hex[2 * i] = digits[digest[i] >> 4];

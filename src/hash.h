@@ -9,4 +9,7 @@
 /* Writes 64 hex digits and a NUL into hex[65]. Returns 0, or -1 on failure. */
 int hash_sha256_hex(const void *data, size_t len, char hex[HASH_HEX_LEN + 1]);
 
+/* Frees the cached digest (end of run). */
+void hash_release(void);
+
 #endif

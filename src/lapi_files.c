@@ -3,15 +3,14 @@
 #include "hash.h"
 #include "lerror.h"
 #include "migration.h"
+#include "scan.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <lauxlib.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 static int raise_io(lua_State *L, const char *what, const char *path, int err)
 {
@@ -166,107 +165,60 @@ static int files_name_is_conventional(lua_State *L)
     return 1;
 }
 
-/* Reads a whole file at dirfd/path into a malloc'd buffer. 0 or an errno. */
-static int read_at(int dirfd, const char *path, char **data, size_t *len)
-{
-    int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno;
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int err = errno;
-        close(fd);
-        return err;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-    }
-    size_t cap = (size_t)st.st_size + 1, n = 0;
-    char *buf = malloc(cap);
-    ssize_t got = 0;
-    while (buf && (got = read(fd, buf + n, cap - n)) > 0) {
-        n += (size_t)got;
-        if (n == cap) {
-            char *grown = realloc(buf, cap *= 2);
-            if (grown == NULL)
-                break;
-            buf = grown;
-        }
-    }
-    int err = buf == NULL || got < 0 || n == cap ? (got < 0 ? errno : ENOMEM) : 0;
-    close(fd);
-    if (err) {
-        free(buf);
-        return err;
-    }
-    *data = buf;
-    *len = n;
-    return 0;
-}
+#define SCAN_MT "stallmig.scan"
 
-/* One folder's entry: {name, checksum, size, has_down} or {name, problem}. */
-static void push_migration(lua_State *L, int dirfd, const char *name)
-{
-    char path[600], hex[HASH_HEX_LEN + 1];
-    lua_createtable(L, 0, 5);
-    lua_pushstring(L, name);
-    lua_setfield(L, -2, "name");
-    snprintf(path, sizeof path, "%s/migration.sql", name);
-    char *data = NULL;
-    size_t len = 0;
-    int err = read_at(dirfd, path, &data, &len);
-    if (err == 0 && hash_sha256_hex(data, len, hex) != 0)
-        err = EIO;
-    free(data);
-    if (err != 0) {
-        lua_pushstring(L, err == ENOENT ? "has no migration.sql" : strerror(err));
-        lua_setfield(L, -2, "problem");
-        return;
-    }
-    lua_pushstring(L, hex);
-    lua_setfield(L, -2, "checksum");
-    lua_pushinteger(L, (lua_Integer)len);
-    lua_setfield(L, -2, "size");
-    snprintf(path, sizeof path, "%s/down.sql", name);
-    lua_pushboolean(L, faccessat(dirfd, path, F_OK, 0) == 0);
-    lua_setfield(L, -2, "has_down");
-}
-
-/* files.migrations(dir) -> { {name=, checksum=, size=, has_down=} | {name=, problem=}, ... }
- * Every sub-folder of dir in byte-wise order of its name, its migration.sql
- * read and hashed; plain files (migration_lock.toml, README) are skipped. */
-static int files_migrations(lua_State *L)
+/* files.scan(dir) -> scan; reads and hashes every migration folder of dir on
+ * a background thread, so it overlaps with connecting to the database. */
+static int files_scan(lua_State *L)
 {
     const char *dir = luaL_checkstring(L, 1);
-    size_t count = 0;
-    int err = 0;
-    char **names = read_names(dir, &count, &err);
-    int dirfd = names ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-    if (dirfd < 0) {
-        err = names ? errno : err ? err : ENOMEM;
-        for (size_t i = 0; names && i < count; i++)
-            free(names[i]);
-        free(names);
-        return raise_io(L, "list the migrations folder", dir, err);
-    }
-    lua_createtable(L, (int)count, 0);
-    lua_Integer n = 0;
-    for (size_t i = 0; i < count; i++) {
-        struct stat st;
-        if (fstatat(dirfd, names[i], &st, 0) == 0 && S_ISDIR(st.st_mode)) {
-            push_migration(L, dirfd, names[i]);
-            lua_rawseti(L, -2, ++n);
-        }
-        free(names[i]);
-    }
-    free(names);
-    close(dirfd);
+    struct scan **slot = lua_newuserdatauv(L, sizeof *slot, 0);
+    *slot = NULL;
+    luaL_setmetatable(L, SCAN_MT);
+    if ((*slot = scan_start(dir)) == NULL)
+        return lerror_raise(L, "runtime", "out of memory scanning %s", dir);
     return 1;
 }
 
+/* scan:wait(dir) -> { {name=, checksum=, size=, conventional=} | {name=, problem=}, ... }
+ * every sub-folder in byte-wise order of its name (plain files are skipped). */
+static int scan_wait_lua(lua_State *L)
+{
+    struct scan **slot = luaL_checkudata(L, 1, SCAN_MT);
+    const char *dir = luaL_checkstring(L, 2);
+    const struct scan_entry *entries;
+    size_t count;
+    if (*slot == NULL)
+        return lerror_raise(L, "usage", "the scan was already released");
+    int err = scan_wait(*slot, &entries, &count);
+    if (err != 0)
+        return raise_io(L, "list the migrations folder", dir, err);
+    lua_createtable(L, (int)count, 0);
+    for (size_t i = 0; i < count; i++) {
+        lua_createtable(L, 0, 3);
+        lua_pushstring(L, entries[i].name);
+        lua_setfield(L, -2, "name");
+        lua_pushstring(L, entries[i].problem ? entries[i].problem : entries[i].checksum);
+        lua_setfield(L, -2, entries[i].problem ? "problem" : "checksum");
+        lua_pushinteger(L, (lua_Integer)entries[i].size);
+        lua_setfield(L, -2, "size");
+        lua_pushboolean(L, entries[i].conventional);
+        lua_setfield(L, -2, "conventional");
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    return 1;
+}
+
+static int scan_gc(lua_State *L)
+{
+    struct scan **slot = luaL_checkudata(L, 1, SCAN_MT);
+    scan_free(*slot);
+    *slot = NULL;
+    return 0;
+}
+
 static const luaL_Reg files_functions[] = {
-    {"migrations", files_migrations},
+    {"scan", files_scan},
     {"list", files_list},
     {"read", files_read},
     {"kind", files_kind},
@@ -279,6 +231,17 @@ static const luaL_Reg files_functions[] = {
 
 int luaopen_stallmig_files(lua_State *L)
 {
+    if (luaL_newmetatable(L, SCAN_MT)) {
+        static const luaL_Reg scan_methods[] = {{"wait", scan_wait_lua}, {NULL, NULL}};
+        lua_pushcfunction(L, scan_gc);
+        lua_setfield(L, -2, "__gc");
+        lua_pushcfunction(L, scan_gc);
+        lua_setfield(L, -2, "__close");
+        lua_newtable(L);
+        luaL_setfuncs(L, scan_methods, 0);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_pop(L, 1);
     luaL_newlib(L, files_functions);
     return 1;
 }

@@ -20,16 +20,15 @@ return report.run(ctx, "deploy", function(out)
   cli.check_options(ctx, {})
   local env = cli.require_env(ctx)
 
-  -- 1. Read the migrations folder: a broken folder fails before any connection.
-  local found, warnings = migrations.discover(ctx.config)
-  for _, w in ipairs(warnings) do out:warn(w) end
+  -- 1. Read the migrations folder (in the background while we connect).
+  local scan <close> = migrations.scan(ctx.config)
 
   -- 2. One deploy at a time: take the lock, then read the history (another
   --    deploy may have just finished) and decide what is pending.
   local conn <close> = db.connect(env.name)
   lock.acquire(conn, env.lock_wait, function(text) out:warn(text) end)
-  history.ensure(conn)
-  lock.announce(conn)
+  local found, warnings = migrations.discover(ctx.config, scan)
+  for _, w in ipairs(warnings) do out:warn(w) end
   local plan = migrations.plan(found, history.read(conn))
 
   -- 3. Refuse to start when the history disagrees with the files.
@@ -44,6 +43,8 @@ return report.run(ctx, "deploy", function(out)
     lock.release(conn)
     return 0
   end
+  history.ensure(conn)
+  lock.announce(conn)
 
   -- 5. Apply in order; stop at the first failure (what came before stays applied).
   out:say("Deploying " .. #plan.pending .. " migration(s) to " .. env.name .. ":")

@@ -16,10 +16,11 @@ return report.run(ctx, "status", function(out)
   local env = cli.require_env(ctx)
 
   -- 1. The folder and the history, joined by folder name.
-  local found, warnings = migrations.discover(ctx.config)
-  for _, w in ipairs(warnings) do out:warn(w) end
+  local scan <close> = migrations.scan(ctx.config)
   local conn <close> = db.connect(env.name)
-  local plan = migrations.plan(found, history.read(conn))
+  local found, warnings = migrations.discover(ctx.config, scan)
+  for _, w in ipairs(warnings) do out:warn(w) end
+  local plan = migrations.plan(found, history.read(conn, true))
 
   -- 2. One row per migration: state, when it was applied, how long it took.
   local rows = json.array()

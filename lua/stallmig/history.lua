@@ -44,18 +44,34 @@ function history.ensure(conn)
   if not history.exists(conn) then conn:exec(SCHEMA) end
 end
 
--- { latest = {name -> row}, rows = {row...} (latest per name, by name) }
-function history.read(conn)
+-- { latest = {name -> row}, rows = {row...} (the latest row of each name) }
+-- No ORDER BY or DISTINCT ON: the latest attempt is the highest id, picked
+-- here in one pass (a sort of the whole history costs more than the rest of
+-- a no-op deploy).
+-- `detailed` adds what status shows (when, how long); deploy needs only the
+-- state, and a cold backend pays for every column of every row.
+local LEAN = [[
+  SELECT id, name, checksum, outcome, partial, mode,
+         CASE WHEN outcome <> 'applied' THEN error END AS error,
+         failed_statement, failed_line
+    FROM stallmig.migrations]]
+local DETAILED = [[
+  SELECT id, name, checksum, outcome, partial, mode, error, failed_statement, failed_line,
+         duration_ms, environment,
+         to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS finished_at
+    FROM stallmig.migrations]]
+
+function history.read(conn, detailed)
   local result = { latest = {}, rows = {} }
   if not history.exists(conn) then return result end
-  local rows = conn:query([[
-    SELECT DISTINCT ON (name) name, checksum, outcome, mode, partial, error,
-           to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS started_at,
-           to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS finished_at,
-           duration_ms, failed_statement, failed_line, environment, applied_by
-      FROM stallmig.migrations ORDER BY name, id DESC]])
-  for _, row in ipairs(rows) do result.latest[row.name] = row end
-  result.rows = rows
+  local rows = conn:query(detailed and DETAILED or LEAN)
+  local latest = result.latest
+  for _, row in ipairs(rows) do
+    local seen = latest[row.name]
+    if seen == nil or seen.id < row.id then latest[row.name] = row end
+  end
+  for _, row in pairs(latest) do result.rows[#result.rows + 1] = row end
+  table.sort(result.rows, function(a, b) return a.name < b.name end)
   return result
 end
 

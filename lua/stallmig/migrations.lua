@@ -12,28 +12,35 @@ function M.display_path(config, path)
   return path
 end
 
--- Every migration folder in byte-wise order of its name (Prisma's rule).
--- Returns the list and a list of warnings about unconventional names.
-function M.discover(config)
-  local dir = config.migrations
-  if files.kind(dir) ~= "dir" then
-    error(errors.new("config", "the migrations folder " .. dir .. " does not exist",
+-- Starts reading and hashing the migrations folder on a background thread,
+-- so that it overlaps with connecting to the database.
+function M.scan(config)
+  if files.kind(config.migrations) ~= "dir" then
+    error(errors.new("config", "the migrations folder " .. config.migrations .. " does not exist",
       { hint = "create it, or set [project] migrations in " .. config.path }), 0)
   end
+  return files.scan(config.migrations)
+end
+
+-- Every migration folder in byte-wise order of its name (Prisma's rule).
+-- Returns the list and a list of warnings about unconventional names.
+function M.discover(config, scan)
+  scan = scan or M.scan(config)
+  local dir = config.migrations
   local found, warnings = {}, {}
-  for _, entry in ipairs(files.migrations(dir)) do
-    local where = M.display_path(config, dir .. "/" .. entry.name)
-    local problem = entry.problem or files.name_problem(entry.name)
-    if problem then
-      error(errors.new("config", where .. ": " .. problem,
+  local rel = M.display_path(config, dir) .. "/"
+  for _, entry in ipairs(scan:wait(dir)) do
+    local where = rel .. entry.name
+    if entry.problem then
+      error(errors.new("config", where .. ": " .. entry.problem,
         { hint = "every folder under migrations/ holds one migration.sql; remove or fix this one" }), 0)
     end
-    if not files.name_is_conventional(entry.name) then
+    if not entry.conventional then
       warnings[#warnings + 1] = where .. ": name is not <14-digit UTC timestamp>_<lowercase_name>; "
         .. "it still applies in byte-wise order"
     end
     entry.path = dir .. "/" .. entry.name .. "/migration.sql"
-    entry.file = M.display_path(config, entry.path)
+    entry.file = where .. "/migration.sql"
     found[#found + 1] = entry
   end
   return found, warnings

@@ -1,0 +1,207 @@
+/* scan.c — list, read and hash migration folders (see scan.h). */
+#include "scan.h"
+
+#include "migration.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#ifndef SCAN_SPLIT_AT
+#define SCAN_SPLIT_AT 64
+#endif
+
+struct scan {
+    char *dir;
+    pthread_t thread;
+    bool threaded, joined;
+    int error;                       /* errno of listing dir, or 0 */
+    struct scan_entry *entries;
+    size_t count;
+};
+
+/* Reads a whole file: open, read, close for a small file (a short read of a
+ * regular file is its end). O_NONBLOCK: a FIFO named migration.sql must not
+ * hang the scan. Returns 0 or an errno value. */
+static int read_file_at(int dirfd, const char *path, char **data, size_t *len)
+{
+    int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return errno;
+    size_t cap = 16384, n = 0;
+    char *buf = malloc(cap);
+    ssize_t got = 1;
+    while (buf != NULL && (got = read(fd, buf + n, cap - n)) > 0) {
+        n += (size_t)got;
+        if (n < cap)
+            break;
+        char *grown = realloc(buf, cap *= 2);
+        if (grown == NULL)
+            free(buf);
+        buf = grown;
+    }
+    int err = buf == NULL ? ENOMEM : got < 0 ? errno : 0;
+    close(fd);
+    if (err != 0) {
+        free(buf);
+        return err == EAGAIN ? EINVAL : err;
+    }
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+static void scan_folder(int dirfd, struct scan_entry *e)
+{
+    e->conventional = migration_name_is_conventional(e->name);
+    if ((e->problem = migration_name_problem(e->name)) != NULL)
+        return;
+    char path[600];
+    char *data = NULL;
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/migration.sql", e->name);
+    int err = read_file_at(dirfd, path, &data, &len);
+    if (err == 0 && hash_sha256_hex(data, len, e->checksum) != 0)
+        err = EIO;
+    free(data);
+    e->size = len;
+    if (err == ENOENT)
+        e->problem = "has no migration.sql";
+    else if (err == EISDIR || err == EINVAL)
+        e->problem = "migration.sql is not a regular file";
+    else if (err != 0)
+        e->problem = strerror(err);
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const struct scan_entry *)a)->name, ((const struct scan_entry *)b)->name);
+}
+
+static bool is_directory(int dirfd, const struct dirent *d)
+{
+    struct stat st;
+    if (d->d_type == DT_DIR)
+        return true;
+    if (d->d_type != DT_UNKNOWN && d->d_type != DT_LNK)
+        return false;
+    return fstatat(dirfd, d->d_name, &st, 0) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Collects sub-folder names; plain files (migration_lock.toml) are skipped. */
+static int list_folders(struct scan *s, DIR *d)
+{
+    size_t cap = 256;
+    s->entries = malloc(cap * sizeof *s->entries);
+    struct dirent *e;
+    while (s->entries != NULL && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' && (e->d_name[1] == '\0' || (e->d_name[1] == '.' && !e->d_name[2])))
+            continue;
+        if (!is_directory(dirfd(d), e))
+            continue;
+        if (s->count == cap) {
+            struct scan_entry *grown = realloc(s->entries, (cap *= 2) * sizeof *grown);
+            if (grown == NULL)
+                return ENOMEM;
+            s->entries = grown;
+        }
+        struct scan_entry *entry = &s->entries[s->count];
+        memset(entry, 0, sizeof *entry);
+        if ((entry->name = strdup(e->d_name)) == NULL)
+            return ENOMEM;
+        s->count++;
+    }
+    return s->entries == NULL ? ENOMEM : 0;
+}
+
+/* A share of the folders to read: entries [from, to). */
+struct share {
+    int dirfd;
+    struct scan_entry *entries;
+    size_t from, to;
+};
+
+static void *read_share(void *arg)
+{
+    struct share *sh = arg;
+    for (size_t i = sh->from; i < sh->to; i++)
+        scan_folder(sh->dirfd, &sh->entries[i]);
+    return NULL;
+}
+
+/* Reads every folder, the second half on a helper thread when there are
+ * enough of them: the cost is system calls, and a second core is there. */
+static void read_all(struct scan *s, int dirfd)
+{
+    size_t half = s->count >= SCAN_SPLIT_AT ? s->count / 2 : s->count;
+    struct share first = {dirfd, s->entries, 0, half}, second = {dirfd, s->entries, half, s->count};
+    pthread_t helper;
+    bool helped = half < s->count && pthread_create(&helper, NULL, read_share, &second) == 0;
+    read_share(&first);
+    if (helped)
+        pthread_join(helper, NULL);
+    else
+        read_share(&second);
+}
+
+static void *scan_run(void *arg)
+{
+    struct scan *s = arg;
+    DIR *d = opendir(s->dir);
+    if (d == NULL) {
+        s->error = errno;
+        return NULL;
+    }
+    s->error = list_folders(s, d);
+    if (s->error == 0) {
+        qsort(s->entries, s->count, sizeof *s->entries, by_name);
+        read_all(s, dirfd(d));
+    }
+    closedir(d);
+    return NULL;
+}
+
+struct scan *scan_start(const char *dir)
+{
+    struct scan *s = calloc(1, sizeof *s);
+    if (s == NULL || (s->dir = strdup(dir)) == NULL) {
+        free(s);
+        return NULL;
+    }
+    s->threaded = pthread_create(&s->thread, NULL, scan_run, s) == 0;
+    if (!s->threaded)
+        scan_run(s);
+    return s;
+}
+
+int scan_wait(struct scan *s, const struct scan_entry **entries, size_t *count)
+{
+    if (s->threaded && !s->joined) {
+        pthread_join(s->thread, NULL);
+        s->joined = true;
+    }
+    *entries = s->entries;
+    *count = s->count;
+    return s->error;
+}
+
+void scan_free(struct scan *s)
+{
+    if (s == NULL)
+        return;
+    const struct scan_entry *ignored;
+    size_t n;
+    scan_wait(s, &ignored, &n);
+    for (size_t i = 0; i < s->count; i++)
+        free(s->entries[i].name);
+    free(s->entries);
+    free(s->dir);
+    free(s);
+}
