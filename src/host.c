@@ -270,7 +270,7 @@ static int report_error(lua_State *L)
     if (hint)
         msg_hint("%s", hint);
     const char *traceback = field(L, idx, "traceback");
-    if (traceback && kind && (strcmp(kind, "usage") == 0 || strcmp(kind, "runtime") == 0))
+    if (traceback && kind && strcmp(kind, "runtime") == 0)
         msg_write(stderr, traceback), msg_write(stderr, "\n");
     return host_exit_status(kind);
 }
