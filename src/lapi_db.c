@@ -29,7 +29,13 @@ struct ltx {
 
 static const struct config *db_config;
 static char db_workflow[64] = "stallrun";
-static PGconn *open_conns[MAX_OPEN];
+/* Open connections and their cancel objects, made at connect time: the
+ * signal handler may only call PQcancel (async-signal-safe), not
+ * PQgetCancel (it allocates). */
+static struct {
+    PGconn *pg;
+    PGcancel *cancel;
+} open_conns[MAX_OPEN];
 
 void lapi_db_set_config(const struct config *cfg, const char *workflow_name)
 {
@@ -37,27 +43,32 @@ void lapi_db_set_config(const struct config *cfg, const char *workflow_name)
     snprintf(db_workflow, sizeof db_workflow, "%s", workflow_name ? workflow_name : "stallrun");
 }
 
-static void track(PGconn *pg, PGconn *replace)
+static void track(PGconn *pg)
 {
     for (int i = 0; i < MAX_OPEN; i++)
-        if (open_conns[i] == replace) {
-            open_conns[i] = pg;
+        if (open_conns[i].pg == NULL) {
+            open_conns[i].cancel = PQgetCancel(pg);
+            open_conns[i].pg = pg;
             return;
+        }
+}
+
+static void untrack(PGconn *pg)
+{
+    for (int i = 0; i < MAX_OPEN; i++)
+        if (open_conns[i].pg == pg) {
+            open_conns[i].pg = NULL;
+            PQfreeCancel(open_conns[i].cancel);
+            open_conns[i].cancel = NULL;
         }
 }
 
 void lapi_db_cancel_all(void)
 {
-    for (int i = 0; i < MAX_OPEN; i++) {
-        if (open_conns[i] == NULL || PQtransactionStatus(open_conns[i]) != PQTRANS_ACTIVE)
-            continue;
-        PGcancel *cancel = PQgetCancel(open_conns[i]);
-        char ignored[256];
-        if (cancel) {
-            PQcancel(cancel, ignored, sizeof ignored);
-            PQfreeCancel(cancel);
-        }
-    }
+    char ignored[256];
+    for (int i = 0; i < MAX_OPEN; i++)
+        if (open_conns[i].pg != NULL && open_conns[i].cancel != NULL)
+            PQcancel(open_conns[i].cancel, ignored, sizeof ignored);
 }
 
 static struct lconn *check_conn(lua_State *L, int idx)
@@ -250,7 +261,7 @@ static int db_connect(lua_State *L)
     }
     PQsetNoticeProcessor(pg, notice_to_stderr, NULL);
     c->pg = pg;
-    track(pg, NULL);
+    track(pg);
     return 1;
 }
 
@@ -465,7 +476,7 @@ static int conn_close(lua_State *L)
 {
     struct lconn *c = luaL_checkudata(L, 1, CONN_MT);
     if (c->pg) {
-        track(NULL, c->pg);
+        untrack(c->pg);
         PQfinish(c->pg);
         c->pg = NULL;
     }
