@@ -4,6 +4,8 @@
 #include "host.h"
 #include "lapi.h"
 #include "msg.h"
+#include "sqlparse.h"
+#include "hash.h"
 
 #include <libgen.h>
 #include <libpq-fe.h>
@@ -163,5 +165,7 @@ int main(int argc, char **argv)
     int status = run(&cli, root);
     cli_free(&cli);
     msg_clear_secrets();
+    sql_release();
+    hash_release();
     return status;
 }

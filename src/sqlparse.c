@@ -1,0 +1,305 @@
+/* sqlparse.c — split and classify migration files with libpg_query.
+ *
+ * One pg_query_parse() of the whole file gives every statement's node and
+ * its byte range; the node says whether it can run in a transaction block. */
+#include "sqlparse.h"
+
+#include "json.h"
+
+#include <pg_query.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool parser_used;
+
+void sql_release(void)
+{
+    if (parser_used)
+        pg_query_exit();
+    parser_used = false;
+}
+
+const char *sql_mode_name(enum sql_mode mode)
+{
+    switch (mode) {
+    case SQL_MODE_SELF_MANAGED: return "self-managed";
+    case SQL_MODE_NON_TRANSACTIONAL: return "non-transactional";
+    default: return "transactional";
+    }
+}
+
+/* ---- positions ---------------------------------------------------------- */
+
+static bool is_continuation(unsigned char c)
+{
+    return (c & 0xC0) == 0x80;
+}
+
+size_t sql_char_to_byte(const char *text, size_t length, long char_position)
+{
+    size_t byte = 0;
+    for (long chars = 1; chars < char_position && byte < length; chars++) {
+        byte++;
+        while (byte < length && is_continuation((unsigned char)text[byte]))
+            byte++;
+    }
+    return byte < length ? byte : length;
+}
+
+void sql_line_column(const char *text, size_t length, size_t byte_offset, int *line, int *column)
+{
+    *line = 1;
+    *column = 1;
+    for (size_t i = 0; i < byte_offset && i < length; i++) {
+        if (text[i] == '\n')
+            (*line)++, *column = 1;
+        else if (!is_continuation((unsigned char)text[i]))
+            (*column)++;
+    }
+}
+
+/* ---- statements ---------------------------------------------------------- */
+
+/* Skips white space and comments (-- to end of line, nested block comments)
+ * from pos; returns the offset of the first token. */
+static size_t skip_to_token(const char *text, size_t length, size_t pos, size_t end)
+{
+    while (pos < end) {
+        if (strchr(" \t\r\n\f\v", text[pos]) && text[pos]) {
+            pos++;
+        } else if (pos + 1 < end && text[pos] == '-' && text[pos + 1] == '-') {
+            while (pos < end && text[pos] != '\n')
+                pos++;
+        } else if (pos + 1 < end && text[pos] == '/' && text[pos + 1] == '*') {
+            int depth = 0;
+            do {
+                if (pos + 1 < end && text[pos] == '/' && text[pos + 1] == '*')
+                    depth++, pos += 2;
+                else if (pos + 1 < end && text[pos] == '*' && text[pos + 1] == '/')
+                    depth--, pos += 2;
+                else
+                    pos++;
+            } while (depth > 0 && pos < end);
+        } else {
+            break;
+        }
+    }
+    (void)length;
+    return pos;
+}
+
+/* Statements that never run in a transaction block. Subscriptions are here
+ * whole: most of their forms create or drop a replication slot. */
+static const struct { const char *kind, *words; } no_tx_always[] = {
+    {"CreatedbStmt", "CREATE DATABASE"}, {"DropdbStmt", "DROP DATABASE"},
+    {"CreateTableSpaceStmt", "CREATE TABLESPACE"}, {"DropTableSpaceStmt", "DROP TABLESPACE"},
+    {"AlterSystemStmt", "ALTER SYSTEM"}, {"CreateSubscriptionStmt", "CREATE SUBSCRIPTION"},
+    {"AlterSubscriptionStmt", "ALTER SUBSCRIPTION"}, {"DropSubscriptionStmt", "DROP SUBSCRIPTION"},
+    {NULL, NULL},
+};
+
+static bool has_defelem(const struct json *list, const char *name)
+{
+    for (size_t i = 0; list && list->type == JSON_ARRAY && i < list->count; i++) {
+        const char *defname = json_string(json_get(list->items[i], "DefElem"), "defname");
+        if (defname && strcmp(defname, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Whether the statement node (kind, body) cannot run in a transaction block;
+ * *what names it for the reason text. */
+static bool cannot_run_in_transaction(const char *kind, const struct json *body, const char **what)
+{
+    for (size_t i = 0; no_tx_always[i].kind; i++)
+        if (strcmp(kind, no_tx_always[i].kind) == 0)
+            return *what = no_tx_always[i].words, true;
+    if (strcmp(kind, "IndexStmt") == 0 && json_true(body, "concurrent"))
+        return *what = "CREATE INDEX CONCURRENTLY", true;
+    if (strcmp(kind, "DropStmt") == 0 && json_true(body, "concurrent"))
+        return *what = "DROP INDEX CONCURRENTLY", true;
+    if (strcmp(kind, "ReindexStmt") == 0) {
+        const char *object = json_string(body, "kind");
+        if (has_defelem(json_get(body, "params"), "concurrently"))
+            return *what = "REINDEX CONCURRENTLY", true;
+        if (object && (strcmp(object, "REINDEX_OBJECT_SYSTEM") == 0 ||
+                       strcmp(object, "REINDEX_OBJECT_DATABASE") == 0))
+            return *what = "REINDEX SYSTEM/DATABASE", true;
+    }
+    if (strcmp(kind, "VacuumStmt") == 0 && json_true(body, "is_vacuumcmd"))
+        return *what = "VACUUM", true;
+    if (strcmp(kind, "ClusterStmt") == 0 && json_get(body, "relation") == NULL)
+        return *what = "CLUSTER without a table", true;
+    if (strcmp(kind, "AlterDatabaseStmt") == 0 && has_defelem(json_get(body, "options"), "tablespace"))
+        return *what = "ALTER DATABASE ... SET TABLESPACE", true;
+    return false;
+}
+
+/* BEGIN/START/COMMIT/ROLLBACK/PREPARE/COMMIT PREPARED/ROLLBACK PREPARED end or
+ * start a transaction; SAVEPOINT, RELEASE and ROLLBACK TO work inside ours. */
+static bool is_transaction_control(const char *kind, const struct json *body)
+{
+    if (strcmp(kind, "TransactionStmt") != 0)
+        return false;
+    const char *k = json_string(body, "kind");
+    return k == NULL || (strcmp(k, "TRANS_STMT_SAVEPOINT") != 0 &&
+                         strcmp(k, "TRANS_STMT_RELEASE") != 0 &&
+                         strcmp(k, "TRANS_STMT_ROLLBACK_TO") != 0);
+}
+
+/* Fills one statement from a RawStmt JSON object. */
+static void read_statement(const char *text, size_t length, const struct json *raw,
+                           struct sql_statement *s)
+{
+    const struct json *loc = json_get(raw, "stmt_location"), *len = json_get(raw, "stmt_len");
+    size_t start = loc ? (size_t)loc->integer : 0;
+    size_t end = len && len->integer > 0 ? start + (size_t)len->integer : length;
+    if (end > length)
+        end = length;
+    s->offset = skip_to_token(text, length, start, end);
+    s->length = end - s->offset;
+    sql_line_column(text, length, s->offset, &s->line, &s->column);
+    const struct json *node = json_get(raw, "stmt");
+    const char *kind = node && node->count > 0 ? node->keys[0] : "Unknown";
+    const struct json *body = node && node->count > 0 ? node->items[0] : NULL;
+    snprintf(s->kind, sizeof s->kind, "%s", kind);
+    s->blocker = NULL;
+    s->no_transaction = cannot_run_in_transaction(kind, body, &s->blocker);
+    s->transaction_control = is_transaction_control(kind, body);
+}
+
+/* ---- parsing ------------------------------------------------------------- */
+
+static void set_error(struct sql_error *err, const char *text, size_t length, size_t offset,
+                      const char *message)
+{
+    snprintf(err->message, sizeof err->message, "%s", message);
+    err->offset = offset;
+    sql_line_column(text, length, offset, &err->line, &err->column);
+}
+
+/* A NUL-terminated copy for libpg_query; NULL (err set) on a NUL byte. */
+static char *terminated_copy(const char *text, size_t length, struct sql_error *err)
+{
+    const char *nul = memchr(text, '\0', length);
+    if (nul != NULL) {
+        set_error(err, text, length, (size_t)(nul - text),
+                  "the file contains a NUL byte: it is not SQL text");
+        return NULL;
+    }
+    char *copy = malloc(length + 1);
+    if (copy == NULL) {
+        set_error(err, text, length, 0, "out of memory");
+        return NULL;
+    }
+    memcpy(copy, text, length);
+    copy[length] = '\0';
+    return copy;
+}
+
+char *sql_parse_json(const char *text, size_t length, struct sql_error *err)
+{
+    memset(err, 0, sizeof *err);
+    char *copy = terminated_copy(text, length, err);
+    if (copy == NULL)
+        return NULL;
+    parser_used = true;
+    PgQueryParseResult result = pg_query_parse(copy);
+    char *tree = NULL;
+    if (result.error) {
+        size_t offset = sql_char_to_byte(text, length, result.error->cursorpos);
+        set_error(err, text, length, offset, result.error->message);
+    } else if ((tree = strdup(result.parse_tree)) == NULL) {
+        set_error(err, text, length, 0, "out of memory");
+    }
+    pg_query_free_parse_result(result);
+    free(copy);
+    return tree;
+}
+
+/* A first line "-- stallmig:no-transaction" (after an optional BOM). */
+static bool marked_no_transaction(const char *text, size_t length)
+{
+    static const char marker[] = "-- stallmig:no-transaction";
+    size_t pos = length >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    size_t n = sizeof marker - 1;
+    if (length - pos < n || memcmp(text + pos, marker, n) != 0)
+        return false;
+    for (pos += n; pos < length && text[pos] != '\n'; pos++)
+        if (!strchr(" \t\r", text[pos]))
+            return false;
+    return true;
+}
+
+static void classify(struct sql_script *s, const char *text, size_t length)
+{
+    if (marked_no_transaction(text, length)) {
+        s->mode = SQL_MODE_NON_TRANSACTIONAL;
+        snprintf(s->reason, sizeof s->reason, "line 1: -- stallmig:no-transaction");
+        return;
+    }
+    const struct sql_statement *control = NULL;
+    for (size_t i = 0; i < s->count; i++) {
+        const struct sql_statement *st = &s->statements[i];
+        if (st->no_transaction) {
+            s->mode = SQL_MODE_NON_TRANSACTIONAL;
+            snprintf(s->reason, sizeof s->reason, "line %d: %s cannot run inside a transaction block",
+                     st->line, st->blocker ? st->blocker : st->kind);
+            return;
+        }
+        if (st->transaction_control && control == NULL)
+            control = st;
+    }
+    if (control) {
+        s->mode = SQL_MODE_SELF_MANAGED;
+        snprintf(s->reason, sizeof s->reason, "line %d: the file controls its own transaction",
+                 control->line);
+    }
+}
+
+static int read_statements(struct sql_script *out, const char *text, size_t length,
+                           const struct json *stmts, struct sql_error *err)
+{
+    size_t n = stmts && stmts->type == JSON_ARRAY ? stmts->count : 0;
+    out->statements = calloc(n ? n : 1, sizeof *out->statements);
+    if (out->statements == NULL) {
+        set_error(err, text, length, 0, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        read_statement(text, length, stmts->items[i], &out->statements[i]);
+    }
+    out->count = n;
+    return 0;
+}
+
+int sql_script_parse(const char *text, size_t length, struct sql_script *out, struct sql_error *err)
+{
+    memset(out, 0, sizeof *out);
+    char *tree = sql_parse_json(text, length, err);
+    if (tree == NULL)
+        return -1;
+    char why[128];
+    struct json *doc = json_parse(tree, strlen(tree), why, sizeof why);
+    free(tree);
+    if (doc == NULL) {
+        set_error(err, text, length, 0, "cannot read the parser's output");
+        return -1;
+    }
+    int rc = read_statements(out, text, length, json_get(doc, "stmts"), err);
+    json_free(doc);
+    if (rc == 0)
+        classify(out, text, length);
+    else
+        sql_script_free(out);
+    return rc;
+}
+
+void sql_script_free(struct sql_script *script)
+{
+    free(script->statements);
+    script->statements = NULL;
+    script->count = 0;
+}

@@ -1,0 +1,54 @@
+/* sqlparse.h — PostgreSQL's parser (libpg_query) applied to migration files:
+ * statement boundaries, and whether a file can run in one transaction.
+ * Plain C, no lua.h. */
+#ifndef STALLMIG_SQLPARSE_H
+#define STALLMIG_SQLPARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum sql_mode { SQL_MODE_TRANSACTIONAL, SQL_MODE_SELF_MANAGED, SQL_MODE_NON_TRANSACTIONAL };
+
+struct sql_statement {
+    size_t offset;            /* byte offset of the first token (comments before it skipped) */
+    size_t length;            /* bytes from offset, excluding the terminating ';' */
+    int line, column;         /* 1-based position of offset; column in characters */
+    char kind[48];            /* parse node name: "CreateStmt", "IndexStmt", ... */
+    bool no_transaction;      /* cannot run inside a transaction block */
+    const char *blocker;      /* then what, e.g. "CREATE INDEX CONCURRENTLY" (static) */
+    bool transaction_control; /* BEGIN/START/COMMIT/END/ROLLBACK/PREPARE TRANSACTION/... */
+};
+
+struct sql_script {
+    struct sql_statement *statements;
+    size_t count;
+    enum sql_mode mode;
+    char reason[200];         /* why not transactional; "" when it is */
+};
+
+struct sql_error {
+    char message[256];
+    int line, column;
+    size_t offset;
+};
+
+/* Splits and classifies text (need not be NUL-terminated). 0 on success; -1
+ * with err filled on a syntax error or a NUL byte. */
+int sql_script_parse(const char *text, size_t length, struct sql_script *out, struct sql_error *err);
+/* Idempotent; safe on a zeroed struct. */
+void sql_script_free(struct sql_script *script);
+
+/* The parse tree as libpg_query's JSON (malloc'd), or NULL with err filled. */
+char *sql_parse_json(const char *text, size_t length, struct sql_error *err);
+
+/* PostgreSQL reports positions as 1-based characters; these map them. */
+size_t sql_char_to_byte(const char *text, size_t length, long char_position);
+void sql_line_column(const char *text, size_t length, size_t byte_offset, int *line, int *column);
+
+/* "transactional", "self-managed", "non-transactional" */
+const char *sql_mode_name(enum sql_mode mode);
+
+/* Frees the parser's memory (end of run); harmless if it was never used. */
+void sql_release(void);
+
+#endif
