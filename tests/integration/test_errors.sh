@@ -1,0 +1,113 @@
+# Bad configuration and bad workflows: a clear message and exit 2.
+
+test_unknown_environment() {
+  new_project
+  run_stallrun workflows/status.lua --env prod
+  assert_exit 2
+  assert_err_contains "stallrun: unknown environment 'prod': stallmig.ini defines dev"
+}
+
+test_unset_variable_names_file_and_line() {
+  new_project
+  printf '\n[env.staging]\nurl = ${STALLMIG_TEST_NOT_SET}\n' >>"$PROJECT/stallmig.ini"
+  unset STALLMIG_TEST_NOT_SET
+  run_stallrun workflows/status.lua --env staging
+  assert_exit 2
+  assert_err_contains 'stallmig.ini:10: ${STALLMIG_TEST_NOT_SET} is not set'
+  run_stallrun workflows/status.lua --env dev
+  assert_exit 0   # dev does not need it: status runs (no migrations: up to date)
+}
+
+test_missing_config_file() {
+  new_project
+  run_stallrun workflows/status.lua --env dev --config nowhere.ini
+  assert_exit 2
+  assert_err_contains "nowhere.ini: cannot read the configuration"
+}
+
+test_unknown_key_and_malformed_line() {
+  new_project
+  printf 'colour = blue\n' >>"$PROJECT/stallmig.ini"
+  run_stallrun workflows/status.lua --env dev
+  assert_exit 2
+  assert_err_contains "stallmig.ini:8: unknown key 'colour' in [env.dev]"
+  printf '[env.x]\nurl = y\nnonsense\n' >"$PROJECT/other.ini"
+  run_stallrun workflows/status.lua --env x --config other.ini
+  assert_exit 2
+  assert_err_contains "other.ini:3: malformed line"
+}
+
+test_config_paths_are_relative_to_the_ini_file() {
+  new_project
+  add_migration 20240101000000_a 'CREATE TABLE a (id int);'
+  mkdir -p "$PROJECT/elsewhere"
+  (cd "$PROJECT/elsewhere" && "$STALLRUN" workflows/deploy.lua --env dev --config ../stallmig.ini) >/dev/null 2>&1 \
+    || fail "deploy from another directory failed"
+  assert_eq "a" "$(psql_q "SELECT to_regclass('a')")"
+}
+
+test_workflow_syntax_error_is_exit_2() {
+  new_project
+  printf -- '-- broken\nlocal x = = 1\n' >"$PROJECT/broken.lua"
+  run_stallrun broken.lua --env dev
+  assert_exit 2
+  assert_err_contains "broken.lua:2:"
+}
+
+test_workflow_runtime_error_has_traceback() {
+  new_project
+  printf -- '-- oops\nlocal t = nil\nlocal function f() return t.x end\nreturn f()\n' >"$PROJECT/oops.lua"
+  run_stallrun oops.lua --env dev
+  assert_exit 1
+  assert_err_contains "oops.lua:3: attempt to index a nil value"
+  assert_err_contains "stack traceback:"
+}
+
+test_strict_globals_and_wrong_argument_types() {
+  new_project
+  printf 'undeclared = 1\n' >"$PROJECT/g.lua"
+  run_stallrun g.lua --env dev
+  assert_exit 1
+  assert_err_contains "assignment to undeclared global 'undeclared'"
+  printf 'local db = require("stallmig.db")\nlocal c <close> = db.connect("dev")\nc:query({})\n' >"$PROJECT/types.lua"
+  run_stallrun types.lua --env dev
+  assert_exit 1
+  assert_err_contains "bad argument #1 to 'query' (string expected, got table)"
+}
+
+test_missing_workflow_and_unknown_option() {
+  new_project
+  run_stallrun workflows/nope.lua --env dev
+  assert_exit 2
+  assert_err_contains "cannot read the workflow workflows/nope.lua"
+  run_stallrun workflows/deploy.lua --env dev --frobnicate
+  assert_exit 2
+  assert_err_contains "unknown option --frobnicate"
+  run_stallrun workflows/deploy.lua
+  assert_exit 2
+  assert_err_contains "--env NAME is required"
+}
+
+test_passwords_never_printed() {
+  new_project
+  cat >"$PROJECT/stallmig.ini" <<'INI'
+[env.bad]
+url = postgresql://app:Sentinel%zzPass@127.0.0.1:1/db
+[env.down]
+url = postgresql://app:Sentinel-Down-9@127.0.0.1:1/db
+[env.dsn]
+url = host=127.0.0.1 port=1 user=app password=Sentinel-Dsn-7 dbname=db
+INI
+  mkdir -p "$PROJECT/migrations"
+  run_stallrun workflows/status.lua --env bad
+  assert_exit 2
+  assert_err_contains "is not a valid PostgreSQL URL"
+  assert_not_contains "Sentinel"
+  run_stallrun workflows/deploy.lua --env down --json
+  assert_exit 1
+  assert_err_contains "cannot connect to down"
+  assert_not_contains "Sentinel"
+  PGPASSWORD=Sentinel-Env-5 run_stallrun workflows/status.lua --env dsn
+  assert_exit 1
+  assert_not_contains "Sentinel"
+}
