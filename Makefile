@@ -27,13 +27,12 @@ stallrun: $(BUILD)/stallrun
 $(BUILD)/stallrun: $(OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)
+$(BUILD)/%.o: src/%.c $(wildcard src/*.h)
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD):
-	mkdir -p $(BUILD)/tests
-
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(PLAIN_OBJ) | $(BUILD)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(PLAIN_OBJ)
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Isrc -o $@ $^ $(LDFLAGS) $(LDLIBS) -lcmocka
 
 # Installs the Debian packages that are missing (idempotent; root or sudo).

@@ -30,8 +30,9 @@ static bool is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* The directory holding lua/ and workflows/: next to the binary in a build
- * tree, or <prefix>/share/stallmig once installed. */
+/* The directory holding lua/ and workflows/: next to the binary or up to
+ * three levels above it in a build tree (build/asan/stallrun), or
+ * <prefix>/share/stallmig once installed. */
 static int find_root(char *root, size_t size)
 {
     char exe[PATH_MAX], probe[PATH_MAX + 32];
@@ -40,12 +41,17 @@ static int find_root(char *root, size_t size)
         return -1;
     exe[n] = '\0';
     char *dir = dirname(exe);
-    snprintf(probe, sizeof probe, "%s/lua/stallmig", dir);
-    if (is_dir(probe))
-        return snprintf(root, size, "%s", dir) < (int)size ? 0 : -1;
     snprintf(probe, sizeof probe, "%s/../share/stallmig/lua/stallmig", dir);
-    if (is_dir(probe))
+    if (is_dir(probe) && realpath(probe, root) && strlen(root) < size - 1)
         return snprintf(root, size, "%s/../share/stallmig", dir) < (int)size ? 0 : -1;
+    for (int up = 0; up <= 3; up++) {
+        size_t len = strlen(dir);
+        if (snprintf(probe, sizeof probe, "%s/lua/stallmig", dir) < (int)sizeof probe && is_dir(probe))
+            return snprintf(root, size, "%s", dir) < (int)size ? 0 : -1;
+        if (len <= 1)
+            break;
+        dir = dirname(dir);
+    }
     return -1;
 }
 

@@ -159,6 +159,8 @@ static void read_statement(const char *text, size_t length, const struct json *r
     if (end > length)
         end = length;
     s->offset = skip_to_token(text, length, start, end);
+    while (end > s->offset && strchr(" \t\r\n\f\v", text[end - 1]))
+        end--;                       /* the last statement runs to the end of the file */
     s->length = end - s->offset;
     sql_line_column(text, length, s->offset, &s->line, &s->column);
     const struct json *node = json_get(raw, "stmt");
@@ -196,6 +198,8 @@ static char *terminated_copy(const char *text, size_t length, struct sql_error *
     }
     memcpy(copy, text, length);
     copy[length] = '\0';
+    if (length >= 3 && memcmp(copy, "\xEF\xBB\xBF", 3) == 0)
+        memset(copy, ' ', 3);        /* a BOM is not SQL; blanks keep every offset */
     return copy;
 }
 

@@ -1,0 +1,228 @@
+/* test_sqlparse.c — statement boundaries and classification with libpg_query. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "sqlparse.h"
+
+#include <pg_query.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct sql_script parse_ok(const char *text)
+{
+    struct sql_script s;
+    struct sql_error err;
+    int rc = sql_script_parse(text, strlen(text), &s, &err);
+    if (rc != 0)
+        print_error("unexpected parse error: %s\n", err.message);
+    assert_int_equal(rc, 0);
+    return s;
+}
+
+static enum sql_mode mode_of(const char *text)
+{
+    struct sql_script s = parse_ok(text);
+    enum sql_mode mode = s.mode;
+    sql_script_free(&s);
+    return mode;
+}
+
+static char *read_data(const char *name, size_t *len)
+{
+    char path[256];
+    snprintf(path, sizeof path, "data/sql/%s", name);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *buf = malloc(65536);
+    *len = fread(buf, 1, 65536, f);
+    fclose(f);
+    return buf;
+}
+
+static void sql_script_parse__prisma_style_boundaries(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = read_data("prisma_style.sql", &len);
+    struct sql_script s;
+    struct sql_error err;
+    assert_int_equal(sql_script_parse(text, len, &s, &err), 0);
+    assert_int_equal(s.count, 3);
+    assert_int_equal(s.mode, SQL_MODE_TRANSACTIONAL);
+    assert_string_equal(s.statements[0].kind, "CreateStmt");
+    assert_int_equal(s.statements[0].line, 2);                  /* the leading comment is skipped */
+    assert_int_equal(s.statements[0].column, 1);
+    assert_string_equal(s.statements[1].kind, "CreateFunctionStmt");
+    assert_int_equal(s.statements[1].line, 8);                  /* after a nested comment */
+    assert_string_equal(s.statements[2].kind, "SelectStmt");
+    assert_int_equal(s.statements[2].line, 14);                 /* last statement, no ';' */
+    assert_memory_equal(text + s.statements[2].offset, "SELECT E'it", 11);
+    assert_int_equal(text[s.statements[2].offset + s.statements[2].length - 1], '"');
+    sql_script_free(&s);
+    free(text);
+}
+
+static void sql_script_parse__crlf_and_bom(void **state)
+{
+    (void)state;
+    struct sql_script s = parse_ok("\xEF\xBB\xBF" "CREATE TABLE a (id int);\r\n\r\nCREATE TABLE b (id int);\r\n");
+    assert_int_equal(s.count, 2);
+    assert_int_equal(s.statements[1].line, 3);
+    assert_int_equal(s.statements[1].column, 1);
+    sql_script_free(&s);
+}
+
+static void sql_script_parse__empty_and_comment_only(void **state)
+{
+    (void)state;
+    struct sql_script s = parse_ok("");
+    assert_int_equal(s.count, 0);
+    assert_int_equal(s.mode, SQL_MODE_TRANSACTIONAL);
+    sql_script_free(&s);
+    s = parse_ok("-- nothing\n/* at all */\n");
+    assert_int_equal(s.count, 0);
+    sql_script_free(&s);
+    sql_script_free(&s);                                        /* idempotent */
+}
+
+static void sql_script_parse__non_transactional_statements(void **state)
+{
+    (void)state;
+    const char *texts[] = {
+        "CREATE INDEX CONCURRENTLY i ON t (a);", "DROP INDEX CONCURRENTLY i;",
+        "REINDEX INDEX CONCURRENTLY i;", "REINDEX DATABASE d;", "VACUUM t;", "VACUUM;",
+        "CREATE DATABASE x;", "DROP DATABASE x;", "ALTER SYSTEM SET work_mem = '1MB';",
+        "CLUSTER;", "ALTER DATABASE d SET TABLESPACE x;", "CREATE TABLESPACE x LOCATION '/x';",
+        "CREATE TABLE a (id int); CREATE INDEX CONCURRENTLY i ON a (id);",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        if (mode_of(texts[i]) != SQL_MODE_NON_TRANSACTIONAL)
+            print_error("not non-transactional: %s\n", texts[i]);
+        assert_int_equal(mode_of(texts[i]), SQL_MODE_NON_TRANSACTIONAL);
+    }
+}
+
+static void sql_script_parse__transactional_lookalikes(void **state)
+{
+    (void)state;
+    const char *texts[] = {
+        "CREATE INDEX i ON t (a);", "DROP INDEX i;", "REINDEX INDEX i;", "ANALYZE t;",
+        "CLUSTER t USING i;", "ALTER DATABASE d SET work_mem = '1MB';",
+        "SELECT 'CREATE INDEX CONCURRENTLY i ON t (a)';", "-- VACUUM;\nSELECT 1;",
+        "CREATE FUNCTION f() RETURNS void AS $$ BEGIN COMMIT; END $$ LANGUAGE plpgsql;",
+        "CREATE TABLE a (id int); SAVEPOINT s; RELEASE s; ROLLBACK TO s;",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        if (mode_of(texts[i]) != SQL_MODE_TRANSACTIONAL)
+            print_error("not transactional: %s\n", texts[i]);
+        assert_int_equal(mode_of(texts[i]), SQL_MODE_TRANSACTIONAL);
+    }
+}
+
+static void sql_script_parse__own_transaction_is_self_managed(void **state)
+{
+    (void)state;
+    struct sql_script s = parse_ok("CREATE TABLE x (id int);\nBEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\n");
+    assert_int_equal(s.mode, SQL_MODE_SELF_MANAGED);
+    assert_true(s.statements[1].transaction_control);
+    assert_false(s.statements[0].transaction_control);
+    assert_string_equal(s.reason, "line 2: the file controls its own transaction");
+    sql_script_free(&s);
+    assert_int_equal(mode_of("START TRANSACTION; SELECT 1; END;"), SQL_MODE_SELF_MANAGED);
+}
+
+static void sql_script_parse__no_transaction_marker(void **state)
+{
+    (void)state;
+    struct sql_script s = parse_ok("-- stallmig:no-transaction \r\nCREATE TABLE a (id int);\n");
+    assert_int_equal(s.mode, SQL_MODE_NON_TRANSACTIONAL);
+    assert_string_equal(s.reason, "line 1: -- stallmig:no-transaction");
+    sql_script_free(&s);
+    assert_int_equal(mode_of("\n-- stallmig:no-transaction\nSELECT 1;"), SQL_MODE_TRANSACTIONAL);
+    assert_int_equal(mode_of("-- stallmig:no-transaction please\nSELECT 1;"), SQL_MODE_TRANSACTIONAL);
+}
+
+static void sql_script_parse__reason_names_line_and_statement(void **state)
+{
+    (void)state;
+    struct sql_script s = parse_ok("CREATE TABLE a (id int);\n\nCREATE INDEX CONCURRENTLY i ON a (id);\n");
+    assert_string_equal(s.reason, "line 3: CREATE INDEX CONCURRENTLY cannot run inside a transaction block");
+    assert_true(s.statements[1].no_transaction);
+    sql_script_free(&s);
+}
+
+static void sql_script_parse__syntax_error_position(void **state)
+{
+    (void)state;
+    struct sql_script s;
+    struct sql_error err;
+    const char *ascii = "SELECT 1;\nSELECT 1 2;";
+    assert_int_equal(sql_script_parse(ascii, strlen(ascii), &s, &err), -1);
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 10);
+    assert_non_null(strstr(err.message, "syntax error"));
+    const char *utf8 = "SELECT 'æøå';\nSELECT 'ÆØÅ' +;";               /* multibyte before it */
+    assert_int_equal(sql_script_parse(utf8, strlen(utf8), &s, &err), -1);
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 15);
+}
+
+static void sql_script_parse__nul_byte(void **state)
+{
+    (void)state;
+    struct sql_script s;
+    struct sql_error err;
+    const char text[] = "SELECT 1;\nSELECT\0 2;";
+    assert_int_equal(sql_script_parse(text, sizeof text - 1, &s, &err), -1);
+    assert_int_equal(err.line, 2);
+    assert_non_null(strstr(err.message, "NUL byte"));
+}
+
+static void sql_char_to_byte__multibyte(void **state)
+{
+    (void)state;
+    const char *text = "aæb\nø";
+    assert_int_equal(sql_char_to_byte(text, strlen(text), 1), 0);
+    assert_int_equal(sql_char_to_byte(text, strlen(text), 2), 1);
+    assert_int_equal(sql_char_to_byte(text, strlen(text), 3), 3);  /* 'b' after 2-byte æ */
+    assert_int_equal(sql_char_to_byte(text, strlen(text), 99), strlen(text));
+    int line, column;
+    sql_line_column(text, strlen(text), 5, &line, &column);
+    assert_int_equal(line, 2);
+    assert_int_equal(column, 1);
+    sql_line_column(text, strlen(text), 3, &line, &column);
+    assert_int_equal(column, 3);
+}
+
+static void sql_mode_name__names(void **state)
+{
+    (void)state;
+    assert_string_equal(sql_mode_name(SQL_MODE_TRANSACTIONAL), "transactional");
+    assert_string_equal(sql_mode_name(SQL_MODE_SELF_MANAGED), "self-managed");
+    assert_string_equal(sql_mode_name(SQL_MODE_NON_TRANSACTIONAL), "non-transactional");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sql_script_parse__prisma_style_boundaries),
+        cmocka_unit_test(sql_script_parse__crlf_and_bom),
+        cmocka_unit_test(sql_script_parse__empty_and_comment_only),
+        cmocka_unit_test(sql_script_parse__non_transactional_statements),
+        cmocka_unit_test(sql_script_parse__transactional_lookalikes),
+        cmocka_unit_test(sql_script_parse__own_transaction_is_self_managed),
+        cmocka_unit_test(sql_script_parse__no_transaction_marker),
+        cmocka_unit_test(sql_script_parse__reason_names_line_and_statement),
+        cmocka_unit_test(sql_script_parse__syntax_error_position),
+        cmocka_unit_test(sql_script_parse__nul_byte),
+        cmocka_unit_test(sql_char_to_byte__multibyte),
+        cmocka_unit_test(sql_mode_name__names),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    sql_release();
+    return failed;
+}
