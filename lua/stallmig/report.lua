@@ -41,6 +41,7 @@ function report:step(sign, name, outcome)
 end
 
 function report.ms(seconds)
+  if seconds < 0.01 then return string.format("%.1f ms", seconds * 1000) end
   if seconds < 10 then return string.format("%.0f ms", seconds * 1000) end
   return string.format("%.1f s", seconds)
 end
