@@ -35,7 +35,7 @@ return report.run(ctx, "deploy", function(out)
   guard.check_plan(plan)
 
   -- 4. Parse every pending file before the first one runs.
-  for _, m in ipairs(plan.pending) do migrations.load(m) end
+  for _, m in ipairs(plan.pending) do migrations.load(m, found) end
   out:set("pending", #plan.pending)
   out:set("applied", json.array())
   if #plan.pending == 0 then

@@ -44,7 +44,7 @@ function history.ensure(conn)
   if not history.exists(conn) then conn:exec(SCHEMA) end
 end
 
--- { latest = {name -> row}, rows = {row...} (the latest row of each name) }
+-- { latest = {name -> row} }: the latest row of each migration name.
 -- No ORDER BY or DISTINCT ON: the latest attempt is the highest id, picked
 -- here in one pass (a sort of the whole history costs more than the rest of
 -- a no-op deploy).
@@ -62,16 +62,18 @@ local DETAILED = [[
     FROM stallmig.migrations]]
 
 function history.read(conn, detailed)
-  local result = { latest = {}, rows = {} }
-  if not history.exists(conn) then return result end
-  local rows = conn:query(detailed and DETAILED or LEAN)
+  local result = { latest = {} }
+  -- no existence check first: a missing table is one failed statement
+  local ok, rows = pcall(conn.query, conn, detailed and DETAILED or LEAN)
+  if not ok then
+    if type(rows) == "table" and rows.sqlstate == "42P01" then return result end
+    error(rows, 0)
+  end
   local latest = result.latest
   for _, row in ipairs(rows) do
     local seen = latest[row.name]
     if seen == nil or seen.id < row.id then latest[row.name] = row end
   end
-  for _, row in pairs(latest) do result.rows[#result.rows + 1] = row end
-  table.sort(result.rows, function(a, b) return a.name < b.name end)
   return result
 end
 

@@ -24,31 +24,39 @@ end
 
 -- Every migration folder in byte-wise order of its name (Prisma's rule).
 -- Returns the list and a list of warnings about unconventional names.
+-- Paths are set later, for the few migrations that need them (M.locate).
 function M.discover(config, scan)
   scan = scan or M.scan(config)
   local dir = config.migrations
-  local found, warnings = {}, {}
+  local found, warnings = scan:wait(dir), {}
   local rel = M.display_path(config, dir) .. "/"
-  for _, entry in ipairs(scan:wait(dir)) do
-    local where = rel .. entry.name
+  found.dir, found.rel = dir, rel
+  for _, entry in ipairs(found) do
     if entry.problem then
-      error(errors.new("config", where .. ": " .. entry.problem,
+      error(errors.new("config", rel .. entry.name .. ": " .. entry.problem,
         { hint = "every folder under migrations/ holds one migration.sql; remove or fix this one" }), 0)
     end
     if not entry.conventional then
-      warnings[#warnings + 1] = where .. ": name is not <14-digit UTC timestamp>_<lowercase_name>; "
-        .. "it still applies in byte-wise order"
+      warnings[#warnings + 1] = rel .. entry.name .. ": name is not <14-digit UTC timestamp>_"
+        .. "<lowercase_name>; it still applies in byte-wise order"
     end
-    entry.path = dir .. "/" .. entry.name .. "/migration.sql"
-    entry.file = where .. "/migration.sql"
-    found[#found + 1] = entry
   end
   return found, warnings
 end
 
+-- Sets m.path (absolute) and m.file (as the user knows it).
+function M.locate(m, found)
+  if not m.path then
+    m.path = found.dir .. "/" .. m.name .. "/migration.sql"
+    m.file = found.rel .. m.name .. "/migration.sql"
+  end
+  return m
+end
+
 -- Reads and classifies a migration before anything is sent to a server.
 -- Sets m.content (what is sent: without a UTF-8 BOM) and m.script.
-function M.load(m)
+function M.load(m, found)
+  M.locate(m, found)
   local content = files.read(m.path)
   if content:sub(1, 3) == "\239\187\191" then content = content:sub(4) end
   local ok, script = pcall(sql.script, content)
@@ -67,10 +75,11 @@ end
 
 -- States: applied, pending, failed, modified, missing. A checksum is compared
 -- only with the last successful application (fixing a failed file is normal).
-local function state_of(m, row)
+local function state_of(m, row, found)
   if row == nil then return "pending" end
   if row.outcome == "failed" then return "failed" end
   if row.checksum == m.checksum then return "applied" end
+  M.locate(m, found)
   if files.checksum_matches(files.read(m.path), row.checksum) then return "applied" end
   return "modified"
 end
@@ -78,31 +87,30 @@ end
 -- Joins the folder with the history (history.read) into one ordered plan.
 function M.plan(found, history)
   local plan = { entries = {}, pending = {}, counts = {} }
-  local last_applied = nil
-  for _, m in ipairs(found) do
+  local entries, last_applied, present = plan.entries, nil, {}
+  for i, m in ipairs(found) do
     local row = history.latest[m.name]
-    m.state, m.row = state_of(m, row), row
-    if m.state ~= "pending" and m.state ~= "failed" then last_applied = m.name end
-    if row and row.outcome == "failed" and not row.partial then
-      m.retry = true                 -- a failed transactional migration left nothing behind
-    end
-    plan.entries[#plan.entries + 1] = m
+    m.state, m.row = state_of(m, row, found), row
+    if m.state == "applied" or m.state == "modified" then last_applied = m.name end
+    -- a failed transactional migration left nothing behind: deploy retries it
+    m.retry = row ~= nil and row.outcome == "failed" and not row.partial
+    entries[i], present[m.name] = m, true
   end
-  for _, m in ipairs(plan.entries) do
+  for _, m in ipairs(entries) do
     if m.state == "pending" or m.retry then
-      m.out_of_order = last_applied ~= nil and m.name < last_applied and m.state == "pending"
+      m.out_of_order = m.state == "pending" and last_applied ~= nil and m.name < last_applied
       plan.pending[#plan.pending + 1] = m
     end
   end
-  local present = {}
-  for _, m in ipairs(found) do present[m.name] = true end
-  for _, row in ipairs(history.rows) do
-    if not present[row.name] and row.outcome == "applied" then
-      plan.entries[#plan.entries + 1] = { name = row.name, state = "missing", row = row }
+  local missing = false
+  for name, row in pairs(history.latest) do
+    if not present[name] and row.outcome == "applied" then
+      entries[#entries + 1] = { name = name, state = "missing", row = row }
+      missing = true
     end
   end
-  table.sort(plan.entries, function(a, b) return a.name < b.name end)
-  for _, m in ipairs(plan.entries) do
+  if missing then table.sort(entries, function(a, b) return a.name < b.name end) end
+  for _, m in ipairs(entries) do
     plan.counts[m.state] = (plan.counts[m.state] or 0) + 1
   end
   return plan
