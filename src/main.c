@@ -42,7 +42,7 @@ static int find_root(char *root, size_t size)
     exe[n] = '\0';
     char *dir = dirname(exe);
     snprintf(probe, sizeof probe, "%s/../share/stallmig/lua/stallmig", dir);
-    if (is_dir(probe) && realpath(probe, root) && strlen(root) < size - 1)
+    if (is_dir(probe))
         return snprintf(root, size, "%s/../share/stallmig", dir) < (int)size ? 0 : -1;
     for (int up = 0; up <= 3; up++) {
         size_t len = strlen(dir);

@@ -25,19 +25,17 @@ local function locate(m, err, prefix_chars, statement)
   return line, column
 end
 
+-- The error a failed migration raises. Its message already says where, so
+-- the location goes in failed_file/failed_line (for --json), not file/line
+-- (which the host would print in front of the message again).
 local function failure(m, err, index, line, column, partial)
   local where = m.file .. (line and (":" .. line .. (column and (":" .. column) or "")) or "")
-  local e = errors.new("failed", string.format("migration %s failed at %s: %s%s", m.name, where,
+  return errors.new("failed", string.format("migration %s failed at %s: %s%s", m.name, where,
     tostring(err.message), err.sqlstate and (" (SQLSTATE " .. err.sqlstate .. ")") or ""), {
-    file = m.file, line = line, column = column, migration = m.name, statement = index,
-    sqlstate = err.sqlstate, detail = err.detail, server_hint = err.hint,
+    failed_file = m.file, failed_line = line, column = column, migration = m.name,
+    statement = index, sqlstate = err.sqlstate, detail = err.detail, server_hint = err.hint,
     server_message = err.message, partial = partial,
   })
-  -- the host prints "file:line: message" when file and line are set; the
-  -- message already says where, so keep the report to one line
-  e.file, e.line = nil, nil
-  e.failed_file, e.failed_line = m.file, line
-  return e
 end
 
 local function run_transactional(conn, m, env, opts)

@@ -10,15 +10,13 @@ local lock = {}
 
 lock.KEY = string.unpack(">i8", "STALLMIG")
 
+-- The session holding the key: pid, application, user, and since when when
+-- that holder announced it (stallmig.deploy_lock), else since it connected.
 local HOLDER = [[
   SELECT a.pid, a.application_name, a.usename, a.client_addr::text AS client_addr,
-         round(extract(epoch FROM now() - coalesce(h.since, a.backend_start)))::bigint AS seconds,
-         h.since IS NOT NULL AS exact
+         round(extract(epoch FROM now() - %s))::bigint AS seconds, %s AS exact
     FROM pg_locks l
-    JOIN pg_stat_activity a ON a.pid = l.pid
-    LEFT JOIN LATERAL (
-      SELECT since FROM stallmig.deploy_lock d
-       WHERE to_regclass('stallmig.deploy_lock') IS NOT NULL AND d.pid = l.pid) h ON true
+    JOIN pg_stat_activity a ON a.pid = l.pid %s
    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
      AND l.classid::bigint = ($1::bigint >> 32) & 4294967295
@@ -26,12 +24,12 @@ local HOLDER = [[
 
 -- The session holding the lock, described for a person, or nil.
 local function holder(conn)
-  local ok, rows = pcall(conn.query, conn, HOLDER, lock.KEY)
-  if not ok then
-    ok, rows = pcall(conn.query, conn, (HOLDER:gsub("LEFT JOIN LATERAL.-ON true",
-      "LEFT JOIN (SELECT NULL::timestamptz AS since) h ON true")), lock.KEY)
-  end
-  local h = ok and rows[1]
+  local announced = conn:query("SELECT to_regclass('stallmig.deploy_lock') IS NOT NULL AS ok")[1].ok
+  local sql = announced
+    and HOLDER:format("coalesce(h.since, a.backend_start)", "h.since IS NOT NULL",
+      "LEFT JOIN stallmig.deploy_lock h ON h.pid = l.pid")
+    or HOLDER:format("a.backend_start", "false", "")
+  local h = conn:query(sql, lock.KEY)[1]
   if not h then return nil end
   return string.format("pid %d (application '%s', user %s%s), holding it for %s%ds",
     h.pid, h.application_name or "", h.usename or "?",
