@@ -17,6 +17,9 @@
 
 #define DEFAULT_LOCK_WAIT 300.0
 #define DEFAULT_KEEP_BACKUPS 10
+/* A migration queued behind a long transaction fails fast instead of
+ * blocking every query on the table behind it. */
+#define DEFAULT_PROTECTED_LOCK_TIMEOUT "5s"
 
 struct loader {
     const char *path;
@@ -508,6 +511,8 @@ static void validate(struct loader *ld)
     struct config *cfg = ld->cfg;
     for (size_t i = 0; i < cfg->env_count && !ld->failed; i++) {
         struct env_config *e = &cfg->envs[i];
+        if (e->is_protected && e->lock_timeout == NULL)
+            e->lock_timeout = xstrdup(DEFAULT_PROTECTED_LOCK_TIMEOUT);
         if (e->url.raw == NULL)
             fail(ld, e->line, "[env.%s] has no url (add: url = postgresql://HOST/DBNAME)", e->name);
         else if (e->promote_from && !config_find_env(cfg, e->promote_from))

@@ -115,7 +115,8 @@ static void preload(lua_State *L)
     static const luaL_Reg modules[] = {
         {"stallmig.db", luaopen_stallmig_db},       {"stallmig.sql", luaopen_stallmig_sql},
         {"stallmig.files", luaopen_stallmig_files}, {"stallmig.sys", luaopen_stallmig_sys},
-        {"stallmig.error", luaopen_stallmig_error}, {NULL, NULL},
+        {"stallmig.error", luaopen_stallmig_error}, {"stallmig.guard", luaopen_stallmig_guard},
+        {NULL, NULL},
     };
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
     for (const luaL_Reg *m = modules; m->name; m++) {

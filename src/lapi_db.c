@@ -5,23 +5,19 @@
  * rows are copied and the result cleared in the same call. */
 #include "config.h"
 #include "lapi.h"
+#include "lconn.h"
 #include "lerror.h"
 #include "msg.h"
 
 #include <lauxlib.h>
 #include <libpq-fe.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CONN_MT "stallmig.conn"
 #define TX_MT "stallmig.tx"
 #define RESULT_MT "stallmig.result"
 #define MAX_OPEN 32
-
-struct lconn {
-    PGconn *pg;
-    char env[128];
-};
 
 struct ltx {
     int open;                        /* 1 until committed or rolled back */
@@ -36,6 +32,16 @@ static struct {
     PGconn *pg;
     PGcancel *cancel;
 } open_conns[MAX_OPEN];
+
+const struct config *lconn_config(void)
+{
+    return db_config;
+}
+
+const char *lconn_workflow(void)
+{
+    return db_workflow;
+}
 
 void lapi_db_set_config(const struct config *cfg, const char *workflow_name)
 {
@@ -71,12 +77,26 @@ void lapi_db_cancel_all(void)
             PQcancel(open_conns[i].cancel, ignored, sizeof ignored);
 }
 
-static struct lconn *check_conn(lua_State *L, int idx)
+struct lconn *lconn_check(lua_State *L, int idx)
 {
     struct lconn *c = luaL_checkudata(L, idx, CONN_MT);
     if (c->pg == NULL)
-        lerror_raise(L, "usage", "the connection to %s is closed", c->env);
+        lerror_raise(L, "usage", "the connection to %s is closed", c->env ? c->env->name : "?");
     return c;
+}
+
+#define check_conn lconn_check
+
+int lconn_scalar(struct lconn *c, const char *sql, char *out, size_t size, char sqlstate[6])
+{
+    PGresult *res = PQexec(c->pg, sql);
+    int ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+    const char *state = ok ? NULL : PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    snprintf(sqlstate, 6, "%s", state ? state : "");
+    if (ok)
+        snprintf(out, size, "%s", PQntuples(res) > 0 ? PQgetvalue(res, 0, 0) : "");
+    PQclear(res);
+    return ok ? 0 : -1;
 }
 
 static void notice_to_stderr(void *arg, const char *message)
@@ -149,7 +169,7 @@ static void push_rows(lua_State *L, PGresult *res)
 }
 
 /* Pushes an error object describing a failed result (not raised). */
-static void push_sql_error(lua_State *L, const PGresult *res, PGconn *pg)
+void lconn_push_error(lua_State *L, const PGresult *res, PGconn *pg)
 {
     const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     char *safe = msg_redact(primary ? primary : PQerrorMessage(pg));
@@ -241,8 +261,9 @@ static int db_connect(lua_State *L)
         return lerror_raise(L, "usage", "unknown environment '%s' (not in %s)", name,
                             db_config->path);
     struct lconn *c = lua_newuserdatauv(L, sizeof *c, 0);
-    c->pg = NULL;
-    snprintf(c->env, sizeof c->env, "%s", env->name);
+    memset(c, 0, sizeof *c);
+    c->env = env;
+    c->is_protected = env->is_protected;
     luaL_setmetatable(L, CONN_MT);
     PGconn *pg = open_env(L, env);
     if (pg == NULL)
@@ -262,6 +283,7 @@ static int db_connect(lua_State *L)
     PQsetNoticeProcessor(pg, notice_to_stderr, NULL);
     c->pg = pg;
     track(pg);
+    guard_inspect(L, c);
     return 1;
 }
 
@@ -298,12 +320,14 @@ static int conn_query(lua_State *L)
 {
     struct lconn *c = check_conn(L, 1);
     const char *sql = luaL_checkstring(L, 2);
+    if (c->read_only)
+        guard_check_read_only(L, c, sql);
     int nparams = 0;
     const char **params = collect_params(L, 3, &nparams);
     PGresult *res = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(res);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-        push_sql_error(L, res, c->pg);
+        lconn_push_error(L, res, c->pg);
         PQclear(res);
         return lerror_throw(L);
     }
@@ -332,8 +356,10 @@ static int conn_exec(lua_State *L)
 {
     struct lconn *c = check_conn(L, 1);
     const char *sql = luaL_checkstring(L, 2);
+    if (c->read_only)
+        guard_check_read_only(L, c, sql);
     if (!PQsendQuery(c->pg, sql)) {
-        push_sql_error(L, NULL, c->pg);
+        lconn_push_error(L, NULL, c->pg);
         return lerror_throw(L);
     }
     long completed = 0;
@@ -349,7 +375,7 @@ static int conn_exec(lua_State *L)
         PQclear(res);
     }
     if (failed != NULL || PQstatus(c->pg) != CONNECTION_OK) {
-        push_sql_error(L, failed, c->pg);
+        lconn_push_error(L, failed, c->pg);
         lerror_set_int(L, "completed", completed);
         PQclear(failed);
         return lerror_throw(L);
@@ -387,7 +413,7 @@ static int conn_info(lua_State *L)
 {
     struct lconn *c = check_conn(L, 1);
     lua_createtable(L, 0, 7);
-    lua_pushstring(L, c->env);
+    lua_pushstring(L, c->env->name);
     lua_setfield(L, -2, "env");
     lua_pushstring(L, PQdb(c->pg));
     lua_setfield(L, -2, "database");
@@ -410,7 +436,7 @@ static void simple_command(lua_State *L, struct lconn *c, const char *sql)
 {
     PGresult *res = PQexec(c->pg, sql);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        push_sql_error(L, res, c->pg);
+        lconn_push_error(L, res, c->pg);
         PQclear(res);
         lerror_throw(L);
     }
@@ -427,7 +453,7 @@ static int conn_transaction(lua_State *L)
     luaL_setmetatable(L, TX_MT);
     lua_pushvalue(L, 1);
     lua_setiuservalue(L, -2, 1);     /* the tx keeps its connection alive */
-    simple_command(L, c, "BEGIN");
+    simple_command(L, c, c->read_only ? "BEGIN READ ONLY" : "BEGIN");
     tx->open = 1;
     return 1;
 }
@@ -486,7 +512,7 @@ static int conn_close(lua_State *L)
 static int conn_tostring(lua_State *L)
 {
     struct lconn *c = luaL_checkudata(L, 1, CONN_MT);
-    lua_pushfstring(L, "stallmig.conn (%s%s)", c->env, c->pg ? "" : ", closed");
+    lua_pushfstring(L, "stallmig.conn (%s%s)", c->env ? c->env->name : "?", c->pg ? "" : ", closed");
     return 1;
 }
 
@@ -538,6 +564,10 @@ static void new_class(lua_State *L, const char *name, const luaL_Reg *meta, cons
 int luaopen_stallmig_db(lua_State *L)
 {
     new_class(L, CONN_MT, conn_meta, conn_methods);
+    luaL_getmetatable(L, CONN_MT);
+    lua_getfield(L, -1, "__index");
+    luaL_setfuncs(L, guard_conn_methods, 0);
+    lua_pop(L, 2);
     new_class(L, TX_MT, tx_meta, tx_methods);
     luaL_newmetatable(L, RESULT_MT);
     lua_pushcfunction(L, result_gc);

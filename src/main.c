@@ -117,6 +117,7 @@ static int run(const struct cli *cli, const char *root)
     memcpy(name, base, name_len);
     name[name_len] = '\0';
     lapi_db_set_config(&cfg, name);
+    lapi_guard_set_yes(cli->yes);
     struct host_run hr = {
         .workflow = workflow, .root = root, .cfg = &cfg, .env = cli->env,
         .yes = cli->yes, .json = cli->json, .argc = cli->argc, .argv = cli->argv,

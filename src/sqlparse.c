@@ -307,3 +307,57 @@ void sql_script_free(struct sql_script *script)
     script->statements = NULL;
     script->count = 0;
 }
+
+/* ---- read-only statements ------------------------------------------------- */
+
+/* Whether v calls a function named name anywhere (FuncCall.funcname's last part). */
+static bool calls_function(const struct json *v, const char *name)
+{
+    if (v == NULL || (v->type != JSON_OBJECT && v->type != JSON_ARRAY))
+        return false;
+    const struct json *call = json_get(v, "FuncCall");
+    const struct json *parts = call ? json_get(call, "funcname") : NULL;
+    if (parts && parts->type == JSON_ARRAY && parts->count > 0) {
+        const char *last = json_string(json_get(parts->items[parts->count - 1], "String"), "sval");
+        if (last && strcmp(last, name) == 0)
+            return true;
+    }
+    for (size_t i = 0; i < v->count; i++)
+        if (calls_function(v->items[i], name))
+            return true;
+    return false;
+}
+
+static const char *const read_only_kinds[] = {"SelectStmt", "VariableShowStmt", "ExplainStmt", NULL};
+
+const char *sql_read_only_problem(const char *text, size_t length, int *line)
+{
+    struct sql_error err;
+    *line = 0;
+    char *tree = sql_parse_json(text, length, &err);
+    char why[128];
+    struct json *doc = tree ? json_parse(tree, strlen(tree), why, sizeof why) : NULL;
+    free(tree);
+    if (doc == NULL)
+        return *line = err.line, "it cannot be parsed";
+    const struct json *stmts = json_get(doc, "stmts");
+    const char *problem = NULL;
+    for (size_t i = 0; stmts && stmts->type == JSON_ARRAY && i < stmts->count && !problem; i++) {
+        const struct json *node = json_get(stmts->items[i], "stmt");
+        const char *kind = node && node->count ? node->keys[0] : "";
+        bool allowed = false;
+        for (size_t k = 0; read_only_kinds[k]; k++)
+            allowed = allowed || strcmp(kind, read_only_kinds[k]) == 0;
+        if (!allowed)
+            problem = "only SELECT, SHOW and EXPLAIN run on a read-only connection";
+        else if (calls_function(node, "set_config"))
+            problem = "set_config() could turn read-only mode off";
+        if (problem) {
+            const struct json *loc = json_get(stmts->items[i], "stmt_location");
+            int col;
+            sql_line_column(text, length, loc ? (size_t)loc->integer : 0, line, &col);
+        }
+    }
+    json_free(doc);
+    return problem;
+}

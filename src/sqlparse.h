@@ -45,6 +45,11 @@ char *sql_parse_json(const char *text, size_t length, struct sql_error *err);
 size_t sql_char_to_byte(const char *text, size_t length, long char_position);
 void sql_line_column(const char *text, size_t length, size_t byte_offset, int *line, int *column);
 
+/* NULL when text only reads (SELECT, SHOW, EXPLAIN; no set_config() call);
+ * else why not, with *line the statement's line. The server's read-only
+ * transaction stops the writes; this stops turning read-only mode off. */
+const char *sql_read_only_problem(const char *text, size_t length, int *line);
+
 /* "transactional", "self-managed", "non-transactional" */
 const char *sql_mode_name(enum sql_mode mode);
 

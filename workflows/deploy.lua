@@ -11,7 +11,8 @@ local migrations = require("stallmig.migrations")
 local history = require("stallmig.history")
 local lock = require("stallmig.lock")
 local apply = require("stallmig.apply")
-local guard = require("stallmig.deploy")
+local checks = require("stallmig.deploy")
+local guard = require("stallmig.guard")
 local report = require("stallmig.report")
 local sys = require("stallmig.sys")
 local json = require("stallmig.json")
@@ -20,10 +21,14 @@ return report.run(ctx, "deploy", function(out)
   cli.check_options(ctx, {})
   local env = cli.require_env(ctx)
 
-  -- 1. Read the migrations folder (in the background while we connect).
+  -- 1. A protected environment needs a confirmation: with no terminal to ask
+  --    on (CI) and no --yes, stop before connecting.
+  guard.preflight(env.name, "apply migrations")
+
+  -- 2. Read the migrations folder (in the background while we connect).
   local scan <close> = migrations.scan(ctx.config)
 
-  -- 2. One deploy at a time: take the lock, then read the history (another
+  -- 3. One deploy at a time: take the lock, then read the history (another
   --    deploy may have just finished) and decide what is pending.
   local conn <close> = db.connect(env.name)
   lock.acquire(conn, env.lock_wait, function(text) out:warn(text) end)
@@ -31,10 +36,10 @@ return report.run(ctx, "deploy", function(out)
   for _, w in ipairs(warnings) do out:warn(w) end
   local plan = migrations.plan(found, history.read(conn))
 
-  -- 3. Refuse to start when the history disagrees with the files.
-  guard.check_plan(plan)
+  -- 4. Refuse to start when the history disagrees with the files.
+  checks.check_plan(plan)
 
-  -- 4. Parse every pending file before the first one runs.
+  -- 5. Parse every pending file before the first one runs.
   for _, m in ipairs(plan.pending) do migrations.load(m, found) end
   out:set("pending", #plan.pending)
   out:set("applied", json.array())
@@ -43,10 +48,16 @@ return report.run(ctx, "deploy", function(out)
     lock.release(conn)
     return 0
   end
+
+  -- 6. Confirm (type the environment's name, or --yes), then ask for writes:
+  --    a protected connection is read-only until then.
+  local what = "apply " .. #plan.pending .. " migration(s)"
+  guard.confirm(conn, what)
+  conn:allow_writes("deploy: " .. what)
   history.ensure(conn)
   lock.announce(conn)
 
-  -- 5. Apply in order; stop at the first failure (what came before stays applied).
+  -- 7. Apply in order; stop at the first failure (what came before stays applied).
   out:say("Deploying " .. #plan.pending .. " migration(s) to " .. env.name .. ":")
   local names = {}
   for i, m in ipairs(plan.pending) do names[i] = m.name end
@@ -61,7 +72,7 @@ return report.run(ctx, "deploy", function(out)
     table.insert(out.doc.applied, { name = m.name, mode = m.mode, ok = not failed, duration_ms = took * 1000 })
     out:step(failed and "x" or "+", m.name, failed and "FAILED" or ("ok (" .. report.ms(took) .. ")"))
     if failed then
-      guard.explain_failure(failed, m, i - 1)
+      checks.explain_failure(failed, m, i - 1)
       error(failed, 0)
     end
   end

@@ -7,6 +7,8 @@ local history = {}
 history.TABLE = "stallmig.migrations"
 
 local SCHEMA = [[
+BEGIN;
+SET LOCAL client_min_messages = warning;
 CREATE SCHEMA IF NOT EXISTS stallmig;
 CREATE TABLE IF NOT EXISTS stallmig.migrations (
   id            bigserial PRIMARY KEY,
@@ -28,6 +30,7 @@ CREATE TABLE IF NOT EXISTS stallmig.migrations (
 CREATE TABLE IF NOT EXISTS stallmig.deploy_lock (pid integer PRIMARY KEY, since timestamptz NOT NULL);
 CREATE INDEX IF NOT EXISTS migrations_name_id ON stallmig.migrations (name, id);
 COMMENT ON TABLE stallmig.migrations IS 'stallmig: one row per migration attempt; do not edit by hand';
+COMMIT;
 ]]
 
 -- Who is applying: OS user and host.

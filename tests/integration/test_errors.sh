@@ -103,7 +103,7 @@ INI
   assert_exit 2
   assert_err_contains "is not a valid PostgreSQL URL"
   assert_not_contains "Sentinel"
-  run_stallrun workflows/deploy.lua --env down --json
+  run_stallrun workflows/deploy.lua --env down --json --yes
   assert_exit 1
   assert_err_contains "cannot connect to down"
   assert_not_contains "Sentinel"

@@ -1,0 +1,503 @@
+/* lapi_guard.c — stallmig.guard and the guarded methods of a connection:
+ * protected environments, database identity, confirmation, the write gate
+ * and the destructive primitives. All of it in C, below the Lua library,
+ * so that no workflow can switch it off. */
+#include "config.h"
+#include "endpoint.h"
+#include "lapi.h"
+#include "lconn.h"
+#include "lerror.h"
+#include "msg.h"
+#include "sqlparse.h"
+
+#include <lauxlib.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int assume_yes;
+
+void lapi_guard_set_yes(int yes)
+{
+    assume_yes = yes;
+}
+
+static const char *who(void)
+{
+    static char text[300];
+    struct passwd *pw = getpwuid(geteuid());
+    char host[256] = "unknown";
+    gethostname(host, sizeof host - 1);
+    snprintf(text, sizeof text, "%s@%s", pw ? pw->pw_name : "unknown", host);
+    return text;
+}
+
+/* ---- identity ------------------------------------------------------------- */
+
+/* This database's OID and, where the server lets us, the cluster's id. */
+static void read_own_identity(struct lconn *c)
+{
+    char value[sizeof c->id.sysid], state[6];
+    if (lconn_scalar(c, "SELECT oid FROM pg_database WHERE datname = current_database()",
+                     value, sizeof value, state) == 0)
+        c->id.oid = atoll(value);
+    if (lconn_scalar(c, "SELECT system_identifier FROM pg_control_system()", c->id.sysid,
+                     sizeof c->id.sysid, state) != 0)
+        c->id.sysid[0] = '\0';     /* not allowed for this role: compare by OID only */
+}
+
+static void read_marker(struct lconn *c)
+{
+    PGresult *res = PQexec(c->pg, "SELECT environment, protected, system_identifier, database_oid "
+                                  "FROM stallmig.identity LIMIT 1");
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+        c->id.marker_found = true;
+        snprintf(c->id.marker_env, sizeof c->id.marker_env, "%s", PQgetvalue(res, 0, 0));
+        c->id.marker_protected = PQgetvalue(res, 0, 1)[0] == 't';
+        snprintf(c->id.marker_sysid, sizeof c->id.marker_sysid, "%s", PQgetvalue(res, 0, 2));
+        c->id.marker_oid = atoll(PQgetvalue(res, 0, 3));
+    }
+    PQclear(res);                    /* no table (42P01): no marker yet */
+}
+
+/* Another environment whose URL leads to the same host, port and database. */
+static void find_alias(struct lconn *c)
+{
+    const struct config *cfg = lconn_config();
+    struct config_error err;
+    char *mine = config_env_url(cfg, c->env, &err);
+    struct endpoint here, there;
+    if (mine == NULL || endpoint_parse(mine, &here) != 0) {
+        free(mine);
+        return;
+    }
+    free(mine);
+    for (size_t i = 0; i < cfg->env_count; i++) {
+        const struct env_config *other = &cfg->envs[i];
+        if (other == c->env)
+            continue;
+        char *url = config_env_url(cfg, other, &err);  /* unset variables: not comparable */
+        bool same = url && endpoint_parse(url, &there) == 0 && endpoint_same(&here, &there);
+        free(url);
+        if (same && (c->id.alias_of[0] == '\0' || other->is_protected))
+            snprintf(c->id.alias_of, sizeof c->id.alias_of, "%s", other->name);
+    }
+}
+
+/* Decides protection and doubt from the marker and the aliases. */
+static void evaluate(struct lconn *c)
+{
+    const struct config *cfg = lconn_config();
+    struct identity *id = &c->id;
+    const char *env = c->env->name;
+    if (id->alias_of[0]) {
+        const struct env_config *other = config_find_env(cfg, id->alias_of);
+        snprintf(id->doubt, sizeof id->doubt, "the url of %s leads to the same database as %s%s",
+                 env, id->alias_of, other && other->is_protected ? " (protected)" : "");
+        if (other && other->is_protected)
+            c->is_protected = true;
+    }
+    if (!id->marker_found)
+        return;
+    if (id->marker_protected)
+        c->is_protected = true;      /* protected until re-stamped */
+    if (strcmp(id->marker_env, env) != 0)
+        snprintf(id->doubt, sizeof id->doubt, "%s reaches a database marked as belonging to %s%s",
+                 env, id->marker_env, id->marker_protected ? " (protected)" : "");
+    else if ((id->sysid[0] && id->marker_sysid[0] && strcmp(id->sysid, id->marker_sysid) != 0) ||
+             (id->marker_oid != 0 && id->marker_oid != id->oid))
+        snprintf(id->doubt, sizeof id->doubt, "the database marked for %s is not the one that "
+                 "was stamped (another cluster or database: a restored copy or a clone?)", env);
+}
+
+void guard_inspect(lua_State *L, struct lconn *c)
+{
+    (void)L;
+    read_own_identity(c);
+    read_marker(c);
+    find_alias(c);
+    evaluate(c);
+    if (c->id.doubt[0])
+        msg_warn("%s; it is treated as %s and destructive operations are refused "
+                 "(stallrun workflows/doctor.lua --env %s explains)", c->id.doubt,
+                 c->is_protected ? "protected" : "doubtful", c->env->name);
+    if (c->is_protected) {
+        PQclear(PQexec(c->pg, "SET default_transaction_read_only = on"));
+        c->read_only = true;
+    }
+}
+
+void guard_check_read_only(lua_State *L, struct lconn *c, const char *sql)
+{
+    int line = 0;
+    const char *problem = sql_read_only_problem(sql, strlen(sql), &line);
+    if (problem == NULL)
+        return;
+    lerror_push(L, "refused", "%s is protected and this connection is read-only: %s (statement at line %d)",
+                c->env->name, problem, line);
+    lerror_set(L, "hint", "a workflow that must write asks for it: conn:allow_writes(reason), "
+               "after guard.confirm(conn, what)");
+    lerror_throw(L);
+}
+
+/* ---- confirmation ------------------------------------------------------- */
+
+static bool in_ci(void)
+{
+    const char *ci = getenv("CI");
+    return ci && ci[0] && strcmp(ci, "0") != 0 && strcasecmp(ci, "false") != 0;
+}
+
+/* Asks on the terminal for the environment's name. */
+static bool typed_name_matches(const char *env, const char *what)
+{
+    FILE *tty = in_ci() || !isatty(STDIN_FILENO) ? NULL : fopen("/dev/tty", "r+");
+    if (tty == NULL)
+        return false;
+    fprintf(tty, "%s is a protected environment. About to %s.\nType the environment's name "
+            "to continue: ", env, what);
+    fflush(tty);
+    char answer[256] = "";
+    bool got = fgets(answer, sizeof answer, tty) != NULL;
+    fclose(tty);
+    answer[strcspn(answer, "\r\n")] = '\0';
+    return got && strcmp(answer, env) == 0;
+}
+
+static int refuse_unconfirmed(lua_State *L, const char *env, const char *what, bool asked)
+{
+    if (asked)
+        lerror_push(L, "refused", "%s: the name typed did not match; nothing was changed", env);
+    else
+        lerror_push(L, "refused", "%s is protected: to %s it needs confirmation, and there is no "
+                    "terminal to ask on%s; nothing was changed", env, what, in_ci() ? " (CI)" : "");
+    lerror_set(L, "hint", "pass --yes to confirm without a prompt (CI deploys do)");
+    return lerror_throw(L);
+}
+
+/* guard.preflight(env_name, what): refuses before connecting when the
+ * environment is protected and confirmation cannot be had. */
+static int guard_preflight(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    const char *what = luaL_optstring(L, 2, "change it");
+    const struct env_config *env = config_find_env(lconn_config(), name);
+    if (env == NULL)
+        return lerror_raise(L, "usage", "unknown environment '%s'", name);
+    if (env->is_protected && !assume_yes && (in_ci() || !isatty(STDIN_FILENO)))
+        return refuse_unconfirmed(L, name, what, false);
+    return 0;
+}
+
+/* guard.confirm(conn, what) -> true, or raises "refused". */
+static int guard_confirm(lua_State *L)
+{
+    struct lconn *c = lconn_check(L, 1);
+    const char *what = luaL_checkstring(L, 2);
+    if (c->is_protected && !assume_yes && !typed_name_matches(c->env->name, what))
+        return refuse_unconfirmed(L, c->env->name, what, !in_ci() && isatty(STDIN_FILENO));
+    if (c->is_protected && assume_yes)
+        msg_warn("%s is protected; confirmed by --yes: %s", c->env->name, what);
+    c->confirmed = true;
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* ---- the write gate, the marker and the audit ---------------------------- */
+
+static const char HOST_SCHEMA[] =
+    "BEGIN READ WRITE;"
+    "SET LOCAL client_min_messages = warning;"
+    "CREATE SCHEMA IF NOT EXISTS stallmig;"
+    "CREATE TABLE IF NOT EXISTS stallmig.identity ("
+    "  environment text NOT NULL, protected boolean NOT NULL, system_identifier text,"
+    "  database_oid bigint, stamped_by text NOT NULL, stamped_at timestamptz NOT NULL DEFAULT now(),"
+    "  restamped boolean NOT NULL DEFAULT false);"
+    "COMMENT ON TABLE stallmig.identity IS 'stallmig: which environment this database belongs to';"
+    "CREATE TABLE IF NOT EXISTS stallmig.audit ("
+    "  id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), environment text NOT NULL,"
+    "  actor text NOT NULL, workflow text, action text NOT NULL, detail text);"
+    "COMMIT;";
+
+static void raise_failed(lua_State *L, struct lconn *c, PGresult *res)
+{
+    lconn_push_error(L, res, c->pg);
+    PQclear(res);
+    PQclear(PQexec(c->pg, "ROLLBACK"));
+    lerror_throw(L);
+}
+
+/* Creates the host's own tables (identity, audit) if they are not there. */
+static void host_schema(lua_State *L, struct lconn *c)
+{
+    PGresult *res = PQexec(c->pg, HOST_SCHEMA);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        raise_failed(L, c, res);
+    PQclear(res);
+}
+
+/* Runs one parameterised write in its own read-write transaction (the host
+ * writes its own bookkeeping even on a read-only connection). */
+static void host_write(lua_State *L, struct lconn *c, const char *sql, int n, const char **params)
+{
+    PGresult *res = PQexec(c->pg, "BEGIN READ WRITE");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        raise_failed(L, c, res);
+    PQclear(res);
+    res = PQexecParams(c->pg, sql, n, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+        raise_failed(L, c, res);
+    PQclear(res);
+    res = PQexec(c->pg, "COMMIT");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        raise_failed(L, c, res);
+    PQclear(res);
+}
+
+static void audit(lua_State *L, struct lconn *c, const char *action, const char *detail)
+{
+    const char *params[] = {c->env->name, who(), lconn_workflow(), action, detail};
+    host_write(L, c, "INSERT INTO stallmig.audit (environment, actor, workflow, action, detail) "
+               "VALUES ($1, $2, $3, $4, $5)", 5, params);
+}
+
+/* Writes the marker: this database belongs to c's environment. */
+static void stamp(lua_State *L, struct lconn *c, bool restamp)
+{
+    char oid[32];
+    snprintf(oid, sizeof oid, "%lld", c->id.oid);
+    const char *params[] = {c->env->name, c->env->is_protected ? "t" : "f",
+                            c->id.sysid[0] ? c->id.sysid : NULL, oid, who(), restamp ? "t" : "f"};
+    host_write(L, c, restamp ? "WITH gone AS (DELETE FROM stallmig.identity) "
+               "INSERT INTO stallmig.identity (environment, protected, system_identifier, "
+               "database_oid, stamped_by, restamped) VALUES ($1, $2, $3, $4, $5, $6)"
+               : "INSERT INTO stallmig.identity (environment, protected, system_identifier, "
+               "database_oid, stamped_by, restamped) SELECT $1, $2, $3, $4, $5, $6 "
+               "WHERE NOT EXISTS (SELECT 1 FROM stallmig.identity)", 6, params);
+    c->id.marker_found = true;
+    snprintf(c->id.marker_env, sizeof c->id.marker_env, "%s", c->env->name);
+    c->id.marker_protected = c->env->is_protected;
+    snprintf(c->id.marker_sysid, sizeof c->id.marker_sysid, "%s", c->id.sysid);
+    c->id.marker_oid = c->id.oid;
+}
+
+/* conn:allow_writes(reason): the explicit ask for writes. On a protected
+ * connection it needs guard.confirm() first; it is printed and recorded.
+ * The first write to a database also stamps it for this environment. */
+static int conn_allow_writes(lua_State *L)
+{
+    struct lconn *c = lconn_check(L, 1);
+    const char *reason = luaL_checkstring(L, 2);
+    if (c->is_protected && !c->confirmed)
+        return lerror_raise(L, "refused", "writing to protected %s needs confirmation first "
+                            "(guard.confirm(conn, what))", c->env->name);
+    if (!c->id.marker_found)
+        host_schema(L, c);
+    if (!c->id.marker_found && c->id.doubt[0] == '\0')
+        stamp(L, c, false);
+    audit(L, c, "allow_writes", reason);
+    if (c->read_only) {
+        PQclear(PQexec(c->pg, "SET default_transaction_read_only = off"));
+        c->read_only = false;
+        msg_warn("writing to protected environment %s: %s", c->env->name, reason);
+    }
+    return 0;
+}
+
+/* conn:restamp(): declares that this database now belongs to the
+ * connection's environment (a restored copy of production becoming
+ * staging). The environment's name must be typed, or --yes given. */
+static int conn_restamp(lua_State *L)
+{
+    struct lconn *c = lconn_check(L, 1);
+    char what[300];
+    snprintf(what, sizeof what, "re-stamp this database as belonging to %s", c->env->name);
+    if (!assume_yes && !typed_name_matches(c->env->name, what))
+        return refuse_unconfirmed(L, c->env->name, what, !in_ci() && isatty(STDIN_FILENO));
+    host_schema(L, c);
+    stamp(L, c, true);
+    audit(L, c, "restamp", c->id.doubt[0] ? c->id.doubt : "no doubt before");
+    c->id.doubt[0] = '\0';
+    c->is_protected = c->env->is_protected;
+    evaluate(c);                     /* aliases still count */
+    c->read_only = c->is_protected && c->read_only;
+    return 0;
+}
+
+static void set_text(lua_State *L, const char *key, const char *value)
+{
+    if (value && value[0]) {
+        lua_pushstring(L, value);
+        lua_setfield(L, -2, key);
+    }
+}
+
+/* conn:identity() -> {env, protected, read_only, marker_env, marker_protected,
+ * system_identifier, database_oid, alias_of, doubt} */
+static int conn_identity(lua_State *L)
+{
+    struct lconn *c = lconn_check(L, 1);
+    lua_createtable(L, 0, 9);
+    set_text(L, "env", c->env->name);
+    lua_pushboolean(L, c->is_protected);
+    lua_setfield(L, -2, "protected");
+    lua_pushboolean(L, c->read_only);
+    lua_setfield(L, -2, "read_only");
+    if (c->id.marker_found) {
+        set_text(L, "marker_env", c->id.marker_env);
+        lua_pushboolean(L, c->id.marker_protected);
+        lua_setfield(L, -2, "marker_protected");
+    }
+    set_text(L, "system_identifier", c->id.sysid);
+    lua_pushinteger(L, c->id.oid);
+    lua_setfield(L, -2, "database_oid");
+    set_text(L, "alias_of", c->id.alias_of);
+    set_text(L, "doubt", c->id.doubt);
+    return 1;
+}
+
+/* ---- destructive primitives ----------------------------------------------- */
+
+/* Refuses (exit 3) unless c is an unprotected environment whose database
+ * is, beyond doubt, its own. */
+static void require_disposable(lua_State *L, struct lconn *c, const char *action)
+{
+    const char *env = c->env->name;
+    if (c->env->is_protected)
+        lerror_push(L, "refused", "%s is protected: %s is refused (only an environment with "
+                    "protected = false, a disposable database, allows it)", env, action);
+    else if (c->is_protected || c->id.doubt[0])
+        lerror_push(L, "refused", "%s is refused: %s", action,
+                    c->id.doubt[0] ? c->id.doubt : "the database is marked as protected");
+    else
+        return;
+    if (c->id.doubt[0])
+        lerror_set(L, "hint", "check the url in stallmig.ini; if this database really is a copy "
+                   "that now belongs here, re-stamp it: stallrun workflows/restamp.lua --env NAME");
+    lerror_throw(L);
+}
+
+/* conn:drop_schema(name): DROP SCHEMA name CASCADE, disposable environments only. */
+static int conn_drop_schema(lua_State *L)
+{
+    struct lconn *c = lconn_check(L, 1);
+    const char *schema = luaL_checkstring(L, 2);
+    require_disposable(L, c, "dropping a schema");
+    char *quoted = PQescapeIdentifier(c->pg, schema, strlen(schema));
+    char *sql = NULL;
+    if (quoted == NULL || asprintf(&sql, "DROP SCHEMA %s CASCADE", quoted) < 0)
+        sql = NULL;
+    PQfreemem(quoted);
+    PGresult *res = sql ? PQexec(c->pg, sql) : NULL;
+    free(sql);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        lconn_push_error(L, res, c->pg);
+        PQclear(res);
+        return lerror_throw(L);
+    }
+    PQclear(res);
+    return 0;
+}
+
+/* conn:push(sql): runs SQL that is not a recorded migration (prototyping),
+ * disposable environments only. */
+static int conn_push(lua_State *L)
+{
+    struct lconn *c = lconn_check(L, 1);
+    const char *sql = luaL_checkstring(L, 2);
+    require_disposable(L, c, "pushing SQL that is not a migration");
+    PGresult *res = PQexec(c->pg, sql);
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
+        lconn_push_error(L, res, c->pg);
+        PQclear(res);
+        return lerror_throw(L);
+    }
+    PQclear(res);
+    return 0;
+}
+
+static void ignore_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+/* Runs drop, then create, on a maintenance connection; frees both; raises
+ * (after closing admin) when either fails. */
+static void drop_and_create(lua_State *L, PGconn *admin, char *drop, char *create)
+{
+    PGresult *res = PQexec(admin, drop);
+    if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+        PQclear(res);
+        res = PQexec(admin, create);
+    }
+    free(drop);
+    free(create);
+    if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+        PQclear(res);
+        return;
+    }
+    lconn_push_error(L, res, admin);
+    PQclear(res);
+    PQfinish(admin);
+    lerror_throw(L);
+}
+
+/* conn:recreate_database(): drops the connection's database (ending its
+ * other sessions) and creates it empty again, disposable environments only.
+ * The connection is closed; connect again to use the new database. */
+static int conn_recreate_database(lua_State *L)
+{
+    struct lconn *c = lconn_check(L, 1);
+    require_disposable(L, c, "dropping and recreating the database");
+    struct config_error err;
+    char *url = config_env_url(lconn_config(), c->env, &err);
+    char *db = strdup(PQdb(c->pg));
+    char *quoted = db ? PQescapeIdentifier(c->pg, db, strlen(db)) : NULL;
+    char *drop = NULL, *create = NULL;
+    bool ok = url && quoted && asprintf(&drop, "DROP DATABASE %s WITH (FORCE)", quoted) >= 0 &&
+              asprintf(&create, "CREATE DATABASE %s", quoted) >= 0;
+    PQfreemem(quoted);
+    free(db);
+    lua_getfield(L, 1, "close");     /* via the metatable: closes and untracks */
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 0);
+    const char *keys[] = {"dbname", "dbname", NULL}, *values[] = {url, "postgres", NULL};
+    PGconn *admin = ok ? PQconnectdbParams(keys, values, 1) : NULL;
+    free(url);
+    if (admin == NULL || PQstatus(admin) != CONNECTION_OK) {
+        free(drop), free(create);
+        PQfinish(admin);
+        return lerror_raise(L, "failed", "cannot reach the maintenance database 'postgres' of %s "
+                            "to recreate the database", c->env->name);
+    }
+    PQsetNoticeProcessor(admin, ignore_notice, NULL);
+    drop_and_create(L, admin, drop, create);
+    PQfinish(admin);
+    return 0;
+}
+
+const luaL_Reg guard_conn_methods[] = {
+    {"allow_writes", conn_allow_writes},
+    {"restamp", conn_restamp},
+    {"identity", conn_identity},
+    {"drop_schema", conn_drop_schema},
+    {"push", conn_push},
+    {"recreate_database", conn_recreate_database},
+    {NULL, NULL},
+};
+
+static const luaL_Reg guard_functions[] = {
+    {"preflight", guard_preflight},
+    {"confirm", guard_confirm},
+    {NULL, NULL},
+};
+
+int luaopen_stallmig_guard(lua_State *L)
+{
+    luaL_newlib(L, guard_functions);
+    return 1;
+}

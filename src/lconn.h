@@ -1,0 +1,63 @@
+/* lconn.h — a connection as the host sees it (shared by lapi_db.c and
+ * lapi_guard.c). Lua holds it as userdata "stallmig.conn". */
+#ifndef STALLMIG_LCONN_H
+#define STALLMIG_LCONN_H
+
+#include <lauxlib.h>
+#include <libpq-fe.h>
+#include <lua.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CONN_MT "stallmig.conn"
+
+struct config;
+struct env_config;
+
+struct identity {
+    bool marker_found;
+    char marker_env[128];
+    bool marker_protected;
+    char marker_sysid[32];
+    long long marker_oid;
+    char sysid[32];                  /* this cluster's system identifier, "" if unknown */
+    long long oid;                   /* this database's OID */
+    char alias_of[128];              /* a protected environment whose URL leads here */
+    char doubt[400];                 /* why identity is in doubt, "" if it is not */
+};
+
+struct lconn {
+    PGconn *pg;
+    const struct env_config *env;
+    bool is_protected;               /* the INI's, or the marker's when it names a protected env */
+    bool read_only;                  /* protected and writes not (yet) allowed */
+    bool confirmed;                  /* guard.confirm() accepted for this connection */
+    struct identity id;
+};
+
+struct lconn *lconn_check(lua_State *L, int idx);
+
+/* Runs sql (no parameters) and returns its first row's first value into out,
+ * "" for NULL. 0, or the SQLSTATE-bearing failure: -1 (nothing raised). */
+int lconn_scalar(struct lconn *c, const char *sql, char *out, size_t size, char sqlstate[6]);
+
+/* The configuration connections are made from, and the workflow's name. */
+const struct config *lconn_config(void);
+const char *lconn_workflow(void);
+
+/* Pushes (does not raise) the error object of a failed result. */
+void lconn_push_error(lua_State *L, const PGresult *res, PGconn *pg);
+
+/* ---- implemented in lapi_guard.c ---- */
+
+/* Reads the marker and the identity of the database just connected to,
+ * warns about doubts, and makes a protected connection read-only. */
+void guard_inspect(lua_State *L, struct lconn *c);
+
+/* Raises kind "refused" when sql may write and c is read-only. */
+void guard_check_read_only(lua_State *L, struct lconn *c, const char *sql);
+
+/* The methods of a connection that guard implements. */
+extern const luaL_Reg guard_conn_methods[];
+
+#endif
