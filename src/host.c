@@ -317,6 +317,8 @@ int host_run_workflow(const struct host_run *run)
     luaL_openlibs(L);
     lua_register(L, "print", redacted_print);
     preload(L);
+    luaopen_stallmig_error(L);       /* the error metatable, before any error is raised */
+    lua_pop(L, 1);
     set_paths(L, run->root);
     make_globals_strict(L);
     int status = 0;

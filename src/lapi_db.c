@@ -11,6 +11,7 @@
 
 #include <lauxlib.h>
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,10 +205,26 @@ static void add_option(char *options, size_t size, const char *name, const char 
     snprintf(options + len, size - len, "%s-c %s=%s", len ? " " : "", name, value);
 }
 
+/* A URL whose user:password part holds more than one '@': libpq would take
+ * the rest of the password for a host name and print it. */
+static bool unescaped_at(const char *url)
+{
+    const char *scheme = strstr(url, "://");
+    if (scheme == NULL || strncmp(url, "postgres", 8) != 0)
+        return false;
+    const char *authority = scheme + 3;
+    size_t len = strcspn(authority, "/?#"), ats = 0;
+    for (size_t i = 0; i < len; i++)
+        ats += authority[i] == '@';
+    return ats > 1;
+}
+
 /* Parses url without ever showing libpq's text (it can echo the password);
  * registers the password as a secret; copies the URL's own options. */
 static int inspect_url(const char *url, char *options, size_t size)
 {
+    if (unescaped_at(url))
+        return -1;
     char *ignored = NULL;
     PQconninfoOption *info = PQconninfoParse(url, &ignored);
     PQfreemem(ignored);
@@ -250,6 +267,39 @@ static PGconn *open_env(lua_State *L, const struct env_config *env)
     return pg;
 }
 
+/* Our own words for why a connection failed: libpq's text can echo parts
+ * of the connection string. Names come from PQhost/PQport/PQdb/PQuser. */
+static void describe_failure(PGconn *pg, char *out, size_t size)
+{
+    const char *text = PQerrorMessage(pg);
+    const char *host = PQhost(pg) ? PQhost(pg) : "?", *port = PQport(pg) ? PQport(pg) : "?";
+    const char *db = PQdb(pg) ? PQdb(pg) : "?", *user = PQuser(pg) ? PQuser(pg) : "?";
+    if (strstr(text, "password authentication failed"))
+        snprintf(out, size, "password authentication failed for user \"%s\"", user);
+    else if (strstr(text, "no password supplied"))
+        snprintf(out, size, "the server asks user \"%s\" for a password and none was given", user);
+    else if (strstr(text, "database \"") && strstr(text, "does not exist"))
+        snprintf(out, size, "database \"%s\" does not exist on %s port %s", db, host, port);
+    else if (strstr(text, "role \"") && strstr(text, "does not exist"))
+        snprintf(out, size, "role \"%s\" does not exist on %s port %s", user, host, port);
+    else if (strstr(text, "Connection refused") || strstr(text, "No such file or directory"))
+        snprintf(out, size, "no server is accepting connections at %s port %s", host, port);
+    else if (strstr(text, "could not translate host name"))
+        snprintf(out, size, "unknown host \"%s\"", host);
+    else if (strstr(text, "timeout expired"))
+        snprintf(out, size, "no answer from %s port %s within 10 seconds", host, port);
+    else if (strstr(text, "starting up") || strstr(text, "shutting down") || strstr(text, "recovery mode"))
+        snprintf(out, size, "the server at %s port %s is starting up or shutting down", host, port);
+    else if (strstr(text, "too many connections") || strstr(text, "remaining connection slots"))
+        snprintf(out, size, "the server at %s port %s has no connection slots left", host, port);
+    else if (strstr(text, "no pg_hba.conf entry"))
+        snprintf(out, size, "the server at %s port %s does not accept user \"%s\" for database "
+                 "\"%s\" from here (pg_hba.conf)", host, port, user, db);
+    else
+        snprintf(out, size, "the connection to %s port %s failed (database \"%s\", user \"%s\")",
+                 host, port, db, user);
+}
+
 /* db.connect(env_name) -> conn */
 static int db_connect(lua_State *L)
 {
@@ -269,14 +319,11 @@ static int db_connect(lua_State *L)
     if (pg == NULL)
         return lerror_raise(L, "failed", "out of memory connecting to %s", env->name);
     if (PQstatus(pg) != CONNECTION_OK) {
-        char *safe = msg_redact(PQerrorMessage(pg));
-        size_t n = strlen(safe);
-        while (n > 0 && (safe[n - 1] == '\n' || safe[n - 1] == ' '))
-            safe[--n] = '\0';
-        lerror_push(L, "failed", "cannot connect to %s: %s", env->name, safe);
+        char why[600];
+        describe_failure(pg, why, sizeof why);
+        lerror_push(L, "failed", "cannot connect to %s: %s", env->name, why);
         lerror_set(L, "hint", "check that the server is running and that the environment's url "
-                   "in stallmig.ini is right");
-        free(safe);
+                   "in stallmig.ini is right (stallrun workflows/doctor.lua --env NAME)");
         PQfinish(pg);
         return lerror_throw(L);
     }

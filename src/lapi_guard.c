@@ -293,8 +293,7 @@ static int conn_allow_writes(lua_State *L)
     if (c->is_protected && !c->confirmed)
         return lerror_raise(L, "refused", "writing to protected %s needs confirmation first "
                             "(guard.confirm(conn, what))", c->env->name);
-    if (!c->id.marker_found)
-        host_schema(L, c);
+    host_schema(L, c);               /* idempotent; a marker may predate the audit table */
     if (!c->id.marker_found && c->id.doubt[0] == '\0')
         stamp(L, c, false);
     audit(L, c, "allow_writes", reason);

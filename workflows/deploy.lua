@@ -72,7 +72,7 @@ return report.run(ctx, "deploy", function(out)
     table.insert(out.doc.applied, { name = m.name, mode = m.mode, ok = not failed, duration_ms = took * 1000 })
     out:step(failed and "x" or "+", m.name, failed and "FAILED" or ("ok (" .. report.ms(took) .. ")"))
     if failed then
-      checks.explain_failure(failed, m, i - 1)
+      checks.explain_failure(failed, m, i - 1, env)
       error(failed, 0)
     end
   end

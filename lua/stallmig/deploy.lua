@@ -1,5 +1,6 @@
 -- stallmig.deploy — the deploy's refusals and failure explanations.
 local errors = require("stallmig.error")
+local sql = require("stallmig.sql")
 
 local deploy = {}
 
@@ -44,8 +45,36 @@ function deploy.check_plan(plan)
   end
 end
 
+-- The tables a statement names (for "which lock was it waiting for").
+local function relations(text)
+  local ok, tree = pcall(sql.parse, text)
+  local names, seen = {}, {}
+  local function walk(node)
+    if type(node) ~= "table" then return end
+    if type(node.relname) == "string" and not seen[node.relname] then
+      seen[node.relname] = true
+      names[#names + 1] = '"' .. (node.schemaname and (node.schemaname .. ".") or "") .. node.relname .. '"'
+    end
+    for _, child in pairs(node) do walk(child) end
+  end
+  if ok then walk(tree) end
+  return names
+end
+
+-- A migration that gave up waiting for a lock (lock_timeout): say which
+-- tables it needed and how long it waited.
+local function explain_lock_timeout(err, m, env)
+  local statement = err.statement and m.script.statements[err.statement]
+  local tables = statement and relations(statement.text) or {}
+  err.message = string.format("migration %s waited %s (lock_timeout of %s) for a lock on %s "
+    .. "held by another session, and gave up at %s:%s", m.name, env.lock_timeout or "?",
+    env.name, #tables > 0 and table.concat(tables, ", ") or "a table it needs",
+    m.file, tostring(err.failed_line or "?"))
+end
+
 -- Adds to a migration failure what state the database is in now.
-function deploy.explain_failure(err, m, applied_before)
+function deploy.explain_failure(err, m, applied_before, env)
+  if err.sqlstate == "55P03" and env then explain_lock_timeout(err, m, env) end
   if err.partial then
     err.hint = string.format("%s ran outside a single transaction (%s): statements before %s "
       .. "may be applied. Inspect them, fix the database and the file, then mark it resolved; "
@@ -54,6 +83,10 @@ function deploy.explain_failure(err, m, applied_before)
     err.hint = string.format("nothing of %s was applied (rolled back)%s; fix the file and "
       .. "deploy again", m.name, applied_before > 0
       and string.format(", and the %d migration(s) before it stay applied", applied_before) or "")
+  end
+  if err.sqlstate == "55P03" then
+    err.hint = err.hint .. "\nhint: find the blocker with pg_blocking_pids() and "
+      .. "pg_stat_activity, or deploy when the table is quiet"
   end
   if err.server_hint then err.hint = err.server_hint .. "\n" .. "hint: " .. err.hint end
 end

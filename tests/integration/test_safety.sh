@@ -1,0 +1,275 @@
+# The safety model: protected environments, markers, aliases, confirmation,
+# read-only connections, destructive primitives, passwords, lock_timeout.
+
+# A project with [env.dev] (protected = false) and [env.prod] (protected),
+# each on its own new database, and one pending migration.
+safety_project() {
+  new_project
+  PROD_URL=$(new_db)
+  cat >>"$PROJECT/stallmig.ini" <<INI
+
+[env.prod]
+url = $PROD_URL
+INI
+  add_migration 20240101000000_a 'CREATE TABLE a (id int);'
+  cat >"$PROJECT/drop.lua" <<'LUA'
+local ctx = ...
+local conn <close> = require("stallmig.db").connect(ctx.env)
+conn:drop_schema("scratch")
+LUA
+  cat >"$PROJECT/push.lua" <<'LUA'
+local ctx = ...
+local conn <close> = require("stallmig.db").connect(ctx.env)
+conn:push("CREATE TABLE pushed (id int)")
+LUA
+}
+
+# set_marker URL ENV PROTECTED — writes a marker as the host does.
+set_marker() {
+  psql_q "CREATE SCHEMA IF NOT EXISTS stallmig;
+    CREATE TABLE IF NOT EXISTS stallmig.identity (environment text NOT NULL, protected boolean NOT NULL,
+      system_identifier text, database_oid bigint, stamped_by text NOT NULL,
+      stamped_at timestamptz NOT NULL DEFAULT now(), restamped boolean NOT NULL DEFAULT false);
+    DELETE FROM stallmig.identity;
+    INSERT INTO stallmig.identity SELECT '$2', $3, (SELECT system_identifier::text FROM pg_control_system()),
+      (SELECT oid FROM pg_database WHERE datname = current_database()), 'test'" "$1" >/dev/null
+  psql_q "CREATE SCHEMA IF NOT EXISTS scratch" "$1" >/dev/null
+}
+
+# (workflow or primitive) x (dev, unprotected | prod, protected) x (marker:
+# none | matching | naming the other environment) -> exit status. CI=true,
+# so nothing can be confirmed at a terminal.
+test_safety_matrix() {
+  local row action env marker expected args url
+  while read -r action env marker expected; do
+    [ -z "$action" ] && continue
+    safety_project
+    url=$([ "$env" = dev ] && echo "$DB_URL" || echo "$PROD_URL")
+    case "$marker" in
+      none) psql_q "CREATE SCHEMA scratch" "$url" >/dev/null ;;
+      match) set_marker "$url" "$env" "$([ "$env" = prod ] && echo true || echo false)" ;;
+      other) set_marker "$url" "$([ "$env" = dev ] && echo prod || echo dev)" "$([ "$env" = dev ] && echo true || echo false)" ;;
+    esac
+    case "$action" in
+      status) args=(workflows/status.lua) ;;
+      deploy) args=(workflows/deploy.lua) ;;
+      deploy-yes) args=(workflows/deploy.lua --yes) ;;
+      drop-schema) args=(drop.lua) ;;
+      push) args=(push.lua) ;;
+    esac
+    CI=true run_stallrun "${args[@]}" --env "$env"
+    [ "$STATUS" = "$expected" ] || fail "$action on $env with marker $marker: expected exit $expected, got $STATUS"
+    if [ "$expected" = 3 ]; then
+      [ -z "$(psql_q "SELECT to_regclass('a')" "$url")" ] || fail "$action on $env ($marker) changed the database"
+      [ -n "$(psql_q "SELECT to_regnamespace('scratch')" "$url")" ] || fail "$action on $env ($marker) dropped the schema"
+    fi
+  done <<'TABLE'
+status      dev  none   1
+status      dev  match  1
+status      dev  other  1
+status      prod none   1
+status      prod match  1
+deploy      dev  none   0
+deploy      dev  match  0
+deploy      dev  other  3
+deploy      prod none   3
+deploy      prod match  3
+deploy-yes  prod none   0
+deploy-yes  prod match  0
+deploy-yes  prod other  0
+deploy-yes  dev  other  0
+drop-schema dev  none   0
+drop-schema dev  match  0
+drop-schema dev  other  3
+drop-schema prod none   3
+drop-schema prod match  3
+drop-schema prod other  3
+push        dev  none   0
+push        dev  other  3
+push        prod none   3
+push        prod match  3
+TABLE
+}
+
+test_marker_naming_production_warns_and_is_recorded_by_first_deploy() {
+  safety_project
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_eq "dev|false|$(id -un)@$(hostname)" "$(psql_q "SELECT environment || '|' || protected || '|' || stamped_by FROM stallmig.identity")"
+  assert_eq "allow_writes|deploy|deploy: apply 1 migration(s)" "$(psql_q "SELECT action || '|' || workflow || '|' || detail FROM stallmig.audit")"
+  set_marker "$DB_URL" prod true
+  run_stallrun workflows/status.lua --env dev
+  assert_exit 0
+  assert_err_contains "warning: dev reaches a database marked as belonging to prod (protected)"
+}
+
+# set_url ENV URL — rewrites one environment's url in the project's INI
+# (python, not sed: URLs hold '&').
+set_url() {
+  python3 - "$PROJECT/stallmig.ini" "$1" "$2" <<'PY'
+import re, sys
+path, env, url = sys.argv[1:]
+text = open(path).read()
+head, sep, rest = text.partition("[env.%s]" % env)
+rest = re.sub(r"(?m)^url = .*$", lambda m: "url = " + url, rest, count=1)
+open(path, "w").write(head + sep + rest)
+PY
+}
+
+# The runbook's "development against the production database": dev's url is
+# prod's database, spelled three ways; no marker exists yet.
+test_dev_url_is_production_database_in_three_spellings() {
+  safety_project
+  local db host spelling
+  db=$(sed -E 's|^postgresql:///([^?]+)\?.*|\1|' <<<"$PROD_URL")
+  psql_q "CREATE SCHEMA scratch" "$PROD_URL" >/dev/null
+  for spelling in "$PROD_URL" "host=$CLUSTER dbname=$db user=postgres" \
+      "postgresql://$(python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$CLUSTER/")/$db?user=postgres"; do
+    set_url dev "$spelling"
+    run_stallrun drop.lua --env dev
+    assert_exit 3
+    assert_err_contains "the url of dev leads to the same database as prod (protected)"
+    run_stallrun workflows/deploy.lua --env dev
+    assert_exit 3                 # treated as protected: confirmation needed
+    assert_eq "scratch|" "$(psql_q "SELECT to_regnamespace('scratch') || '|' || coalesce(to_regclass('a')::text, '')" "$PROD_URL")"
+  done
+}
+
+test_ci_without_yes_refuses_before_connecting() {
+  safety_project
+  set_url prod "postgresql://app:Sentinel-Ci-2@127.0.0.1:1/nowhere"
+  CI=true run_stallrun workflows/deploy.lua --env prod
+  assert_exit 3
+  assert_err_contains "prod is protected: to apply migrations it needs confirmation, and there is no terminal to ask on (CI)"
+  assert_not_contains "cannot connect"
+  assert_not_contains "Sentinel"
+}
+
+test_protected_connection_is_read_only_until_writes_are_asked_for() {
+  safety_project
+  local script
+  for script in "conn:query('CREATE TABLE x (id int)')" "conn:exec('SET default_transaction_read_only = off')" \
+      "conn:query([[SELECT set_config('default_transaction_read_only', 'off', false)]])" \
+      "local tx <close> = conn:transaction(); conn:query('DELETE FROM pg_class')" "conn:exec('RESET ALL')"; do
+    printf 'local ctx = ...\nlocal conn <close> = require("stallmig.db").connect(ctx.env)\n%s\n' "$script" >"$PROJECT/w.lua"
+    run_stallrun w.lua --env prod --yes
+    [ "$STATUS" = 3 ] || fail "not refused on a read-only connection: $script (exit $STATUS)"
+    assert_err_contains "prod is protected and this connection is read-only"
+  done
+  cat >"$PROJECT/w.lua" <<'LUA'
+local ctx = ...
+local guard = require("stallmig.guard")
+local conn <close> = require("stallmig.db").connect(ctx.env)
+assert(conn:query("SELECT 1 AS one")[1].one == 1)      -- reads work
+guard.confirm(conn, "create the table x")
+conn:allow_writes("a one-off fix")
+conn:query("CREATE TABLE x (id int)")
+LUA
+  run_stallrun w.lua --env prod --yes
+  assert_exit 0
+  assert_err_contains "warning: writing to protected environment prod: a one-off fix"
+  assert_eq "x|a one-off fix" "$(psql_q "SELECT to_regclass('x') || '|' || detail FROM stallmig.audit" "$PROD_URL")"
+  sed -i 's/^guard.confirm.*$//' "$PROJECT/w.lua"
+  run_stallrun w.lua --env prod --yes
+  assert_exit 3
+  assert_err_contains "writing to protected prod needs confirmation first"
+}
+
+test_copied_database_is_in_doubt_until_restamped() {
+  safety_project
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  local orig copy
+  orig=$(sed -E 's|^postgresql:///([^?]+)\?.*|\1|' <<<"$DB_URL")
+  copy="${orig}_copy"
+  psql_q "CREATE DATABASE $copy TEMPLATE $orig" "$DB_URL" >/dev/null
+  sed -i "s|/$orig?|/$copy?|" "$PROJECT/stallmig.ini"
+  psql_q "CREATE SCHEMA scratch" "${DB_URL/$orig/$copy}" >/dev/null
+  run_stallrun drop.lua --env dev
+  assert_exit 3
+  assert_err_contains "the database marked for dev is not the one that was stamped"
+  run_stallrun workflows/doctor.lua --env dev
+  assert_exit 1
+  assert_out_contains "FAIL identity"
+  run_stallrun workflows/restamp.lua --env dev
+  assert_exit 3                    # no terminal, no --yes
+  run_stallrun workflows/restamp.lua --env dev --yes
+  assert_exit 0
+  assert_out_contains "dev: now marked as dev's database"
+  run_stallrun drop.lua --env dev
+  assert_exit 0
+  assert_eq "true|restamp" "$(psql_q "SELECT i.restamped || '|' || a.action FROM stallmig.identity i, stallmig.audit a WHERE a.action = 'restamp'" "${DB_URL/$orig/$copy}")"
+}
+
+test_doctor_reports_a_healthy_environment() {
+  safety_project
+  run_stallrun workflows/deploy.lua --env prod --yes --json
+  assert_exit 0
+  run_stallrun workflows/doctor.lua --env prod --json
+  assert_exit 0
+  assert_eq "True ok" "$(json_get "['ok']") $(json_get "['checks'][0]['result']")"
+  run_stallrun workflows/doctor.lua --env prod
+  assert_out_contains "lock_timeout 5s"          # the default for a protected environment
+  assert_out_contains "protected: read-only unless a change is confirmed"
+  assert_out_contains "marked as prod's database"
+}
+
+test_sentinel_passwords_never_appear() {
+  safety_project
+  # this role must give its password (scram), the rest of the cluster trusts
+  local hba="$CLUSTER/data/pg_hba.conf"
+  if ! grep -q stallmig_pw "$hba"; then
+    { echo "local all stallmig_pw scram-sha-256"; cat "$hba"; } >"$hba.new" && cat "$hba.new" >"$hba" && rm "$hba.new"
+    psql_q "SELECT pg_reload_conf()" >/dev/null
+  fi
+  psql_q "CREATE ROLE stallmig_pw LOGIN SUPERUSER PASSWORD 'Sentinel-Right-3'" >/dev/null 2>&1 || true
+  local db
+  db=$(sed -E 's|^postgresql:///([^?]+)\?.*|\1|' <<<"$DB_URL")
+  cat >"$PROJECT/stallmig.ini" <<INI
+[env.dev]
+url = postgresql://stallmig_pw:Sentinel-Right-3@$(python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$CLUSTER")/$db
+protected = false
+[env.wrong]
+url = host=$CLUSTER dbname=$db user=stallmig_pw password=Sentinel-Wrong-4
+protected = false
+INI
+  add_migration 20240101000001_fails 'SELECT 1/0;'
+  run_stallrun workflows/deploy.lua --env dev --json
+  assert_exit 1
+  assert_not_contains "Sentinel"
+  run_stallrun workflows/status.lua --env dev --json
+  assert_not_contains "Sentinel"
+  run_stallrun workflows/deploy.lua --env wrong
+  assert_exit 1
+  assert_err_contains 'password authentication failed for user "stallmig_pw"'
+  assert_not_contains "Sentinel"
+  PGPASSWORD=Sentinel-Env-5 run_stallrun workflows/doctor.lua --env wrong
+  assert_not_contains "Sentinel"
+  assert_eq 0 "$(psql_q "SELECT count(*) FROM stallmig.migrations m, stallmig.audit a, stallmig.identity i
+    WHERE concat(m.*::text, a.*::text, i.*::text) LIKE '%Sentinel%'")" "a password in a history, audit or marker row"
+  assert_eq 3 "$(psql_q "SELECT (SELECT count(*) FROM stallmig.migrations) + (SELECT count(*) FROM stallmig.audit) + (SELECT count(*) FROM stallmig.identity)")"
+}
+
+test_blocked_migration_fails_after_lock_timeout() {
+  safety_project
+  sed -i 's/^lock_wait = 60s$/lock_wait = 60s\nlock_timeout = 500ms/' "$PROJECT/stallmig.ini"
+  run_stallrun workflows/deploy.lua --env dev
+  add_migration 20240102000000_b $'CREATE TABLE b (id int);\nALTER TABLE a ADD COLUMN note text;\n'
+  "$PSQL" -XAtq -d "$DB_URL" -c "SET application_name = 'blocker'" -c "BEGIN" \
+    -c "LOCK TABLE a IN ACCESS SHARE MODE" -c "SELECT pg_sleep(6)" >/dev/null 2>&1 &
+  local blocker=$! tries=0
+  until [ "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'blocker' AND wait_event = 'PgSleep'")" = 1 ]; do
+    tries=$((tries + 1)); [ $tries -lt 100 ] || fail "the blocker never started"; sleep 0.05
+  done
+  local started=$(date +%s%N)
+  run_stallrun workflows/deploy.lua --env dev
+  local took=$(( ($(date +%s%N) - started) / 1000000 ))
+  psql_q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'blocker'" >/dev/null
+  wait "$blocker" 2>/dev/null || true
+  assert_exit 1
+  assert_err_contains 'migration 20240102000000_b waited 500ms (lock_timeout of dev) for a lock on "a"'
+  assert_err_contains "migration.sql:2"
+  [ "$took" -lt 5000 ] || fail "the deploy waited ${took} ms, not about lock_timeout"
+  assert_eq "|" "$(psql_q "SELECT coalesce(to_regclass('b')::text, '') || '|' || coalesce((SELECT attname FROM pg_attribute WHERE attrelid = 'a'::regclass AND attname = 'note'), '')")" "nothing half-applied"
+  assert_eq "failed" "$(psql_q "SELECT outcome FROM stallmig.migrations WHERE name = '20240102000000_b'")"
+}
