@@ -354,8 +354,9 @@ const char *sql_read_only_problem(const char *text, size_t length, int *line)
             problem = "set_config() could turn read-only mode off";
         if (problem) {
             const struct json *loc = json_get(stmts->items[i], "stmt_location");
+            size_t at = skip_to_token(text, length, loc ? (size_t)loc->integer : 0, length);
             int col;
-            sql_line_column(text, length, loc ? (size_t)loc->integer : 0, line, &col);
+            sql_line_column(text, length, at, line, &col);
         }
     }
     json_free(doc);

@@ -198,6 +198,47 @@ static void sql_char_to_byte__multibyte(void **state)
     assert_int_equal(column, 3);
 }
 
+static void sql_read_only_problem__reads_pass(void **state)
+{
+    (void)state;
+    const char *reads[] = {
+        "SELECT 1", "SELECT name FROM stallmig.migrations WHERE outcome = $1",
+        "SHOW lock_timeout", "EXPLAIN SELECT * FROM t", "SELECT 1; SELECT 2",
+        "WITH x AS (SELECT 1) SELECT * FROM x", "SELECT 'set_config(1)'",
+    };
+    int line;
+    for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++) {
+        const char *problem = sql_read_only_problem(reads[i], strlen(reads[i]), &line);
+        if (problem)
+            print_error("refused: %s (%s)\n", reads[i], problem);
+        assert_null(problem);
+    }
+}
+
+static void sql_read_only_problem__writes_and_escapes_refused(void **state)
+{
+    (void)state;
+    const char *writes[] = {
+        "INSERT INTO t VALUES (1)", "UPDATE t SET a = 1", "DELETE FROM t", "CREATE TABLE x (a int)",
+        "SET default_transaction_read_only = off", "RESET ALL", "BEGIN READ WRITE",
+        "SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE", "DISCARD ALL",
+        "SELECT set_config('default_transaction_read_only', 'off', false)",
+        "SELECT pg_catalog.set_config('transaction_read_only', 'off', true)",
+        "DO $$ BEGIN PERFORM 1; END $$", "COPY t FROM STDIN", "CALL p()",
+        "SELECT 1;\nDROP TABLE t",
+    };
+    int line;
+    for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
+        const char *problem = sql_read_only_problem(writes[i], strlen(writes[i]), &line);
+        if (problem == NULL)
+            print_error("accepted: %s\n", writes[i]);
+        assert_non_null(problem);
+    }
+    sql_read_only_problem("SELECT 1;\nDROP TABLE t", 22, &line);
+    assert_int_equal(line, 2);
+    assert_non_null(sql_read_only_problem("SELEC 1", 7, &line));   /* unparsable: refused */
+}
+
 static void sql_mode_name__names(void **state)
 {
     (void)state;
@@ -220,6 +261,8 @@ int main(void)
         cmocka_unit_test(sql_script_parse__syntax_error_position),
         cmocka_unit_test(sql_script_parse__nul_byte),
         cmocka_unit_test(sql_char_to_byte__multibyte),
+        cmocka_unit_test(sql_read_only_problem__reads_pass),
+        cmocka_unit_test(sql_read_only_problem__writes_and_escapes_refused),
         cmocka_unit_test(sql_mode_name__names),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
