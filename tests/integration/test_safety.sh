@@ -273,3 +273,20 @@ test_blocked_migration_fails_after_lock_timeout() {
   assert_eq "|" "$(psql_q "SELECT coalesce(to_regclass('b')::text, '') || '|' || coalesce((SELECT attname FROM pg_attribute WHERE attrelid = 'a'::regclass AND attname = 'note'), '')")" "nothing half-applied"
   assert_eq "failed" "$(psql_q "SELECT outcome FROM stallmig.migrations WHERE name = '20240102000000_b'")"
 }
+
+# At a terminal, changing a protected environment asks for its name: `script`
+# gives stallrun a real pseudo-terminal and types the answer.
+test_terminal_confirmation_by_typing_the_name() {
+  safety_project
+  local cmd="cd '$PROJECT' && '$STALLRUN' workflows/deploy.lua --env prod"
+  local wrong=0
+  printf 'prdo\n' | env -u CI script -qec "$cmd" /dev/null >"$CASE_TMP/tty.out" 2>&1 || wrong=$?
+  grep -q "Type the environment's name to continue" "$CASE_TMP/tty.out" || { cat "$CASE_TMP/tty.out"; fail "no prompt"; }
+  grep -q "the name typed did not match; nothing was changed" "$CASE_TMP/tty.out" || { cat "$CASE_TMP/tty.out"; fail "a wrong name was not refused"; }
+  assert_eq 3 "$wrong" "exit status after a wrong name"
+  assert_eq "" "$(psql_q "SELECT to_regclass('a')" "$PROD_URL")" "nothing applied before confirmation"
+  local right=0
+  printf 'prod\n' | env -u CI script -qec "$cmd" /dev/null >"$CASE_TMP/tty.out" 2>&1 || right=$?
+  assert_eq 0 "$right" "exit status after typing prod"
+  assert_eq "a" "$(psql_q "SELECT to_regclass('a')" "$PROD_URL")"
+}
