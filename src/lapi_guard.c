@@ -357,22 +357,96 @@ static int conn_identity(lua_State *L)
     return 1;
 }
 
+/* ---- the same database under another name -------------------------------- */
+
+/* The key that identifies a cluster when its system identifier is not
+ * readable: the data directory (also superuser-only, so often unknown). */
+static void cluster_key(struct lconn *c, char *out, size_t size)
+{
+    char state[6];
+    if (c->id.sysid[0])
+        snprintf(out, size, "sysid:%s", c->id.sysid);
+    else if (lconn_scalar(c, "SELECT current_setting('data_directory', true)", out + 8,
+                          size - 8, state) == 0 && out[8])
+        memcpy(out, "datadir:", 8);
+    else
+        out[0] = '\0';
+}
+
+/* Whether env's database is the one c is connected to: the same cluster
+ * (system identifier, or data directory) and the same database OID. With
+ * neither key readable nothing is concluded; unreachable or unresolvable
+ * environments do not count. */
+static bool is_same_database(struct lconn *c, const struct env_config *env)
+{
+    struct config_error err;
+    char *url = config_env_url(lconn_config(), env, &err);
+    if (url == NULL)
+        return false;
+    const char *keys[] = {"dbname", "connect_timeout", "options", NULL};
+    const char *values[] = {url, "3", "-c default_transaction_read_only=on", NULL};
+    PGconn *other = PQconnectdbParams(keys, values, 1);
+    free(url);
+    bool same = false;
+    if (PQstatus(other) == CONNECTION_OK) {
+        struct lconn probe = {.pg = other};
+        char here[600], there[600];
+        read_own_identity(&probe);
+        cluster_key(c, here, sizeof here);
+        cluster_key(&probe, there, sizeof there);
+        same = here[0] && strcmp(here, there) == 0 && c->id.oid == probe.id.oid;
+    }
+    PQfinish(other);
+    return same;
+}
+
+/* The first protected environment whose database is this one, or NULL. */
+static const char *protected_twin(struct lconn *c)
+{
+    const struct config *cfg = lconn_config();
+    for (size_t i = 0; i < cfg->env_count; i++) {
+        const struct env_config *env = &cfg->envs[i];
+        if (env != c->env && env->is_protected && is_same_database(c, env))
+            return env->name;
+    }
+    return NULL;
+}
+
+/* conn:twins() -> { env_name, ... }: the other environments (that can be
+ * reached now) whose database is this one, by cluster id and OID. */
+static int conn_twins(lua_State *L)
+{
+    struct lconn *c = lconn_check(L, 1);
+    const struct config *cfg = lconn_config();
+    lua_newtable(L);
+    int n = 0;
+    for (size_t i = 0; i < cfg->env_count; i++)
+        if (&cfg->envs[i] != c->env && is_same_database(c, &cfg->envs[i])) {
+            lua_pushstring(L, cfg->envs[i].name);
+            lua_rawseti(L, -2, ++n);
+        }
+    return 1;
+}
+
 /* ---- destructive primitives ----------------------------------------------- */
 
 /* Refuses (exit 3) unless c is an unprotected environment whose database
  * is, beyond doubt, its own. */
 static void require_disposable(lua_State *L, struct lconn *c, const char *action)
 {
-    const char *env = c->env->name;
+    const char *env = c->env->name, *twin = NULL;
     if (c->env->is_protected)
         lerror_push(L, "refused", "%s is protected: %s is refused (only an environment with "
                     "protected = false, a disposable database, allows it)", env, action);
     else if (c->is_protected || c->id.doubt[0])
         lerror_push(L, "refused", "%s is refused: %s", action,
                     c->id.doubt[0] ? c->id.doubt : "the database is marked as protected");
+    else if ((twin = protected_twin(c)) != NULL)
+        lerror_push(L, "refused", "%s is refused: the database of %s is the database of %s "
+                    "(protected): same cluster and database", action, env, twin);
     else
         return;
-    if (c->id.doubt[0])
+    if (c->id.doubt[0] || twin)
         lerror_set(L, "hint", "check the url in stallmig.ini; if this database really is a copy "
                    "that now belongs here, re-stamp it: stallrun workflows/restamp.lua --env NAME");
     lerror_throw(L);
@@ -483,6 +557,7 @@ const luaL_Reg guard_conn_methods[] = {
     {"allow_writes", conn_allow_writes},
     {"restamp", conn_restamp},
     {"identity", conn_identity},
+    {"twins", conn_twins},
     {"drop_schema", conn_drop_schema},
     {"push", conn_push},
     {"recreate_database", conn_recreate_database},

@@ -290,3 +290,44 @@ test_terminal_confirmation_by_typing_the_name() {
   assert_eq 0 "$right" "exit status after typing prod"
   assert_eq "a" "$(psql_q "SELECT to_regclass('a')" "$PROD_URL")"
 }
+
+# Two names for one database that no URL comparison sees: dev reaches prod's
+# database through a pg_service.conf entry. Cluster id and OID catch it.
+test_same_database_under_another_name_is_caught_by_identity() {
+  safety_project
+  local db
+  db=$(sed -E 's|^postgresql:///([^?]+)\?.*|\1|' <<<"$PROD_URL")
+  printf '[prodsvc]\nhost=%s\ndbname=%s\nuser=postgres\n' "$CLUSTER" "$db" >"$CASE_TMP/pg_service.conf"
+  export PGSERVICEFILE="$CASE_TMP/pg_service.conf"
+  set_url dev "service=prodsvc"
+  psql_q "CREATE SCHEMA scratch" "$PROD_URL" >/dev/null
+  run_stallrun drop.lua --env dev
+  assert_exit 3
+  assert_err_contains "the database of dev is the database of prod (protected): same cluster and database"
+  assert_eq "scratch" "$(psql_q "SELECT to_regnamespace('scratch')" "$PROD_URL")"
+  run_stallrun workflows/doctor.lua --env dev
+  assert_exit 1
+  assert_out_contains "the database of dev is the database of prod"
+}
+
+test_recreate_database_on_a_disposable_environment() {
+  safety_project
+  run_stallrun workflows/deploy.lua --env dev
+  cat >"$PROJECT/recreate.lua" <<'LUA'
+local ctx = ...
+local db = require("stallmig.db")
+local conn = db.connect(ctx.env)
+conn:recreate_database()
+local fresh <close> = db.connect(ctx.env)
+print(#fresh:query("SELECT 1 FROM pg_tables WHERE schemaname = 'public'"))
+LUA
+  run_stallrun recreate.lua --env dev
+  assert_exit 0
+  assert_out_contains "0"
+  assert_eq "" "$(psql_q "SELECT to_regclass('a')")" "the database is empty again"
+  run_stallrun workflows/deploy.lua --env prod --yes
+  run_stallrun recreate.lua --env prod --yes
+  assert_exit 3
+  assert_err_contains "prod is protected: dropping and recreating the database is refused"
+  assert_eq "a" "$(psql_q "SELECT to_regclass('a')" "$PROD_URL")"
+}
