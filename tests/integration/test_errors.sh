@@ -97,6 +97,8 @@ url = postgresql://app:Sentinel%zzPass@127.0.0.1:1/db
 url = postgresql://app:Sentinel-Down-9@127.0.0.1:1/db
 [env.dsn]
 url = host=127.0.0.1 port=1 user=app password=Sentinel-Dsn-7 dbname=db
+[env.at]
+url = postgresql://app:Sentinel@Tail-8@127.0.0.1:1/db
 INI
   mkdir -p "$PROJECT/migrations"
   run_stallrun workflows/status.lua --env bad
@@ -109,5 +111,10 @@ INI
   assert_not_contains "Sentinel"
   PGPASSWORD=Sentinel-Env-5 run_stallrun workflows/status.lua --env dsn
   assert_exit 1
+  assert_not_contains "Sentinel"
+  run_stallrun workflows/status.lua --env at      # libpq would print "Tail-8@127.0.0.1" as a host
+  assert_exit 2
+  assert_err_contains "is not a valid PostgreSQL URL"
+  assert_not_contains "Tail-8"
   assert_not_contains "Sentinel"
 }
