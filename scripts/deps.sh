@@ -1,30 +1,42 @@
 #!/usr/bin/env bash
 # deps.sh — installs the Debian packages stallmig builds, tests and runs with,
-# only those that are missing. Idempotent; quiet when nothing is missing.
+# only those that are missing. Idempotent; silent (one dpkg-query call) when
+# nothing is missing. Root, or sudo when not root.
 set -euo pipefail
 
 packages=(
   build-essential pkg-config          # cc, make
   liblua5.4-dev libpq-dev libinih-dev libssl-dev libpg-query-dev   # what stallrun links
   libcmocka-dev                       # unit tests
-  postgresql postgresql-client        # the test cluster, the local database, pg_dump
+  postgresql postgresql-client        # the test cluster, the local database, psql, pg_dump
   util-linux                          # runuser: the server must not run as root
   python3                             # integration tests read --json output with it
-  time                                # bench: peak memory
+  git                                 # an integration test copies the tracked files
+  time                                # bench: peak memory (/usr/bin/time)
 )
 
+# One call for all of them; a package dpkg has never heard of is simply absent
+# from the output (its complaint on stderr is not ours to show).
+installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${packages[@]}" 2>/dev/null || true)
 missing=()
 for p in "${packages[@]}"; do
-  [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)" = installed ] || missing+=("$p")
+  grep -qx "$p installed" <<<"$installed" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "deps: installing ${missing[*]}"
-sudo=""
+sudo=()
 if [ "$(id -u)" != 0 ]; then
-  command -v sudo >/dev/null || { echo "deps: run as root or install sudo" >&2; exit 1; }
-  sudo="sudo"
+  command -v sudo >/dev/null || { echo "deps: missing ${missing[*]}; run as root or install sudo" >&2; exit 1; }
+  sudo=(sudo)
 fi
+log=$(mktemp /tmp/stallmig-deps.XXXXXX)
+trap 'rm -f "$log"' EXIT
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if ! "${sudo[@]}" apt-get update >"$log" 2>&1 ||
+   ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+       apt-get install -y --no-install-recommends "${missing[@]}" >>"$log" 2>&1; then
+  tail -n 30 "$log" >&2
+  echo "deps: apt-get failed (above); install by hand: apt-get install ${missing[*]}" >&2
+  exit 1
+fi

@@ -1,32 +1,54 @@
-# lib.sh — helpers for integration tests (sourced by tests/run-integration.sh).
-# The runner exports STALLRUN, REPO, CLUSTER (socket directory), PGBIN and
-# CASE_TMP (a fresh directory per test function).
+# lib.sh — helpers for integration tests (sourced by tests/run-integration.sh
+# in the subshell that runs one test function, with `set -e` on).
+#
+# The runner exports:
+#   STALLRUN   absolute path of the binary under test
+#   REPO       the repository root
+#   CLUSTER    the run's cluster directory (its unix socket is there)
+#   PGBIN      the server's bin directory (the real psql, not Debian's wrapper)
+#   CASE_TMP   a fresh directory for this test function
+#   TEST_NAME  the test function's name (TEST_FILE: its file)
+#
+# After run_stallrun: STATUS (exit status), OUT and ERR (the captured streams,
+# also in the files $CASE_TMP/out and $CASE_TMP/err).
 
 PSQL="$PGBIN/psql"
+: "${TEST_NAME:=test}"
 
+# fail MESSAGE — fails the test: names it, says what was expected, and shows
+# the last stallrun run's exit status and output, if there was one.
 fail() {
-  echo "FAILED: $*" >&2
-  if [ -n "${STATUS+x}" ]; then
-    echo "  last stallrun exit status: $STATUS" >&2
-    echo "  --- stdout" >&2; sed 's/^/  | /' "$CASE_TMP/out" >&2 || true
-    echo "  --- stderr" >&2; sed 's/^/  | /' "$CASE_TMP/err" >&2 || true
-  fi
+  {
+    echo "FAILED $TEST_NAME: $*"
+    if [ -n "${STATUS+x}" ]; then
+      echo "  last run: stallrun ${LAST_ARGS:-} (exit status $STATUS)"
+      echo "  --- stdout"; sed 's/^/  | /' "$CASE_TMP/out" 2>/dev/null || true
+      echo "  --- stderr"; sed 's/^/  | /' "$CASE_TMP/err" 2>/dev/null || true
+    fi
+  } >&2
   exit 1
 }
 
-# new_db -> prints the URL of a new empty database on the run's cluster.
+# new_db [NAME] — creates a new empty database on the run's cluster and prints
+# its URL. NAME (optional) becomes part of the database's name.
+_new_db_seq=0
 new_db() {
-  local name="t_$(date +%s%N | tail -c 10)_$RANDOM"
-  "$PSQL" -XAtq -h "$CLUSTER" -U postgres -d postgres -c "CREATE DATABASE $name" >/dev/null \
-    || fail "cannot create database $name"
-  echo "postgresql:///$name?host=$CLUSTER&user=postgres"
+  local prefix name
+  prefix=$(printf '%s' "${1:-t}" | tr -c 'A-Za-z0-9_' '_' | tr '[:upper:]' '[:lower:]' | cut -c1-32)
+  _new_db_seq=$((_new_db_seq + 1))
+  name="${prefix}_${BASHPID}_${_new_db_seq}_${RANDOM}"
+  "$PSQL" -XAtq -v ON_ERROR_STOP=1 -h "$CLUSTER" -U postgres -d postgres \
+    -c "CREATE DATABASE \"$name\"" >/dev/null || fail "cannot create database $name"
+  "$REPO/tests/harness/pgcluster.sh" url "$CLUSTER" "$name"
 }
 
-# new_project: a project dir with migrations/ and a stallmig.ini whose
-# [env.dev] points at a new database. Exports PROJECT, DB_URL.
+# new_project — a temporary project directory with migrations/ and a
+# stallmig.ini whose [env.dev] points at a new database (protected = false).
+# Exports PROJECT and DB_URL. Add environments by appending to
+# "$PROJECT/stallmig.ini".
 new_project() {
   PROJECT=$(mktemp -d "$CASE_TMP/project.XXXX")
-  DB_URL=$(new_db)
+  DB_URL=$(new_db "$TEST_NAME")
   mkdir -p "$PROJECT/migrations"
   cat >"$PROJECT/stallmig.ini" <<INI
 [project]
@@ -40,52 +62,66 @@ INI
   export PROJECT DB_URL
 }
 
-# add_migration FOLDER SQL — writes migrations/FOLDER/migration.sql as given.
+# add_migration FOLDER SQL — writes migrations/FOLDER/migration.sql exactly as
+# given (no newline added).
 add_migration() {
+  [ -n "${PROJECT:-}" ] || fail "add_migration before new_project"
   mkdir -p "$PROJECT/migrations/$1"
   printf '%s' "$2" >"$PROJECT/migrations/$1/migration.sql"
 }
 
-# run_stallrun ARGS... — runs the binary in $PROJECT; sets STATUS, OUT, ERR.
-# A sanitizer report on stderr fails the test whatever the exit status.
+# run_stallrun ARGS... — runs "$STALLRUN" ARGS in $PROJECT with stdin from
+# /dev/null; sets STATUS, OUT, ERR. A sanitizer report on stderr fails the
+# test, whatever the exit status.
 run_stallrun() {
-  set +e
-  (cd "$PROJECT" && "$STALLRUN" "$@") >"$CASE_TMP/out" 2>"$CASE_TMP/err" </dev/null
-  STATUS=$?
-  set -e
+  LAST_ARGS="$*"
+  STATUS=0
+  (cd "${PROJECT:?run_stallrun before new_project}" && exec "$STALLRUN" "$@") \
+    >"$CASE_TMP/out" 2>"$CASE_TMP/err" </dev/null || STATUS=$?
   OUT=$(cat "$CASE_TMP/out")
   ERR=$(cat "$CASE_TMP/err")
-  if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:|UndefinedBehaviorSanitizer' "$CASE_TMP/err"; then
+  if grep -qE 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:' "$CASE_TMP/err"; then
     fail "sanitizer report from: stallrun $*"
   fi
 }
 
-# psql_q SQL [URL] — one value per line, no headers.
+# psql_q SQL [URL] — runs SQL with the real psql -XAtq against the case's
+# database (or URL) and prints the result, one row per line; an SQL error
+# fails the test.
 psql_q() {
-  "$PSQL" -XAtq -v ON_ERROR_STOP=1 -d "${2:-$DB_URL}" -c "$1"
+  local url=${2:-${DB_URL:?psql_q before new_project}} out err="$CASE_TMP/psql.$BASHPID.err"
+  out=$("$PSQL" -XAtq -v ON_ERROR_STOP=1 -d "$url" -c "$1" 2>"$err") ||
+    fail "psql_q failed: $1
+$(sed 's/^/  psql: /' "$err")"
+  printf '%s\n' "$out"
 }
 
 assert_exit() {
-  [ "$STATUS" = "$1" ] || fail "expected exit status $1, got $STATUS"
+  [ "${STATUS:-}" = "$1" ] || fail "expected exit status $1, got ${STATUS:-none (stallrun not run)}"
 }
 
+# assert_eq EXPECTED ACTUAL [MSG]
 assert_eq() {
   [ "$1" = "$2" ] || fail "${3:-values differ}: expected [$1], got [$2]"
 }
 
-assert_out_contains() {
-  grep -qF -- "$1" "$CASE_TMP/out" || fail "stdout does not contain [$1]"
+assert_stdout_contains() {
+  grep -qF -- "$1" "$CASE_TMP/out" 2>/dev/null || fail "stdout does not contain [$1]"
 }
 
-assert_err_contains() {
-  grep -qF -- "$1" "$CASE_TMP/err" || fail "stderr does not contain [$1]"
+assert_stderr_contains() {
+  grep -qF -- "$1" "$CASE_TMP/err" 2>/dev/null || fail "stderr does not contain [$1]"
 }
+
+# the short names the existing tests use
+assert_out_contains() { assert_stdout_contains "$@"; }
+assert_err_contains() { assert_stderr_contains "$@"; }
 
 assert_not_contains() {   # assert_not_contains TEXT — in neither stream
-  ! grep -qF -- "$1" "$CASE_TMP/out" "$CASE_TMP/err" || fail "output contains [$1]"
+  ! grep -qF -- "$1" "$CASE_TMP/out" "$CASE_TMP/err" 2>/dev/null || fail "output contains [$1]"
 }
 
-# json_get PATH — reads a value from $OUT (one JSON document) with python3:
+# json_get PATH — reads a value from stdout (one JSON document) with python3:
 # json_get "['applied'][0]['name']"
 json_get() {
   python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d$1)" "$CASE_TMP/out" \

@@ -1,65 +1,133 @@
 #!/usr/bin/env bash
 # pgcluster.sh — a throwaway PostgreSQL cluster on a unix socket.
-#   pgcluster.sh start DIR     initdb (first time) and start; the socket is in DIR
-#   pgcluster.sh stop DIR      stop (fast); safe to call twice
+#   pgcluster.sh start DIR     initdb (first time) and start; the socket is in DIR,
+#                              data in DIR/data, the log in DIR/server.log
+#   pgcluster.sh stop DIR      stop (fast); safe to call twice, or on no cluster
 #   pgcluster.sh url DIR DB    a libpq URL for database DB as user postgres
-#   pgcluster.sh bindir        the server's bin directory
-# As root, the server runs as the unprivileged user "postgres" (PostgreSQL
-# refuses to run as root). No TCP port; fsync and synchronous_commit stay on.
+#   pgcluster.sh bindir        the server's bin directory (the real psql is there)
+# As root, the cluster belongs to and runs as the unprivileged user "postgres"
+# (PostgreSQL refuses to run as root). No TCP port; fsync and
+# synchronous_commit keep their defaults (on). Silent on success.
 set -euo pipefail
+
+die() { echo "pgcluster: $*" >&2; exit 1; }
 
 bindir() {
   local d
-  if command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/postgres" ]; then
-    pg_config --bindir; return
+  if command -v pg_config >/dev/null 2>&1; then
+    d=$(pg_config --bindir 2>/dev/null || true)
+    [ -n "$d" ] && [ -x "$d/postgres" ] && [ -x "$d/initdb" ] && { echo "$d"; return; }
   fi
   for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
-    [ -x "$d/postgres" ] && { echo "$d"; return; }
+    [ -x "$d/postgres" ] && [ -x "$d/initdb" ] && { echo "$d"; return; }
   done
-  echo "pgcluster: no PostgreSQL server found (make deps installs it)" >&2
-  exit 1
+  die "no PostgreSQL server found (make deps installs it)"
 }
 
+is_root() { [ "$(id -u)" = 0 ]; }
+
+# Runs a server program as the cluster's owner, from / so that a current
+# directory postgres cannot read (e.g. /root) draws no warnings.
 as_owner() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if is_root; then (cd / && runuser -u postgres -- "$@"); else (cd / && "$@"); fi
+}
+
+# Percent-encodes a URL component (keeps unreserved characters and '/').
+urlenc() {
+  local s=$1 out="" c i
+  local LC_ALL=C
+  for ((i = 0; i < ${#s}; i++)); do
+    c=${s:i:1}
+    case $c in
+      [A-Za-z0-9._~/-]) out+=$c ;;
+      *) printf -v c '%%%02X' "'$c"; out+=$c ;;
+    esac
+  done
+  printf '%s' "$out"
+}
+
+log_tail() {
+  echo "pgcluster: $1; last lines of $2:" >&2
+  tail -n 25 "$2" >&2 2>/dev/null || echo "  (no log)" >&2
 }
 
 start() {
-  local dir bin
-  dir=$(realpath -m "$1"); bin=$(bindir)
+  local dir bin p
+  dir=$(realpath -m "$1")
+  bin=$(bindir)
+  # A unix socket path is limited to 107 bytes (sun_path).
+  [ ${#dir} -le 92 ] || die "socket directory path too long for a unix socket (${#dir} > 92 bytes): $dir"
   mkdir -p "$dir"
-  if [ "$(id -u)" = 0 ]; then
+  if is_root; then
     chown postgres: "$dir"
-    # every parent must be traversable by postgres (mktemp -d makes 0700)
-    local p="$dir"
-    while [ "$p" != / ]; do p=$(dirname "$p"); chmod o+x "$p" 2>/dev/null || true; done
+    chmod 0700 "$dir"
+    # postgres must be able to reach DIR: mktemp -d makes its parent 0700.
+    if ! runuser -u postgres -- test -x "$dir" 2>/dev/null; then
+      p=$dir
+      while [ "$p" != / ]; do
+        p=$(dirname "$p")
+        [ -O "$p" ] || [ "$p" = / ] || continue   # only directories root owns
+        chmod o+x "$p" 2>/dev/null || true
+      done
+      runuser -u postgres -- test -x "$dir" 2>/dev/null ||
+        die "user postgres cannot reach $dir; make its parent directories traversable (chmod o+x)"
+    fi
   fi
   if [ ! -f "$dir/data/PG_VERSION" ]; then
+    rm -rf "$dir/data"
     as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 --locale=C \
-      >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
+      >"$dir/initdb.log" 2>&1 || { log_tail "initdb failed" "$dir/initdb.log"; exit 1; }
   fi
-  if as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then return 0; fi
-  if ! as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c max_connections=150 -c shared_buffers=64MB" \
-      start >/dev/null 2>&1; then
-    echo "pgcluster: the server did not start; last lines of $dir/server.log:" >&2
-    tail -n 20 "$dir/server.log" >&2 || true
+  if as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    return 0   # already running: reuse it
+  fi
+  # Settings go into the cluster's own file, so a bare `pg_ctl start` (or a
+  # restart) gets the same socket-only server.
+  cat >"$dir/data/stallmig.conf" <<CONF
+# written by tests/harness/pgcluster.sh (fsync, synchronous_commit: defaults)
+listen_addresses = ''
+unix_socket_directories = '${dir//"'"/"''"}'
+max_connections = 150
+shared_buffers = 64MB
+CONF
+  if is_root; then chown postgres: "$dir/data/stallmig.conf"; fi
+  grep -qx "include_if_exists = 'stallmig.conf'" "$dir/data/postgresql.conf" ||
+    echo "include_if_exists = 'stallmig.conf'" >>"$dir/data/postgresql.conf"
+  # server.log is written by the server (pg_ctl -l opens it as the owner)
+  touch "$dir/server.log"
+  if is_root; then chown postgres: "$dir/server.log"; fi
+  if ! as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null 2>&1; then
+    log_tail "the server did not start" "$dir/server.log"
     exit 1
   fi
-  as_owner "$bin/pg_isready" -q -h "$dir" -t 30
+  if ! "$bin/pg_isready" -q -h "$dir" -U postgres -d postgres -t 30; then
+    log_tail "the server does not accept connections" "$dir/server.log"
+    exit 1
+  fi
 }
 
 stop() {
   local dir bin
-  dir=$(realpath -m "$1"); bin=$(bindir)
+  dir=$(realpath -m "$1")
   [ -f "$dir/data/PG_VERSION" ] || return 0
-  as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+  [ -f "$dir/data/postmaster.pid" ] || return 0
+  bin=$(bindir)
+  as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1 || return 0
+  if ! as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null 2>&1; then
+    # still running? then say so; gone meanwhile is fine
+    as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1 || return 0
+    log_tail "the server in $dir did not stop" "$dir/server.log"
+    exit 1
+  fi
 }
 
+usage() { echo "usage: pgcluster.sh start DIR | stop DIR | url DIR DBNAME | bindir" >&2; exit 2; }
+
 case "${1:-}" in
-  start) start "${2:?usage: pgcluster.sh start DIR}" ;;
-  stop) stop "${2:?usage: pgcluster.sh stop DIR}" ;;
-  url) echo "postgresql:///${3:?usage: pgcluster.sh url DIR DB}?host=$(realpath -m "$2")&user=postgres" ;;
+  start) [ $# -eq 2 ] || usage; start "$2" ;;
+  stop) [ $# -eq 2 ] || usage; stop "$2" ;;
+  url) [ $# -eq 3 ] || usage
+       printf 'postgresql:///%s?host=%s&user=postgres\n' "$(urlenc "$3")" "$(urlenc "$(realpath -m "$2")")" ;;
   bindir) bindir ;;
-  *) echo "usage: pgcluster.sh start|stop DIR | url DIR DB | bindir" >&2; exit 2 ;;
+  *) usage ;;
 esac
