@@ -621,5 +621,6 @@ int luaopen_stallmig_db(lua_State *L)
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
     luaL_newlib(L, db_functions);
+    luaL_setfuncs(L, guard_db_functions, 0);
     return 1;
 }

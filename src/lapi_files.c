@@ -10,7 +10,9 @@
 #include <lauxlib.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static int raise_io(lua_State *L, const char *what, const char *path, int err)
 {
@@ -217,7 +219,43 @@ static int scan_gc(lua_State *L)
     return 0;
 }
 
+/* files.mkdir(path): creates one directory (0755); raises if it exists. */
+static int files_mkdir(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    if (mkdir(path, 0755) != 0)
+        return raise_io(L, "create the directory", path, errno);
+    return 0;
+}
+
+/* files.create(path, content): writes a new file (0644); never replaces one. */
+static int files_create(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    size_t len;
+    const char *content = luaL_checklstring(L, 2, &len);
+    FILE *f = NULL;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 || (f = fdopen(fd, "wb")) == NULL) {
+        int err = errno;
+        if (fd >= 0)
+            close(fd);
+        return raise_io(L, "create", path, err);
+    }
+    size_t written = fwrite(content, 1, len, f);
+    int err = written != len || ferror(f) ? (errno ? errno : EIO) : 0;
+    if (fclose(f) != 0 && err == 0)
+        err = errno;
+    if (err != 0) {
+        unlink(path);
+        return raise_io(L, "write", path, err);
+    }
+    return 0;
+}
+
 static const luaL_Reg files_functions[] = {
+    {"mkdir", files_mkdir},
+    {"create", files_create},
     {"scan", files_scan},
     {"list", files_list},
     {"read", files_read},

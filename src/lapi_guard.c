@@ -553,6 +553,56 @@ static int conn_recreate_database(lua_State *L)
     return 0;
 }
 
+/* db.create_database(env_name): creates the environment's database when it
+ * does not exist yet (a fresh machine), through the server's 'postgres'
+ * database; environments with protected = false only. */
+static int db_create_database(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    const struct env_config *env = config_find_env(lconn_config(), name);
+    if (env == NULL)
+        return lerror_raise(L, "usage", "unknown environment '%s'", name);
+    if (env->is_protected)
+        return lerror_raise(L, "refused", "%s is protected: creating its database is refused "
+                            "(stallmig creates databases only for protected = false)", name);
+    struct config_error err;
+    char *url = config_env_url(lconn_config(), env, &err);
+    struct endpoint where;
+    if (url == NULL || endpoint_parse(url, &where) != 0) {
+        free(url);
+        return lerror_raise(L, "config", "%s", url ? "the url cannot be parsed" : err.message);
+    }
+    const char *keys[] = {"dbname", "dbname", NULL}, *values[] = {url, "postgres", NULL};
+    PGconn *admin = PQconnectdbParams(keys, values, 1);
+    free(url);
+    if (PQstatus(admin) != CONNECTION_OK) {
+        PQfinish(admin);
+        return lerror_raise(L, "failed", "cannot reach the maintenance database 'postgres' of %s "
+                            "to create database \"%s\"", name, where.dbname);
+    }
+    PQsetNoticeProcessor(admin, ignore_notice, NULL);
+    char *quoted = PQescapeIdentifier(admin, where.dbname, strlen(where.dbname)), *create = NULL;
+    if (quoted == NULL || asprintf(&create, "CREATE DATABASE %s", quoted) < 0)
+        create = NULL;
+    PQfreemem(quoted);
+    PGresult *res = create ? PQexec(admin, create) : NULL;
+    free(create);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        lconn_push_error(L, res, admin);
+        PQclear(res);
+        PQfinish(admin);
+        return lerror_throw(L);
+    }
+    PQclear(res);
+    PQfinish(admin);
+    return 0;
+}
+
+const luaL_Reg guard_db_functions[] = {
+    {"create_database", db_create_database},
+    {NULL, NULL},
+};
+
 const luaL_Reg guard_conn_methods[] = {
     {"allow_writes", conn_allow_writes},
     {"restamp", conn_restamp},

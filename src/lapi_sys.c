@@ -20,11 +20,11 @@ static int sys_clock(lua_State *L)
     return 1;
 }
 
-/* sys.utc_timestamp() -> "YYYYMMDDHHMMSS" of now in UTC (migration names);
- * sys.utc_time() -> "YYYY-MM-DDTHH:MM:SSZ". */
+/* sys.utc_timestamp([epoch]) -> "YYYYMMDDHHMMSS" in UTC (migration names);
+ * sys.utc_time([epoch]) -> "YYYY-MM-DDTHH:MM:SSZ"; now when epoch is nil. */
 static int push_utc(lua_State *L, const char *format)
 {
-    time_t now = time(NULL);
+    time_t now = lua_isnoneornil(L, 1) ? time(NULL) : (time_t)luaL_checkinteger(L, 1);
     struct tm tm;
     char text[32];
     gmtime_r(&now, &tm);
@@ -35,6 +35,25 @@ static int push_utc(lua_State *L, const char *format)
 
 static int sys_utc_timestamp(lua_State *L) { return push_utc(L, "%Y%m%d%H%M%S"); }
 static int sys_utc_time(lua_State *L) { return push_utc(L, "%Y-%m-%dT%H:%M:%SZ"); }
+
+/* sys.epoch([utc_timestamp]) -> seconds since 1970 of "YYYYMMDDHHMMSS" (UTC),
+ * or of now; nil for text that is not such a timestamp. */
+static int sys_epoch(lua_State *L)
+{
+    if (lua_isnoneornil(L, 1)) {
+        lua_pushinteger(L, (lua_Integer)time(NULL));
+        return 1;
+    }
+    const char *text = luaL_checkstring(L, 1);
+    struct tm tm = {0};
+    const char *end = strptime(text, "%Y%m%d%H%M%S", &tm);
+    if (end == NULL || *end != '\0' || strlen(text) != 14) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_pushinteger(L, (lua_Integer)timegm(&tm));
+    return 1;
+}
 
 /* sys.user() -> OS user name; sys.hostname() -> host name. */
 static int sys_user(lua_State *L)
@@ -119,6 +138,7 @@ static const luaL_Reg sys_functions[] = {
     {"clock", sys_clock},
     {"utc_timestamp", sys_utc_timestamp},
     {"utc_time", sys_utc_time},
+    {"epoch", sys_epoch},
     {"user", sys_user},
     {"hostname", sys_hostname},
     {"getenv", sys_getenv},

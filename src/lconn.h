@@ -57,7 +57,8 @@ void guard_inspect(lua_State *L, struct lconn *c);
 /* Raises kind "refused" when sql may write and c is read-only. */
 void guard_check_read_only(lua_State *L, struct lconn *c, const char *sql);
 
-/* The methods of a connection that guard implements. */
+/* The methods of a connection, and the db functions, that guard implements. */
 extern const luaL_Reg guard_conn_methods[];
+extern const luaL_Reg guard_db_functions[];
 
 #endif

@@ -10,7 +10,6 @@ local db = require("stallmig.db")
 local migrations = require("stallmig.migrations")
 local history = require("stallmig.history")
 local lock = require("stallmig.lock")
-local apply = require("stallmig.apply")
 local checks = require("stallmig.deploy")
 local guard = require("stallmig.guard")
 local report = require("stallmig.report")
@@ -59,23 +58,8 @@ return report.run(ctx, "deploy", function(out)
 
   -- 7. Apply in order; stop at the first failure (what came before stays applied).
   out:say("Deploying " .. #plan.pending .. " migration(s) to " .. env.name .. ":")
-  local names = {}
-  for i, m in ipairs(plan.pending) do names[i] = m.name end
-  out:set_width(names)
   local started = sys.clock()
-  for i, m in ipairs(plan.pending) do
-    if m.out_of_order then out:warn(m.name .. " sorts before migrations already applied; applying it now") end
-    if m.retry then out:warn(m.name .. " failed before and left nothing behind; trying it again") end
-    local t = sys.clock()
-    local failed = apply.run(conn, m, env.name, { durable = i == #plan.pending })
-    local took = sys.clock() - t
-    table.insert(out.doc.applied, { name = m.name, mode = m.mode, ok = not failed, duration_ms = took * 1000 })
-    out:step(failed and "x" or "+", m.name, failed and "FAILED" or ("ok (" .. report.ms(took) .. ")"))
-    if failed then
-      checks.explain_failure(failed, m, i - 1, env)
-      error(failed, 0)
-    end
-  end
+  checks.apply_pending(conn, env, out, plan)
   lock.release(conn)
   out:say(string.format("Deployed %d migration(s) to %s in %s.", #plan.pending, env.name,
     report.ms(sys.clock() - started)))

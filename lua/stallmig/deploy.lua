@@ -1,6 +1,9 @@
 -- stallmig.deploy — the deploy's refusals and failure explanations.
 local errors = require("stallmig.error")
 local sql = require("stallmig.sql")
+local sys = require("stallmig.sys")
+local apply = require("stallmig.apply")
+local report = require("stallmig.report")
 
 local deploy = {}
 
@@ -89,6 +92,27 @@ function deploy.explain_failure(err, m, applied_before, env)
       .. "pg_stat_activity, or deploy when the table is quiet"
   end
   if err.server_hint then err.hint = err.server_hint .. "\n" .. "hint: " .. err.hint end
+end
+
+-- Applies plan.pending in order (the deploy lock held, writes allowed),
+-- a progress line each; stops at the first failure and raises it, explained.
+function deploy.apply_pending(conn, env, out, plan)
+  local names = {}
+  for i, m in ipairs(plan.pending) do names[i] = m.name end
+  out:set_width(names)
+  for i, m in ipairs(plan.pending) do
+    if m.out_of_order then out:warn(m.name .. " sorts before migrations already applied; applying it now") end
+    if m.retry then out:warn(m.name .. " failed before and left nothing behind; trying it again") end
+    local t = sys.clock()
+    local failed = apply.run(conn, m, env.name, { durable = i == #plan.pending })
+    local took = sys.clock() - t
+    table.insert(out.doc.applied, { name = m.name, mode = m.mode, ok = not failed, duration_ms = took * 1000 })
+    out:step(failed and "x" or "+", m.name, failed and "FAILED" or ("ok (" .. report.ms(took) .. ")"))
+    if failed then
+      deploy.explain_failure(failed, m, i - 1, env)
+      error(failed, 0)
+    end
+  end
 end
 
 return deploy

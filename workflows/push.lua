@@ -1,0 +1,27 @@
+-- push.lua — apply a SQL file straight to the dev database, unrecorded, for prototyping (prisma db push)
+--
+--   stallrun workflows/push.lua --env dev --file schema.sql
+--
+-- Nothing is recorded as a migration: capture the change in one with
+-- workflows/create.lua before it goes anywhere else. The host refuses this on
+-- protected environments and on any database whose identity is in doubt.
+local ctx = ...
+local cli = require("stallmig.cli")
+local db = require("stallmig.db")
+local files = require("stallmig.files")
+local errors = require("stallmig.error")
+
+cli.check_options(ctx, { file = true })
+local env = cli.require_env(ctx)
+local path = ctx.options.file
+if type(path) ~= "string" then
+  error(errors.new("usage", "--file FILE is required (the SQL to push)"), 0)
+end
+
+-- 1. Read the file first: nothing is sent if it cannot be read.
+local sql = files.read(path)
+
+-- 2. Push it; the host decides whether this environment may take it.
+local conn <close> = db.connect(env.name)
+conn:push(sql)
+print("Pushed " .. path .. " to " .. env.name .. " (not recorded as a migration).")
