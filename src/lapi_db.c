@@ -6,6 +6,7 @@
 #include "config.h"
 #include "lapi.h"
 #include "lconn.h"
+#include "localpg.h"
 #include "lerror.h"
 #include "msg.h"
 
@@ -240,12 +241,27 @@ static int inspect_url(const char *url, char *options, size_t size)
     return 0;
 }
 
-static PGconn *open_env(lua_State *L, const struct env_config *env)
+/* The environment's URL, ${VAR} expanded and local:NAME resolved to the
+ * project's own cluster (started on demand). Raises on failure. */
+char *lconn_env_url(lua_State *L, const struct env_config *env)
 {
     struct config_error err;
     char *url = config_env_url(db_config, env, &err);
     if (url == NULL)
         lerror_raise(L, "config", "%s", err.message);
+    if (!localpg_is_local(url))
+        return url;
+    char why[600];
+    char *real = localpg_url(db_config->dir, url, why, sizeof why);
+    free(url);
+    if (real == NULL)
+        lerror_raise(L, "failed", "%s (the local database of %s)", why, env->name);
+    return real;
+}
+
+static PGconn *open_env(lua_State *L, const struct env_config *env)
+{
+    char *url = lconn_env_url(L, env);
     char options[1024] = "", app[160];
     if (inspect_url(url, options, sizeof options) != 0) {
         free(url);
@@ -593,8 +609,27 @@ static const luaL_Reg tx_meta[] = {
     {NULL, NULL},
 };
 
+/* db.local_cluster("start" | "stop" | "status") -> "running" | "stopped":
+ * the project's own cluster under .stallmig/pg (url = local:NAME). */
+static int db_local_cluster(lua_State *L)
+{
+    static const char *const actions[] = {"start", "stop", "status", NULL};
+    int action = luaL_checkoption(L, 1, "status", actions);
+    if (db_config == NULL)
+        return lerror_raise(L, "usage", "no configuration is loaded");
+    char err[600] = "";
+    int rc = action == 0 ? localpg_start(db_config->dir, err, sizeof err)
+           : action == 1 ? localpg_stop(db_config->dir, err, sizeof err) : 0;
+    int running = rc < 0 ? -1 : localpg_running(db_config->dir, err, sizeof err);
+    if (running < 0)
+        return lerror_raise(L, "failed", "local PostgreSQL: %s", err);
+    lua_pushstring(L, running ? "running" : "stopped");
+    return 1;
+}
+
 static const luaL_Reg db_functions[] = {
     {"connect", db_connect},
+    {"local_cluster", db_local_cluster},
     {NULL, NULL},
 };
 

@@ -526,8 +526,7 @@ static int conn_recreate_database(lua_State *L)
 {
     struct lconn *c = lconn_check(L, 1);
     require_disposable(L, c, "dropping and recreating the database");
-    struct config_error err;
-    char *url = config_env_url(lconn_config(), c->env, &err);
+    char *url = lconn_env_url(L, c->env);
     char *db = strdup(PQdb(c->pg));
     char *quoted = db ? PQescapeIdentifier(c->pg, db, strlen(db)) : NULL;
     char *drop = NULL, *create = NULL;
@@ -565,12 +564,11 @@ static int db_create_database(lua_State *L)
     if (env->is_protected)
         return lerror_raise(L, "refused", "%s is protected: creating its database is refused "
                             "(stallmig creates databases only for protected = false)", name);
-    struct config_error err;
-    char *url = config_env_url(lconn_config(), env, &err);
+    char *url = lconn_env_url(L, env);
     struct endpoint where;
-    if (url == NULL || endpoint_parse(url, &where) != 0) {
+    if (endpoint_parse(url, &where) != 0) {
         free(url);
-        return lerror_raise(L, "config", "%s", url ? "the url cannot be parsed" : err.message);
+        return lerror_raise(L, "config", "the url of %s cannot be parsed", name);
     }
     const char *keys[] = {"dbname", "dbname", NULL}, *values[] = {url, "postgres", NULL};
     PGconn *admin = PQconnectdbParams(keys, values, 1);

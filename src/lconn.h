@@ -45,6 +45,10 @@ int lconn_scalar(struct lconn *c, const char *sql, char *out, size_t size, char 
 const struct config *lconn_config(void);
 const char *lconn_workflow(void);
 
+/* The environment's URL, ${VAR} expanded, local:NAME resolved (starting the
+ * project's cluster); malloc'd. Raises on failure. */
+char *lconn_env_url(lua_State *L, const struct env_config *env);
+
 /* Pushes (does not raise) the error object of a failed result. */
 void lconn_push_error(lua_State *L, const PGresult *res, PGconn *pg);
 

@@ -115,3 +115,31 @@ test_push_is_for_disposable_environments_only() {
   assert_exit 2
   assert_err_contains "--file FILE is required"
 }
+
+# url = local:NAME — the project's own cluster, made and started on demand.
+test_local_database_out_of_the_box() {
+  new_project
+  cp -r "$REPO"/migrations/. "$PROJECT/migrations/"
+  sed -i 's|^url = .*$|url = local:stallplass_dev|' "$PROJECT/stallmig.ini"
+  run_stallrun workflows/local.lua status
+  assert_out_contains "stopped"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  [ -f "$PROJECT/.stallmig/pg/data/PG_VERSION" ] || fail "no cluster in .stallmig/pg"
+  local pid
+  pid=$(head -1 "$PROJECT/.stallmig/pg/data/postmaster.pid")
+  run_stallrun workflows/status.lua --env dev
+  assert_exit 0
+  assert_eq "$pid" "$(head -1 "$PROJECT/.stallmig/pg/data/postmaster.pid")" "the running cluster is reused"
+  ! ss -ltn 2>/dev/null | grep -q ":5432 .*$pid" || fail "the local cluster listens on TCP"
+  run_stallrun workflows/local.lua stop
+  assert_exit 0
+  assert_out_contains "stopped"
+  run_stallrun workflows/status.lua --env dev      # started again on demand
+  assert_exit 0
+  run_stallrun workflows/local.lua stop
+  sed -i 's|^url = .*$|url = local:|' "$PROJECT/stallmig.ini"
+  run_stallrun workflows/status.lua --env dev
+  assert_exit 1
+  assert_err_contains "write local:DATABASE, e.g. local:stallplass_dev"
+}

@@ -8,9 +8,10 @@ test_demo_runs_from_a_clean_copy() {
   cp "$STALLRUN" "$copy/stallrun"
   STATUS=0
   (cd "$copy" && scripts/demo.sh) >"$CASE_TMP/out" 2>"$CASE_TMP/err" || STATUS=$?
-  "$REPO/tests/harness/pgcluster.sh" stop "$copy/.stallmig/pg"
+  (cd "$copy" && ./stallrun workflows/local.lua stop) >/dev/null 2>&1 || true
   assert_exit 0
-  assert_out_contains "Deployed 7 migration(s) to dev"
+  assert_out_contains "Applying 7 migration(s)"
+  assert_out_contains "public.bookings                                60 rows"
   assert_out_contains "dev: 7 applied, 0 pending, 0 failed, 0 modified, 0 missing."
   ! grep -qE 'Sanitizer|runtime error:' "$CASE_TMP/err" || fail "sanitizer report"
 }

@@ -1,0 +1,71 @@
+/* proc.c — fork/exec with an argument vector (see proc.h). */
+#include "proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int proc_user_ids(const char *user, uid_t *uid, gid_t *gid)
+{
+    struct passwd *pw = getpwnam(user);
+    if (pw == NULL)
+        return -1;
+    *uid = pw->pw_uid;
+    *gid = pw->pw_gid;
+    return 0;
+}
+
+/* In the child: redirect, drop privileges, exec. Never returns. */
+static void child(const char *const argv[], const char *as_user, const char *log_path)
+{
+    int in = open("/dev/null", O_RDONLY);
+    int out = open(log_path ? log_path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+        _exit(126);
+    if (as_user && geteuid() == 0) {
+        uid_t uid;
+        gid_t gid;
+        if (proc_user_ids(as_user, &uid, &gid) != 0 || initgroups(as_user, gid) != 0 ||
+            setgid(gid) != 0 || setuid(uid) != 0)
+            _exit(126);
+    }
+    if (chdir("/") != 0)
+        _exit(126);
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+}
+
+int proc_run(const char *const argv[], const char *as_user, const char *log_path,
+             char *err, size_t errlen)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "cannot start %s: %s", argv[0], strerror(errno));
+        return -1;
+    }
+    if (pid == 0)
+        child(argv, as_user, log_path);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) {
+            snprintf(err, errlen, "lost %s: %s", argv[0], strerror(errno));
+            return -1;
+        }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+        snprintf(err, errlen, "cannot run %s (not installed?)", argv[0]);
+        return -1;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 126) {
+        snprintf(err, errlen, "cannot prepare %s (log %s, user %s)", argv[0],
+                 log_path ? log_path : "-", as_user ? as_user : "-");
+        return -1;
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}

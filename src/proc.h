@@ -1,0 +1,22 @@
+/* proc.h — run a program with an argument vector: fork/exec, never a shell.
+ * Plain C. */
+#ifndef STALLMIG_PROC_H
+#define STALLMIG_PROC_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* The unprivileged user a root process runs PostgreSQL's programs as. */
+#define PROC_SERVER_USER "postgres"
+
+/* Runs argv[0] (a path) with argv, stdin from /dev/null, stdout and stderr
+ * appended to log_path (or /dev/null when NULL). With as_user non-NULL and
+ * this process root, the child first becomes that user. Returns the exit
+ * status (0..255), or -1 with err filled when it could not be run. */
+int proc_run(const char *const argv[], const char *as_user, const char *log_path,
+             char *err, size_t errlen);
+
+/* The uid and gid of user; 0 on success, -1 when there is no such user. */
+int proc_user_ids(const char *user, uid_t *uid, gid_t *gid);
+
+#endif
