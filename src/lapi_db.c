@@ -569,6 +569,7 @@ static int conn_close(lua_State *L)
         PQfinish(c->pg);
         c->pg = NULL;
     }
+    shadow_drop(c);
     return 0;
 }
 
@@ -657,5 +658,6 @@ int luaopen_stallmig_db(lua_State *L)
     lua_pop(L, 1);
     luaL_newlib(L, db_functions);
     luaL_setfuncs(L, guard_db_functions, 0);
+    luaL_setfuncs(L, shadow_db_functions, 0);
     return 1;
 }

@@ -33,7 +33,12 @@ struct lconn {
     bool read_only;                  /* protected and writes not (yet) allowed */
     bool confirmed;                  /* guard.confirm() accepted for this connection */
     struct identity id;
+    char *shadow_admin_url;          /* a shadow database: dropped through this on close */
+    char shadow_name[64];
 };
+
+/* Drops c's shadow database (if it is one) after c was closed; never raises. */
+void shadow_drop(struct lconn *c);
 
 struct lconn *lconn_check(lua_State *L, int idx);
 
@@ -64,5 +69,6 @@ void guard_check_read_only(lua_State *L, struct lconn *c, const char *sql);
 /* The methods of a connection, and the db functions, that guard implements. */
 extern const luaL_Reg guard_conn_methods[];
 extern const luaL_Reg guard_db_functions[];
+extern const luaL_Reg shadow_db_functions[];
 
 #endif

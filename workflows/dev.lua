@@ -1,0 +1,79 @@
+-- dev.lua — apply pending migrations to the dev database and check it has not drifted (prisma migrate dev)
+--
+--   stallrun workflows/dev.lua --env dev [--reset]
+--
+-- When an applied migration was edited or deleted, or the database differs
+-- from what its migrations produce, it says exactly what and stops; --reset
+-- then resets and re-applies (it never resets without being asked). Works
+-- without a terminal: the flags say what to do.
+local ctx = ...
+local cli = require("stallmig.cli")
+local db = require("stallmig.db")
+local migrations = require("stallmig.migrations")
+local history = require("stallmig.history")
+local lock = require("stallmig.lock")
+local deploy = require("stallmig.deploy")
+local drift = require("stallmig.drift")
+local reset = require("stallmig.reset")
+local report = require("stallmig.report")
+local guard = require("stallmig.guard")
+local json = require("stallmig.json")
+
+local function reset_and_reapply(ctx, env, out, why)
+  out:say(why .. ": resetting (--reset).")
+  reset.run(ctx, env, out, true)
+  out:say(env.name .. " was reset and is in sync with its migrations.")
+  return 0
+end
+
+return report.run(ctx, "dev", function(out)
+  cli.check_options(ctx, { reset = true })
+  local env = cli.require_env(ctx)
+  out:set("applied", json.array())
+
+  -- 1. The folder against the history: edited or deleted migrations stop here.
+  local found = migrations.discover(ctx.config)
+  local conn <close> = db.connect(env.name)
+  lock.acquire(conn, env.lock_wait, function(text) out:warn(text) end)
+  local plan = migrations.plan(found, history.read(conn))
+  local broken = {}
+  for _, m in ipairs(plan.entries) do
+    if m.state == "modified" then broken[#broken + 1] = m.name .. " was edited after it was applied" end
+    if m.state == "missing" then broken[#broken + 1] = m.name .. " was applied but its folder is gone" end
+  end
+  if #broken > 0 then
+    for _, b in ipairs(broken) do out:warn(b) end
+    out:set("problems", broken)
+    if ctx.options.reset then conn:close() return reset_and_reapply(ctx, env, out, "history and files differ") end
+    error(require("stallmig.error").new("failed", #broken .. " migration(s) differ from the history",
+      { hint = "restore them, or reset the dev database: stallrun workflows/dev.lua --env "
+        .. env.name .. " --reset" }), 0)
+  end
+
+  -- 2. Apply what is pending.
+  if #plan.pending > 0 then
+    for _, m in ipairs(plan.pending) do migrations.load(m, found) end
+    guard.confirm(conn, "apply " .. #plan.pending .. " migration(s)")
+    conn:allow_writes("dev: apply " .. #plan.pending .. " migration(s)")
+    history.ensure(conn)
+    out:say("Applying " .. #plan.pending .. " migration(s) to " .. env.name .. ":")
+    deploy.apply_pending(conn, env, out, plan)
+    plan = migrations.plan(found, history.read(conn))
+  end
+  lock.release(conn)
+
+  -- 3. Drift: the database against what its migrations produce.
+  local diffs = drift.check(conn, env, found, plan)
+  out:set("differences", json.array(diffs))
+  if #diffs > 0 then
+    out:say(env.name .. " has drifted from its migrations:")
+    for _, d in ipairs(diffs) do out:say("  " .. d) end
+    if ctx.options.reset then conn:close() return reset_and_reapply(ctx, env, out, "drift") end
+    error(require("stallmig.error").new("failed", env.name .. " differs from its migrations ("
+      .. #diffs .. " difference(s))", { hint = "capture the change in a migration "
+      .. "(stallrun workflows/create.lua --name ...), or reset: stallrun workflows/dev.lua --env "
+      .. env.name .. " --reset" }), 0)
+  end
+  out:say(env.name .. " is in sync with its " .. (plan.counts.applied or 0) .. " migration(s).")
+  return 0
+end)
