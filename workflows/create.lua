@@ -1,24 +1,47 @@
 -- create.lua — start a new migration with a descriptive name (prisma migrate dev --create-only)
 --
 --   stallrun workflows/create.lua --name add-user-profile-fields
+--   stallrun workflows/create.lua --name add-stall-photos --from-diff --env dev
 --
 -- Writes migrations/<UTC timestamp>_add_user_profile_fields/migration.sql
--- and down.sql templates. Touches no database.
+-- and down.sql templates. Touches no database's data: --from-diff only reads
+-- the dev database (and replays the history on a shadow database) to fill
+-- migration.sql with what was prototyped there, e.g. with push.lua.
 local ctx = ...
 local cli = require("stallmig.cli")
+local db = require("stallmig.db")
 local migrations = require("stallmig.migrations")
+local history = require("stallmig.history")
 local create = require("stallmig.create")
+local drift = require("stallmig.drift")
+local schemasql = require("stallmig.schemasql")
 local files = require("stallmig.files")
 
-cli.check_options(ctx, { name = true })
+cli.check_options(ctx, { name = true, ["from-diff"] = true })
+create.check_name(ctx.options.name)   -- a bad name fails before anything is read
 
 -- 1. The existing folders, so the new timestamp sorts after all of them.
 local found = {}
 if files.kind(ctx.config.migrations) == "dir" then found = migrations.discover(ctx.config) end
 
--- 2. The folder and its two templates.
-local dir = create.folder(ctx.config, found, ctx.options.name)
+-- 2. With --from-diff: the SQL from the history's schema to the database's.
+local body, notes = nil, {}
+if ctx.options["from-diff"] then
+  local env = cli.require_env(ctx)
+  local conn <close> = db.connect(env.name)
+  local plan = migrations.plan(found, history.read(conn))
+  body, notes = schemasql.generate(drift.snapshots(conn, env, found, plan))
+  if body == "" and #notes == 0 then
+    print("Nothing to capture: " .. env.name .. " matches its migrations; no migration created.")
+    return 0
+  end
+  for _, n in ipairs(notes) do body = body .. "-- not expressed, write it by hand: " .. n .. "\n" end
+end
+
+-- 3. The folder and its two templates.
+local dir = create.folder(ctx.config, found, ctx.options.name, body)
 local shown = migrations.display_path(ctx.config, dir)
-print("Created " .. shown .. "/migration.sql")
+print("Created " .. shown .. "/migration.sql" .. (body and " from the difference" or ""))
 print("    and " .. shown .. "/down.sql (the rollback plan)")
-print("Write the change, then: stallrun workflows/deploy.lua --env dev")
+for _, n in ipairs(notes) do print("  not expressed (write it by hand): " .. n) end
+print("Review it, then: stallrun workflows/dev.lua --env dev")

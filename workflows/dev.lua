@@ -18,9 +18,22 @@ local reset = require("stallmig.reset")
 local report = require("stallmig.report")
 local guard = require("stallmig.guard")
 local json = require("stallmig.json")
+local sys = require("stallmig.sys")
+
+-- --reset, or "y" typed at a terminal (never asked without one, or in CI).
+local function reset_wanted(ctx, env)
+  if ctx.options.reset then return true end
+  local ci = sys.getenv("CI")
+  if (ci and ci ~= "" and ci ~= "0" and ci ~= "false") or not sys.isatty("stdin") or ctx.json then
+    return false
+  end
+  sys.out("Reset " .. env.name .. " (all its data is lost) and re-apply every migration? [y/N] ")
+  local answer = io.read("l")
+  return answer ~= nil and answer:lower():match("^y") ~= nil
+end
 
 local function reset_and_reapply(ctx, env, out, why)
-  out:say(why .. ": resetting (--reset).")
+  out:say(why .. ": resetting.")
   reset.run(ctx, env, out, true)
   out:say(env.name .. " was reset and is in sync with its migrations.")
   return 0
@@ -44,13 +57,27 @@ return report.run(ctx, "dev", function(out)
   if #broken > 0 then
     for _, b in ipairs(broken) do out:warn(b) end
     out:set("problems", broken)
-    if ctx.options.reset then conn:close() return reset_and_reapply(ctx, env, out, "history and files differ") end
+    if reset_wanted(ctx, env) then conn:close() return reset_and_reapply(ctx, env, out, "history and files differ") end
     error(require("stallmig.error").new("failed", #broken .. " migration(s) differ from the history",
       { hint = "restore them, or reset the dev database: stallrun workflows/dev.lua --env "
         .. env.name .. " --reset" }), 0)
   end
 
-  -- 2. Apply what is pending.
+  -- 2. Drift: the database against what its applied migrations produce
+  --    (before anything is applied: a pending migration may capture it).
+  local diffs = drift.check(conn, env, found, plan)
+  out:set("differences", json.array(diffs))
+  if #diffs > 0 then
+    out:say(env.name .. " has drifted from its migrations:")
+    for _, d in ipairs(diffs) do out:say("  " .. d) end
+    if reset_wanted(ctx, env) then conn:close() return reset_and_reapply(ctx, env, out, "drift") end
+    error(require("stallmig.error").new("failed", env.name .. " differs from its migrations ("
+      .. #diffs .. " difference(s))", { hint = "capture the change in a migration "
+      .. "(stallrun workflows/create.lua --name ... --from-diff --env " .. env.name .. "), "
+      .. "or reset: stallrun workflows/dev.lua --env " .. env.name .. " --reset" }), 0)
+  end
+
+  -- 3. Apply what is pending.
   if #plan.pending > 0 then
     for _, m in ipairs(plan.pending) do migrations.load(m, found) end
     guard.confirm(conn, "apply " .. #plan.pending .. " migration(s)")
@@ -61,19 +88,6 @@ return report.run(ctx, "dev", function(out)
     plan = migrations.plan(found, history.read(conn))
   end
   lock.release(conn)
-
-  -- 3. Drift: the database against what its migrations produce.
-  local diffs = drift.check(conn, env, found, plan)
-  out:set("differences", json.array(diffs))
-  if #diffs > 0 then
-    out:say(env.name .. " has drifted from its migrations:")
-    for _, d in ipairs(diffs) do out:say("  " .. d) end
-    if ctx.options.reset then conn:close() return reset_and_reapply(ctx, env, out, "drift") end
-    error(require("stallmig.error").new("failed", env.name .. " differs from its migrations ("
-      .. #diffs .. " difference(s))", { hint = "capture the change in a migration "
-      .. "(stallrun workflows/create.lua --name ...), or reset: stallrun workflows/dev.lua --env "
-      .. env.name .. " --reset" }), 0)
-  end
   out:say(env.name .. " is in sync with its " .. (plan.counts.applied or 0) .. " migration(s).")
   return 0
 end)

@@ -62,16 +62,17 @@ local DOWN = [[
 
 ]]
 
--- Creates migrations/<timestamp>_<name>/ with migration.sql and down.sql.
+-- Creates migrations/<timestamp>_<name>/ with migration.sql and down.sql;
+-- body (optional) follows migration.sql's header.
 -- Returns the folder's path as the user knows it.
-function create.folder(config, found, name)
+function create.folder(config, found, name, body)
   local snake = create.check_name(name)
   local folder = create.next_timestamp(found) .. "_" .. snake
   if files.kind(config.migrations) == nil then files.mkdir(config.migrations) end
   local dir = config.migrations .. "/" .. folder
   files.mkdir(dir)
   files.create(dir .. "/migration.sql", TEMPLATE:format(folder, sys.utc_time(),
-    sys.user() .. "@" .. sys.hostname()))
+    sys.user() .. "@" .. sys.hostname()) .. (body or ""))
   files.create(dir .. "/down.sql", DOWN:format(folder))
   return dir, folder
 end

@@ -20,9 +20,8 @@ local function replay(shadow, m)
   shadow:exec("RESET ALL")
 end
 
--- The differences (sentences) between what the applied migrations produce
--- and the schema of conn's database; {} when there is none.
-function drift.check(conn, env, found, plan)
+-- Two snapshots: what the applied migrations produce, and conn's database.
+function drift.snapshots(conn, env, found, plan)
   local shadow <close> = db.shadow(env.name)
   for _, m in ipairs(plan.entries) do
     if m.state == "applied" or m.state == "modified" then
@@ -37,7 +36,13 @@ function drift.check(conn, env, found, plan)
       end
     end
   end
-  return schemadiff.compare(snapshot.read(shadow), snapshot.read(conn))
+  return snapshot.read(shadow), snapshot.read(conn)
+end
+
+-- The differences (sentences) between what the applied migrations produce
+-- and the schema of conn's database; {} when there is none.
+function drift.check(conn, env, found, plan)
+  return schemadiff.compare(drift.snapshots(conn, env, found, plan))
 end
 
 return drift

@@ -117,3 +117,53 @@ test_pushed_prototype_shows_as_drift() {
   assert_exit 1
   assert_out_contains "table public.prototype added"
 }
+
+# Prototype with push, capture it with create --from-diff, and the captured
+# migration rebuilds exactly that schema.
+test_create_from_diff_captures_a_prototype() {
+  example_project
+  run_stallrun workflows/dev.lua --env dev
+  cat >"$PROJECT/proto.sql" <<'SQL'
+CREATE TABLE stall_photos (id bigserial PRIMARY KEY, stall_id text NOT NULL REFERENCES stalls(id),
+  url text NOT NULL, taken_at timestamptz DEFAULT now());
+CREATE INDEX stall_photos_stall ON stall_photos (stall_id);
+ALTER TABLE users ADD COLUMN nickname varchar(40) NOT NULL DEFAULT '';
+ALTER TABLE users DROP COLUMN bio;
+ALTER TYPE "Role" ADD VALUE 'GROOM';
+CREATE FUNCTION hello() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
+SQL
+  run_stallrun workflows/push.lua --env dev --file proto.sql
+  run_stallrun workflows/create.lua --name add-stall-photos --from-diff --env dev
+  assert_exit 0
+  assert_out_contains "not expressed (write it by hand): function public.hello() was added or changed"
+  local file
+  file=$(ls "$PROJECT"/migrations/*_add_stall_photos/migration.sql)
+  grep -q 'CREATE TABLE public.stall_photos' "$file" || fail "no CREATE TABLE in $(cat "$file")"
+  grep -q 'DROP COLUMN bio' "$file" || fail "no DROP COLUMN"
+  # the function is written by hand, as the note says
+  printf 'CREATE FUNCTION hello() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n' >>"$file"
+  run_stallrun workflows/dev.lua --env dev --reset
+  assert_exit 0
+  run_stallrun workflows/dev.lua --env dev
+  assert_exit 0
+  assert_out_contains "dev is in sync with its 8 migration(s)."
+  run_stallrun workflows/create.lua --name nothing-changed --from-diff --env dev
+  assert_exit 0
+  assert_out_contains "Nothing to capture"
+}
+
+# At a terminal dev.lua asks before resetting; "n" keeps the data.
+test_dev_asks_at_a_terminal_before_resetting() {
+  example_project
+  run_stallrun workflows/dev.lua --env dev
+  psql_q "INSERT INTO users (id, email, updated_at) VALUES ('keep', 'k@example.no', now()); ALTER TABLE users ADD COLUMN nickname text" >/dev/null
+  local cmd="cd '$PROJECT' && '$STALLRUN' workflows/dev.lua --env dev" rc=0
+  printf 'n\n' | env -u CI script -qec "$cmd" /dev/null >"$CASE_TMP/tty.out" 2>&1 || rc=$?
+  grep -q "and re-apply every migration? \[y/N\]" "$CASE_TMP/tty.out" || { cat "$CASE_TMP/tty.out"; fail "no question"; }
+  assert_eq 1 "$rc" "exit status after answering no"
+  assert_eq 1 "$(psql_q 'SELECT count(*) FROM users')" "data kept after answering no"
+  rc=0
+  printf 'y\n' | env -u CI script -qec "$cmd" /dev/null >"$CASE_TMP/tty.out" 2>&1 || rc=$?
+  assert_eq 0 "$rc" "exit status after answering yes"
+  assert_eq 0 "$(psql_q 'SELECT count(*) FROM users')" "reset after answering yes"
+}
