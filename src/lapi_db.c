@@ -650,6 +650,7 @@ int luaopen_stallmig_db(lua_State *L)
     luaL_getmetatable(L, CONN_MT);
     lua_getfield(L, -1, "__index");
     luaL_setfuncs(L, guard_conn_methods, 0);
+    luaL_setfuncs(L, identity_conn_methods, 0);
     lua_pop(L, 2);
     new_class(L, TX_MT, tx_meta, tx_methods);
     luaL_newmetatable(L, RESULT_MT);

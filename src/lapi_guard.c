@@ -1,7 +1,8 @@
 /* lapi_guard.c — stallmig.guard and the guarded methods of a connection:
- * protected environments, database identity, confirmation, the write gate
- * and the destructive primitives. All of it in C, below the Lua library,
- * so that no workflow can switch it off. */
+ * protected environments, confirmation, the write gate (with the marker and
+ * the audit) and the destructive primitives, acting on what lapi_identity.c
+ * works out. All of it in C, below the Lua library, so that no workflow can
+ * switch it off. */
 #include "config.h"
 #include "endpoint.h"
 #include "lapi.h"
@@ -32,101 +33,6 @@ static const char *who(void)
     gethostname(host, sizeof host - 1);
     snprintf(text, sizeof text, "%s@%s", pw ? pw->pw_name : "unknown", host);
     return text;
-}
-
-/* ---- identity ------------------------------------------------------------- */
-
-/* This database's OID and, where the server lets us, the cluster's id. */
-static void read_own_identity(struct lconn *c)
-{
-    char value[sizeof c->id.sysid], state[6];
-    if (lconn_scalar(c, "SELECT oid FROM pg_database WHERE datname = current_database()",
-                     value, sizeof value, state) == 0)
-        c->id.oid = atoll(value);
-    if (lconn_scalar(c, "SELECT system_identifier FROM pg_control_system()", c->id.sysid,
-                     sizeof c->id.sysid, state) != 0)
-        c->id.sysid[0] = '\0';     /* not allowed for this role: compare by OID only */
-}
-
-static void read_marker(struct lconn *c)
-{
-    PGresult *res = PQexec(c->pg, "SELECT environment, protected, system_identifier, database_oid "
-                                  "FROM stallmig.identity LIMIT 1");
-    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
-        c->id.marker_found = true;
-        snprintf(c->id.marker_env, sizeof c->id.marker_env, "%s", PQgetvalue(res, 0, 0));
-        c->id.marker_protected = PQgetvalue(res, 0, 1)[0] == 't';
-        snprintf(c->id.marker_sysid, sizeof c->id.marker_sysid, "%s", PQgetvalue(res, 0, 2));
-        c->id.marker_oid = atoll(PQgetvalue(res, 0, 3));
-    }
-    PQclear(res);                    /* no table (42P01): no marker yet */
-}
-
-/* Another environment whose URL leads to the same host, port and database. */
-static void find_alias(struct lconn *c)
-{
-    const struct config *cfg = lconn_config();
-    struct config_error err;
-    char *mine = config_env_url(cfg, c->env, &err);
-    struct endpoint here, there;
-    if (mine == NULL || endpoint_parse(mine, &here) != 0) {
-        free(mine);
-        return;
-    }
-    free(mine);
-    for (size_t i = 0; i < cfg->env_count; i++) {
-        const struct env_config *other = &cfg->envs[i];
-        if (other == c->env)
-            continue;
-        char *url = config_env_url(cfg, other, &err);  /* unset variables: not comparable */
-        bool same = url && endpoint_parse(url, &there) == 0 && endpoint_same(&here, &there);
-        free(url);
-        if (same && (c->id.alias_of[0] == '\0' || other->is_protected))
-            snprintf(c->id.alias_of, sizeof c->id.alias_of, "%s", other->name);
-    }
-}
-
-/* Decides protection and doubt from the marker and the aliases. */
-static void evaluate(struct lconn *c)
-{
-    const struct config *cfg = lconn_config();
-    struct identity *id = &c->id;
-    const char *env = c->env->name;
-    if (id->alias_of[0]) {
-        const struct env_config *other = config_find_env(cfg, id->alias_of);
-        snprintf(id->doubt, sizeof id->doubt, "the url of %s leads to the same database as %s%s",
-                 env, id->alias_of, other && other->is_protected ? " (protected)" : "");
-        if (other && other->is_protected)
-            c->is_protected = true;
-    }
-    if (!id->marker_found)
-        return;
-    if (id->marker_protected)
-        c->is_protected = true;      /* protected until re-stamped */
-    if (strcmp(id->marker_env, env) != 0)
-        snprintf(id->doubt, sizeof id->doubt, "%s reaches a database marked as belonging to %s%s",
-                 env, id->marker_env, id->marker_protected ? " (protected)" : "");
-    else if ((id->sysid[0] && id->marker_sysid[0] && strcmp(id->sysid, id->marker_sysid) != 0) ||
-             (id->marker_oid != 0 && id->marker_oid != id->oid))
-        snprintf(id->doubt, sizeof id->doubt, "the database marked for %s is not the one that "
-                 "was stamped (another cluster or database: a restored copy or a clone?)", env);
-}
-
-void guard_inspect(lua_State *L, struct lconn *c)
-{
-    (void)L;
-    read_own_identity(c);
-    read_marker(c);
-    find_alias(c);
-    evaluate(c);
-    if (c->id.doubt[0])
-        msg_warn("%s; it is treated as %s and destructive operations are refused "
-                 "(stallrun workflows/doctor.lua --env %s explains)", c->id.doubt,
-                 c->is_protected ? "protected" : "doubtful", c->env->name);
-    if (c->is_protected) {
-        PQclear(PQexec(c->pg, "SET default_transaction_read_only = on"));
-        c->read_only = true;
-    }
 }
 
 void guard_check_read_only(lua_State *L, struct lconn *c, const char *sql)
@@ -320,112 +226,9 @@ static int conn_restamp(lua_State *L)
     audit(L, c, "restamp", c->id.doubt[0] ? c->id.doubt : "no doubt before");
     c->id.doubt[0] = '\0';
     c->is_protected = c->env->is_protected;
-    evaluate(c);                     /* aliases still count */
+    identity_evaluate(c);            /* aliases still count */
     c->read_only = c->is_protected && c->read_only;
     return 0;
-}
-
-static void set_text(lua_State *L, const char *key, const char *value)
-{
-    if (value && value[0]) {
-        lua_pushstring(L, value);
-        lua_setfield(L, -2, key);
-    }
-}
-
-/* conn:identity() -> {env, protected, read_only, marker_env, marker_protected,
- * system_identifier, database_oid, alias_of, doubt} */
-static int conn_identity(lua_State *L)
-{
-    struct lconn *c = lconn_check(L, 1);
-    lua_createtable(L, 0, 9);
-    set_text(L, "env", c->env->name);
-    lua_pushboolean(L, c->is_protected);
-    lua_setfield(L, -2, "protected");
-    lua_pushboolean(L, c->read_only);
-    lua_setfield(L, -2, "read_only");
-    if (c->id.marker_found) {
-        set_text(L, "marker_env", c->id.marker_env);
-        lua_pushboolean(L, c->id.marker_protected);
-        lua_setfield(L, -2, "marker_protected");
-    }
-    set_text(L, "system_identifier", c->id.sysid);
-    lua_pushinteger(L, c->id.oid);
-    lua_setfield(L, -2, "database_oid");
-    set_text(L, "alias_of", c->id.alias_of);
-    set_text(L, "doubt", c->id.doubt);
-    return 1;
-}
-
-/* ---- the same database under another name -------------------------------- */
-
-/* The key that identifies a cluster when its system identifier is not
- * readable: the data directory (also superuser-only, so often unknown). */
-static void cluster_key(struct lconn *c, char *out, size_t size)
-{
-    char state[6];
-    if (c->id.sysid[0])
-        snprintf(out, size, "sysid:%s", c->id.sysid);
-    else if (lconn_scalar(c, "SELECT current_setting('data_directory', true)", out + 8,
-                          size - 8, state) == 0 && out[8])
-        memcpy(out, "datadir:", 8);
-    else
-        out[0] = '\0';
-}
-
-/* Whether env's database is the one c is connected to: the same cluster
- * (system identifier, or data directory) and the same database OID. With
- * neither key readable nothing is concluded; unreachable or unresolvable
- * environments do not count. */
-static bool is_same_database(struct lconn *c, const struct env_config *env)
-{
-    struct config_error err;
-    char *url = config_env_url(lconn_config(), env, &err);
-    if (url == NULL)
-        return false;
-    const char *keys[] = {"dbname", "connect_timeout", "options", NULL};
-    const char *values[] = {url, "3", "-c default_transaction_read_only=on", NULL};
-    PGconn *other = PQconnectdbParams(keys, values, 1);
-    free(url);
-    bool same = false;
-    if (PQstatus(other) == CONNECTION_OK) {
-        struct lconn probe = {.pg = other};
-        char here[600], there[600];
-        read_own_identity(&probe);
-        cluster_key(c, here, sizeof here);
-        cluster_key(&probe, there, sizeof there);
-        same = here[0] && strcmp(here, there) == 0 && c->id.oid == probe.id.oid;
-    }
-    PQfinish(other);
-    return same;
-}
-
-/* The first protected environment whose database is this one, or NULL. */
-static const char *protected_twin(struct lconn *c)
-{
-    const struct config *cfg = lconn_config();
-    for (size_t i = 0; i < cfg->env_count; i++) {
-        const struct env_config *env = &cfg->envs[i];
-        if (env != c->env && env->is_protected && is_same_database(c, env))
-            return env->name;
-    }
-    return NULL;
-}
-
-/* conn:twins() -> { env_name, ... }: the other environments (that can be
- * reached now) whose database is this one, by cluster id and OID. */
-static int conn_twins(lua_State *L)
-{
-    struct lconn *c = lconn_check(L, 1);
-    const struct config *cfg = lconn_config();
-    lua_newtable(L);
-    int n = 0;
-    for (size_t i = 0; i < cfg->env_count; i++)
-        if (&cfg->envs[i] != c->env && is_same_database(c, &cfg->envs[i])) {
-            lua_pushstring(L, cfg->envs[i].name);
-            lua_rawseti(L, -2, ++n);
-        }
-    return 1;
 }
 
 /* ---- destructive primitives ----------------------------------------------- */
@@ -441,7 +244,7 @@ static void require_disposable(lua_State *L, struct lconn *c, const char *action
     else if (c->is_protected || c->id.doubt[0])
         lerror_push(L, "refused", "%s is refused: %s", action,
                     c->id.doubt[0] ? c->id.doubt : "the database is marked as protected");
-    else if ((twin = protected_twin(c)) != NULL)
+    else if ((twin = identity_protected_twin(c)) != NULL)
         lerror_push(L, "refused", "%s is refused: the database of %s is the database of %s "
                     "(protected): same cluster and database", action, env, twin);
     else
@@ -604,8 +407,6 @@ const luaL_Reg guard_db_functions[] = {
 const luaL_Reg guard_conn_methods[] = {
     {"allow_writes", conn_allow_writes},
     {"restamp", conn_restamp},
-    {"identity", conn_identity},
-    {"twins", conn_twins},
     {"drop_schema", conn_drop_schema},
     {"push", conn_push},
     {"recreate_database", conn_recreate_database},

@@ -57,11 +57,20 @@ char *lconn_env_url(lua_State *L, const struct env_config *env);
 /* Pushes (does not raise) the error object of a failed result. */
 void lconn_push_error(lua_State *L, const PGresult *res, PGconn *pg);
 
-/* ---- implemented in lapi_guard.c ---- */
+/* ---- implemented in lapi_identity.c ---- */
 
 /* Reads the marker and the identity of the database just connected to,
  * warns about doubts, and makes a protected connection read-only. */
 void guard_inspect(lua_State *L, struct lconn *c);
+/* This database's OID and, where the role may read it, the cluster's id. */
+void identity_read_own(struct lconn *c);
+/* Decides protection and doubt from the marker and the aliases. */
+void identity_evaluate(struct lconn *c);
+/* The first protected environment whose database is c's (by identity), or NULL. */
+const char *identity_protected_twin(struct lconn *c);
+extern const luaL_Reg identity_conn_methods[];
+
+/* ---- implemented in lapi_guard.c ---- */
 
 /* Raises kind "refused" when sql may write and c is read-only. */
 void guard_check_read_only(lua_State *L, struct lconn *c, const char *sql);

@@ -1,0 +1,219 @@
+/* lapi_identity.c — which database a connection reached: its marker
+ * (stallmig.identity), its cluster's system identifier and OID, other
+ * environments whose URL or identity lead to it, and the doubt when these
+ * disagree. lapi_guard.c acts on what this works out. */
+#include "config.h"
+#include "endpoint.h"
+#include "lapi.h"
+#include "lconn.h"
+#include "lerror.h"
+#include "msg.h"
+
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- identity ------------------------------------------------------------- */
+
+/* This database's OID and, where the server lets us, the cluster's id. */
+void identity_read_own(struct lconn *c)
+{
+    char value[sizeof c->id.sysid], state[6];
+    if (lconn_scalar(c, "SELECT oid FROM pg_database WHERE datname = current_database()",
+                     value, sizeof value, state) == 0)
+        c->id.oid = atoll(value);
+    if (lconn_scalar(c, "SELECT system_identifier FROM pg_control_system()", c->id.sysid,
+                     sizeof c->id.sysid, state) != 0)
+        c->id.sysid[0] = '\0';     /* not allowed for this role: compare by OID only */
+}
+
+static void read_marker(struct lconn *c)
+{
+    PGresult *res = PQexec(c->pg, "SELECT environment, protected, system_identifier, database_oid "
+                                  "FROM stallmig.identity LIMIT 1");
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+        c->id.marker_found = true;
+        snprintf(c->id.marker_env, sizeof c->id.marker_env, "%s", PQgetvalue(res, 0, 0));
+        c->id.marker_protected = PQgetvalue(res, 0, 1)[0] == 't';
+        snprintf(c->id.marker_sysid, sizeof c->id.marker_sysid, "%s", PQgetvalue(res, 0, 2));
+        c->id.marker_oid = atoll(PQgetvalue(res, 0, 3));
+    }
+    PQclear(res);                    /* no table (42P01): no marker yet */
+}
+
+/* Another environment whose URL leads to the same host, port and database. */
+static void find_alias(struct lconn *c)
+{
+    const struct config *cfg = lconn_config();
+    struct config_error err;
+    char *mine = config_env_url(cfg, c->env, &err);
+    struct endpoint here, there;
+    if (mine == NULL || endpoint_parse(mine, &here) != 0) {
+        free(mine);
+        return;
+    }
+    free(mine);
+    for (size_t i = 0; i < cfg->env_count; i++) {
+        const struct env_config *other = &cfg->envs[i];
+        if (other == c->env)
+            continue;
+        char *url = config_env_url(cfg, other, &err);  /* unset variables: not comparable */
+        bool same = url && endpoint_parse(url, &there) == 0 && endpoint_same(&here, &there);
+        free(url);
+        if (same && (c->id.alias_of[0] == '\0' || other->is_protected))
+            snprintf(c->id.alias_of, sizeof c->id.alias_of, "%s", other->name);
+    }
+}
+
+/* Decides protection and doubt from the marker and the aliases. */
+void identity_evaluate(struct lconn *c)
+{
+    const struct config *cfg = lconn_config();
+    struct identity *id = &c->id;
+    const char *env = c->env->name;
+    if (id->alias_of[0]) {
+        const struct env_config *other = config_find_env(cfg, id->alias_of);
+        snprintf(id->doubt, sizeof id->doubt, "the url of %s leads to the same database as %s%s",
+                 env, id->alias_of, other && other->is_protected ? " (protected)" : "");
+        if (other && other->is_protected)
+            c->is_protected = true;
+    }
+    if (!id->marker_found)
+        return;
+    if (id->marker_protected)
+        c->is_protected = true;      /* protected until re-stamped */
+    if (strcmp(id->marker_env, env) != 0)
+        snprintf(id->doubt, sizeof id->doubt, "%s reaches a database marked as belonging to %s%s",
+                 env, id->marker_env, id->marker_protected ? " (protected)" : "");
+    else if ((id->sysid[0] && id->marker_sysid[0] && strcmp(id->sysid, id->marker_sysid) != 0) ||
+             (id->marker_oid != 0 && id->marker_oid != id->oid))
+        snprintf(id->doubt, sizeof id->doubt, "the database marked for %s is not the one that "
+                 "was stamped (another cluster or database: a restored copy or a clone?)", env);
+}
+
+void guard_inspect(lua_State *L, struct lconn *c)
+{
+    (void)L;
+    identity_read_own(c);
+    read_marker(c);
+    find_alias(c);
+    identity_evaluate(c);
+    if (c->id.doubt[0])
+        msg_warn("%s; it is treated as %s and destructive operations are refused "
+                 "(stallrun workflows/doctor.lua --env %s explains)", c->id.doubt,
+                 c->is_protected ? "protected" : "doubtful", c->env->name);
+    if (c->is_protected) {
+        PQclear(PQexec(c->pg, "SET default_transaction_read_only = on"));
+        c->read_only = true;
+    }
+}
+
+/* ---- the same database under another name -------------------------------- */
+
+/* The key that identifies a cluster when its system identifier is not
+ * readable: the data directory (also superuser-only, so often unknown). */
+static void cluster_key(struct lconn *c, char *out, size_t size)
+{
+    char state[6];
+    if (c->id.sysid[0])
+        snprintf(out, size, "sysid:%s", c->id.sysid);
+    else if (lconn_scalar(c, "SELECT current_setting('data_directory', true)", out + 8,
+                          size - 8, state) == 0 && out[8])
+        memcpy(out, "datadir:", 8);
+    else
+        out[0] = '\0';
+}
+
+/* Whether env's database is the one c is connected to: the same cluster
+ * (system identifier, or data directory) and the same database OID. With
+ * neither key readable nothing is concluded; unreachable or unresolvable
+ * environments do not count. */
+static bool is_same_database(struct lconn *c, const struct env_config *env)
+{
+    struct config_error err;
+    char *url = config_env_url(lconn_config(), env, &err);
+    if (url == NULL)
+        return false;
+    const char *keys[] = {"dbname", "connect_timeout", "options", NULL};
+    const char *values[] = {url, "3", "-c default_transaction_read_only=on", NULL};
+    PGconn *other = PQconnectdbParams(keys, values, 1);
+    free(url);
+    bool same = false;
+    if (PQstatus(other) == CONNECTION_OK) {
+        struct lconn probe = {.pg = other};
+        char here[600], there[600];
+        identity_read_own(&probe);
+        cluster_key(c, here, sizeof here);
+        cluster_key(&probe, there, sizeof there);
+        same = here[0] && strcmp(here, there) == 0 && c->id.oid == probe.id.oid;
+    }
+    PQfinish(other);
+    return same;
+}
+
+/* The first protected environment whose database is this one, or NULL. */
+const char *identity_protected_twin(struct lconn *c)
+{
+    const struct config *cfg = lconn_config();
+    for (size_t i = 0; i < cfg->env_count; i++) {
+        const struct env_config *env = &cfg->envs[i];
+        if (env != c->env && env->is_protected && is_same_database(c, env))
+            return env->name;
+    }
+    return NULL;
+}
+
+/* conn:twins() -> { env_name, ... }: the other environments (that can be
+ * reached now) whose database is this one, by cluster id and OID. */
+static int conn_twins(lua_State *L)
+{
+    struct lconn *c = lconn_check(L, 1);
+    const struct config *cfg = lconn_config();
+    lua_newtable(L);
+    int n = 0;
+    for (size_t i = 0; i < cfg->env_count; i++)
+        if (&cfg->envs[i] != c->env && is_same_database(c, &cfg->envs[i])) {
+            lua_pushstring(L, cfg->envs[i].name);
+            lua_rawseti(L, -2, ++n);
+        }
+    return 1;
+}
+
+static void set_text(lua_State *L, const char *key, const char *value)
+{
+    if (value && value[0]) {
+        lua_pushstring(L, value);
+        lua_setfield(L, -2, key);
+    }
+}
+
+/* conn:identity() -> {env, protected, read_only, marker_env, marker_protected,
+ * system_identifier, database_oid, alias_of, doubt} */
+static int conn_identity(lua_State *L)
+{
+    struct lconn *c = lconn_check(L, 1);
+    lua_createtable(L, 0, 9);
+    set_text(L, "env", c->env->name);
+    lua_pushboolean(L, c->is_protected);
+    lua_setfield(L, -2, "protected");
+    lua_pushboolean(L, c->read_only);
+    lua_setfield(L, -2, "read_only");
+    if (c->id.marker_found) {
+        set_text(L, "marker_env", c->id.marker_env);
+        lua_pushboolean(L, c->id.marker_protected);
+        lua_setfield(L, -2, "marker_protected");
+    }
+    set_text(L, "system_identifier", c->id.sysid);
+    lua_pushinteger(L, c->id.oid);
+    lua_setfield(L, -2, "database_oid");
+    set_text(L, "alias_of", c->id.alias_of);
+    set_text(L, "doubt", c->id.doubt);
+    return 1;
+}
+
+const luaL_Reg identity_conn_methods[] = {
+    {"identity", conn_identity},
+    {"twins", conn_twins},
+    {NULL, NULL},
+};
