@@ -36,7 +36,7 @@ return report.run(ctx, "deploy", function(out)
   local plan = migrations.plan(found, history.read(conn))
 
   -- 4. Refuse to start when the history disagrees with the files.
-  checks.check_plan(plan)
+  checks.check_plan(plan, env)
 
   -- 5. Parse every pending file before the first one runs.
   for _, m in ipairs(plan.pending) do migrations.load(m, found) end

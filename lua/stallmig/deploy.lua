@@ -21,9 +21,15 @@ local function select_state(plan, wanted, predicate)
   return found
 end
 
+-- The exact command that marks a failed migration resolved.
+function deploy.resolve_command(migration, env, how)
+  return string.format("stallrun workflows/resolve.lua --env %s --migration %s %s --reason '...'",
+    env or "ENV", migration, how)
+end
+
 -- Refuses (kind "failed", nothing applied) when an applied migration was
 -- edited or deleted, or a failed one may have left part of its work behind.
-function deploy.check_plan(plan)
+function deploy.check_plan(plan, env)
   local modified = select_state(plan, "modified")
   if #modified > 0 then
     error(errors.new("failed", #modified .. " applied migration(s) were edited since they were applied:\n"
@@ -43,8 +49,10 @@ function deploy.check_plan(plan)
       "%s failed earlier and may have left part of its work behind (statement %s, line %s: %s)",
       m.name, tostring(m.row.failed_statement or "?"), tostring(m.row.failed_line or "?"),
       tostring(m.row.error or "")), { migration = m.name,
-      hint = "inspect the database for what statements before it did, fix it by hand, then mark "
-        .. "the migration resolved; deploy will not continue past it until then" }), 0)
+      hint = "inspect what the statements before it did, and either undo them and run: "
+        .. deploy.resolve_command(m.name, env and env.name, "--rolled-back")
+        .. ", or finish them and run: "
+        .. deploy.resolve_command(m.name, env and env.name, "--applied") }), 0)
   end
 end
 
@@ -80,8 +88,10 @@ function deploy.explain_failure(err, m, applied_before, env)
   if err.sqlstate == "55P03" and env then explain_lock_timeout(err, m, env) end
   if err.partial then
     err.hint = string.format("%s ran outside a single transaction (%s): statements before %s "
-      .. "may be applied. Inspect them, fix the database and the file, then mark it resolved; "
-      .. "deploy refuses to continue until then", m.name, m.mode, tostring(err.statement))
+      .. "may be applied, and deploy refuses to continue until it is resolved. Undo them, fix the "
+      .. "file and run: %s; or finish them by hand and run: %s", m.name, m.mode,
+      tostring(err.statement), deploy.resolve_command(m.name, env and env.name, "--rolled-back"),
+      deploy.resolve_command(m.name, env and env.name, "--applied"))
   else
     err.hint = string.format("nothing of %s was applied (rolled back)%s; fix the file and "
       .. "deploy again", m.name, applied_before > 0

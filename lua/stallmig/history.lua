@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS stallmig.migrations (
   partial       boolean NOT NULL DEFAULT false,
   error         text,
   failed_statement integer,
-  failed_line   integer
+  failed_line   integer,
+  note          text                    -- why (a resolution's reason)
 );
 CREATE TABLE IF NOT EXISTS stallmig.deploy_lock (pid integer PRIMARY KEY, since timestamptz NOT NULL);
 CREATE INDEX IF NOT EXISTS migrations_name_id ON stallmig.migrations (name, id);
@@ -90,6 +91,17 @@ function history.applied_sql(conn, m, env)
     .. ", transaction_timestamp(), clock_timestamp(), "
     .. "1000 * extract(epoch FROM clock_timestamp() - transaction_timestamp()), "
     .. q(history.applied_by()) .. ", " .. q(env) .. ", 'transactional', 'applied')"
+end
+
+-- Records the resolution of a failed migration: 'rolled_back' (nothing of
+-- it remains; deploy applies it again) or 'applied' (finished by hand).
+function history.resolve(conn, m, env, outcome, reason)
+  conn:query([[
+    INSERT INTO stallmig.migrations (name, checksum, started_at, finished_at, duration_ms,
+      applied_by, environment, mode, outcome, note)
+    VALUES ($1, $2, now(), now(), 0, $3, $4, $5, $6, $7)]],
+    m.name, m.checksum, history.applied_by(), env, m.row.mode or "transactional", outcome,
+    "resolved by hand: " .. reason)
 end
 
 -- Records an attempt that ran outside stallrun's own transaction (failed, or

@@ -76,7 +76,7 @@ end
 -- States: applied, pending, failed, modified, missing. A checksum is compared
 -- only with the last successful application (fixing a failed file is normal).
 local function state_of(m, row, found)
-  if row == nil then return "pending" end
+  if row == nil or row.outcome == "rolled_back" then return "pending" end
   if row.outcome == "failed" then return "failed" end
   if row.checksum == m.checksum then return "applied" end
   M.locate(m, found)
