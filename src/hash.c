@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdio.h>
 
 static EVP_MD *sha256;
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
@@ -37,6 +38,35 @@ int hash_sha256_hex(const void *data, size_t len, char hex[HASH_HEX_LEN + 1])
              EVP_DigestUpdate(context, data, len) == 1 &&
              EVP_DigestFinal_ex(context, digest, &digest_len) == 1 && digest_len == 32;
     EVP_MD_CTX_free(context);
+    if (!ok)
+        return -1;
+    for (unsigned int i = 0; i < digest_len; i++) {
+        hex[2 * i] = digits[digest[i] >> 4];
+        hex[2 * i + 1] = digits[digest[i] & 0xf];
+    }
+    hex[HASH_HEX_LEN] = '\0';
+    return 0;
+}
+
+int hash_sha256_file(const char *path, char hex[HASH_HEX_LEN + 1], long long *size)
+{
+    static const char digits[] = "0123456789abcdef";
+    pthread_once(&sha256_once, fetch_sha256);
+    FILE *f = fopen(path, "rb");
+    EVP_MD_CTX *context = f && sha256 ? EVP_MD_CTX_new() : NULL;
+    int ok = context != NULL && EVP_DigestInit_ex(context, sha256, NULL) == 1;
+    unsigned char block[65536], digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_len = 0;
+    size_t got;
+    *size = 0;
+    while (ok && (got = fread(block, 1, sizeof block, f)) > 0) {
+        ok = EVP_DigestUpdate(context, block, got) == 1;
+        *size += (long long)got;
+    }
+    ok = ok && !ferror(f) && EVP_DigestFinal_ex(context, digest, &digest_len) == 1 && digest_len == 32;
+    EVP_MD_CTX_free(context);
+    if (f)
+        fclose(f);
     if (!ok)
         return -1;
     for (unsigned int i = 0; i < digest_len; i++) {

@@ -9,6 +9,9 @@
 /* Writes 64 hex digits and a NUL into hex[65]. Returns 0, or -1 on failure. */
 int hash_sha256_hex(const void *data, size_t len, char hex[HASH_HEX_LEN + 1]);
 
+/* SHA-256 of a file's bytes, read in blocks; *size gets its length. 0 or -1. */
+int hash_sha256_file(const char *path, char hex[HASH_HEX_LEN + 1], long long *size);
+
 /* Frees the cached digest (end of run). */
 void hash_release(void);
 

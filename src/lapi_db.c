@@ -660,5 +660,6 @@ int luaopen_stallmig_db(lua_State *L)
     luaL_newlib(L, db_functions);
     luaL_setfuncs(L, guard_db_functions, 0);
     luaL_setfuncs(L, shadow_db_functions, 0);
+    luaL_setfuncs(L, backup_db_functions, 0);
     return 1;
 }

@@ -253,7 +253,17 @@ static int files_create(lua_State *L)
     return 0;
 }
 
+/* files.remove(path): deletes a file; raises kind io when it cannot. */
+static int files_remove(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    if (unlink(path) != 0)
+        return raise_io(L, "remove", path, errno);
+    return 0;
+}
+
 static const luaL_Reg files_functions[] = {
+    {"remove", files_remove},
     {"mkdir", files_mkdir},
     {"create", files_create},
     {"scan", files_scan},

@@ -79,5 +79,6 @@ void guard_check_read_only(lua_State *L, struct lconn *c, const char *sql);
 extern const luaL_Reg guard_conn_methods[];
 extern const luaL_Reg guard_db_functions[];
 extern const luaL_Reg shadow_db_functions[];
+extern const luaL_Reg backup_db_functions[];
 
 #endif

@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+extern char **environ;
+
 int proc_user_ids(const char *user, uid_t *uid, gid_t *gid)
 {
     struct passwd *pw = getpwnam(user);
@@ -22,27 +24,32 @@ int proc_user_ids(const char *user, uid_t *uid, gid_t *gid)
 }
 
 /* In the child: redirect, drop privileges, exec. Never returns. */
-static void child(const char *const argv[], const char *as_user, const char *log_path)
+static void child(const char *const argv[], const struct proc_options *o)
 {
     int in = open("/dev/null", O_RDONLY);
-    int out = open(log_path ? log_path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+    int log = open(o->log_path ? o->log_path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0600);
+    int out = o->stdout_fd >= 0 ? o->stdout_fd : log;
+    if (in < 0 || log < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(log, 2) < 0)
         _exit(126);
-    if (as_user && geteuid() == 0) {
+    if (o->as_user && geteuid() == 0) {
         uid_t uid;
         gid_t gid;
-        if (proc_user_ids(as_user, &uid, &gid) != 0 || initgroups(as_user, gid) != 0 ||
+        if (proc_user_ids(o->as_user, &uid, &gid) != 0 || initgroups(o->as_user, gid) != 0 ||
             setgid(gid) != 0 || setuid(uid) != 0)
             _exit(126);
     }
     if (chdir("/") != 0)
         _exit(126);
-    execv(argv[0], (char *const *)argv);
+    char *const *envp = o->envp ? o->envp : environ;
+    if (strchr(argv[0], '/'))
+        execve(argv[0], (char *const *)argv, envp);
+    else
+        execvpe(argv[0], (char *const *)argv, envp);
     _exit(127);
 }
 
-int proc_run(const char *const argv[], const char *as_user, const char *log_path,
-             char *err, size_t errlen)
+int proc_run_with(const char *const argv[], const struct proc_options *opts, char *err,
+                  size_t errlen)
 {
     fflush(NULL);
     pid_t pid = fork();
@@ -51,7 +58,7 @@ int proc_run(const char *const argv[], const char *as_user, const char *log_path
         return -1;
     }
     if (pid == 0)
-        child(argv, as_user, log_path);
+        child(argv, opts);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR) {
@@ -59,13 +66,20 @@ int proc_run(const char *const argv[], const char *as_user, const char *log_path
             return -1;
         }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-        snprintf(err, errlen, "cannot run %s (not installed?)", argv[0]);
+        snprintf(err, errlen, "cannot run %s (not installed, or not on PATH)", argv[0]);
         return -1;
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 126) {
         snprintf(err, errlen, "cannot prepare %s (log %s, user %s)", argv[0],
-                 log_path ? log_path : "-", as_user ? as_user : "-");
+                 opts->log_path ? opts->log_path : "-", opts->as_user ? opts->as_user : "-");
         return -1;
     }
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int proc_run(const char *const argv[], const char *as_user, const char *log_path,
+             char *err, size_t errlen)
+{
+    struct proc_options o = {as_user, log_path, -1, NULL};
+    return proc_run_with(argv, &o, err, errlen);
 }

@@ -16,6 +16,19 @@
 int proc_run(const char *const argv[], const char *as_user, const char *log_path,
              char *err, size_t errlen);
 
+/* The same, with more control: stdout_fd (>= 0) receives the program's
+ * stdout; envp (NULL: this process's environment) is the program's
+ * environment, built before fork (the child may not allocate); a program
+ * name without '/' is looked up in PATH. */
+struct proc_options {
+    const char *as_user;
+    const char *log_path;            /* stderr (and stdout when stdout_fd < 0) */
+    int stdout_fd;
+    char *const *envp;
+};
+int proc_run_with(const char *const argv[], const struct proc_options *opts, char *err,
+                  size_t errlen);
+
 /* The uid and gid of user; 0 on success, -1 when there is no such user. */
 int proc_user_ids(const char *user, uid_t *uid, gid_t *gid);
 

@@ -12,6 +12,7 @@ local history = require("stallmig.history")
 local lock = require("stallmig.lock")
 local checks = require("stallmig.deploy")
 local guard = require("stallmig.guard")
+local backup = require("stallmig.backup")
 local report = require("stallmig.report")
 local sys = require("stallmig.sys")
 local json = require("stallmig.json")
@@ -52,11 +53,20 @@ return report.run(ctx, "deploy", function(out)
   --    a protected connection is read-only until then.
   local what = "apply " .. #plan.pending .. " migration(s)"
   guard.confirm(conn, what)
+
+  -- 7. Back up first (backup = true): a verified pg_dump, or nothing changes.
+  local taken = env.backup and backup.take(ctx, env, plan)
+  if taken then out:say(string.format("Backed up %s to %s (%d bytes, verified).", env.name, taken.file, taken.size)) end
   conn:allow_writes("deploy: " .. what)
   history.ensure(conn)
   lock.announce(conn)
+  if taken then
+    backup.record(conn, env, taken)
+    backup.prune(ctx, env, env.keep_backups)
+    out:set("backup", { path = taken.path, checksum = taken.checksum, size = taken.size })
+  end
 
-  -- 7. Apply in order; stop at the first failure (what came before stays applied).
+  -- 8. Apply in order; stop at the first failure (what came before stays applied).
   out:say("Deploying " .. #plan.pending .. " migration(s) to " .. env.name .. ":")
   local started = sys.clock()
   checks.apply_pending(conn, env, out, plan)

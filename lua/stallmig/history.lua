@@ -28,6 +28,16 @@ CREATE TABLE IF NOT EXISTS stallmig.migrations (
   failed_line   integer,
   note          text                    -- why (a resolution's reason)
 );
+CREATE TABLE IF NOT EXISTS stallmig.backups (
+  id            bigserial PRIMARY KEY,
+  environment   text NOT NULL,
+  path          text NOT NULL,
+  checksum      text NOT NULL,
+  size_bytes    bigint NOT NULL,
+  taken_at      timestamptz NOT NULL DEFAULT now(),
+  taken_by      text NOT NULL,
+  last_migration text                   -- the newest migration applied when it was taken
+);
 CREATE TABLE IF NOT EXISTS stallmig.deploy_lock (pid integer PRIMARY KEY, since timestamptz NOT NULL);
 CREATE INDEX IF NOT EXISTS migrations_name_id ON stallmig.migrations (name, id);
 COMMENT ON TABLE stallmig.migrations IS 'stallmig: one row per migration attempt; do not edit by hand';

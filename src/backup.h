@@ -1,0 +1,24 @@
+/* backup.h — a backup that is known to be good: pg_dump (custom format)
+ * into a file created here with mode 0600, then read back whole with
+ * pg_restore (which, unlike pg_restore --list, notices a dump cut short).
+ * The password reaches pg_dump through its environment, never its command
+ * line. Plain C. */
+#ifndef STALLMIG_BACKUP_H
+#define STALLMIG_BACKUP_H
+
+#include "hash.h"
+
+#include <stddef.h>
+
+struct backup_result {
+    char checksum[HASH_HEX_LEN + 1]; /* SHA-256 of the file */
+    long long size;
+};
+
+/* Dumps conninfo's database into path (which must not exist; its
+ * directory is made 0700 if missing). 0, or -1 with err, the partial file
+ * removed. */
+int backup_take(const char *conninfo, const char *path, struct backup_result *out, char *err,
+                size_t errlen);
+
+#endif
