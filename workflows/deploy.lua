@@ -13,12 +13,13 @@ local lock = require("stallmig.lock")
 local checks = require("stallmig.deploy")
 local guard = require("stallmig.guard")
 local backup = require("stallmig.backup")
+local promotion = require("stallmig.promotion")
 local report = require("stallmig.report")
 local sys = require("stallmig.sys")
 local json = require("stallmig.json")
 
 return report.run(ctx, "deploy", function(out)
-  cli.check_options(ctx, {})
+  cli.check_options(ctx, { ["skip-promotion-check"] = true, reason = true })
   local env = cli.require_env(ctx)
 
   -- 1. A protected environment needs a confirmation: with no terminal to ask
@@ -49,15 +50,19 @@ return report.run(ctx, "deploy", function(out)
     return 0
   end
 
-  -- 6. Confirm (type the environment's name, or --yes), then ask for writes:
+  -- 6. Staging first: with promote_from, only what that environment has applied.
+  local override = promotion.check(ctx, env, plan)
+  if override then out:warn(override) end
+
+  -- 7. Confirm (type the environment's name, or --yes), then ask for writes:
   --    a protected connection is read-only until then.
   local what = "apply " .. #plan.pending .. " migration(s)"
   guard.confirm(conn, what)
 
-  -- 7. Back up first (backup = true): a verified pg_dump, or nothing changes.
+  -- 8. Back up first (backup = true): a verified pg_dump, or nothing changes.
   local taken = env.backup and backup.take(ctx, env, plan)
   if taken then out:say(string.format("Backed up %s to %s (%d bytes, verified).", env.name, taken.file, taken.size)) end
-  conn:allow_writes("deploy: " .. what)
+  conn:allow_writes("deploy: " .. what .. (override and ("; " .. override) or ""))
   history.ensure(conn)
   lock.announce(conn)
   if taken then
@@ -66,7 +71,7 @@ return report.run(ctx, "deploy", function(out)
     out:set("backup", { path = taken.path, checksum = taken.checksum, size = taken.size })
   end
 
-  -- 8. Apply in order; stop at the first failure (what came before stays applied).
+  -- 9. Apply in order; stop at the first failure (what came before stays applied).
   out:say("Deploying " .. #plan.pending .. " migration(s) to " .. env.name .. ":")
   local started = sys.clock()
   checks.apply_pending(conn, env, out, plan)
