@@ -1,0 +1,69 @@
+-- stallmig.rollback — run the down.sql of the most recently applied
+-- migrations, newest first, each in one transaction with its history row.
+local files = require("stallmig.files")
+local sql = require("stallmig.sql")
+local history = require("stallmig.history")
+local errors = require("stallmig.error")
+
+local rollback = {}
+
+-- The applied migrations to undo, newest first: the last `steps`, or all
+-- applied after `to` (which stays applied).
+function rollback.select(plan, steps, to)
+  local applied = {}
+  for _, m in ipairs(plan.entries) do
+    if m.state == "applied" and m.row then applied[#applied + 1] = m end
+  end
+  table.sort(applied, function(a, b) return a.row.id > b.row.id end)
+  local chosen = {}
+  for _, m in ipairs(applied) do
+    if to then
+      if m.name == to then return chosen end
+    elseif #chosen == steps then
+      return chosen
+    end
+    chosen[#chosen + 1] = m
+  end
+  if to then error(errors.new("failed", to .. " is not an applied migration"), 0) end
+  return chosen
+end
+
+-- Reads every down.sql first; refuses (nothing undone) when one is missing.
+function rollback.load(chosen, found)
+  local missing = {}
+  for _, m in ipairs(chosen) do
+    local down = found.dir .. "/" .. m.name .. "/down.sql"
+    if files.kind(down) ~= "file" then
+      missing[#missing + 1] = "  " .. m.name
+    else
+      m.down = files.read(down):gsub("^\239\187\191", "")
+      m.down_script = sql.script(m.down)
+    end
+  end
+  if #missing > 0 then
+    error(errors.new("failed", #missing .. " migration(s) have no down.sql, so nothing was rolled back:\n"
+      .. table.concat(missing, "\n"), { hint = "write the rollback in <migration>/down.sql, or "
+      .. "roll back with a new, corrective migration" }), 0)
+  end
+end
+
+-- Undoes one migration: its down.sql and the history row, one transaction.
+function rollback.undo(conn, m, env)
+  local record = "INSERT INTO stallmig.migrations (name, checksum, started_at, finished_at, "
+    .. "duration_ms, applied_by, environment, mode, outcome, note) VALUES (" .. conn:escape_literal(m.name)
+    .. ", " .. conn:escape_literal(m.checksum) .. ", transaction_timestamp(), clock_timestamp(), "
+    .. "1000 * extract(epoch FROM clock_timestamp() - transaction_timestamp()), "
+    .. conn:escape_literal(history.applied_by()) .. ", " .. conn:escape_literal(env)
+    .. ", 'transactional', 'rolled_back', 'rolled back with down.sql')"
+  local ok, err = pcall(conn.exec, conn, "BEGIN;\n" .. m.down .. "\n;\n" .. record .. ";\nCOMMIT;\nRESET ALL;")
+  if not ok then
+    pcall(conn.exec, conn, "ROLLBACK; RESET ALL;")
+    if type(err) == "table" then
+      err.kind = err.kind == "interrupted" and err.kind or "failed"
+      err.message = "the down.sql of " .. m.name .. " failed, and was rolled back: " .. tostring(err.message)
+    end
+    error(err, 0)
+  end
+end
+
+return rollback
