@@ -86,7 +86,8 @@ static int prepare_config(const struct cli *cli, struct config *cfg)
             msg_hint("run stallrun from your project's directory or pass --config FILE");
         return 2;
     }
-    if (cli->env && config_find_env(cfg, cli->env) == NULL) {
+    /* "all" means every environment, for the workflows that take it */
+    if (cli->env && strcmp(cli->env, "all") != 0 && config_find_env(cfg, cli->env) == NULL) {
         char names[1024];
         list_environments(cfg, names, sizeof names);
         msg_error("unknown environment '%s': %s defines %s", cli->env, cfg->path,

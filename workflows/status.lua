@@ -10,9 +10,37 @@ local migrations = require("stallmig.migrations")
 local history = require("stallmig.history")
 local report = require("stallmig.report")
 local json = require("stallmig.json")
+local matrix = require("stallmig.matrix")
+
+-- --env all: one matrix, migrations down the side, environments across.
+local function status_all(ctx, out)
+  local found = migrations.discover(ctx.config)
+  local m = matrix.read(ctx, found)
+  local header = string.format("%-44s", "migration")
+  for _, e in ipairs(m.envs) do header = header .. string.format(" %-12s", e.name) end
+  out:say(header)
+  local in_sync = true
+  for _, row in ipairs(m.rows) do
+    local line = string.format("%-44s", row.name)
+    for _, e in ipairs(m.envs) do
+      local state = row.states[e.name]
+      line = line .. string.format(" %-12s", state)
+      in_sync = in_sync and state == "applied"
+    end
+    out:say(line)
+  end
+  for _, e in ipairs(m.envs) do
+    if e.error then out:say(e.name .. ": unreachable (" .. e.error .. ")") in_sync = false end
+  end
+  out:set("environments", m.envs)
+  out:set("migrations", m.rows)
+  out:set("ok", in_sync)
+  return in_sync and 0 or 1
+end
 
 return report.run(ctx, "status", function(out)
   cli.check_options(ctx, {})
+  if ctx.env == "all" then return status_all(ctx, out) end
   local env = cli.require_env(ctx)
 
   -- 1. The folder and the history, joined by folder name.

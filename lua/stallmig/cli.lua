@@ -11,6 +11,9 @@ end
 
 -- The environment chosen with --env (its settings from stallmig.ini).
 function cli.require_env(ctx)
+  if ctx.env == "all" then
+    error(errors.new("usage", "this workflow takes one environment, not --env all"), 0)
+  end
   if not ctx.env then
     error(errors.new("usage", "--env NAME is required (" .. ctx.config.path .. " defines: "
       .. names(ctx.config) .. ")"), 0)

@@ -1,0 +1,44 @@
+-- stallmig.matrix — which migration is where: migrations down the side,
+-- environments across, one state per cell. An environment that cannot be
+-- read is shown as such instead of failing the whole report.
+local db = require("stallmig.db")
+local history = require("stallmig.history")
+local migrations = require("stallmig.migrations")
+
+local matrix = {}
+
+-- Reads every environment; returns {envs = {{name, error}}, rows = {{name, states}}}.
+function matrix.read(ctx, found)
+  local result, names, seen = { envs = {}, rows = {} }, {}, {}
+  local by_name = {}
+  for _, m in ipairs(found) do names[#names + 1] = m.name; seen[m.name] = true end
+  for _, env in ipairs(ctx.config.environment_order) do
+    local column = { name = env.name }
+    local ok, plan = pcall(function()
+      local conn <close> = db.connect(env.name)
+      return migrations.plan(found, history.read(conn))
+    end)
+    if ok then
+      column.states = {}
+      for _, m in ipairs(plan.entries) do
+        column.states[m.name] = m.state
+        if not seen[m.name] then seen[m.name] = true; names[#names + 1] = m.name end
+      end
+    else
+      column.error = type(plan) == "table" and tostring(plan.message) or tostring(plan)
+    end
+    result.envs[#result.envs + 1] = column
+    by_name[env.name] = column
+  end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local row = { name = name, states = {} }
+    for _, column in ipairs(result.envs) do
+      row.states[column.name] = column.states and (column.states[name] or "-") or "unreachable"
+    end
+    result.rows[#result.rows + 1] = row
+  end
+  return result
+end
+
+return matrix
