@@ -181,3 +181,30 @@ int backup_take(const char *conninfo, const char *path, struct backup_result *ou
         unlink(path);                /* never a file that was there before */
     return rc;
 }
+
+int backup_restore(const char *conninfo, const char *dbname, const char *path, char *err,
+                   size_t errlen)
+{
+    char *password = NULL;
+    char *plain = without_password(conninfo, &password);
+    char *target = NULL;
+    char **envp = plain ? child_environment(password) : NULL;
+    if (envp == NULL || asprintf(&target, "%s dbname='%s'", plain, dbname) < 0) {
+        snprintf(err, errlen, "cannot prepare pg_restore's connection");
+        free_environment(envp, password);
+        free(plain);
+        free(password);
+        return -1;
+    }
+    char log[PATH_MAX + 16];
+    snprintf(log, sizeof log, "%s.restore.log", path);
+    const char *argv[] = {"pg_restore", "--no-owner", "--no-privileges", "--exit-on-error",
+                          "--dbname", target, path, NULL};
+    int rc = run_logged(argv, -1, envp, log, err, errlen);
+    unlink(log);
+    free(target);
+    free_environment(envp, password);
+    free(plain);
+    free(password);
+    return rc;
+}

@@ -661,5 +661,6 @@ int luaopen_stallmig_db(lua_State *L)
     luaL_setfuncs(L, guard_db_functions, 0);
     luaL_setfuncs(L, shadow_db_functions, 0);
     luaL_setfuncs(L, backup_db_functions, 0);
+    luaL_setfuncs(L, restore_db_functions, 0);
     return 1;
 }

@@ -3,6 +3,7 @@
  * the audit) and the destructive primitives, acting on what lapi_identity.c
  * works out. All of it in C, below the Lua library, so that no workflow can
  * switch it off. */
+#include "backup.h"
 #include "config.h"
 #include "endpoint.h"
 #include "lapi.h"
@@ -355,6 +356,71 @@ static int conn_recreate_database(lua_State *L)
     return 0;
 }
 
+/* After a restore: the database is new (a new OID) but carries the marker of
+ * the backup; say it is this environment's again, and record the restore. */
+static void restamp_restored(const char *url, const char *env, const char *path)
+{
+    PGconn *pg = PQconnectdb(url);
+    if (PQstatus(pg) == CONNECTION_OK) {
+        PQsetNoticeProcessor(pg, ignore_notice, NULL);
+        const char *params[] = {env, who(), path};
+        PQclear(PQexecParams(pg,
+            "UPDATE stallmig.identity SET database_oid = (SELECT oid FROM pg_database "
+            "WHERE datname = current_database()), stamped_by = $2, stamped_at = now(), "
+            "restamped = true WHERE environment = $1", 2, NULL, params, NULL, NULL, 0));
+        PQclear(PQexecParams(pg,
+            "INSERT INTO stallmig.audit (environment, actor, workflow, action, detail) "
+            "VALUES ($1, $2, 'restore', 'restore', 'replaced from ' || $3)", 3, NULL, params,
+            NULL, NULL, 0));
+    }
+    PQfinish(pg);
+}
+
+/* conn:replace_with_backup(path): the emergency rollback — drops the
+ * connection's database and restores the backup in its place. On a
+ * protected environment, or one whose identity is in doubt, only after
+ * guard.confirm (the name typed, or --yes). The connection is closed. */
+static int conn_replace_with_backup(lua_State *L)
+{
+    struct lconn *c = lconn_check(L, 1);
+    const char *path = luaL_checkstring(L, 2);
+    if ((c->is_protected || c->id.doubt[0]) && !c->confirmed)
+        return lerror_raise(L, "refused", "replacing %s's database needs confirmation first "
+                            "(guard.confirm(conn, what))", c->env->name);
+    if (access(path, R_OK) != 0)
+        return lerror_raise(L, "failed", "cannot read the backup %s", path);
+    char *url = lconn_env_url(L, c->env);
+    char *db = strdup(PQdb(c->pg));
+    char *quoted = db ? PQescapeIdentifier(c->pg, db, strlen(db)) : NULL;
+    char *drop = NULL, *create = NULL;
+    bool ok = quoted && asprintf(&drop, "DROP DATABASE %s WITH (FORCE)", quoted) >= 0 &&
+              asprintf(&create, "CREATE DATABASE %s", quoted) >= 0;
+    PQfreemem(quoted);
+    lua_getfield(L, 1, "close");
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 0);
+    const char *keys[] = {"dbname", "dbname", NULL}, *values[] = {url, "postgres", NULL};
+    PGconn *admin = ok ? PQconnectdbParams(keys, values, 1) : NULL;
+    if (admin == NULL || PQstatus(admin) != CONNECTION_OK) {
+        free(drop), free(create), free(url), free(db);
+        PQfinish(admin);
+        return lerror_raise(L, "failed", "cannot reach the server's 'postgres' database to restore");
+    }
+    PQsetNoticeProcessor(admin, ignore_notice, NULL);
+    drop_and_create(L, admin, drop, create);   /* frees drop and create; raises on failure */
+    PQfinish(admin);
+    char err[1024];
+    int rc = backup_restore(url, db, path, err, sizeof err);
+    if (rc == 0)
+        restamp_restored(url, c->env->name, path);
+    free(url);
+    free(db);
+    if (rc != 0)
+        return lerror_raise(L, "failed", "the database was emptied but the restore failed: %s "
+                            "(run the restore again)", err);
+    return 0;
+}
+
 /* db.create_database(env_name): creates the environment's database when it
  * does not exist yet (a fresh machine), through the server's 'postgres'
  * database; environments with protected = false only. */
@@ -410,6 +476,7 @@ const luaL_Reg guard_conn_methods[] = {
     {"drop_schema", conn_drop_schema},
     {"push", conn_push},
     {"recreate_database", conn_recreate_database},
+    {"replace_with_backup", conn_replace_with_backup},
     {NULL, NULL},
 };
 

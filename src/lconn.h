@@ -80,5 +80,6 @@ extern const luaL_Reg guard_conn_methods[];
 extern const luaL_Reg guard_db_functions[];
 extern const luaL_Reg shadow_db_functions[];
 extern const luaL_Reg backup_db_functions[];
+extern const luaL_Reg restore_db_functions[];
 
 #endif

@@ -1,5 +1,5 @@
 -- stallmig.backup — a verified backup before a deploy changes anything.
--- The file: <backups>/<env>/<env>-<UTC timestamp>-after-<last migration>.dump
+-- The file: <backups>/<env>/<env>-<UTC timestamp>-<nn>-after-<last migration>.dump
 -- (mode 0600, made by the host; pg_dump's custom format, read back whole
 -- with pg_restore before it counts).
 local db = require("stallmig.db")
@@ -19,8 +19,14 @@ end
 -- Takes the backup; returns {path, file, checksum, size, last_migration}.
 function backup.take(ctx, env, plan)
   local last = last_applied(plan)
-  local path = string.format("%s/%s/%s-%s-after-%s.dump", ctx.config.backups, env.name, env.name,
-    sys.utc_timestamp(), last:gsub("[^%w_.-]", "_"))
+  local dir, stamp = ctx.config.backups .. "/" .. env.name, sys.utc_timestamp()
+  -- a sequence within the second, so that names sort in the order taken
+  local seq = 1
+  local prefix = env.name .. "-" .. stamp .. "-"
+  for _, e in ipairs(files.kind(dir) == "dir" and files.list(dir) or {}) do
+    if e.name:sub(1, #prefix) == prefix then seq = seq + 1 end
+  end
+  local path = string.format("%s/%s%02d-after-%s.dump", dir, prefix, seq, (last:gsub("[^%w_.-]", "_")))
   local r = db.backup(env.name, path)
   r.path, r.file, r.last_migration = path, migrations.display_path(ctx.config, path), last
   return r

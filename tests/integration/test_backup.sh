@@ -13,7 +13,7 @@ test_backup_taken_only_when_pending_0600_restorable_recorded() {
   local file
   file=$(json_get "['backup']['path']")
   [ -f "$file" ] || fail "no backup file at $file"
-  [[ "$file" == "$PROJECT/backups/dev/dev-"*"-after-nothing.dump" ]] || fail "unexpected name $file"
+  [[ "$file" == "$PROJECT/backups/dev/dev-"*"-01-after-nothing.dump" ]] || fail "unexpected name $file"
   assert_eq 600 "$(stat -c %a "$file")" "backup file mode"
   "$PGBIN/pg_restore" --list "$file" >/dev/null || fail "pg_restore cannot read the backup"
   assert_eq "$(sha256sum "$file" | cut -d' ' -f1)|$(stat -c %s "$file")|nothing" \
