@@ -560,16 +560,50 @@ static int tx_release(lua_State *L)
 
 /* ---- closing ------------------------------------------------------------- */
 
-/* conn:close(), __close, __gc: idempotent. */
-static int conn_close(lua_State *L)
+/* Closes c; outcome completes its audit row (see guard_audit_finish). */
+static void close_conn(struct lconn *c, const char *outcome)
 {
-    struct lconn *c = luaL_checkudata(L, 1, CONN_MT);
+    guard_audit_finish(c, outcome);
     if (c->pg) {
         untrack(c->pg);
         PQfinish(c->pg);
         c->pg = NULL;
     }
     shadow_drop(c);
+}
+
+/* conn:close(): idempotent; the run's writes through c ended well. */
+static int conn_close(lua_State *L)
+{
+    close_conn(luaL_checkudata(L, 1, CONN_MT), "ok");
+    return 0;
+}
+
+/* __close(conn, err): leaving a <close> scope, maybe because of an error. */
+static int conn_close_scope(lua_State *L)
+{
+    struct lconn *c = luaL_checkudata(L, 1, CONN_MT);
+    if (lua_isnoneornil(L, 2)) {
+        close_conn(c, "ok");
+        return 0;
+    }
+    const char *why = NULL;
+    if (lua_istable(L, 2)) {
+        lua_getfield(L, 2, "message");
+        why = lua_tostring(L, -1);
+    } else {
+        why = lua_tostring(L, 2);
+    }
+    char outcome[600];
+    snprintf(outcome, sizeof outcome, "failed: %s", why ? why : "error");
+    close_conn(c, outcome);
+    return 0;
+}
+
+/* __gc: never closed explicitly; the run's end is all that is known. */
+static int conn_gc(lua_State *L)
+{
+    close_conn(luaL_checkudata(L, 1, CONN_MT), "ended (the connection was not closed)");
     return 0;
 }
 
@@ -592,8 +626,8 @@ static const luaL_Reg conn_methods[] = {
 };
 
 static const luaL_Reg conn_meta[] = {
-    {"__gc", conn_close},
-    {"__close", conn_close},
+    {"__gc", conn_gc},
+    {"__close", conn_close_scope},
     {"__tostring", conn_tostring},
     {NULL, NULL},
 };

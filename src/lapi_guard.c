@@ -125,7 +125,8 @@ static const char HOST_SCHEMA[] =
     "COMMENT ON TABLE stallmig.identity IS 'stallmig: which environment this database belongs to';"
     "CREATE TABLE IF NOT EXISTS stallmig.audit ("
     "  id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), environment text NOT NULL,"
-    "  actor text NOT NULL, workflow text, action text NOT NULL, detail text);"
+    "  actor text NOT NULL, workflow text, action text NOT NULL, detail text, git_commit text,"
+    "  finished_at timestamptz, duration_ms double precision, outcome text);"
     "COMMIT;";
 
 static void raise_failed(lua_State *L, struct lconn *c, PGresult *res)
@@ -146,8 +147,9 @@ static void host_schema(lua_State *L, struct lconn *c)
 }
 
 /* Runs one parameterised write in its own read-write transaction (the host
- * writes its own bookkeeping even on a read-only connection). */
-static void host_write(lua_State *L, struct lconn *c, const char *sql, int n, const char **params)
+ * writes its own bookkeeping even on a read-only connection). Returns the
+ * first value it returned as a number (RETURNING id), else 0. */
+static long long host_write(lua_State *L, struct lconn *c, const char *sql, int n, const char **params)
 {
     PGresult *res = PQexec(c->pg, "BEGIN READ WRITE");
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
@@ -156,18 +158,81 @@ static void host_write(lua_State *L, struct lconn *c, const char *sql, int n, co
     res = PQexecParams(c->pg, sql, n, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
         raise_failed(L, c, res);
+    long long first = PQntuples(res) > 0 ? atoll(PQgetvalue(res, 0, 0)) : 0;
     PQclear(res);
     res = PQexec(c->pg, "COMMIT");
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         raise_failed(L, c, res);
     PQclear(res);
+    return first;
 }
 
-static void audit(lua_State *L, struct lconn *c, const char *action, const char *detail)
+/* The commit checked out in the project's directory, or "" (not a git
+ * checkout): .git/HEAD, then the ref it names, loose or packed. */
+static void git_commit(char *out, size_t size)
 {
-    const char *params[] = {c->env->name, who(), lconn_workflow(), action, detail};
-    host_write(L, c, "INSERT INTO stallmig.audit (environment, actor, workflow, action, detail) "
-               "VALUES ($1, $2, $3, $4, $5)", 5, params);
+    char path[4096], line[512] = "";
+    const char *dir = lconn_config()->dir;
+    out[0] = '\0';
+    snprintf(path, sizeof path, "%s/.git/HEAD", dir);
+    FILE *f = fopen(path, "r");
+    if (f == NULL || fgets(line, sizeof line, f) == NULL) {
+        if (f)
+            fclose(f);
+        return;
+    }
+    fclose(f);
+    line[strcspn(line, "\r\n")] = '\0';
+    if (strncmp(line, "ref: ", 5) != 0) {
+        snprintf(out, size, "%.40s", line);
+        return;
+    }
+    char ref[512];
+    memcpy(ref, line + 5, strlen(line + 5) + 1);     /* line is at most 511 bytes */
+    snprintf(path, sizeof path, "%s/.git/%s", dir, ref);
+    if ((f = fopen(path, "r")) != NULL) {
+        if (fgets(line, sizeof line, f))
+            snprintf(out, size, "%.40s", line);
+        fclose(f);
+        return;
+    }
+    snprintf(path, sizeof path, "%s/.git/packed-refs", dir);
+    for (f = fopen(path, "r"); f && fgets(line, sizeof line, f);) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (strlen(line) > 41 && strcmp(line + 41, ref) == 0)
+            snprintf(out, size, "%.40s", line);
+    }
+    if (f)
+        fclose(f);
+}
+
+static long long audit(lua_State *L, struct lconn *c, const char *action, const char *detail)
+{
+    char commit[64];
+    git_commit(commit, sizeof commit);
+    const char *params[] = {c->env->name, who(), lconn_workflow(), action, detail,
+                            commit[0] ? commit : NULL};
+    return host_write(L, c, "INSERT INTO stallmig.audit (environment, actor, workflow, action, "
+                      "detail, git_commit) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id", 6, params);
+}
+
+void guard_audit_finish(struct lconn *c, const char *outcome)
+{
+    if (c->audit_id == 0 || c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK)
+        return;
+    if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+        PQclear(PQexec(c->pg, "ROLLBACK"));
+    char id[32];
+    snprintf(id, sizeof id, "%lld", c->audit_id);
+    char *safe = msg_redact(outcome);
+    const char *params[] = {id, safe};
+    PQclear(PQexec(c->pg, "BEGIN READ WRITE"));
+    PQclear(PQexecParams(c->pg, "UPDATE stallmig.audit SET finished_at = clock_timestamp(), "
+        "duration_ms = 1000 * extract(epoch FROM clock_timestamp() - at), outcome = left($2, 2000) "
+        "WHERE id = $1", 2, NULL, params, NULL, NULL, 0));
+    PQclear(PQexec(c->pg, "COMMIT"));
+    free(safe);
+    c->audit_id = 0;
 }
 
 /* Writes the marker: this database belongs to c's environment. */
@@ -203,7 +268,9 @@ static int conn_allow_writes(lua_State *L)
     host_schema(L, c);               /* idempotent; a marker may predate the audit table */
     if (!c->id.marker_found && c->id.doubt[0] == '\0')
         stamp(L, c, false);
-    audit(L, c, "allow_writes", reason);
+    long long id = audit(L, c, "allow_writes", reason);
+    if (c->audit_id == 0)
+        c->audit_id = id;            /* completed when the connection closes */
     if (c->read_only) {
         PQclear(PQexec(c->pg, "SET default_transaction_read_only = off"));
         c->read_only = false;

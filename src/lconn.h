@@ -33,9 +33,14 @@ struct lconn {
     bool read_only;                  /* protected and writes not (yet) allowed */
     bool confirmed;                  /* guard.confirm() accepted for this connection */
     struct identity id;
+    long long audit_id;              /* the audit row of this run's writes, 0 if none */
     char *shadow_admin_url;          /* a shadow database: dropped through this on close */
     char shadow_name[64];
 };
+
+/* Completes c's audit row (if writes were allowed): when it ended, how long
+ * it took, and how (outcome: "ok", "failed: ...", "ended"). Never raises. */
+void guard_audit_finish(struct lconn *c, const char *outcome);
 
 /* Drops c's shadow database (if it is one) after c was closed; never raises. */
 void shadow_drop(struct lconn *c);
