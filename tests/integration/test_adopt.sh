@@ -1,0 +1,65 @@
+# adopt.lua: a database Prisma migrated, or one made by hand.
+
+# The example history applied the way Prisma would, with Prisma's table.
+prisma_database() {
+  new_project
+  cp -r "$REPO"/migrations/. "$PROJECT/migrations/"
+  psql_q 'CREATE TABLE "_prisma_migrations" (
+    "id" VARCHAR(36) PRIMARY KEY NOT NULL, "checksum" VARCHAR(64) NOT NULL,
+    "finished_at" TIMESTAMPTZ, "migration_name" VARCHAR(255) NOT NULL, "logs" TEXT,
+    "rolled_back_at" TIMESTAMPTZ, "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
+    "applied_steps_count" INTEGER NOT NULL DEFAULT 0)' >/dev/null
+  local dir name
+  for dir in "$PROJECT"/migrations/*/; do
+    name=$(basename "$dir")
+    "$PSQL" -XAtq -v ON_ERROR_STOP=1 -d "$DB_URL" -f "$dir/migration.sql" >/dev/null || fail "cannot apply $name"
+    psql_q "INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, applied_steps_count)
+      VALUES (gen_random_uuid(), '$(sha256sum "$dir/migration.sql" | cut -d' ' -f1)', now(), '$name', 1)" >/dev/null
+  done
+}
+
+test_adopt_from_prisma_applies_nothing_twice() {
+  prisma_database
+  run_stallrun workflows/adopt.lua --env dev --from prisma
+  assert_exit 0
+  assert_out_contains "dev: 7 migration(s) recorded as applied (adopted from _prisma_migrations)."
+  run_stallrun workflows/status.lua --env dev
+  assert_exit 0
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_out_contains "Nothing to deploy"
+  run_stallrun workflows/adopt.lua --env dev --from prisma
+  assert_exit 1
+  assert_err_contains "already has a stallmig history"
+}
+
+test_adopt_reports_every_mismatch_and_imports_nothing() {
+  prisma_database
+  printf '\n-- edited after Prisma applied it\n' >>"$PROJECT/migrations/20240205110000_add_listings/migration.sql"
+  rm -r "$PROJECT/migrations/20240219083000_add_bookings"
+  psql_q "INSERT INTO _prisma_migrations (id, checksum, migration_name, logs) VALUES
+    (gen_random_uuid(), 'x', '20240501000000_half_done', 'error: ...');
+    INSERT INTO _prisma_migrations (id, checksum, migration_name, rolled_back_at) VALUES
+    (gen_random_uuid(), 'y', '20240502000000_given_up', now())" >/dev/null
+  run_stallrun workflows/adopt.lua --env dev --from prisma
+  assert_exit 1
+  assert_err_contains "3 row(s) of _prisma_migrations do not match the migrations folder; nothing was adopted"
+  assert_err_contains "20240205110000_add_listings: the file differs from what Prisma applied (checksum)"
+  assert_err_contains "20240219083000_add_bookings: applied by Prisma, but there is no such folder"
+  assert_err_contains "20240501000000_half_done: failed in Prisma"
+  assert_eq "" "$(psql_q "SELECT to_regclass('stallmig.migrations')")" "something was imported"
+}
+
+test_baseline_marks_without_running() {
+  new_project
+  cp -r "$REPO"/migrations/. "$PROJECT/migrations/"
+  "$PSQL" -XAtq -d "$DB_URL" -f "$PROJECT/migrations/20240115093000_init_users/migration.sql" >/dev/null
+  run_stallrun workflows/adopt.lua --env dev --baseline 20240115093000_init_users
+  assert_exit 0
+  assert_eq "baseline: recorded as applied without running it" "$(psql_q "SELECT note FROM stallmig.migrations")"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_out_contains "Deploying 6 migration(s)"
+  run_stallrun workflows/adopt.lua --env dev --baseline nope
+  assert_exit 1
+}
