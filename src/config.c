@@ -252,7 +252,7 @@ static void section_header(struct loader *ld, const char *name, int line)
 static const char *const project_keys[] = {"migrations", "seed", "backups", NULL};
 static const char *const env_keys[] = {"url", "protected", "backup", "lock_timeout",
                                        "statement_timeout", "lock_wait", "promote_from",
-                                       "keep_backups", NULL};
+                                       "keep_backups", "prisma_compat", NULL};
 
 static int key_index(const char *const *keys, const char *name)
 {
@@ -324,7 +324,8 @@ static void set_env_key(struct loader *ld, struct env_config *e, const char *nam
     int i = key_index(env_keys, name);
     if (i < 0) {
         fail(ld, ld->line, "unknown key '%s' in [env.%s] (known: url, protected, backup, "
-             "lock_timeout, statement_timeout, lock_wait, promote_from, keep_backups)", name, e->name);
+             "lock_timeout, statement_timeout, lock_wait, promote_from, keep_backups, "
+             "prisma_compat)", name, e->name);
         return;
     }
     char section[300];
@@ -351,6 +352,7 @@ static void set_env_key(struct loader *ld, struct env_config *e, const char *nam
             fail(ld, ld->line, "[env.%s] keep_backups = '%s': expected a whole number from 1 to 10000",
                  e->name, value);
         break;
+    case 8: set_bool(ld, e, name, value, &e->prisma_compat); break;
     }
 }
 

@@ -25,6 +25,7 @@ struct env_config {
     double lock_wait;                /* seconds to wait for the deploy lock */
     char *promote_from;
     int keep_backups;
+    bool prisma_compat;              /* also keep _prisma_migrations as Prisma does */
 };
 
 struct config {

@@ -161,6 +161,8 @@ static void push_env(lua_State *L, const struct env_config *e)
     set_string(L, "promote_from", e->promote_from);
     lua_pushinteger(L, e->keep_backups);
     lua_setfield(L, -2, "keep_backups");
+    lua_pushboolean(L, e->prisma_compat);
+    lua_setfield(L, -2, "prisma_compat");
 }
 
 static void push_config(lua_State *L, const struct config *cfg)

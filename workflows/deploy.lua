@@ -64,6 +64,7 @@ return report.run(ctx, "deploy", function(out)
   if taken then out:say(string.format("Backed up %s to %s (%d bytes, verified).", env.name, taken.file, taken.size)) end
   conn:allow_writes("deploy: " .. what .. (override and ("; " .. override) or ""))
   history.ensure(conn)
+  if env.prisma_compat then require("stallmig.prisma").ensure(conn) end
   lock.announce(conn)
   if taken then
     backup.record(conn, env, taken)

@@ -46,6 +46,7 @@ end
 guard.confirm(conn, "mark " .. o.migration .. " as " .. outcome:gsub("_", " "))
 conn:allow_writes("resolve " .. o.migration .. " as " .. outcome .. ": " .. o.reason)
 history.resolve(conn, target, env.name, outcome, o.reason)
+if env.prisma_compat then require("stallmig.prisma").resolved(conn, target, outcome) end
 lock.release(conn)
 print(string.format("%s is now recorded as %s in %s (%s).", o.migration, outcome:gsub("_", " "),
   env.name, o.reason))

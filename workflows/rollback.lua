@@ -49,7 +49,7 @@ conn:allow_writes("rollback: " .. what)
 
 -- 3. Undo, newest first.
 for _, m in ipairs(chosen) do
-  rollback.undo(conn, m, env.name)
+  rollback.undo(conn, m, env.name, env.prisma_compat)
   print("  - " .. m.name .. " rolled back")
 end
 lock.release(conn)

@@ -10,6 +10,7 @@ local sql = require("stallmig.sql")
 local sys = require("stallmig.sys")
 local history = require("stallmig.history")
 local errors = require("stallmig.error")
+local prisma = require("stallmig.prisma")
 
 local apply = {}
 
@@ -41,8 +42,13 @@ end
 local function run_transactional(conn, m, env, opts)
   local prefix = "BEGIN;\n" .. (opts.durable and "" or "SET LOCAL synchronous_commit = off;\n")
   local prefix_statements = opts.durable and 1 or 2
-  local text = prefix .. m.content .. "\n;\n" .. history.applied_sql(conn, m, env)
-    .. ";\nCOMMIT;\nRESET ALL;"
+  local suffix = history.applied_sql(conn, m, env)
+  if opts.prisma then                 -- Prisma's row commits with the migration, like ours
+    prefix = prefix .. prisma.started_sql(conn, m) .. ";\n"
+    prefix_statements = prefix_statements + 1
+    suffix = prisma.finished_sql(conn, m) .. ";\n" .. suffix
+  end
+  local text = prefix .. m.content .. "\n;\n" .. suffix .. ";\nCOMMIT;\nRESET ALL;"
   local ok, err = pcall(conn.exec, conn, text)
   if ok then return nil end
   if type(err) ~= "table" then error(err, 0) end
@@ -54,7 +60,8 @@ local function run_transactional(conn, m, env, opts)
 end
 
 -- Statement by statement; work committed before a failure may stay behind.
-local function run_statements(conn, m)
+local function run_statements(conn, m, opts)
+  if opts.prisma then conn:exec(prisma.started_sql(conn, m)) end
   local committed = false
   for index, statement in ipairs(m.script.statements) do
     local ok, err = pcall(conn.exec, conn, statement.text)
@@ -85,9 +92,11 @@ function apply.run(conn, m, env, opts)
   if m.mode == "transactional" then
     err, index = run_transactional(conn, m, env, opts)
   else
-    err, index = run_statements(conn, m)
+    err, index = run_statements(conn, m, opts)
   end
   pcall(conn.exec, conn, "RESET ALL")
+  if err and opts.prisma then prisma.failed(conn, m, err.server_message or err.message) end
+  if not err and opts.prisma and m.mode ~= "transactional" then conn:exec(prisma.finished_sql(conn, m)) end
   if err then
     history.record(conn, m, env, {
       started_at = started or history.now(conn), outcome = "failed", partial = err.partial,

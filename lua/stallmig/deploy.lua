@@ -114,7 +114,7 @@ function deploy.apply_pending(conn, env, out, plan)
     if m.out_of_order then out:warn(m.name .. " sorts before migrations already applied; applying it now") end
     if m.retry then out:warn(m.name .. " failed before and left nothing behind; trying it again") end
     local t = sys.clock()
-    local failed = apply.run(conn, m, env.name, { durable = i == #plan.pending })
+    local failed = apply.run(conn, m, env.name, { durable = i == #plan.pending, prisma = env.prisma_compat })
     local took = sys.clock() - t
     table.insert(out.doc.applied, { name = m.name, mode = m.mode, ok = not failed, duration_ms = took * 1000 })
     out:step(failed and "x" or "+", m.name, failed and "FAILED" or ("ok (" .. report.ms(took) .. ")"))

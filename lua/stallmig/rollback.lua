@@ -47,15 +47,25 @@ function rollback.load(chosen, found)
   end
 end
 
--- Undoes one migration: its down.sql and the history row, one transaction.
-function rollback.undo(conn, m, env)
+-- Undoes one migration: its down.sql and the history row in one transaction
+-- (a down.sql that cannot run in one runs statement by statement first).
+function rollback.undo(conn, m, env, prisma_compat)
   local record = "INSERT INTO stallmig.migrations (name, checksum, started_at, finished_at, "
     .. "duration_ms, applied_by, environment, mode, outcome, note) VALUES (" .. conn:escape_literal(m.name)
     .. ", " .. conn:escape_literal(m.checksum) .. ", transaction_timestamp(), clock_timestamp(), "
     .. "1000 * extract(epoch FROM clock_timestamp() - transaction_timestamp()), "
     .. conn:escape_literal(history.applied_by()) .. ", " .. conn:escape_literal(env)
     .. ", 'transactional', 'rolled_back', 'rolled back with down.sql')"
-  local ok, err = pcall(conn.exec, conn, "BEGIN;\n" .. m.down .. "\n;\n" .. record .. ";\nCOMMIT;\nRESET ALL;")
+  if prisma_compat then record = record .. ";\n" .. require("stallmig.prisma").rolled_back_sql(conn, m) end
+  local ok, err
+  if m.down_script.mode == "transactional" then
+    ok, err = pcall(conn.exec, conn, "BEGIN;\n" .. m.down .. "\n;\n" .. record .. ";\nCOMMIT;\nRESET ALL;")
+  else                                -- e.g. DROP INDEX CONCURRENTLY: as written, then recorded
+    ok, err = pcall(function()
+      for _, statement in ipairs(m.down_script.statements) do conn:exec(statement.text) end
+      conn:exec("BEGIN;\n" .. record .. ";\nCOMMIT;\nRESET ALL;")
+    end)
+  end
   if not ok then
     pcall(conn.exec, conn, "ROLLBACK; RESET ALL;")
     if type(err) == "table" then
