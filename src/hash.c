@@ -27,9 +27,18 @@ void hash_release(void)
     sha256 = NULL;
 }
 
-int hash_sha256_hex(const void *data, size_t len, char hex[HASH_HEX_LEN + 1])
+static void to_hex(const unsigned char *digest, unsigned int len, char hex[HASH_HEX_LEN + 1])
 {
     static const char digits[] = "0123456789abcdef";
+    for (unsigned int i = 0; i < len; i++) {
+        hex[2 * i] = digits[digest[i] >> 4];
+        hex[2 * i + 1] = digits[digest[i] & 0xf];
+    }
+    hex[HASH_HEX_LEN] = '\0';
+}
+
+int hash_sha256_hex(const void *data, size_t len, char hex[HASH_HEX_LEN + 1])
+{
     pthread_once(&sha256_once, fetch_sha256);
     EVP_MD_CTX *context = sha256 ? EVP_MD_CTX_new() : NULL;
     unsigned char digest[EVP_MAX_MD_SIZE];
@@ -40,17 +49,12 @@ int hash_sha256_hex(const void *data, size_t len, char hex[HASH_HEX_LEN + 1])
     EVP_MD_CTX_free(context);
     if (!ok)
         return -1;
-    for (unsigned int i = 0; i < digest_len; i++) {
-        hex[2 * i] = digits[digest[i] >> 4];
-        hex[2 * i + 1] = digits[digest[i] & 0xf];
-    }
-    hex[HASH_HEX_LEN] = '\0';
+    to_hex(digest, digest_len, hex);
     return 0;
 }
 
 int hash_sha256_file(const char *path, char hex[HASH_HEX_LEN + 1], long long *size)
 {
-    static const char digits[] = "0123456789abcdef";
     pthread_once(&sha256_once, fetch_sha256);
     FILE *f = fopen(path, "rb");
     EVP_MD_CTX *context = f && sha256 ? EVP_MD_CTX_new() : NULL;
@@ -69,10 +73,6 @@ int hash_sha256_file(const char *path, char hex[HASH_HEX_LEN + 1], long long *si
         fclose(f);
     if (!ok)
         return -1;
-    for (unsigned int i = 0; i < digest_len; i++) {
-        hex[2 * i] = digits[digest[i] >> 4];
-        hex[2 * i + 1] = digits[digest[i] & 0xf];
-    }
-    hex[HASH_HEX_LEN] = '\0';
+    to_hex(digest, digest_len, hex);
     return 0;
 }

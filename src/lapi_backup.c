@@ -16,9 +16,7 @@ static int db_backup(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
     const char *path = luaL_checkstring(L, 2);
-    const struct env_config *env = config_find_env(lconn_config(), name);
-    if (env == NULL)
-        return lerror_raise(L, "usage", "unknown environment '%s'", name);
+    const struct env_config *env = lconn_find_env(L, name);
     char *url = lconn_env_url(L, env);
     struct backup_result result;
     char err[1024];
@@ -83,9 +81,7 @@ static int db_restore(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
     const char *path = luaL_checkstring(L, 2);
-    const struct env_config *env = config_find_env(lconn_config(), name);
-    if (env == NULL)
-        return lerror_raise(L, "usage", "unknown environment '%s'", name);
+    const struct env_config *env = lconn_find_env(L, name);
     char *url = lconn_env_url(L, env);
     char target[200], err[1024];
     time_t now = time(NULL);

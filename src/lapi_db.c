@@ -241,6 +241,15 @@ static int inspect_url(const char *url, char *options, size_t size)
     return 0;
 }
 
+const struct env_config *lconn_find_env(lua_State *L, const char *name)
+{
+    const struct env_config *env = db_config ? config_find_env(db_config, name) : NULL;
+    if (env == NULL)
+        lerror_raise(L, "usage", "unknown environment '%s' (not in %s)", name,
+                     db_config ? db_config->path : "the configuration");
+    return env;
+}
+
 /* The environment's URL, ${VAR} expanded and local:NAME resolved to the
  * project's own cluster (started on demand). Raises on failure. */
 char *lconn_env_url(lua_State *L, const struct env_config *env)
@@ -319,13 +328,7 @@ static void describe_failure(PGconn *pg, char *out, size_t size)
 /* db.connect(env_name) -> conn */
 static int db_connect(lua_State *L)
 {
-    const char *name = luaL_checkstring(L, 1);
-    if (db_config == NULL)
-        return lerror_raise(L, "usage", "no configuration is loaded");
-    const struct env_config *env = config_find_env(db_config, name);
-    if (env == NULL)
-        return lerror_raise(L, "usage", "unknown environment '%s' (not in %s)", name,
-                            db_config->path);
+    const struct env_config *env = lconn_find_env(L, luaL_checkstring(L, 1));
     struct lconn *c = lua_newuserdatauv(L, sizeof *c, 0);
     memset(c, 0, sizeof *c);
     c->env = env;

@@ -90,9 +90,7 @@ static int guard_preflight(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
     const char *what = luaL_optstring(L, 2, "change it");
-    const struct env_config *env = config_find_env(lconn_config(), name);
-    if (env == NULL)
-        return lerror_raise(L, "usage", "unknown environment '%s'", name);
+    const struct env_config *env = lconn_find_env(L, name);
     if (env->is_protected && !assume_yes && (in_ci() || !isatty(STDIN_FILENO)))
         return refuse_unconfirmed(L, name, what, false);
     return 0;
@@ -494,9 +492,7 @@ static int conn_replace_with_backup(lua_State *L)
 static int db_create_database(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
-    const struct env_config *env = config_find_env(lconn_config(), name);
-    if (env == NULL)
-        return lerror_raise(L, "usage", "unknown environment '%s'", name);
+    const struct env_config *env = lconn_find_env(L, name);
     if (env->is_protected)
         return lerror_raise(L, "refused", "%s is protected: creating its database is refused "
                             "(stallmig creates databases only for protected = false)", name);

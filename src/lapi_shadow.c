@@ -84,9 +84,7 @@ static int raise_create_failed(lua_State *L, PGresult *res, PGconn *admin, const
 static int db_shadow(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
-    const struct env_config *env = config_find_env(lconn_config(), name);
-    if (env == NULL)
-        return lerror_raise(L, "usage", "unknown environment '%s'", name);
+    const struct env_config *env = lconn_find_env(L, name);
     struct lconn *c = lua_newuserdatauv(L, sizeof *c, 0);
     memset(c, 0, sizeof *c);
     c->env = env;

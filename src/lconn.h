@@ -55,6 +55,9 @@ int lconn_scalar(struct lconn *c, const char *sql, char *out, size_t size, char 
 const struct config *lconn_config(void);
 const char *lconn_workflow(void);
 
+/* The environment named name, or raises kind "usage" naming it. */
+const struct env_config *lconn_find_env(lua_State *L, const char *name);
+
 /* The environment's URL, ${VAR} expanded, local:NAME resolved (starting the
  * project's cluster); malloc'd. Raises on failure. */
 char *lconn_env_url(lua_State *L, const struct env_config *env);
