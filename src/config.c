@@ -17,6 +17,8 @@
 
 #define DEFAULT_LOCK_WAIT 300.0
 #define DEFAULT_KEEP_BACKUPS 10
+/* verify: tables estimated below this many rows are counted exactly. */
+#define DEFAULT_EXACT_COUNT_BELOW 1000000L
 /* A migration queued behind a long transaction fails fast instead of
  * blocking every query on the table behind it. */
 #define DEFAULT_PROTECTED_LOCK_TIMEOUT "5s"
@@ -31,8 +33,8 @@ struct loader {
     int next_line;
     bool failed;
     int project_header;              /* line of [project], 0 if none yet */
-    int project_keys[4];             /* line each [project] key was set on */
-    int env_keys[CONFIG_MAX_ENVS][10];
+    int project_keys[5];             /* line each [project] key was set on */
+    int env_keys[CONFIG_MAX_ENVS][12];
 };
 
 static void fail(struct loader *ld, int line, const char *fmt, ...)
@@ -245,14 +247,26 @@ static void section_header(struct loader *ld, const char *name, int line)
     e->is_protected = true;
     e->lock_wait = DEFAULT_LOCK_WAIT;
     e->keep_backups = DEFAULT_KEEP_BACKUPS;
+    e->exact_count_below = DEFAULT_EXACT_COUNT_BELOW;
 }
 
 /* ---- keys -------------------------------------------------------------- */
 
-static const char *const project_keys[] = {"migrations", "seed", "backups", NULL};
+static const char *const project_keys[] = {"migrations", "seed", "backups", "lint_rules", NULL};
 static const char *const env_keys[] = {"url", "protected", "backup", "lock_timeout",
                                        "statement_timeout", "lock_wait", "promote_from",
-                                       "keep_backups", "prisma_compat", NULL};
+                                       "keep_backups", "prisma_compat", "rehearse",
+                                       "exact_count_below", NULL};
+
+/* "a, b, c" of a key table, for "unknown key" messages. */
+static const char *key_list(const char *const *keys, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; keys[i] && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", keys[i]);
+    return buf;
+}
 
 static int key_index(const char *const *keys, const char *name)
 {
@@ -279,8 +293,9 @@ static void set_project_key(struct loader *ld, const char *name, const char *val
 {
     int i = key_index(project_keys, name);
     if (i < 0) {
-        fail(ld, ld->line, "unknown key '%s' in [project] (known: migrations, seed, backups)",
-             name);
+        char known[200];
+        fail(ld, ld->line, "unknown key '%s' in [project] (known: %s)", name,
+             key_list(project_keys, known, sizeof known));
         return;
     }
     if (!first_setting(ld, ld->project_keys, i, "project", name))
@@ -289,7 +304,8 @@ static void set_project_key(struct loader *ld, const char *name, const char *val
         fail(ld, ld->line, "[project] %s is empty", name);
         return;
     }
-    char **slot[] = {&ld->cfg->migrations_dir, &ld->cfg->seed, &ld->cfg->backups_dir};
+    char **slot[] = {&ld->cfg->migrations_dir, &ld->cfg->seed, &ld->cfg->backups_dir,
+                     &ld->cfg->lint_rules_dir};
     free(*slot[i]);
     *slot[i] = xstrdup(value);
 }
@@ -323,9 +339,9 @@ static void set_env_key(struct loader *ld, struct env_config *e, const char *nam
 {
     int i = key_index(env_keys, name);
     if (i < 0) {
-        fail(ld, ld->line, "unknown key '%s' in [env.%s] (known: url, protected, backup, "
-             "lock_timeout, statement_timeout, lock_wait, promote_from, keep_backups, "
-             "prisma_compat)", name, e->name);
+        char known[300];
+        fail(ld, ld->line, "unknown key '%s' in [env.%s] (known: %s)", name, e->name,
+             key_list(env_keys, known, sizeof known));
         return;
     }
     char section[300];
@@ -353,6 +369,13 @@ static void set_env_key(struct loader *ld, struct env_config *e, const char *nam
                  e->name, value);
         break;
     case 8: set_bool(ld, e, name, value, &e->prisma_compat); break;
+    case 9: set_bool(ld, e, name, value, &e->rehearse); break;
+    case 10:
+        e->exact_count_below = strtol(value, &end, 10);
+        if (end == value || *end != '\0' || e->exact_count_below < 0)
+            fail(ld, ld->line, "[env.%s] exact_count_below = '%s': expected a whole number of rows",
+                 e->name, value);
+        break;
     }
 }
 
@@ -500,12 +523,15 @@ static void resolve_paths(struct loader *ld)
 {
     struct config *cfg = ld->cfg;
     char *migrations = cfg->migrations_dir, *backups = cfg->backups_dir, *seed = cfg->seed;
+    char *lint_rules = cfg->lint_rules_dir;
     cfg->migrations_dir = resolve_path(cfg->dir, migrations ? migrations : "migrations");
     cfg->backups_dir = resolve_path(cfg->dir, backups ? backups : "backups");
     cfg->seed = seed ? resolve_path(cfg->dir, seed) : NULL;
+    cfg->lint_rules_dir = lint_rules ? resolve_path(cfg->dir, lint_rules) : NULL;
     free(migrations);
     free(backups);
     free(seed);
+    free(lint_rules);
 }
 
 static void validate(struct loader *ld)
@@ -515,6 +541,8 @@ static void validate(struct loader *ld)
         struct env_config *e = &cfg->envs[i];
         if (e->is_protected && e->lock_timeout == NULL)
             e->lock_timeout = xstrdup(DEFAULT_PROTECTED_LOCK_TIMEOUT);
+        if (ld->env_keys[i][9] == 0)     /* rehearse: opt-in where protected */
+            e->rehearse = !e->is_protected;
         if (e->url.raw == NULL)
             fail(ld, e->line, "[env.%s] has no url (add: url = postgresql://HOST/DBNAME)", e->name);
         else if (e->promote_from && !config_find_env(cfg, e->promote_from))
@@ -577,5 +605,6 @@ void config_free(struct config *cfg)
     free(cfg->migrations_dir);
     free(cfg->seed);
     free(cfg->backups_dir);
+    free(cfg->lint_rules_dir);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -26,6 +26,8 @@ struct env_config {
     char *promote_from;
     int keep_backups;
     bool prisma_compat;              /* also keep _prisma_migrations as Prisma does */
+    bool rehearse;                   /* verify --rehearse allowed (default: unless protected) */
+    long exact_count_below;          /* verify counts rows exactly below this estimate */
 };
 
 struct config {
@@ -34,6 +36,7 @@ struct config {
     char *migrations_dir;            /* absolute */
     char *seed;                      /* absolute, or NULL */
     char *backups_dir;               /* absolute */
+    char *lint_rules_dir;            /* absolute, or NULL: a team's own lint rules */
     struct env_config envs[CONFIG_MAX_ENVS];
     size_t env_count;
 };

@@ -148,7 +148,7 @@ static void set_string(lua_State *L, const char *key, const char *value)
 
 static void push_env(lua_State *L, const struct env_config *e)
 {
-    lua_createtable(L, 0, 9);
+    lua_createtable(L, 0, 11);
     set_string(L, "name", e->name);
     lua_pushboolean(L, e->is_protected);
     lua_setfield(L, -2, "protected");
@@ -163,6 +163,10 @@ static void push_env(lua_State *L, const struct env_config *e)
     lua_setfield(L, -2, "keep_backups");
     lua_pushboolean(L, e->prisma_compat);
     lua_setfield(L, -2, "prisma_compat");
+    lua_pushboolean(L, e->rehearse);
+    lua_setfield(L, -2, "rehearse");
+    lua_pushinteger(L, e->exact_count_below);
+    lua_setfield(L, -2, "exact_count_below");
 }
 
 static void push_config(lua_State *L, const struct config *cfg)
@@ -173,6 +177,7 @@ static void push_config(lua_State *L, const struct config *cfg)
     set_string(L, "migrations", cfg->migrations_dir);
     set_string(L, "seed", cfg->seed);
     set_string(L, "backups", cfg->backups_dir);
+    set_string(L, "lint_rules", cfg->lint_rules_dir);
     lua_createtable(L, 0, (int)cfg->env_count);
     lua_createtable(L, (int)cfg->env_count, 0);
     for (size_t i = 0; i < cfg->env_count; i++) {

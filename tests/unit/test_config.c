@@ -50,6 +50,12 @@ static void config_load__full_file(void **state)
     assert_true(dev->lock_wait == 300.0);
     assert_string_equal(prod->promote_from, "staging");
     assert_int_equal(prod->keep_backups, 3);
+    assert_non_null(strstr(cfg.lint_rules_dir, "/data/config/lint"));
+    assert_true(dev->rehearse);                   /* unprotected: rehearsal allowed */
+    assert_false(prod->rehearse);                 /* protected: only when it opts in */
+    assert_true(staging->rehearse);
+    assert_int_equal(staging->exact_count_below, 5000);
+    assert_int_equal(prod->exact_count_below, 1000000);
     assert_null(config_find_env(&cfg, "qa"));
     config_free(&cfg);
 }
@@ -69,6 +75,7 @@ static void config_load__malformed_line(void **s) { (void)s; expect_error("malfo
 static void config_load__duplicate_key(void **s) { (void)s; expect_error("duplicate_key.ini", 3, "duplicate key 'url' in [env.dev] (first set at line 2)"); }
 static void config_load__duplicate_section(void **s) { (void)s; expect_error("duplicate_section.ini", 3, "[env.dev] appears twice (first at line 1)"); }
 static void config_load__env_without_url(void **s) { (void)s; expect_error("no_url.ini", 1, "[env.dev] has no url"); }
+static void config_load__bad_row_count(void **s) { (void)s; expect_error("bad_count.ini", 3, "exact_count_below = 'lots': expected a whole number"); }
 static void config_load__bad_boolean(void **s) { (void)s; expect_error("bad_bool.ini", 3, "protected = 'maybe': expected true or false"); }
 static void config_load__bad_duration(void **s) { (void)s; expect_error("bad_duration.ini", 3, "lock_timeout = 'soon' is not a duration"); }
 static void config_load__promote_from_unknown(void **s) { (void)s; expect_error("bad_promote.ini", 3, "there is no [env.staging]"); }
@@ -211,6 +218,7 @@ int main(void)
         cmocka_unit_test(config_load__duplicate_section),
         cmocka_unit_test(config_load__env_without_url),
         cmocka_unit_test(config_load__bad_boolean),
+        cmocka_unit_test(config_load__bad_row_count),
         cmocka_unit_test(config_load__bad_duration),
         cmocka_unit_test(config_load__promote_from_unknown),
         cmocka_unit_test(config_load__key_outside_section),
