@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# run-integration.sh STALLRUN — runs every tests/integration/test_*.sh against
+# run-integration.sh STALLRUN — runs every tests/integration/test_*.sh and
+# tests/faults/test_*.sh (the fault-injection suite) against
 # one throwaway PostgreSQL cluster started for this run (stopped and removed at
 # the end, also on Ctrl-C). Each file defines one or more test_* functions;
 # each function runs in its own subshell (set -e, lib.sh sourced) with a fresh
@@ -42,7 +43,7 @@ trap 'exit 143' TERM
 
 passed=0 failed=0 failures=()
 started=$(date +%s)
-for file in "$REPO"/tests/integration/test_*.sh; do
+for file in "$REPO"/tests/integration/test_*.sh "$REPO"/tests/faults/test_*.sh; do
   [ -e "$file" ] || continue
   base=$(basename "$file" .sh)
   for fn in $(grep -oE '^test_[A-Za-z0-9_]+ *\(\)' "$file" | sed 's/ *()$//'); do
