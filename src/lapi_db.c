@@ -464,6 +464,20 @@ static int conn_escape_literal(lua_State *L)
     return 1;
 }
 
+/* conn:escape_identifier(name) -> "quoted" (a table or column name in SQL text). */
+static int conn_escape_identifier(lua_State *L)
+{
+    struct lconn *c = check_conn(L, 1);
+    size_t len;
+    const char *name = luaL_checklstring(L, 2, &len);
+    char *quoted = PQescapeIdentifier(c->pg, name, len);
+    if (quoted == NULL)
+        return lerror_raise(L, "usage", "cannot quote the name: %s", PQerrorMessage(c->pg));
+    lua_pushstring(L, quoted);
+    PQfreemem(quoted);
+    return 1;
+}
+
 /* conn:transaction_status() -> "idle" | "active" | "in_transaction" | "failed" | "unknown" */
 static int conn_transaction_status(lua_State *L)
 {
@@ -622,6 +636,7 @@ static const luaL_Reg conn_methods[] = {
     {"exec", conn_exec},
     {"transaction", conn_transaction},
     {"escape_literal", conn_escape_literal},
+    {"escape_identifier", conn_escape_identifier},
     {"transaction_status", conn_transaction_status},
     {"info", conn_info},
     {"close", conn_close},
