@@ -1,0 +1,238 @@
+-- stallmig.review — verify's report: per pending migration, the runbook's
+-- four review questions answered with evidence, and a verdict. One document
+-- (the same content for text, --json and --format github).
+local json = require("stallmig.json")
+local report = require("stallmig.report")
+local evidence = require("stallmig.evidence")
+local errors = require("stallmig.error")
+
+local review = {}
+
+review.QUESTIONS = {
+  data = "Does this migration preserve existing data?",
+  breaking = "Are there any breaking changes?",
+  rollback = "Is there a rollback plan?",
+  volume = "Have we tested with production-like data volume?",
+}
+
+local STATE_TITLE = { modified = "edited applied migration", missing = "missing applied migration",
+  failed = "failed migration left work behind" }
+local STATE_SENTENCE = { modified = "was edited since it was applied",
+  missing = "was applied but is missing from the migrations folder",
+  failed = "failed earlier and may have left part of its work behind" }
+
+-- "text" (default) or "github"; --json is the third form.
+function review.check_format(ctx)
+  local format = ctx.options.format or "text"
+  if format ~= "text" and format ~= "github" then
+    error(errors.new("usage", "--format " .. tostring(format) .. ": expected text or github"), 0)
+  end
+  if format == "github" and ctx.json then
+    error(errors.new("usage", "--json and --format github are two ways to print the report; choose one"), 0)
+  end
+  return format
+end
+
+function review.new(env)
+  return { environment = env.name, migrations = json.array(),
+    history = { ok = true, problems = json.array() } }
+end
+
+-- Applied migrations that were edited or deleted, or a failed one that left
+-- work behind: deploy would refuse; `refusal` is deploy's error for it.
+function review.set_history(doc, plan, refusal, applied)
+  doc.history.applied = applied
+  for _, m in ipairs(plan.entries) do
+    if STATE_TITLE[m.state] and (m.state ~= "failed" or m.row.partial) then
+      doc.history.problems[#doc.history.problems + 1] = { name = m.name, state = m.state, file = m.file }
+    end
+  end
+  if refusal then
+    doc.history.ok, doc.history.message, doc.history.hint = false, tostring(refusal.message), refusal.hint
+  end
+end
+
+function review.add_migration(doc, m, findings, items, down)
+  local entry = { name = m.name, file = m.file, mode = m.mode, findings = json.array(),
+    evidence = json.array(), down_sql = down }
+  for _, f in ipairs(findings or {}) do entry.findings[#entry.findings + 1] = f end
+  for _, item in ipairs(items or {}) do
+    item.text = evidence.describe(item)
+    entry.evidence[#entry.evidence + 1] = item
+  end
+  doc.migrations[#doc.migrations + 1] = entry
+  return entry
+end
+
+-- results: rehearse.run's; skipped: rehearse.split's second list.
+function review.set_rehearsal(doc, info, results, skipped)
+  doc.rehearsal = info
+  local by_name = {}
+  for _, entry in ipairs(doc.migrations) do by_name[entry.name] = entry end
+  for _, r in ipairs(results) do by_name[r.name].rehearsal = r end
+  for _, s in ipairs(skipped) do
+    by_name[s.m.name].rehearsal = { name = s.m.name, status = "not_rehearsed", reason = s.reason }
+  end
+end
+
+-- Counts what was found; errors decide the exit status.
+function review.verdict(doc)
+  local v = { errors = #doc.history.problems > 0 and #doc.history.problems or (doc.history.ok and 0 or 1),
+    warnings = 0, suppressed = 0 }
+  for _, entry in ipairs(doc.migrations) do
+    for _, f in ipairs(entry.findings) do
+      if f.suppressed then v.suppressed = v.suppressed + 1
+      elseif f.severity == "error" then v.errors = v.errors + 1
+      else v.warnings = v.warnings + 1 end
+    end
+    if not entry.down_sql.present then v.warnings = v.warnings + 1 end
+    if entry.rehearsal and entry.rehearsal.status == "failed" then v.errors = v.errors + 1 end
+  end
+  if doc.drift then v.errors = v.errors + #doc.drift.differences end
+  v.ok = v.errors == 0
+  v.text = string.format("Verdict: %s: %d error(s), %d warning(s), %d suppressed%s", v.ok and "PASS" or "FAIL",
+    v.errors, v.warnings, v.suppressed, v.ok and (" (" .. doc.environment .. ")")
+      or (" (" .. doc.environment .. "): fix the errors before deploying"))
+  doc.verdict = v
+  return v
+end
+
+-- ---- text ----------------------------------------------------------------
+
+function review.rehearsal_text(r, env)
+  if not r then return "not rehearsed (verify --rehearse runs it on " .. env .. " and rolls back)" end
+  if r.status == "not_rehearsed" then return "not rehearsed: " .. r.reason end
+  if r.status == "failed" then
+    return "FAILED in the rehearsal after " .. report.ms(r.duration_ms / 1000) .. ": " .. r.error.message
+  end
+  return string.format("rehearsed on %s: %s, %d row(s) inserted, %d updated, %d deleted (rolled back)",
+    env, report.ms(r.duration_ms / 1000), r.rows.inserted, r.rows.updated, r.rows.deleted)
+end
+
+function review.down_text(down)
+  if down.present then return "down.sql present (" .. down.file .. ")" end
+  return "no down.sql: undo with a new, corrective migration, or restore the backup taken before deploy"
+end
+
+local function where(f)
+  return tostring(f.file) .. (f.line and (":" .. f.line .. (f.column and (":" .. f.column) or "")) or "")
+end
+
+local function finding_lines(f, say)
+  if f.suppressed then
+    say(string.format("      suppressed  %s  %s  %s", where(f), f.rule, f.message))
+    say("                  reason: " .. f.suppressed)
+    return
+  end
+  say(string.format("      %-10s  %s  %s  %s", f.severity, where(f), f.rule, f.message))
+  if f.suggestion then say("                  suggestion: " .. f.suggestion) end
+end
+
+local function migration_text(entry, env, say)
+  say(entry.name .. " (" .. entry.file .. ", " .. entry.mode .. ")")
+  say("  " .. review.QUESTIONS.data)
+  if #entry.evidence == 0 then say("      nothing in it discards or rewrites existing rows") end
+  for _, item in ipairs(entry.evidence) do say("      " .. item.text) end
+  say("  " .. review.QUESTIONS.breaking)
+  if #entry.findings == 0 then say("      no lint findings") end
+  for _, f in ipairs(entry.findings) do finding_lines(f, say) end
+  say("  " .. review.QUESTIONS.rollback)
+  say("      " .. review.down_text(entry.down_sql))
+  say("  " .. review.QUESTIONS.volume)
+  say("      " .. review.rehearsal_text(entry.rehearsal, env))
+  say("")
+end
+
+function review.text(doc, say)
+  say(string.format("Verifying %d pending migration(s) against %s%s:", #doc.migrations, doc.environment,
+    doc.rehearsal and " (rehearsed in one transaction, rolled back)" or " (read-only)"))
+  say("")
+  for _, entry in ipairs(doc.migrations) do migration_text(entry, doc.environment, say) end
+  if doc.history.ok then
+    say("Applied migrations: " .. (doc.history.applied or 0) .. ", none edited or missing.")
+  else
+    say("Applied migrations: " .. doc.history.message)
+    if doc.history.hint then say("  hint: " .. doc.history.hint) end
+  end
+  if not doc.drift then
+    say("Drift: not checked (--drift replays the applied migrations on a shadow database).")
+  elseif #doc.drift.differences == 0 then
+    say("Drift: none, the schema matches the applied migrations.")
+  else
+    say("Drift: " .. #doc.drift.differences .. " difference(s):")
+    for _, d in ipairs(doc.drift.differences) do say("  " .. d) end
+  end
+  if doc.rehearsal and doc.rehearsal.audited then
+    say("The rehearsal on protected " .. doc.environment .. " was recorded in stallmig.audit.")
+  end
+  say(doc.verdict.text)
+end
+
+-- ---- GitHub Actions workflow commands ------------------------------------
+
+local function escape_data(s)
+  return (tostring(s):gsub("%%", "%%25"):gsub("\r", "%%0D"):gsub("\n", "%%0A"))
+end
+
+local function escape_property(s)
+  return (escape_data(s):gsub(":", "%%3A"):gsub(",", "%%2C"))
+end
+
+-- "::error file=F,line=L,col=C,title=T::message"
+function review.annotation(level, props, message)
+  local parts = {}
+  for _, key in ipairs({ "file", "line", "col", "title" }) do
+    if props[key] ~= nil then parts[#parts + 1] = key .. "=" .. escape_property(props[key]) end
+  end
+  return "::" .. level .. (#parts > 0 and (" " .. table.concat(parts, ",")) or "") .. "::" .. escape_data(message)
+end
+
+local function finding_annotation(f)
+  local props = { file = f.file, line = f.line, col = f.column, title = f.rule }
+  if f.suppressed then
+    props.title = f.rule .. " (suppressed)"
+    return review.annotation("notice", props, f.message .. "\nsuppressed: " .. f.suppressed)
+  end
+  return review.annotation(f.severity == "error" and "error" or "warning", props,
+    f.message .. (f.suggestion and ("\nsuggestion: " .. f.suggestion) or ""))
+end
+
+local function migration_annotations(entry, env, say)
+  for _, f in ipairs(entry.findings) do say(finding_annotation(f)) end
+  for _, item in ipairs(entry.evidence) do
+    say(review.annotation("notice", { file = entry.file, line = item.line, title = "data" }, item.text))
+  end
+  if not entry.down_sql.present then
+    say(review.annotation("warning", { file = entry.file, title = "no rollback plan" }, review.down_text(entry.down_sql)))
+  end
+  local r = entry.rehearsal
+  if r then
+    say(review.annotation(r.status == "failed" and "error" or "notice",
+      { file = entry.file, line = r.error and r.error.line, title = "rehearsal" }, review.rehearsal_text(r, env)))
+  end
+end
+
+function review.github(doc, say)
+  for _, entry in ipairs(doc.migrations) do migration_annotations(entry, doc.environment, say) end
+  for _, p in ipairs(doc.history.problems) do
+    say(review.annotation("error", { file = p.file, title = STATE_TITLE[p.state] }, p.name .. " "
+      .. STATE_SENTENCE[p.state] .. (doc.history.hint and ("\nhint: " .. doc.history.hint) or "")))
+  end
+  for _, d in ipairs(doc.drift and doc.drift.differences or {}) do
+    say(review.annotation("error", { title = "drift" }, doc.environment .. ": " .. d))
+  end
+  say(doc.verdict.text)
+end
+
+-- Puts the document in out (--json) or prints it; returns the exit status.
+function review.emit(out, doc, format)
+  local v = review.verdict(doc)
+  for key, value in pairs(doc) do out:set(key, value) end
+  out:set("pending", #doc.migrations)
+  out:set("ok", v.ok)
+  local say = function(line) out:say(line) end
+  if format == "github" then review.github(doc, say) else review.text(doc, say) end
+  return v.ok and 0 or 1
+end
+
+return review

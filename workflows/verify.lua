@@ -1,0 +1,73 @@
+-- verify.lua — review pending migrations before deploy: lint, data at risk, rollback plan, rehearsal
+--
+--   stallrun workflows/verify.lua --env staging [--rehearse] [--drift] [--json | --format github]
+--
+-- The runbook's review questions, answered with evidence from the target
+-- database. Read-only unless --rehearse, which runs the pending migrations
+-- in one transaction and rolls back. Exit 0 when nothing at error severity
+-- was found, 1 otherwise.
+local ctx = ...
+local cli = require("stallmig.cli")
+local db = require("stallmig.db")
+local files = require("stallmig.files")
+local migrations = require("stallmig.migrations")
+local history = require("stallmig.history")
+local checks = require("stallmig.deploy")
+local lint = require("stallmig.lint")
+local evidence = require("stallmig.evidence")
+local rehearse = require("stallmig.rehearse")
+local review = require("stallmig.review")
+local drift = require("stallmig.drift")
+local json = require("stallmig.json")
+local report = require("stallmig.report")
+
+return report.run(ctx, "verify", function(out)
+  cli.check_options(ctx, { rehearse = true, drift = true, format = true })
+  local env = cli.require_env(ctx)
+  local format = review.check_format(ctx)
+
+  -- 1. A rehearsal runs the migrations: only where stallmig.ini allows it,
+  --    and on a protected environment only when it can be confirmed.
+  if ctx.options.rehearse then rehearse.preflight(env) end
+
+  -- 2. The folder and the lint rules (a broken team rule stops us here).
+  local scan <close> = migrations.scan(ctx.config)
+  local rules = lint.rules(ctx.config)
+
+  -- 3. Connect (read-only on a protected environment). A rehearsal holds the
+  --    deploy lock, so it never runs beside a deploy.
+  local conn <close> = db.connect(env.name)
+  if ctx.options.rehearse then rehearse.lock(conn, env, out) end
+  local found, warnings = migrations.discover(ctx.config, scan)
+  for _, w in ipairs(warnings) do out:warn(w) end
+  local plan = migrations.plan(found, history.read(conn))
+
+  -- 4. Applied migrations must be unchanged (deploy would refuse).
+  local doc = review.new(env)
+  local ok, refusal = pcall(checks.check_plan, plan, env)
+  review.set_history(doc, plan, not ok and refusal or nil, plan.counts.applied)
+
+  -- 5. Per pending migration: lint findings, what the data says about each
+  --    risky statement, and whether a down.sql is the rollback plan.
+  local state = lint.context()
+  for _, m in ipairs(plan.pending) do
+    migrations.load(m, found)
+    local findings, targets = lint.check(m, rules, state)
+    local down = found.rel .. m.name .. "/down.sql"
+    review.add_migration(doc, m, findings, evidence.gather(conn, env, targets),
+      { present = files.kind(found.dir .. "/" .. m.name .. "/down.sql") == "file", file = down })
+  end
+
+  -- 6. --drift: replay the applied migrations on a shadow and compare.
+  if ctx.options.drift then doc.drift = { differences = json.array(drift.check(conn, env, found, plan)) } end
+
+  -- 7. --rehearse: run them in one transaction on this data, then roll back.
+  if ctx.options.rehearse and #plan.pending > 0 then
+    local runnable, skipped = rehearse.split(plan.pending)
+    local info = rehearse.begin(conn, env, #runnable)
+    review.set_rehearsal(doc, info, rehearse.run(conn, env, runnable), skipped)
+  end
+
+  -- 8. The answers, and a verdict.
+  return review.emit(out, doc, format)
+end)
