@@ -68,3 +68,164 @@ test_evidence_uses_catalog_estimates_at_or_above_exact_count_below() {
   assert_out_contains "text -> varchar(4): the column contains ~2 non-null value(s), ~1 longer than 4"
   assert_out_contains "DROP SCHEMA legacy (line 6): 2 table(s) holding ~4 row(s) would be discarded"
 }
+
+# ---- the workflow ------------------------------------------------------------
+
+# A project with people applied (seeded), and [env.staging]: protected, its
+# own database, the same history applied.
+verify_project() {
+  new_project
+  add_migration 20240101000000_people $'CREATE TABLE people (id serial PRIMARY KEY, name text NOT NULL, nickname text);\n'
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  psql_q "INSERT INTO people (name, nickname) SELECT 'person ' || g, CASE WHEN g <= 2 THEN 'nick' END FROM generate_series(1, 5) g" >/dev/null
+  STAGING_URL=$(new_db staging)
+  cat >>"$PROJECT/stallmig.ini" <<INI
+
+[env.staging]
+url = $STAGING_URL
+lock_wait = 60s
+INI
+  export STAGING_URL
+}
+
+# Everything a verify may not change: the schema, every table's row count,
+# and every row of stallmig.* (history, marker, audit trail).
+db_state() {
+  local url=${1:-$DB_URL}
+  "$PGBIN/pg_dump" --schema-only --no-owner -d "$url" >"$CASE_TMP/dump" || fail "pg_dump failed"
+  "$PGBIN/pg_dump" --data-only --schema=stallmig -d "$url" >>"$CASE_TMP/dump" 2>/dev/null || true
+  grep -Ev '^\\(un)?restrict ' "$CASE_TMP/dump"    # (their key is random per dump)
+  psql_q "SELECT string_agg(format('%s=%s', c.oid::regclass, (xpath('/row/n/text()',
+      query_to_xml(format('SELECT count(*) AS n FROM %s', c.oid::regclass), false, true, '')))[1]::text), ','
+      ORDER BY c.oid::regclass::text)
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')" "$url"
+  if [ "$(psql_q "SELECT to_regclass('people') IS NOT NULL" "$url")" = t ]; then
+    psql_q "SELECT string_agg(id || ':' || name || ':' || coalesce(nickname, ''), ',' ORDER BY id) FROM people" "$url"
+  fi
+}
+
+test_verify_is_read_only_without_rehearse() {
+  verify_project
+  add_migration 20240102000000_notes $'CREATE TABLE notes (id int);\nINSERT INTO notes VALUES (1);\n'
+  db_state >"$CASE_TMP/before"
+  run_stallrun workflows/verify.lua --env dev
+  assert_exit 0
+  assert_out_contains "Verifying 1 pending migration(s) against dev (read-only):"
+  db_state >"$CASE_TMP/after"
+  cmp -s "$CASE_TMP/before" "$CASE_TMP/after" || fail "verify changed dev: $(diff "$CASE_TMP/before" "$CASE_TMP/after")"
+  # a protected environment, in CI without --yes: reads, writes nothing
+  db_state "$STAGING_URL" >"$CASE_TMP/before"
+  CI=true run_stallrun workflows/verify.lua --env staging
+  assert_exit 0
+  assert_out_contains "Verifying 2 pending migration(s) against staging (read-only):"
+  db_state "$STAGING_URL" >"$CASE_TMP/after"
+  cmp -s "$CASE_TMP/before" "$CASE_TMP/after" || fail "verify changed staging"
+  assert_eq "" "$(psql_q "SELECT coalesce(to_regclass('stallmig.audit')::text, '') || coalesce(to_regclass('stallmig.identity')::text, '')" "$STAGING_URL")" "an audit row or marker on staging"
+}
+
+test_verify_says_whether_down_sql_exists() {
+  verify_project
+  add_migration 20240102000000_notes $'CREATE TABLE notes (id int);\n'
+  printf 'DROP TABLE notes;\n' >"$PROJECT/migrations/20240102000000_notes/down.sql"
+  add_migration 20240103000000_tags $'CREATE TABLE tags (id int);\n'
+  run_stallrun workflows/verify.lua --env dev
+  assert_exit 0
+  assert_out_contains "down.sql present (migrations/20240102000000_notes/down.sql)"
+  assert_out_contains "no down.sql: undo with a new, corrective migration, or restore the backup taken before deploy"
+  assert_out_contains "Verdict: PASS: 0 error(s), 1 warning(s), 0 suppressed (dev)"
+  run_stallrun workflows/verify.lua --env dev --json
+  assert_exit 0
+  assert_eq "True False" "$(json_get "['migrations'][0]['down_sql']['present'], d['migrations'][1]['down_sql']['present']" | tr -d '(),')"
+}
+
+test_rehearsal_leaves_the_database_unchanged() {
+  verify_project
+  add_migration 20240102000000_change $'INSERT INTO people (name) VALUES (\'new\');\nUPDATE people SET nickname = \'x\' WHERE id <= 3;\nDELETE FROM people WHERE id = 5;\nALTER TABLE people ADD COLUMN email text;\nCREATE TABLE tags (id int);\nSET lock_timeout = \'1h\';\n'
+  add_migration 20240103000000_more $'CREATE INDEX people_name ON people (name);\nINSERT INTO tags VALUES (1), (2);\n'
+  db_state >"$CASE_TMP/before"
+  run_stallrun workflows/verify.lua --env dev --rehearse
+  assert_exit 0
+  assert_out_contains "Verifying 2 pending migration(s) against dev (rehearsed in one transaction, rolled back):"
+  assert_out_contains "1 row(s) inserted, 3 updated, 1 deleted (rolled back)"
+  assert_out_contains "2 row(s) inserted, 0 updated, 0 deleted (rolled back)"
+  db_state >"$CASE_TMP/after"
+  cmp -s "$CASE_TMP/before" "$CASE_TMP/after" || fail "the rehearsal changed dev: $(diff "$CASE_TMP/before" "$CASE_TMP/after")"
+  assert_eq 0 "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name LIKE 'stallrun%'")" "a session left"
+  run_stallrun workflows/verify.lua --env dev --rehearse --json
+  assert_exit 0
+  assert_eq "ok 1 3 1" "$(json_get "['migrations'][0]['rehearsal']['status'], d['migrations'][0]['rehearsal']['rows']['inserted'], d['migrations'][0]['rehearsal']['rows']['updated'], d['migrations'][0]['rehearsal']['rows']['deleted']" | tr -d "(),'")"
+  assert_eq "5s 10min True False" "$(json_get "['rehearsal']['lock_timeout'], d['rehearsal']['statement_timeout'], d['rehearsal']['rolled_back'], d['rehearsal']['audited']" | tr -d "(),'")"
+}
+
+test_rehearse_is_refused_where_the_ini_does_not_allow_it() {
+  verify_project
+  add_migration 20240102000000_notes $'CREATE TABLE notes (id int);\n'
+  CI=true run_stallrun workflows/verify.lua --env staging --rehearse --yes
+  assert_exit 3
+  assert_err_contains "--rehearse is not allowed on staging: it is protected"
+  assert_err_contains "add 'rehearse = true' to [env.staging]"
+  sed -i 's/^\[env.dev\]$/[env.dev]\nrehearse = false/' "$PROJECT/stallmig.ini"
+  run_stallrun workflows/verify.lua --env dev --rehearse
+  assert_exit 3
+  assert_err_contains "--rehearse is not allowed on dev"
+}
+
+test_rehearse_on_a_protected_environment_needs_yes_and_is_audited() {
+  verify_project
+  echo "rehearse = true" >>"$PROJECT/stallmig.ini"
+  add_migration 20240102000000_notes $'CREATE TABLE notes (id int);\nINSERT INTO notes VALUES (1);\n'
+  CI=true run_stallrun workflows/verify.lua --env staging --rehearse
+  assert_exit 3
+  assert_eq "" "$(psql_q "SELECT to_regclass('stallmig.audit')" "$STAGING_URL")" "audited without confirmation"
+  db_state "$STAGING_URL" >"$CASE_TMP/before"
+  CI=true run_stallrun workflows/verify.lua --env staging --rehearse --yes
+  assert_exit 0
+  assert_err_contains "warning: writing to protected environment staging: verify: rehearse 2 migration(s)"
+  assert_out_contains "The rehearsal on protected staging was recorded in stallmig.audit."
+  assert_eq "0" "$(psql_q "SELECT count(*) FROM pg_tables WHERE tablename IN ('people', 'notes')" "$STAGING_URL")" "the rehearsal left tables behind"
+  assert_eq "1" "$(psql_q "SELECT count(*) FROM stallmig.audit WHERE detail LIKE 'verify: rehearse 2 migration(s)%'" "$STAGING_URL")"
+}
+
+test_rehearsal_blocked_by_a_lock_names_the_migration() {
+  verify_project
+  sed -i 's/^lock_wait = 60s$/lock_wait = 60s\nlock_timeout = 500ms/' "$PROJECT/stallmig.ini"
+  add_migration 20240102000000_tags $'CREATE TABLE tags (id int);\n'
+  add_migration 20240103000000_email $'CREATE TABLE x (id int);\nALTER TABLE people ADD COLUMN email text;\n'
+  "$PSQL" -XAtq -d "$DB_URL" -c "SET application_name = 'blocker'" -c "BEGIN" \
+    -c "LOCK TABLE people IN ACCESS SHARE MODE" -c "SELECT pg_sleep(30)" >/dev/null 2>&1 &
+  local blocker=$! tries=0
+  until [ "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'blocker' AND wait_event = 'PgSleep'")" = 1 ]; do
+    tries=$((tries + 1)); [ $tries -lt 100 ] || { kill "$blocker"; fail "the blocker never started"; }; sleep 0.05
+  done
+  run_stallrun workflows/verify.lua --env dev --rehearse
+  psql_q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'blocker'" >/dev/null
+  wait "$blocker" 2>/dev/null || true
+  assert_exit 1
+  assert_out_contains 'FAILED in the rehearsal after'
+  assert_out_contains 'migration 20240103000000_email waited 500ms (lock_timeout of dev) for a lock on "people" held by another session, and gave up at migrations/20240103000000_email/migration.sql:2'
+  assert_out_contains "Verdict: FAIL: 1 error(s)"
+  assert_eq "|" "$(psql_q "SELECT coalesce(to_regclass('tags')::text, '') || '|' || coalesce(to_regclass('x')::text, '')")" "the rehearsal left tables behind"
+}
+
+test_sigint_during_a_rehearsal_rolls_back_and_releases_every_lock() {
+  verify_project
+  add_migration 20240102000000_slow $'CREATE TABLE tags (id int);\nUPDATE people SET nickname = \'gone\';\nSELECT pg_sleep(30);\n'
+  db_state >"$CASE_TMP/before"
+  (cd "$PROJECT" && exec "$STALLRUN" workflows/verify.lua --env dev --rehearse) >"$CASE_TMP/out" 2>"$CASE_TMP/err" </dev/null &
+  local pid=$! tries=0
+  until [ "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND application_name LIKE 'stallrun verify%'")" = 1 ]; do
+    tries=$((tries + 1)); [ $tries -lt 200 ] || { kill "$pid"; fail "the rehearsal never reached pg_sleep"; }; sleep 0.05
+  done
+  kill -INT "$pid"
+  local rc=0
+  wait "$pid" || rc=$?
+  assert_eq 130 "$rc" "exit status after SIGINT"
+  ! grep -qE 'Sanitizer|runtime error:' "$CASE_TMP/err" || fail "sanitizer report: $(cat "$CASE_TMP/err")"
+  grep -q "interrupted by SIGINT" "$CASE_TMP/err" || fail "no interruption message: $(cat "$CASE_TMP/err")"
+  db_state >"$CASE_TMP/after"
+  cmp -s "$CASE_TMP/before" "$CASE_TMP/after" || fail "the interrupted rehearsal changed dev"
+  assert_eq 0 "$(psql_q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")" "an advisory lock left"
+  assert_eq 0 "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%' OR application_name LIKE 'stallrun%'")" "a session left"
+}
