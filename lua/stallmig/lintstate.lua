@@ -1,0 +1,134 @@
+-- stallmig.lintstate — what the lint knows across the pending migrations of
+-- one run: tables, columns, schemas and types created in it (nothing to lose
+-- there), CHECK (col IS NOT NULL) constraints, and, per file, lock_timeout.
+local tree = require("stallmig.sqltree")
+
+local State = {}
+State.__index = State
+
+local M = {}
+
+local function key(schema, table)
+  return (schema or "public") .. "." .. table
+end
+
+function M.new(opts)
+  opts = opts or {}
+  return setmetatable({
+    tables = {}, columns = {}, schemas = {}, types = {}, checks = {}, column_types = {},
+    snapshot = opts.schema, env_lock_timeout = opts.lock_timeout, file = {},
+  }, State)
+end
+
+function State:begin_file(m)
+  self.file = { migration = m, lock_timeout = false }
+end
+
+function State:is_new_table(schema, table)
+  return table ~= nil and self.tables[key(schema, table)] == true
+end
+
+function State:is_new_column(schema, table, column)
+  return column ~= nil and self.columns[key(schema, table) .. "." .. column] == true
+end
+
+-- Whether a lock_timeout guards the statements from here on: SET lock_timeout
+-- earlier in this file, or the environment's own (context option).
+function State:lock_timeout_set()
+  return self.file.lock_timeout or (self.env_lock_timeout ~= nil and self.env_lock_timeout ~= "0")
+end
+
+-- Whether a validated CHECK (column IS NOT NULL) exists on the table from this run.
+function State:has_not_null_check(schema, table, column)
+  for _, c in pairs(self.checks[key(schema, table)] or {}) do
+    if c.column == column and c.valid then return true end
+  end
+  return false
+end
+
+-- A column's current type (sqltree type table), when known: set in this run,
+-- or read from the target's snapshot (context option schema).
+function State:column_type(schema, table, column)
+  local known = self.column_types[key(schema, table) .. "." .. column]
+  if known then return known end
+  local t = self.snapshot and self.snapshot.tables and self.snapshot.tables[key(schema, table)]
+  local c = t and t.columns and t.columns[column]
+  return c and c.type and tree.parse_type(c.type) or nil
+end
+
+-- Before the rules run: which facts are about things created in this run.
+function State:mark(facts)
+  for _, f in ipairs(facts) do
+    if f.action == "drop_schema" then
+      f.new_table = self.schemas[f.schema] == true
+    elseif f.action == "drop_type" then
+      f.new_table = self.types[key(f.schema, f.type_name)] == true
+    else
+      f.new_table = self:is_new_table(f.schema, f.table)
+      f.new_column = self:is_new_column(f.schema, f.table, f.column)
+    end
+  end
+end
+
+local function set_lock_timeout(self, node)
+  if node.name ~= "lock_timeout" then return end
+  local value = node.args and node.args[1] and node.args[1].A_Const
+  local v = value and (value.ival and tostring(value.ival.ival or 0) or value.sval and value.sval.sval)
+  self.file.lock_timeout = node.kind == "VAR_SET_VALUE" and v ~= nil and not v:match("^0%a*$")
+end
+
+local function created_columns(self, k, elts)
+  for _, e in ipairs(elts or {}) do
+    local col = e.ColumnDef
+    if col and col.typeName then self.column_types[k .. "." .. col.colname] = tree.type_of(col.typeName) end
+  end
+end
+
+local record_kind = {
+  CreateStmt = function(self, node)
+    local k = key(tree.relation(node.relation))
+    self.tables[k] = true
+    created_columns(self, k, node.tableElts)
+  end,
+  CreateTableAsStmt = function(self, node)
+    self.tables[key(tree.relation(node.into and node.into.rel))] = true
+  end,
+  CreateSchemaStmt = function(self, node) self.schemas[node.schemaname or ""] = true end,
+  CreateEnumStmt = function(self, node) self.types[key(tree.names(node.typeName))] = true end,
+  CompositeTypeStmt = function(self, node) self.types[key(tree.relation(node.typevar))] = true end,
+  CreateDomainStmt = function(self, node) self.types[key(tree.names(node.domainname))] = true end,
+  VariableSetStmt = set_lock_timeout,
+}
+
+local record_fact = {
+  add_column = function(self, f, k) self.columns[k .. "." .. f.column] = true end,
+  alter_type = function(self, f, k) self.column_types[k .. "." .. f.column] = f.type end,
+  add_check = function(self, f, k)
+    self.checks[k] = self.checks[k] or {}
+    table.insert(self.checks[k], { name = f.constraint, column = f.column, valid = f.valid })
+  end,
+  validate = function(self, f, k)
+    for _, c in ipairs(self.checks[k] or {}) do
+      if c.name == f.constraint then c.valid = true end
+    end
+  end,
+  rename_table = function(self, f, k)
+    if self.tables[k] then self.tables[key(f.schema, f.new_name)] = true end
+  end,
+  rename_column = function(self, f, k)
+    if f.new_table or f.new_column then self.columns[k .. "." .. f.new_name] = true end
+  end,
+  drop_table = function(self, _, k) self.tables[k] = nil end,
+}
+
+-- After the rules ran: what this statement created or changed.
+function State:record(s)
+  local by_kind = record_kind[s.kind]
+  if by_kind then by_kind(self, s.node) end
+  for _, f in ipairs(s.facts) do
+    local by_fact = record_fact[f.action]
+    if by_fact and f.table then by_fact(self, f, key(f.schema, f.table)) end
+  end
+end
+
+return M
