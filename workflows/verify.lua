@@ -18,6 +18,7 @@ local evidence = require("stallmig.evidence")
 local rehearse = require("stallmig.rehearse")
 local review = require("stallmig.review")
 local drift = require("stallmig.drift")
+local snapshot = require("stallmig.snapshot")
 local json = require("stallmig.json")
 local report = require("stallmig.report")
 
@@ -49,7 +50,7 @@ return report.run(ctx, "verify", function(out)
 
   -- 5. Per pending migration: lint findings, what the data says about each
   --    risky statement, and whether a down.sql is the rollback plan.
-  local state = lint.context()
+  local state = lint.context({ schema = snapshot.read(conn), lock_timeout = env.lock_timeout })
   for _, m in ipairs(plan.pending) do
     migrations.load(m, found)
     local findings, targets = lint.check(m, rules, state)
