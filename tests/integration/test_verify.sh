@@ -79,6 +79,7 @@ verify_project() {
   run_stallrun workflows/deploy.lua --env dev
   assert_exit 0
   psql_q "INSERT INTO people (name, nickname) SELECT 'person ' || g, CASE WHEN g <= 2 THEN 'nick' END FROM generate_series(1, 5) g" >/dev/null
+  sed -i 's/^protected = false$/protected = false\nlock_timeout = 5s/' "$PROJECT/stallmig.ini"
   STAGING_URL=$(new_db staging)
   cat >>"$PROJECT/stallmig.ini" <<INI
 
@@ -190,7 +191,7 @@ test_rehearse_on_a_protected_environment_needs_yes_and_is_audited() {
 
 test_rehearsal_blocked_by_a_lock_names_the_migration() {
   verify_project
-  sed -i 's/^lock_wait = 60s$/lock_wait = 60s\nlock_timeout = 500ms/' "$PROJECT/stallmig.ini"
+  sed -i 's/^lock_timeout = 5s$/lock_timeout = 500ms/' "$PROJECT/stallmig.ini"
   add_migration 20240102000000_tags $'CREATE TABLE tags (id int);\n'
   add_migration 20240103000000_email $'CREATE TABLE x (id int);\nALTER TABLE people ADD COLUMN email text;\n'
   "$PSQL" -XAtq -d "$DB_URL" -c "SET application_name = 'blocker'" -c "BEGIN" \
@@ -228,4 +229,109 @@ test_sigint_during_a_rehearsal_rolls_back_and_releases_every_lock() {
   cmp -s "$CASE_TMP/before" "$CASE_TMP/after" || fail "the interrupted rehearsal changed dev"
   assert_eq 0 "$(psql_q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")" "an advisory lock left"
   assert_eq 0 "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%' OR application_name LIKE 'stallrun%'")" "a session left"
+}
+
+test_error_finding_exits_1_warnings_and_suppressed_exit_0() {
+  verify_project
+  add_migration 20240102000000_drop_nickname $'-- the nicknames moved to profiles\nALTER TABLE people DROP COLUMN nickname;\n'
+  run_stallrun workflows/verify.lua --env dev
+  assert_exit 1
+  assert_out_contains "error       migrations/20240102000000_drop_nickname/migration.sql:2:1  drop-column  DROP COLUMN people.nickname deletes its values"
+  assert_out_contains "suggestion: stop reading and writing the column in a release first, then drop it in a later migration"
+  assert_out_contains "DROP COLUMN public.people.nickname (line 2): the column contains 2 non-null value(s) that would be lost"
+  assert_out_contains "Verdict: FAIL: 1 error(s), 1 warning(s), 0 suppressed (dev): fix the errors before deploying"
+  # the same finding suppressed with a reason: printed with it, not counted
+  add_migration 20240102000000_drop_nickname $'-- stallmig:allow drop-column: nicknames moved to profiles in 2024-01\nALTER TABLE people DROP COLUMN nickname;\n'
+  printf 'ALTER TABLE people ADD COLUMN nickname text;\n' >"$PROJECT/migrations/20240102000000_drop_nickname/down.sql"
+  run_stallrun workflows/verify.lua --env dev
+  assert_exit 0
+  assert_out_contains "suppressed  migrations/20240102000000_drop_nickname/migration.sql:2:1  drop-column  DROP COLUMN people.nickname deletes its values"
+  assert_out_contains "reason: nicknames moved to profiles in 2024-01"
+  assert_out_contains "Verdict: PASS: 0 error(s), 0 warning(s), 1 suppressed (dev)"
+  # only a warning (an index built without CONCURRENTLY): exit 0
+  rm -r "$PROJECT/migrations/20240102000000_drop_nickname"
+  add_migration 20240103000000_index $'CREATE INDEX people_name ON people (name);\n'
+  printf 'DROP INDEX people_name;\n' >"$PROJECT/migrations/20240103000000_index/down.sql"
+  run_stallrun workflows/verify.lua --env dev
+  assert_exit 0
+  assert_out_contains "warning     migrations/20240103000000_index/migration.sql:1:1  index-not-concurrent"
+  assert_out_contains "Verdict: PASS: 0 error(s), 1 warning(s), 0 suppressed (dev)"
+}
+
+test_json_document() {
+  verify_project
+  add_migration 20240102000000_drop_nickname $'ALTER TABLE people DROP COLUMN nickname;\n'
+  run_stallrun workflows/verify.lua --env dev --json --rehearse
+  assert_exit 1
+  [ "$(head -c1 "$CASE_TMP/out")" = "{" ] && [ "$(wc -l <"$CASE_TMP/out")" = 1 ] || fail "stdout is not one JSON document"
+  assert_eq "verify dev False 1" "$(json_get "['workflow'], d['environment'], d['ok'], d['pending']" | tr -d "(),'")"
+  assert_eq "drop-column error 1 1" "$(json_get "['migrations'][0]['findings'][0]['rule'], d['migrations'][0]['findings'][0]['severity'], d['migrations'][0]['findings'][0]['line'], d['migrations'][0]['findings'][0]['column']" | tr -d "(),'")"
+  assert_eq "drop_column nickname 2 True True" "$(json_get "['migrations'][0]['evidence'][0]['action'], d['migrations'][0]['evidence'][0]['column'], d['migrations'][0]['evidence'][0]['non_null'], d['migrations'][0]['evidence'][0]['exact'], d['migrations'][0]['evidence'][0]['at_risk']" | tr -d "(),'")"
+  assert_eq "ok False 1 0" "$(json_get "['migrations'][0]['rehearsal']['status'], d['migrations'][0]['down_sql']['present'], d['verdict']['errors'], d['history']['problems'].__len__()" | tr -d "(),'")"
+  assert_eq "True 1" "$(json_get "['history']['ok'], d['history']['applied']" | tr -d "(),'")"
+  # a failure before the report (a bad --format) is still one document
+  run_stallrun workflows/verify.lua --env dev --json --format github
+  assert_exit 2
+  assert_eq "False usage" "$(json_get "['ok'], d['error']['kind']" | tr -d "(),'")"
+}
+
+test_github_format_annotates_the_files() {
+  verify_project
+  add_migration 20240102000000_drop_nickname $'-- stallmig:allow drop-column: moved, 50% done\nALTER TABLE people DROP COLUMN nickname;\nCREATE INDEX people_name ON people (name);\n'
+  run_stallrun workflows/verify.lua --env dev --format github
+  assert_exit 0
+  local f=migrations/20240102000000_drop_nickname/migration.sql
+  assert_eq "::notice file=$f,line=2,col=1,title=drop-column (suppressed)::DROP COLUMN people.nickname deletes its values%0Asuppressed: moved, 50%25 done
+::warning file=$f,line=3,col=1,title=index-not-concurrent::CREATE INDEX on people without CONCURRENTLY blocks writes while it builds%0Asuggestion: CREATE INDEX CONCURRENTLY, alone in its own migration (it cannot run in a transaction)
+::notice file=$f,line=2,title=data::DROP COLUMN public.people.nickname (line 2): the column contains 2 non-null value(s) that would be lost
+::notice file=$f,line=3,title=data::lock on public.people (line 3): the table holds 5 row(s), $(psql_q "SELECT pg_size_pretty(pg_total_relation_size('people'))")
+::warning file=$f,title=no rollback plan::no down.sql: undo with a new, corrective migration, or restore the backup taken before deploy
+Verdict: PASS: 0 error(s), 2 warning(s), 1 suppressed (dev)" "$OUT" "the annotations"
+}
+
+test_github_escapes_messages_and_properties() {
+  new_project
+  cat >"$PROJECT/annotate.lua" <<'LUA'
+local review = require("stallmig.review")
+print(review.annotation("error", { file = "a,b:c.sql", line = 3, col = 7, title = "50% a, b: c" }, "one\r\ntwo 100%, ok: yes"))
+print(review.annotation("notice", {}, "plain"))
+LUA
+  run_stallrun annotate.lua
+  assert_exit 0
+  assert_eq "::error file=a%2Cb%3Ac.sql,line=3,col=7,title=50%25 a%2C b%3A c::one%0D%0Atwo 100%25, ok: yes
+::notice::plain" "$OUT"
+}
+
+test_edited_or_deleted_applied_migration_fails_verify() {
+  verify_project
+  printf '\n-- edited\n' >>"$PROJECT/migrations/20240101000000_people/migration.sql"
+  run_stallrun workflows/verify.lua --env dev
+  assert_exit 1
+  assert_out_contains "Applied migrations: 1 applied migration(s) were edited since they were applied:"
+  assert_out_contains "hint: never edit an applied migration: restore the file (git checkout) and put the change in a new migration"
+  assert_out_contains "Verdict: FAIL: 1 error(s)"
+  run_stallrun workflows/verify.lua --env dev --format github
+  assert_exit 1
+  assert_out_contains "::error file=migrations/20240101000000_people/migration.sql,title=edited applied migration::20240101000000_people was edited since it was applied%0Ahint: never edit an applied migration"
+  rm -r "$PROJECT/migrations/20240101000000_people"
+  run_stallrun workflows/verify.lua --env dev --json
+  assert_exit 1
+  assert_eq "missing 20240101000000_people False" "$(json_get "['history']['problems'][0]['state'], d['history']['problems'][0]['name'], d['history']['ok']" | tr -d "(),'")"
+}
+
+test_verify_usage_errors() {
+  verify_project
+  run_stallrun workflows/verify.lua --env dev --format xml
+  assert_exit 2
+  assert_err_contains "--format xml: expected text or github"
+  run_stallrun workflows/verify.lua --env dev --rehearsal
+  assert_exit 2
+  assert_err_contains "unknown option --rehearsal (this workflow takes --drift, --format, --rehearse)"
+  run_stallrun workflows/verify.lua
+  assert_exit 2
+  mkdir -p "$PROJECT/rules" && printf 'return 42\n' >"$PROJECT/rules/bad.lua"
+  sed -i 's|^migrations = migrations$|migrations = migrations\nlint_rules = rules|' "$PROJECT/stallmig.ini"
+  run_stallrun workflows/verify.lua --env dev
+  assert_exit 2
+  assert_err_contains "lint rule"
 }
