@@ -335,3 +335,95 @@ test_verify_usage_errors() {
   assert_exit 2
   assert_err_contains "lint rule"
 }
+
+# The rehearsal's own <close> transaction rolls back on SIGINT: the same
+# connection, still open after the interruption was caught, sees nothing.
+test_sigint_rolls_back_the_rehearsal_transaction_on_its_connection() {
+  verify_project
+  add_migration 20240102000000_slow $'CREATE TABLE tags (id int);\nSELECT pg_sleep(30);\n'
+  cat >"$PROJECT/interrupt.lua" <<'LUA'
+local ctx = ...
+local db = require("stallmig.db")
+local migrations = require("stallmig.migrations")
+local history = require("stallmig.history")
+local rehearse = require("stallmig.rehearse")
+local env = ctx.config.environments.dev
+local conn <close> = db.connect("dev")
+local found = migrations.discover(ctx.config)
+local plan = migrations.plan(found, history.read(conn))
+for _, m in ipairs(plan.pending) do migrations.load(m, found) end
+local ok, err = pcall(rehearse.run, conn, env, plan.pending)
+print("caught", ok, err.kind)
+print("status", conn:transaction_status())
+print("tags", conn:query("SELECT to_regclass('tags') IS NULL AS gone")[1].gone)
+LUA
+  (cd "$PROJECT" && exec "$STALLRUN" interrupt.lua --env dev) >"$CASE_TMP/out" 2>"$CASE_TMP/err" </dev/null &
+  local pid=$! tries=0
+  until [ "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND application_name LIKE 'stallrun interrupt%'")" = 1 ]; do
+    tries=$((tries + 1)); [ $tries -lt 200 ] || { kill "$pid"; fail "never reached pg_sleep"; }; sleep 0.05
+  done
+  kill -INT "$pid"
+  wait "$pid" || true
+  assert_eq "caught	false	interrupted
+status	idle
+tags	true" "$(cat "$CASE_TMP/out")" "after SIGINT $(cat "$CASE_TMP/err")"
+}
+
+test_non_transactional_migrations_are_not_rehearsed_nor_those_after() {
+  verify_project
+  add_migration 20240102000000_tags $'CREATE TABLE tags (id int);\n'
+  add_migration 20240103000000_index $'CREATE INDEX CONCURRENTLY people_name ON people (name);\n'
+  add_migration 20240104000000_more $'CREATE TABLE more (id int);\n'
+  run_stallrun workflows/verify.lua --env dev --rehearse
+  assert_exit 0
+  assert_out_contains "rehearsed on dev:"
+  assert_out_contains "not rehearsed: non-transactional ("
+  assert_out_contains "): it cannot run inside the rehearsal's transaction"
+  assert_out_contains "not rehearsed: comes after 20240103000000_index, which cannot be rehearsed"
+  assert_eq "|" "$(psql_q "SELECT coalesce(to_regclass('tags')::text, '') || '|' || coalesce(to_regclass('people_name')::text, '')")"
+}
+
+test_a_migration_that_fails_in_the_rehearsal_fails_verify() {
+  verify_project
+  add_migration 20240102000000_bad $'CREATE TABLE tags (id int);\nINSERT INTO tags VALUES (1);\nINSERT INTO nope VALUES (1);\n'
+  add_migration 20240103000000_after $'CREATE TABLE after_bad (id int);\n'
+  run_stallrun workflows/verify.lua --env dev --rehearse
+  assert_exit 1
+  assert_out_contains 'FAILED in the rehearsal after'
+  assert_out_contains 'migration 20240102000000_bad failed in the rehearsal at migrations/20240102000000_bad/migration.sql:3: relation "nope" does not exist (SQLSTATE 42P01)'
+  assert_out_contains "not rehearsed: comes after 20240102000000_bad, which failed"
+  assert_out_contains "Verdict: FAIL: 1 error(s)"
+  run_stallrun workflows/verify.lua --env dev --rehearse --format github
+  assert_exit 1
+  assert_out_contains "::error file=migrations/20240102000000_bad/migration.sql,line=3,title=rehearsal::FAILED in the rehearsal after"
+  assert_eq "" "$(psql_q "SELECT to_regclass('tags')")"
+}
+
+test_rehearse_refused_when_the_database_is_marked_as_protected() {
+  verify_project
+  add_migration 20240102000000_tags $'CREATE TABLE tags (id int);\n'
+  psql_q "UPDATE stallmig.identity SET environment = 'staging', protected = true" >/dev/null
+  CI=true run_stallrun workflows/verify.lua --env dev --rehearse --yes
+  assert_exit 3
+  assert_err_contains "--rehearse refused: dev's database is marked as protected environment staging's"
+  assert_eq "" "$(psql_q "SELECT to_regclass('tags')")"
+}
+
+test_drift_is_checked_with_the_flag() {
+  verify_project
+  psql_q "ALTER TABLE people ADD COLUMN handmade text" >/dev/null
+  run_stallrun workflows/verify.lua --env dev
+  assert_exit 0
+  assert_out_contains "Drift: not checked (--drift replays the applied migrations on a shadow database)."
+  run_stallrun workflows/verify.lua --env dev --drift
+  assert_exit 1
+  assert_out_contains "Drift: 1 difference(s):"
+  assert_out_contains "table public.people: column handmade added (text)"
+  run_stallrun workflows/verify.lua --env dev --drift --format github
+  assert_exit 1
+  assert_out_contains "::error title=drift::dev: table public.people: column handmade added (text)"
+  psql_q "ALTER TABLE people DROP COLUMN handmade" >/dev/null
+  run_stallrun workflows/verify.lua --env dev --drift --json
+  assert_exit 0
+  assert_eq "0" "$(json_get "['drift']['differences'].__len__()")"
+}
