@@ -86,6 +86,9 @@ function review.verdict(doc)
       else v.warnings = v.warnings + 1 end
     end
     if not entry.down_sql.present then v.warnings = v.warnings + 1 end
+    for _, item in ipairs(entry.evidence) do
+      if item.unknown then v.warnings = v.warnings + 1 end   -- a figure the review lacks
+    end
     if entry.rehearsal and entry.rehearsal.status == "failed" then v.errors = v.errors + 1 end
   end
   if doc.drift then v.errors = v.errors + #doc.drift.differences end
@@ -147,6 +150,7 @@ function review.text(doc, say)
   say(string.format("Verifying %d pending migration(s) against %s%s:", #doc.migrations, doc.environment,
     doc.rehearsal and " (rehearsed in one transaction, rolled back)" or " (read-only)"))
   say("")
+  if #doc.migrations == 0 then say("Nothing to verify: " .. doc.environment .. " has no pending migrations.") end
   for _, entry in ipairs(doc.migrations) do migration_text(entry, doc.environment, say) end
   if doc.history.ok then
     say("Applied migrations: " .. (doc.history.applied or 0) .. ", none edited or missing.")

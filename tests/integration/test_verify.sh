@@ -427,3 +427,62 @@ test_drift_is_checked_with_the_flag() {
   assert_exit 0
   assert_eq "0" "$(json_get "['drift']['differences'].__len__()")"
 }
+
+test_a_figure_that_cannot_be_read_is_a_warning_not_a_failure() {
+  verify_project
+  add_migration 20240102000000_drop_people $'-- stallmig:allow drop-table: replaced by persons\nDROP TABLE people;\n'
+  printf 'SELECT 1;\n' >"$PROJECT/migrations/20240102000000_drop_people/down.sql"
+  local role="reader_$RANDOM"
+  psql_q "CREATE ROLE $role LOGIN; GRANT USAGE ON SCHEMA stallmig TO $role; GRANT SELECT ON ALL TABLES IN SCHEMA stallmig TO $role" >/dev/null
+  cat >>"$PROJECT/stallmig.ini" <<INI
+
+[env.reader]
+url = ${DB_URL/user=postgres/user=$role}
+protected = false
+lock_timeout = 5s
+INI
+  run_stallrun workflows/verify.lua --env reader
+  psql_q "DROP OWNED BY $role; DROP ROLE $role" >/dev/null
+  assert_exit 0
+  assert_out_contains "DROP TABLE people (line 2): could not be measured: permission denied for table people"
+  assert_out_contains "Verdict: PASS: 0 error(s), 1 warning(s), 1 suppressed (reader)"
+}
+
+test_rehearsal_waits_for_a_running_deploy_and_gives_up_after_lock_wait() {
+  verify_project
+  add_migration 20240102000000_tags $'CREATE TABLE tags (id int);\n'
+  sed -i 's/^lock_wait = 60s$/lock_wait = 1s/' "$PROJECT/stallmig.ini"
+  "$PSQL" -XAtq -d "$DB_URL" -c "SET application_name = 'the-deploy'" \
+    -c "SELECT pg_advisory_lock(x'5354414c4c4d4947'::bigint)" -c "SELECT pg_sleep(30)" >/dev/null 2>&1 &
+  local holder=$! tries=0
+  until [ "$(psql_q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ]; do
+    tries=$((tries + 1)); [ $tries -lt 100 ] || { kill "$holder"; fail "the deploy never took the lock"; }; sleep 0.05
+  done
+  run_stallrun workflows/verify.lua --env dev --rehearse
+  psql_q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'the-deploy'" >/dev/null
+  wait "$holder" 2>/dev/null || true
+  assert_exit 1
+  assert_err_contains "waiting for the deploy lock"
+  assert_err_contains "another deploy still holds the deploy lock after 1s"
+  # read-only verify never takes the lock: it runs beside a deploy
+  run_stallrun workflows/verify.lua --env dev
+  assert_exit 0
+}
+
+test_rehearsal_statement_timeout() {
+  verify_project
+  sed -i 's/^lock_timeout = 5s$/lock_timeout = 5s\nstatement_timeout = 200ms/' "$PROJECT/stallmig.ini"
+  add_migration 20240102000000_slow $'CREATE TABLE tags (id int);\nSELECT pg_sleep(5);\n'
+  run_stallrun workflows/verify.lua --env dev --rehearse
+  assert_exit 1
+  assert_out_contains "migration 20240102000000_slow failed in the rehearsal at migrations/20240102000000_slow/migration.sql:2: canceling statement due to statement timeout (SQLSTATE 57014)"
+  assert_eq "" "$(psql_q "SELECT to_regclass('tags')")"
+}
+
+test_nothing_pending() {
+  verify_project
+  run_stallrun workflows/verify.lua --env dev --rehearse
+  assert_exit 0
+  assert_out_contains "Nothing to verify: dev has no pending migrations."
+  assert_out_contains "Verdict: PASS: 0 error(s), 0 warning(s), 0 suppressed (dev)"
+}
