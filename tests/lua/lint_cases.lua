@@ -317,6 +317,12 @@ do
     for k, v in pairs(w) do parts[#parts + 1] = k .. "=" .. tostring(v) end
     expect("target " .. table.concat(parts, " "), find_target(targets, w) ~= nil, "not among:" .. describe_targets(targets))
   end
+  local _, fk_new = run("CREATE TABLE c (u int); ALTER TABLE c ADD FOREIGN KEY (u) REFERENCES users (id);")
+  expect("no lock target on the table a new table's foreign key references", find_target(fk_new, { action = "lock", table = "users" }) == nil,
+    "a lock target:" .. describe_targets(fk_new))
+  expect("lock target on the table an existing table's foreign key references",
+    find_target(select(2, run("ALTER TABLE b ADD FOREIGN KEY (u) REFERENCES users (id);")),
+      { action = "lock", table = "users", what = "ADD FOREIGN KEY (referenced table)" }) ~= nil, "no lock target for users")
   expect("no target for a column added in the run", find_target(targets, { action = "drop_column", column = "tmp" }) == nil,
     "a drop_column target for tmp")
   expect("no schema for unqualified names", find_target(targets, { action = "truncate" }).schema == nil, "schema set")
