@@ -2,21 +2,10 @@
 
 write_team_rules() {
   mkdir -p "$PROJECT/lint" "$PROJECT/bad_syntax" "$PROJECT/bad_missing" "$PROJECT/bad_dup" "$PROJECT/bad_raises"
-  cat >"$PROJECT/lint/no_enum.lua" <<'LUA'
--- A team rule: no new enums.
-local tree = require("stallmig.sqltree")
-return {
-  id = "no-enum",
-  severity = "warning",
-  explanation = "enums cannot lose a value later",
-  suggestion = "a table with a foreign key",
-  check = function(s)
-    if s.kind ~= "CreateEnumStmt" then return nil end
-    local _, name = tree.names(s.node.typeName)
-    return "enum " .. name .. ": use a lookup table"
-  end,
-}
-LUA
+  # the complete example of docs/lint.md, as it is written there
+  awk '/^A complete example/ {f = 1} f && /^```$/ {exit} f == 2 {print} f && /^```lua$/ {f = 2}' \
+    "$REPO/docs/lint.md" >"$PROJECT/lint/no_enum.lua"
+  grep -q 'id = "no-enum"' "$PROJECT/lint/no_enum.lua" || fail "no rule example in docs/lint.md"
   echo 'not a rule' >"$PROJECT/lint/README.txt"
   printf 'return { id = "x", severity = \n' >"$PROJECT/bad_syntax/broken.lua"
   printf 'return { id = "x", severity = "warning", explanation = "e", suggestion = "s" }\n' >"$PROJECT/bad_missing/nocheck.lua"

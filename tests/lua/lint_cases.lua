@@ -378,7 +378,7 @@ do
   local findings = run("CREATE TYPE mood AS ENUM ('a');", nil, team)
   local f = of_rule(findings, "no-enum")[1]
   expect("team rule fires", f and f.severity == "warning" and f.message == "enum mood: use a lookup table"
-    and f.suggestion == "a table with a foreign key", listing(findings))
+    and f.suggestion == "a lookup table with a foreign key", listing(findings))
   quiet("no-enum", "built-in rules only", "CREATE TYPE mood AS ENUM ('a');")
   findings = run("-- stallmig:allow no-enum: decided in ADR 7\nCREATE TYPE mood AS ENUM ('a');", nil, team)
   expect("team rule suppressed", of_rule(findings, "no-enum")[1].suppressed == "decided in ADR 7", listing(findings))
