@@ -17,7 +17,7 @@ PLAIN_OBJ := $(filter-out $(BUILD)/main.o $(BUILD)/host.o $(BUILD)/lapi_%.o $(BU
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit integration check-asan bench fuzz demo install clean
+.PHONY: all deps test unit integration check-asan bench bench-lint fuzz demo install clean
 
 all: stallrun
 
@@ -63,6 +63,9 @@ asan-unit: $(UNIT_BIN)
 
 bench: stallrun
 	@bench/run.sh $(CURDIR)/stallrun
+
+bench-lint: stallrun
+	@bench/lint.sh $(CURDIR)/stallrun
 
 # Sets up a local database and runs the main job against it (README, command 1).
 demo: deps stallrun

@@ -50,7 +50,7 @@ int lerror_throw(lua_State *L)
     return lua_error(L);
 }
 
-/* "file:line: message" when the error knows where, else the message. */
+/* "file:line[:column]: message" when the error knows where, else the message. */
 static int error_tostring(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -58,8 +58,12 @@ static int error_tostring(lua_State *L)
     const char *message = lua_tostring(L, -1);
     lua_getfield(L, 1, "file");
     lua_getfield(L, 1, "line");
-    if (lua_isstring(L, -2) && lua_isinteger(L, -1))
-        lua_pushfstring(L, "%s:%d: %s", lua_tostring(L, -2), (int)lua_tointeger(L, -1),
+    lua_getfield(L, 1, "column");
+    if (lua_isstring(L, -3) && lua_isinteger(L, -2) && lua_isinteger(L, -1))
+        lua_pushfstring(L, "%s:%d:%d: %s", lua_tostring(L, -3), (int)lua_tointeger(L, -2),
+                        (int)lua_tointeger(L, -1), message ? message : "error");
+    else if (lua_isstring(L, -3) && lua_isinteger(L, -2))
+        lua_pushfstring(L, "%s:%d: %s", lua_tostring(L, -3), (int)lua_tointeger(L, -2),
                         message ? message : "error");
     else
         lua_pushstring(L, message ? message : "error");

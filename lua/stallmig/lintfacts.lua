@@ -88,7 +88,8 @@ local function add_constraint(out, schema, name, k)
     fact(out, "lock", schema, name, { what = what .. " without NOT VALID", locks = true, validates = k.contype })
     if k.contype == "CONSTR_FOREIGN" then
       local ps, pn = tree.relation(k.pktable)
-      fact(out, "lock", ps, pn, { what = "ADD FOREIGN KEY (referenced table)", locks = true })
+      fact(out, "lock", ps, pn, { what = "ADD FOREIGN KEY (referenced table)", locks = true,
+        referenced_by = { schema, name } })
     end
   elseif (k.contype == "CONSTR_PRIMARY" or k.contype == "CONSTR_UNIQUE" or k.contype == "CONSTR_EXCLUSION")
       and not k.indexname then

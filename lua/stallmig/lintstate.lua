@@ -67,6 +67,11 @@ function State:mark(facts)
       f.new_table = self:is_new_table(f.schema, f.table)
       f.new_column = self:is_new_column(f.schema, f.table, f.column)
     end
+    -- a foreign key from a new (empty) table validates at once: the
+    -- referenced table's lock is brief
+    if f.referenced_by and self:is_new_table(f.referenced_by[1], f.referenced_by[2]) then
+      f.action, f.what = "brief_lock", "ADD FOREIGN KEY (referenced table)"
+    end
   end
 end
 

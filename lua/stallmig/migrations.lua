@@ -63,8 +63,8 @@ function M.load(m, found)
   if not ok then
     if type(script) == "table" then
       script.file, script.migration = m.file, m.name
+      -- shown as file:line:column: (the error's __tostring)
       script.message = "cannot parse " .. m.name .. ": " .. tostring(script.message)
-      if script.column then script.message = script.message .. " (column " .. script.column .. ")" end
       script.hint = script.hint or "fix the SQL; nothing was sent to the database"
     end
     error(script, 0)

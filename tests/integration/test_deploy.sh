@@ -76,7 +76,7 @@ test_parse_error_reported_before_anything_is_sent() {
   add_migration 20240101000001_broken $'CREATE TABLE ok (id int);\nCREATE TABLE broken (id int,,);\n'
   run_stallrun workflows/deploy.lua --env dev
   assert_exit 1
-  assert_err_contains "migrations/20240101000001_broken/migration.sql:2: cannot parse 20240101000001_broken: syntax error"
+  assert_err_contains "migrations/20240101000001_broken/migration.sql:2:29: cannot parse 20240101000001_broken: syntax error at or near \",\""
   assert_eq "" "$(psql_q "SELECT to_regclass('first')")" "nothing applied, not even the valid first migration"
 }
 

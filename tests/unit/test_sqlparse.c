@@ -89,6 +89,68 @@ static void sql_script_parse__empty_and_comment_only(void **state)
     sql_script_free(&s);                                        /* idempotent */
 }
 
+/* Splits text and checks that statement i is exactly want[i] (no ';'). */
+static void assert_statements(const char *text, const char *const *want, size_t n)
+{
+    struct sql_script s = parse_ok(text);
+    if (s.count != n)
+        print_error("%zu statements, expected %zu in: %s\n", s.count, n, text);
+    assert_int_equal(s.count, n);
+    for (size_t i = 0; i < n; i++) {
+        const struct sql_statement *st = &s.statements[i];
+        if (st->length != strlen(want[i]) || memcmp(text + st->offset, want[i], st->length) != 0)
+            print_error("statement %zu is [%.*s], expected [%s]\n", i + 1, (int)st->length,
+                        text + st->offset, want[i]);
+        assert_int_equal(st->length, strlen(want[i]));
+        assert_memory_equal(text + st->offset, want[i], st->length);
+    }
+    sql_script_free(&s);
+}
+
+static void sql_script_parse__dollar_quotes_hold_semicolons(void **state)
+{
+    (void)state;
+    const char *want[] = {
+        "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; SELECT 2; $$ LANGUAGE sql",
+        "DO $tag$ BEGIN PERFORM 1; RAISE NOTICE '$$;'; END $tag$",
+        "SELECT $a$;$b$;$a$",
+        "SELECT $x1$ ; $x$ $x1$",
+    };
+    assert_statements("CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; SELECT 2; $$ LANGUAGE sql;\n"
+                      "DO $tag$ BEGIN PERFORM 1; RAISE NOTICE '$$;'; END $tag$;\n"
+                      "SELECT $a$;$b$;$a$;\nSELECT $x1$ ; $x$ $x1$;\n", want, 4);
+}
+
+static void sql_script_parse__e_strings_with_escaped_quotes(void **state)
+{
+    (void)state;
+    const char *want[] = {"SELECT E'it\\'s; here'", "SELECT 'a''b;c'", "SELECT E'\\\\'", "SELECT E'\\x3b;'",
+                          "SELECT 1"};
+    assert_statements("SELECT E'it\\'s; here';SELECT 'a''b;c';\nSELECT E'\\\\'; SELECT E'\\x3b;';SELECT 1",
+                      want, 5);
+}
+
+static void sql_script_parse__nested_block_comments(void **state)
+{
+    (void)state;
+    const char *want[] = {"SELECT 1", "SELECT /* in; /* the */ middle; */ 2"};
+    assert_statements("/* a /* b; */ c; */ SELECT 1; /* x /* y */ ; */\n"
+                      "SELECT /* in; /* the */ middle; */ 2;", want, 2);
+    struct sql_script s = parse_ok("/* a /* b; */ c; */ SELECT 1; /* x /* y */ ; */\nSELECT 2;");
+    assert_int_equal(s.statements[1].line, 2);                  /* the comment before it is skipped */
+    assert_int_equal(s.statements[1].column, 1);
+    sql_script_free(&s);
+}
+
+static void sql_script_parse__semicolons_in_quoted_identifiers(void **state)
+{
+    (void)state;
+    const char *want[] = {"CREATE TABLE \"a;b\" (\"c;d\" int)", "SELECT \"a;b\".\"c;d\" FROM \"a;b\"",
+                          "CREATE TABLE \"x\"\";y\" (id int)"};
+    assert_statements("CREATE TABLE \"a;b\" (\"c;d\" int);\nSELECT \"a;b\".\"c;d\" FROM \"a;b\";\n"
+                      "CREATE TABLE \"x\"\";y\" (id int);", want, 3);
+}
+
 static void sql_script_parse__non_transactional_statements(void **state)
 {
     (void)state;
@@ -253,6 +315,10 @@ int main(void)
         cmocka_unit_test(sql_script_parse__prisma_style_boundaries),
         cmocka_unit_test(sql_script_parse__crlf_and_bom),
         cmocka_unit_test(sql_script_parse__empty_and_comment_only),
+        cmocka_unit_test(sql_script_parse__dollar_quotes_hold_semicolons),
+        cmocka_unit_test(sql_script_parse__e_strings_with_escaped_quotes),
+        cmocka_unit_test(sql_script_parse__nested_block_comments),
+        cmocka_unit_test(sql_script_parse__semicolons_in_quoted_identifiers),
         cmocka_unit_test(sql_script_parse__non_transactional_statements),
         cmocka_unit_test(sql_script_parse__transactional_lookalikes),
         cmocka_unit_test(sql_script_parse__own_transaction_is_self_managed),
