@@ -9,10 +9,8 @@
 local ctx = ...
 local cli = require("stallmig.cli")
 local db = require("stallmig.db")
-local files = require("stallmig.files")
 local migrations = require("stallmig.migrations")
 local history = require("stallmig.history")
-local checks = require("stallmig.deploy")
 local lint = require("stallmig.lint")
 local evidence = require("stallmig.evidence")
 local rehearse = require("stallmig.rehearse")
@@ -45,8 +43,7 @@ return report.run(ctx, "verify", function(out)
 
   -- 4. Applied migrations must be unchanged (deploy would refuse).
   local doc = review.new(env)
-  local ok, refusal = pcall(checks.check_plan, plan, env)
-  review.set_history(doc, plan, not ok and refusal or nil, plan.counts.applied)
+  review.check_history(doc, plan, env)
 
   -- 5. Per pending migration: lint findings, what the data says about each
   --    risky statement, and whether a down.sql is the rollback plan.
@@ -54,9 +51,7 @@ return report.run(ctx, "verify", function(out)
   for _, m in ipairs(plan.pending) do
     migrations.load(m, found)
     local findings, targets = lint.check(m, rules, state)
-    local down = found.rel .. m.name .. "/down.sql"
-    review.add_migration(doc, m, findings, evidence.gather(conn, env, targets),
-      { present = files.kind(found.dir .. "/" .. m.name .. "/down.sql") == "file", file = down })
+    review.add_migration(doc, m, findings, evidence.gather(conn, env, targets), review.down_sql(found, m))
   end
 
   -- 6. --drift: replay the applied migrations on a shadow and compare.
@@ -64,9 +59,7 @@ return report.run(ctx, "verify", function(out)
 
   -- 7. --rehearse: run them in one transaction on this data, then roll back.
   if ctx.options.rehearse and #plan.pending > 0 then
-    local runnable, skipped = rehearse.split(plan.pending)
-    local info = rehearse.begin(conn, env, #runnable)
-    review.set_rehearsal(doc, info, rehearse.run(conn, env, runnable), skipped)
+    review.set_rehearsal(doc, rehearse.pending(conn, env, plan.pending))
   end
 
   -- 8. The answers, and a verdict.

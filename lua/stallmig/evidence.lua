@@ -190,7 +190,11 @@ end
 function evidence.describe(item)
   local label = string.format(LABEL[item.action] or (tostring(item.action) .. " of %s"),
     item.action == "drop_schema" and tostring(item.schema or item.table) or name_of(item))
-  if item.line then label = label .. " (line " .. item.line .. ")" end
+  local by = (item.action == "lock" or item.action == "rewrite") and item.what
+  if item.line or by then
+    label = label .. " (" .. (by and (by .. (item.line and ", " or "")) or "")
+      .. (item.line and ("line " .. item.line) or "") .. ")"
+  end
   if item.unknown then return label .. ": could not be measured: " .. item.unknown end
   if item.new_table then return label .. ": created in this run, nothing to lose" end
   if not item.exists then return label .. ": does not exist yet, nothing to lose" end

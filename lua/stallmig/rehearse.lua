@@ -53,10 +53,14 @@ end
 -- Confirms (a protected environment: typed name or --yes) and asks for
 -- writes, which records the rehearsal in stallmig.audit. Returns what the
 -- report says about the rehearsal.
-function rehearse.begin(conn, env, count)
+local function info_of(env)
   local lock_timeout, statement_timeout = rehearse.timeouts(env)
-  local info = { lock_timeout = lock_timeout, statement_timeout = statement_timeout,
-    rolled_back = true, audited = false }
+  return { lock_timeout = lock_timeout, statement_timeout = statement_timeout, rolled_back = true,
+    audited = false }
+end
+
+function rehearse.begin(conn, env, count)
+  local info = info_of(env)
   if conn:identity().read_only then
     local what = "rehearse " .. count .. " migration(s) (run them in one transaction, then roll back)"
     guard.confirm(conn, what)
@@ -163,6 +167,19 @@ function rehearse.run(conn, env, runnable, step)
   tx:rollback()
   lock.release(conn)
   return results
+end
+
+-- The whole rehearsal of plan.pending (the deploy lock held): confirm and
+-- ask for writes where protected, run what can run, roll back. Returns the
+-- report's info, the results, and the migrations not rehearsed.
+function rehearse.pending(conn, env, pending)
+  local runnable, skipped = rehearse.split(pending)
+  if #runnable == 0 then
+    lock.release(conn)
+    return info_of(env), {}, skipped
+  end
+  local info = rehearse.begin(conn, env, #runnable)
+  return info, rehearse.run(conn, env, runnable), skipped
 end
 
 return rehearse

@@ -5,6 +5,8 @@ local json = require("stallmig.json")
 local report = require("stallmig.report")
 local evidence = require("stallmig.evidence")
 local errors = require("stallmig.error")
+local files = require("stallmig.files")
+local deploy = require("stallmig.deploy")
 
 local review = {}
 
@@ -39,17 +41,24 @@ function review.new(env)
 end
 
 -- Applied migrations that were edited or deleted, or a failed one that left
--- work behind: deploy would refuse; `refusal` is deploy's error for it.
-function review.set_history(doc, plan, refusal, applied)
-  doc.history.applied = applied
+-- work behind: errors, in deploy's words (its refusal).
+function review.check_history(doc, plan, env)
+  doc.history.applied = plan.counts.applied or 0
   for _, m in ipairs(plan.entries) do
     if STATE_TITLE[m.state] and (m.state ~= "failed" or m.row.partial) then
       doc.history.problems[#doc.history.problems + 1] = { name = m.name, state = m.state, file = m.file }
     end
   end
-  if refusal then
-    doc.history.ok, doc.history.message, doc.history.hint = false, tostring(refusal.message), refusal.hint
-  end
+  local ok, refusal = pcall(deploy.check_plan, plan, env)
+  if ok then return end
+  if not errors.is(refusal) then error(refusal, 0) end
+  doc.history.ok, doc.history.message, doc.history.hint = false, tostring(refusal.message), refusal.hint
+end
+
+-- The rollback plan: down.sql beside the migration.
+function review.down_sql(found, m)
+  local file = found.rel .. m.name .. "/down.sql"
+  return { present = files.kind(found.dir .. "/" .. m.name .. "/down.sql") == "file", file = file }
 end
 
 function review.add_migration(doc, m, findings, items, down)
@@ -64,7 +73,7 @@ function review.add_migration(doc, m, findings, items, down)
   return entry
 end
 
--- results: rehearse.run's; skipped: rehearse.split's second list.
+-- What rehearse.pending returned.
 function review.set_rehearsal(doc, info, results, skipped)
   doc.rehearsal = info
   local by_name = {}

@@ -284,7 +284,7 @@ test_github_format_annotates_the_files() {
   assert_eq "::notice file=$f,line=2,col=1,title=drop-column (suppressed)::DROP COLUMN people.nickname deletes its values%0Asuppressed: moved, 50%25 done
 ::warning file=$f,line=3,col=1,title=index-not-concurrent::CREATE INDEX on people without CONCURRENTLY blocks writes while it builds%0Asuggestion: CREATE INDEX CONCURRENTLY, alone in its own migration (it cannot run in a transaction)
 ::notice file=$f,line=2,title=data::DROP COLUMN public.people.nickname (line 2): the column contains 2 non-null value(s) that would be lost
-::notice file=$f,line=3,title=data::lock on public.people (line 3): the table holds 5 row(s), $(psql_q "SELECT pg_size_pretty(pg_total_relation_size('people'))")
+::notice file=$f,line=3,title=data::lock on public.people (CREATE INDEX without CONCURRENTLY, line 3): the table holds 5 row(s), $(psql_q "SELECT pg_size_pretty(pg_total_relation_size('people'))")
 ::warning file=$f,title=no rollback plan::no down.sql: undo with a new, corrective migration, or restore the backup taken before deploy
 Verdict: PASS: 0 error(s), 2 warning(s), 1 suppressed (dev)" "$OUT" "the annotations"
 }
@@ -485,4 +485,19 @@ test_nothing_pending() {
   assert_exit 0
   assert_out_contains "Nothing to verify: dev has no pending migrations."
   assert_out_contains "Verdict: PASS: 0 error(s), 0 warning(s), 0 suppressed (dev)"
+}
+
+test_nothing_rehearsable_asks_for_nothing() {
+  verify_project
+  echo "rehearse = true" >>"$PROJECT/stallmig.ini"
+  run_stallrun workflows/deploy.lua --env staging --yes
+  assert_exit 0
+  add_migration 20240102000000_index $'CREATE INDEX CONCURRENTLY people_name ON people (name);\n'
+  local audit_rows
+  audit_rows=$(psql_q "SELECT count(*) FROM stallmig.audit" "$STAGING_URL")
+  CI=true run_stallrun workflows/verify.lua --env staging --rehearse --yes
+  assert_exit 0
+  assert_out_contains "not rehearsed: non-transactional ("
+  assert_eq "$audit_rows" "$(psql_q "SELECT count(*) FROM stallmig.audit" "$STAGING_URL")" "an audit row for a rehearsal of nothing"
+  assert_eq 0 "$(psql_q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'" "$STAGING_URL")"
 }
