@@ -52,7 +52,7 @@ local function load_team_rule(path)
   if not ok then error(bad_rule(path, errors.is(rule) and rule.message or tostring(rule)), 0) end
   local problem = rule_problem(rule)
   if problem then error(bad_rule(path, problem), 0) end
-  rule.file = path
+  rule.file, rule.team = path, true
   return rule
 end
 
@@ -139,6 +139,7 @@ end
 local function run_rule(rule, s, state, m)
   local ok, value = pcall(rule.check, s, state)
   if ok then return results_of(value) end
+  if not rule.team then error(value, 0) end -- a bug in a built-in rule: its own error
   local why = errors.is(value) and value.message or tostring(value)
   error(errors.new("config", "lint rule " .. rule.id .. " (" .. tostring(rule.file) .. ") failed on "
     .. m.file .. ":" .. s.statement.line .. ": " .. why,

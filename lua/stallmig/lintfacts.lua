@@ -93,7 +93,8 @@ local function add_constraint(out, schema, name, k)
     end
   elseif (k.contype == "CONSTR_PRIMARY" or k.contype == "CONSTR_UNIQUE" or k.contype == "CONSTR_EXCLUSION")
       and not k.indexname then
-    fact(out, "lock", schema, name, { what = what .. " (builds its index under the lock)", locks = true })
+    fact(out, "lock", schema, name, { what = what .. " (builds its index under the lock)", locks = true,
+      builds_index = what })
   else
     fact(out, "brief_lock", schema, name, { what = what or "ADD CONSTRAINT", locks = true })
   end
@@ -194,6 +195,7 @@ local by_kind = {
   IndexStmt = function(out, node)
     if not node.concurrent then
       on_relations(out, { node.relation }, "lock", "CREATE INDEX without CONCURRENTLY", true)
+      out[#out].builds_index = "CREATE INDEX"
     end
   end,
   VacuumStmt = function(out, node)

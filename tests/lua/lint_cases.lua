@@ -134,8 +134,10 @@ local spec = {
     quiet = { "CREATE TABLE users (id int); ALTER TABLE users ALTER COLUMN id TYPE bigint;" },
   },
   ["index-not-concurrent"] = {
-    fire = { "CREATE INDEX users_email_idx ON users (email);", "CREATE UNIQUE INDEX ON public.users (lower(email));" },
+    fire = { "CREATE INDEX users_email_idx ON users (email);", "CREATE UNIQUE INDEX ON public.users (lower(email));",
+      "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);", "ALTER TABLE users ADD PRIMARY KEY (id);" },
     quiet = { "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);",
+      "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_idx;",
       "CREATE TABLE t (id int); CREATE INDEX ON t (id);", { "CREATE TABLE t (id int);", "CREATE INDEX ON t (id);" } },
   },
   ["constraint-not-valid"] = {
@@ -177,7 +179,8 @@ local spec = {
   },
   ["lock-timeout"] = {
     fire = { "ALTER TABLE users ADD COLUMN phone text;", "SET lock_timeout = 0; CREATE INDEX ON users (bio);",
-      "ALTER TABLE users ADD COLUMN phone text; SET LOCAL lock_timeout = '5s';" },
+      "ALTER TABLE users ADD COLUMN phone text; SET LOCAL lock_timeout = '5s';",
+      "SET LOCAL lock_timeout = '5s';\nCREATE INDEX CONCURRENTLY i ON users (bio);\nDROP TABLE users;" },
     quiet = { "SET LOCAL lock_timeout = '5s'; ALTER TABLE users ADD COLUMN phone text;",
       "SET lock_timeout TO '2s'; DROP TABLE users;", "CREATE TABLE t (id int); ALTER TABLE t ADD COLUMN x int;",
       "CREATE INDEX CONCURRENTLY i ON users (bio);", "INSERT INTO users (id) VALUES (1);" },
