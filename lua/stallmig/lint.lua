@@ -65,7 +65,8 @@ local function add(list, seen, rule)
   list[rule.id] = rule
 end
 
--- Built-in rules, then every *.lua in config.lint_rules (byte-wise order).
+-- Built-in rules, then every *.lua in config.lint_rules (byte-wise order,
+-- dot files skipped).
 function M.rules(config)
   local list, seen = {}, {}
   for _, name in ipairs(M.builtin) do
@@ -80,7 +81,7 @@ function M.rules(config)
         { file = dir, hint = "create it, or fix [project] lint_rules in " .. tostring(config.path) }), 0)
     end
     for _, entry in ipairs(files.list(dir)) do
-      if entry.type == "file" and entry.name:match("%.lua$") then
+      if entry.type == "file" and entry.name:match("^[^.].*%.lua$") then -- not editors' .#x.lua
         add(list, seen, load_team_rule(dir .. "/" .. entry.name))
       end
     end

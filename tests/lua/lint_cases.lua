@@ -221,6 +221,15 @@ for _, rule in ipairs(rules) do
   end
 end
 
+-- every file in lua/stallmig/lint/ is a built-in rule that lint.rules loads
+do
+  local listed = {}
+  for _, name in ipairs(lint.builtin) do listed[name .. ".lua"] = true end
+  for _, entry in ipairs(require("stallmig.files").list(ctx.root .. "/lua/stallmig/lint")) do
+    expect("built-in rule file " .. entry.name, listed[entry.name] == true, "not in lint.builtin")
+  end
+end
+
 -- ---- severities and messages ------------------------------------------
 
 local data_loss = { "drop-table", "drop-column", "drop-schema", "truncate", "delete-without-where",
