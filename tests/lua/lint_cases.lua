@@ -98,11 +98,12 @@ local spec = {
     quiet = { "CREATE TABLE bookings (id int); TRUNCATE bookings;" },
   },
   ["delete-without-where"] = {
-    fire = { "DELETE FROM bookings;", "WITH x AS (SELECT 1) DELETE FROM bookings USING x;" },
+    fire = { "DELETE FROM bookings;", "WITH x AS (SELECT 1) DELETE FROM bookings USING x;",
+      "WITH gone AS (DELETE FROM sessions RETURNING id) SELECT count(*) FROM gone;" },
     quiet = { "DELETE FROM bookings WHERE id = 1;", "CREATE TABLE bookings (id int); DELETE FROM bookings;" },
   },
   ["update-without-where"] = {
-    fire = { "UPDATE users SET bio = '';" },
+    fire = { "UPDATE users SET bio = '';", "WITH u AS (UPDATE users SET bio = '' RETURNING id) INSERT INTO log SELECT id FROM u;" },
     quiet = { "UPDATE users SET bio = '' WHERE bio IS NULL;", "CREATE TABLE users (bio text); UPDATE users SET bio = '';" },
   },
   ["narrowing-type"] = {
