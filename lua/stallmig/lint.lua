@@ -52,7 +52,7 @@ local function load_team_rule(path)
   if not ok then error(bad_rule(path, errors.is(rule) and rule.message or tostring(rule)), 0) end
   local problem = rule_problem(rule)
   if problem then error(bad_rule(path, problem), 0) end
-  rule.file = path
+  rule.file, rule.team = path, true
   return rule
 end
 
@@ -65,7 +65,8 @@ local function add(list, seen, rule)
   list[rule.id] = rule
 end
 
--- Built-in rules, then every *.lua in config.lint_rules (byte-wise order).
+-- Built-in rules, then every *.lua in config.lint_rules (byte-wise order,
+-- dot files skipped).
 function M.rules(config)
   local list, seen = {}, {}
   for _, name in ipairs(M.builtin) do
@@ -80,7 +81,7 @@ function M.rules(config)
         { file = dir, hint = "create it, or fix [project] lint_rules in " .. tostring(config.path) }), 0)
     end
     for _, entry in ipairs(files.list(dir)) do
-      if entry.type == "file" and entry.name:match("%.lua$") then
+      if entry.type == "file" and entry.name:match("^[^.].*%.lua$") then -- not editors' .#x.lua
         add(list, seen, load_team_rule(dir .. "/" .. entry.name))
       end
     end
@@ -139,6 +140,7 @@ end
 local function run_rule(rule, s, state, m)
   local ok, value = pcall(rule.check, s, state)
   if ok then return results_of(value) end
+  if not rule.team then error(value, 0) end -- a bug in a built-in rule: its own error
   local why = errors.is(value) and value.message or tostring(value)
   error(errors.new("config", "lint rule " .. rule.id .. " (" .. tostring(rule.file) .. ") failed on "
     .. m.file .. ":" .. s.statement.line .. ": " .. why,

@@ -93,7 +93,8 @@ local function add_constraint(out, schema, name, k)
     end
   elseif (k.contype == "CONSTR_PRIMARY" or k.contype == "CONSTR_UNIQUE" or k.contype == "CONSTR_EXCLUSION")
       and not k.indexname then
-    fact(out, "lock", schema, name, { what = what .. " (builds its index under the lock)", locks = true })
+    fact(out, "lock", schema, name, { what = what .. " (builds its index under the lock)", locks = true,
+      builds_index = what })
   else
     fact(out, "brief_lock", schema, name, { what = what or "ADD CONSTRAINT", locks = true })
   end
@@ -194,6 +195,7 @@ local by_kind = {
   IndexStmt = function(out, node)
     if not node.concurrent then
       on_relations(out, { node.relation }, "lock", "CREATE INDEX without CONCURRENTLY", true)
+      out[#out].builds_index = "CREATE INDEX"
     end
   end,
   VacuumStmt = function(out, node)
@@ -213,8 +215,16 @@ local by_kind = {
 -- table, column) gives a column's current type when the caller knows it.
 function M.of(kind, node, known_type)
   local out = {}
+  known_type = known_type or function() return nil end
   local handle = by_kind[kind]
-  if handle then handle(out, node, known_type or function() return nil end) end
+  if handle then handle(out, node, known_type) end
+  -- data-modifying CTEs: WITH gone AS (DELETE FROM t RETURNING *) SELECT ...
+  local with = type(node) == "table" and node.withClause and node.withClause.ctes
+  for _, cte in ipairs(with or {}) do
+    local query = cte.CommonTableExpr and cte.CommonTableExpr.ctequery
+    local k, body = tree.node(query)
+    if k == "DeleteStmt" or k == "UpdateStmt" then by_kind[k](out, body, known_type) end
+  end
   return out
 end
 

@@ -77,6 +77,8 @@ end
 
 local function set_lock_timeout(self, node)
   if node.name ~= "lock_timeout" then return end
+  -- SET LOCAL outside a transaction block does nothing
+  if node.is_local and self.file.migration.mode == "non-transactional" then return end
   local value = node.args and node.args[1] and node.args[1].A_Const
   local v = value and (value.ival and tostring(value.ival.ival or 0) or value.sval and value.sval.sval)
   self.file.lock_timeout = node.kind == "VAR_SET_VALUE" and v ~= nil and not v:match("^0%a*$")

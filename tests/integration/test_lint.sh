@@ -7,6 +7,7 @@ write_team_rules() {
     "$REPO/docs/lint.md" >"$PROJECT/lint/no_enum.lua"
   grep -q 'id = "no-enum"' "$PROJECT/lint/no_enum.lua" || fail "no rule example in docs/lint.md"
   echo 'not a rule' >"$PROJECT/lint/README.txt"
+  echo 'an editor lock file' >"$PROJECT/lint/.#no_enum.lua"
   printf 'return { id = "x", severity = \n' >"$PROJECT/bad_syntax/broken.lua"
   printf 'return { id = "x", severity = "warning", explanation = "e", suggestion = "s" }\n' >"$PROJECT/bad_missing/nocheck.lua"
   printf 'return { id = "drop-table", severity = "warning", explanation = "e", suggestion = "s", check = function() end }\n' \

@@ -98,11 +98,12 @@ local spec = {
     quiet = { "CREATE TABLE bookings (id int); TRUNCATE bookings;" },
   },
   ["delete-without-where"] = {
-    fire = { "DELETE FROM bookings;", "WITH x AS (SELECT 1) DELETE FROM bookings USING x;" },
+    fire = { "DELETE FROM bookings;", "WITH x AS (SELECT 1) DELETE FROM bookings USING x;",
+      "WITH gone AS (DELETE FROM sessions RETURNING id) SELECT count(*) FROM gone;" },
     quiet = { "DELETE FROM bookings WHERE id = 1;", "CREATE TABLE bookings (id int); DELETE FROM bookings;" },
   },
   ["update-without-where"] = {
-    fire = { "UPDATE users SET bio = '';" },
+    fire = { "UPDATE users SET bio = '';", "WITH u AS (UPDATE users SET bio = '' RETURNING id) INSERT INTO log SELECT id FROM u;" },
     quiet = { "UPDATE users SET bio = '' WHERE bio IS NULL;", "CREATE TABLE users (bio text); UPDATE users SET bio = '';" },
   },
   ["narrowing-type"] = {
@@ -134,8 +135,10 @@ local spec = {
     quiet = { "CREATE TABLE users (id int); ALTER TABLE users ALTER COLUMN id TYPE bigint;" },
   },
   ["index-not-concurrent"] = {
-    fire = { "CREATE INDEX users_email_idx ON users (email);", "CREATE UNIQUE INDEX ON public.users (lower(email));" },
+    fire = { "CREATE INDEX users_email_idx ON users (email);", "CREATE UNIQUE INDEX ON public.users (lower(email));",
+      "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);", "ALTER TABLE users ADD PRIMARY KEY (id);" },
     quiet = { "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);",
+      "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_idx;",
       "CREATE TABLE t (id int); CREATE INDEX ON t (id);", { "CREATE TABLE t (id int);", "CREATE INDEX ON t (id);" } },
   },
   ["constraint-not-valid"] = {
@@ -177,7 +180,8 @@ local spec = {
   },
   ["lock-timeout"] = {
     fire = { "ALTER TABLE users ADD COLUMN phone text;", "SET lock_timeout = 0; CREATE INDEX ON users (bio);",
-      "ALTER TABLE users ADD COLUMN phone text; SET LOCAL lock_timeout = '5s';" },
+      "ALTER TABLE users ADD COLUMN phone text; SET LOCAL lock_timeout = '5s';",
+      "SET LOCAL lock_timeout = '5s';\nCREATE INDEX CONCURRENTLY i ON users (bio);\nDROP TABLE users;" },
     quiet = { "SET LOCAL lock_timeout = '5s'; ALTER TABLE users ADD COLUMN phone text;",
       "SET lock_timeout TO '2s'; DROP TABLE users;", "CREATE TABLE t (id int); ALTER TABLE t ADD COLUMN x int;",
       "CREATE INDEX CONCURRENTLY i ON users (bio);", "INSERT INTO users (id) VALUES (1);" },
@@ -215,6 +219,15 @@ for _, rule in ipairs(rules) do
     for i, text in ipairs(s.fire) do fires(rule.id, "fire case " .. i, text, known) end
     for where, text in pairs(wrappers(s.fire[1])) do quiet(rule.id, where, text, known) end
     for i, text in ipairs(s.quiet) do quiet(rule.id, "quiet case " .. i, text, known) end
+  end
+end
+
+-- every file in lua/stallmig/lint/ is a built-in rule that lint.rules loads
+do
+  local listed = {}
+  for _, name in ipairs(lint.builtin) do listed[name .. ".lua"] = true end
+  for _, entry in ipairs(require("stallmig.files").list(ctx.root .. "/lua/stallmig/lint")) do
+    expect("built-in rule file " .. entry.name, listed[entry.name] == true, "not in lint.builtin")
   end
 end
 

@@ -1,14 +1,19 @@
--- index-not-concurrent: CREATE INDEX without CONCURRENTLY on an existing table.
+-- index-not-concurrent: an index built under a write-blocking lock on an
+-- existing table: CREATE INDEX without CONCURRENTLY, ADD PRIMARY KEY / UNIQUE
+-- without USING INDEX.
 return {
   id = "index-not-concurrent",
   severity = "warning",
-  explanation = "CREATE INDEX without CONCURRENTLY blocks every write to the table until the index is built",
-  suggestion = "CREATE INDEX CONCURRENTLY, alone in its own migration (it cannot run in a transaction)",
+  explanation = "building an index without CONCURRENTLY blocks every write to the table until it is built",
+  suggestion = "CREATE INDEX CONCURRENTLY alone in its own migration (then ADD CONSTRAINT ... USING INDEX for a key)",
   check = function(s)
-    if s.kind ~= "IndexStmt" then return nil end
     local out = {}
     for _, f in ipairs(s:existing("lock")) do
-      out[#out + 1] = "CREATE INDEX on " .. s.name(f) .. " without CONCURRENTLY blocks writes while it builds"
+      if f.builds_index and s.kind == "IndexStmt" then
+        out[#out + 1] = "CREATE INDEX on " .. s.name(f) .. " without CONCURRENTLY blocks writes while it builds"
+      elseif f.builds_index then
+        out[#out + 1] = f.builds_index .. " on " .. s.name(f) .. " builds its index while blocking writes"
+      end
     end
     return out
   end,
