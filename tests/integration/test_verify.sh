@@ -278,11 +278,15 @@ test_json_document() {
 test_github_format_annotates_the_files() {
   verify_project
   add_migration 20240102000000_drop_nickname $'-- stallmig:allow drop-column: moved, 50% done\nALTER TABLE people DROP COLUMN nickname;\nCREATE INDEX people_name ON people (name);\n'
+  # the rule's own suggestion (its wording belongs to the lint rules)
+  printf 'print(require("stallmig.lint.index_not_concurrent").suggestion)\n' >"$PROJECT/suggestion.lua"
+  run_stallrun suggestion.lua
+  local suggestion=$OUT
   run_stallrun workflows/verify.lua --env dev --format github
   assert_exit 0
   local f=migrations/20240102000000_drop_nickname/migration.sql
   assert_eq "::notice file=$f,line=2,col=1,title=drop-column (suppressed)::DROP COLUMN people.nickname deletes its values%0Asuppressed: moved, 50%25 done
-::warning file=$f,line=3,col=1,title=index-not-concurrent::CREATE INDEX on people without CONCURRENTLY blocks writes while it builds%0Asuggestion: CREATE INDEX CONCURRENTLY, alone in its own migration (it cannot run in a transaction)
+::warning file=$f,line=3,col=1,title=index-not-concurrent::CREATE INDEX on people without CONCURRENTLY blocks writes while it builds%0Asuggestion: $suggestion
 ::notice file=$f,line=2,title=data::DROP COLUMN public.people.nickname (line 2): the column contains 2 non-null value(s) that would be lost
 ::notice file=$f,line=3,title=data::lock on public.people (CREATE INDEX without CONCURRENTLY, line 3): the table holds 5 row(s), $(psql_q "SELECT pg_size_pretty(pg_total_relation_size('people'))")
 ::warning file=$f,title=no rollback plan::no down.sql: undo with a new, corrective migration, or restore the backup taken before deploy
