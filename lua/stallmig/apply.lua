@@ -84,6 +84,12 @@ local function run_statements(conn, m, opts)
       if found then indexbuild.describe(failed, found) end
       return failed, index
     end
+    local skipped = build and indexbuild.check_skipped(conn, build)
+    if skipped then
+      local failed = failure(m, skipped, index, statement.line, statement.column, committed)
+      failed.index_hint = skipped.index_hint
+      return failed, index
+    end
     if conn:transaction_status() == "idle" then committed = true end
   end
   return nil

@@ -47,7 +47,23 @@ function indexbuild.target(statement)
   local stmt = ok and tree.stmts and tree.stmts[1] and tree.stmts[1].stmt
   local node = stmt and stmt.IndexStmt
   if not (node and node.concurrent and node.relation) then return nil end
-  return { schema = node.relation.schemaname, table = node.relation.relname, name = node.idxname }
+  return { schema = node.relation.schemaname, table = node.relation.relname, name = node.idxname,
+    if_not_exists = node.if_not_exists }
+end
+
+-- After a CREATE INDEX CONCURRENTLY IF NOT EXISTS succeeded: the server
+-- skips the build when an index of that name exists, even an INVALID one.
+-- Returns the error to fail with then, else nil.
+function indexbuild.check_skipped(conn, build)
+  if not (build.if_not_exists and build.name) then return nil end
+  for _, row in pairs(indexbuild.invalid_on(conn, build) or {}) do
+    if row.relname == build.name then
+      return { message = string.format("the invalid index %s already exists, so IF NOT EXISTS "
+        .. "skipped the build and the index is still unusable", row.name),
+        index_hint = "drop it: DROP INDEX CONCURRENTLY IF EXISTS " .. row.name .. "; then deploy again" }
+    end
+  end
+  return nil
 end
 
 -- The table's invalid indexes by OID, or nil when they cannot be read (a

@@ -149,3 +149,21 @@ test_build_after_committed_statements_still_needs_resolving() {
   assert_err_contains "dropping it (DROP INDEX CONCURRENTLY IF EXISTS public.a_name)"
   assert_eq "valid|b" "$(index_state a_name)|$(psql_q "SELECT to_regclass('b')")"
 }
+
+test_if_not_exists_over_an_invalid_index_fails() {
+  dup_project 'SELECT 1;'
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  "$PSQL" -XAtq -d "$DB_URL" -c 'CREATE UNIQUE INDEX CONCURRENTLY a_name ON a (name)' >/dev/null 2>&1 || true
+  psql_q "DELETE FROM a WHERE id = 2" >/dev/null
+  add_migration 20240102000000_idx 'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS a_name ON a (name);'
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 1
+  assert_err_contains "the invalid index public.a_name already exists, so IF NOT EXISTS skipped the build"
+  assert_err_contains "hint: drop it: DROP INDEX CONCURRENTLY IF EXISTS public.a_name; then deploy again"
+  assert_eq "failed|false|invalid" "$(psql_q "SELECT outcome || '|' || partial FROM stallmig.migrations WHERE name = '20240102000000_idx'")|$(index_state a_name)"
+  psql_q "DROP INDEX CONCURRENTLY public.a_name" >/dev/null
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_eq valid "$(index_state a_name)"
+}
