@@ -64,7 +64,7 @@ test_deploy_through_a_transaction_pooler_is_refused() {
   assert_eq a "$(psql_q "SELECT to_regclass('a')")"
 }
 
-test_status_works_through_a_pooler_and_rollback_is_refused() {
+test_status_and_doctor_work_through_a_pooler_and_rollback_is_refused() {
   new_project
   add_migration 20240101000000_a 'CREATE TABLE a (id int);'
   printf 'DROP TABLE a;\n' >"$PROJECT/migrations/20240101000000_a/down.sql"
@@ -74,6 +74,11 @@ test_status_works_through_a_pooler_and_rollback_is_refused() {
   run_stallrun workflows/status.lua --env pooled
   assert_exit 0
   assert_out_contains "pooled: 1 applied, 0 pending"
+  run_stallrun workflows/doctor.lua --env pooled
+  assert_exit 1
+  assert_out_contains "through a connection pooler"
+  run_stallrun workflows/doctor.lua --env dev
+  assert_out_contains "no connection pooler in between"
   run_stallrun workflows/rollback.lua --env pooled --steps 1
   assert_exit 3
   assert_err_contains "goes through a connection pooler"
