@@ -114,7 +114,7 @@ function apply.run(conn, m, env, opts)
   if err then
     history.record(conn, m, env, {
       started_at = started or history.now(conn), outcome = "failed", partial = err.partial,
-      error = err.server_message, statement = index, line = err.failed_line, note = err.note,
+      error = err.server_message, statement = index, line = err.failed_line,
     })
     return err
   end

@@ -125,6 +125,7 @@ function deploy.apply_pending(conn, env, out, plan)
     table.insert(out.doc.applied, { name = m.name, mode = m.mode, ok = not failed, duration_ms = took * 1000 })
     out:step(failed and "x" or "+", m.name, failed and "FAILED" or ("ok (" .. report.ms(took) .. ")"))
     if failed then
+      indexbuild.remember(conn, m, failed)
       deploy.explain_failure(failed, m, i - 1, env)
       error(failed, 0)
     end

@@ -116,17 +116,16 @@ end
 
 -- Records an attempt that ran outside stallrun's own transaction (failed, or
 -- self-managed / non-transactional), in its own autocommit statement.
--- attempt.note: what a failed attempt left behind (stallmig.indexbuild).
 function history.record(conn, m, env, attempt)
   conn:query([[
     INSERT INTO stallmig.migrations (name, checksum, started_at, finished_at, duration_ms,
-      applied_by, environment, mode, outcome, partial, error, failed_statement, failed_line, note)
+      applied_by, environment, mode, outcome, partial, error, failed_statement, failed_line)
     VALUES ($1, $2, $3::timestamptz, clock_timestamp(),
       1000 * extract(epoch FROM clock_timestamp() - $3::timestamptz),
-      $4, $5, $6, $7, $8, $9, $10, $11, $12)]],
+      $4, $5, $6, $7, $8, $9, $10, $11)]],
     m.name, m.checksum, attempt.started_at, history.applied_by(), env, m.mode,
     attempt.outcome, attempt.partial or false, attempt.error and sys.redact(attempt.error),
-    attempt.statement, attempt.line, attempt.note)
+    attempt.statement, attempt.line)
 end
 
 -- The server's clock, for started_at of attempts recorded afterwards.

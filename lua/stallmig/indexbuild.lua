@@ -7,7 +7,7 @@
 -- Which index the attempt created is known, not guessed: the table's invalid
 -- indexes before the statement and after its failure differ by it (also for
 -- an unnamed CREATE INDEX CONCURRENTLY ON t (c), whose name the server
--- picks). The attempt's history row records it in its note; when that
+-- picks). The attempt's history row records it in its note (by OID); when that
 -- migration runs again, exactly that index (same OID, same name, still
 -- invalid) is dropped first. An invalid index that was there before the
 -- attempt (made by hand, or by an attempt whose connection died and so
@@ -32,6 +32,11 @@ local BY_OID = [[
     JOIN pg_class c ON c.oid = i.indexrelid
     JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE i.indexrelid = $1::bigint::oid]]
+
+-- The note goes on the attempt's own row: the latest of that migration.
+local REMEMBER = [[
+  UPDATE stallmig.migrations SET note = $2
+   WHERE id = (SELECT max(id) FROM stallmig.migrations WHERE name = $1) AND outcome = 'failed']]
 
 local LAST_FAILED_NOTE = [[
   SELECT note FROM stallmig.migrations
@@ -111,6 +116,13 @@ function indexbuild.describe(failed, found)
     failed.index_hint = "if it is the leftover of an interrupted build, drop it: "
       .. "DROP INDEX CONCURRENTLY IF EXISTS " .. name .. "; then deploy again"
   end
+end
+
+-- After apply.run recorded m's failed attempt: notes on its history row
+-- which invalid index it left (failed.note, from describe). Never raises: a
+-- note that could not be written only means the retry drops nothing.
+function indexbuild.remember(conn, m, failed)
+  if failed.note then pcall(conn.query, conn, REMEMBER, m.name, failed.note) end
 end
 
 -- Before m runs again: drops the invalid index its last failed attempt
