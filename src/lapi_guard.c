@@ -337,6 +337,7 @@ static int conn_restamp(lua_State *L)
     struct lconn *c = lconn_check(L, 1);
     char what[300];
     snprintf(what, sizeof what, "re-stamp this database as belonging to %s", c->env->name);
+    guard_require_primary(L, c);
     if (!assume_yes && !typed_name_matches(c->env->name, what))
         return refuse_unconfirmed(L, c->env->name, what, !in_ci() && isatty(STDIN_FILENO));
     host_schema(L, c);
@@ -355,6 +356,7 @@ static int conn_restamp(lua_State *L)
  * is, beyond doubt, its own. */
 static void require_disposable(lua_State *L, struct lconn *c, const char *action)
 {
+    guard_require_primary(L, c);
     const char *env = c->env->name, *twin = NULL;
     if (c->env->is_protected)
         lerror_push(L, "refused", "%s is protected: %s is refused (only an environment with "
@@ -501,6 +503,7 @@ static int conn_replace_with_backup(lua_State *L)
 {
     struct lconn *c = lconn_check(L, 1);
     const char *path = luaL_checkstring(L, 2);
+    guard_require_primary(L, c);
     if ((c->is_protected || c->id.doubt[0]) && !c->confirmed)
         return lerror_raise(L, "refused", "replacing %s's database needs confirmation first "
                             "(guard.confirm(conn, what))", c->env->name);

@@ -61,9 +61,13 @@ test_status_and_doctor_work_on_a_hot_standby() {
   assert_out_contains "hot standby"
 }
 
-test_resolve_on_a_hot_standby_is_refused() {
+test_resolve_and_restamp_on_a_hot_standby_are_refused() {
   standby_project
   run_stallrun workflows/resolve.lua --env replica --migration 20240101000000_a --rolled-back --reason test
   assert_exit 3
   assert_err_contains "read-only hot standby (in recovery)"
+  run_stallrun workflows/restamp.lua --env replica --yes
+  assert_exit 3
+  assert_err_contains "read-only hot standby (in recovery)"
+  assert_not_contains "read-only transaction"
 }
