@@ -260,19 +260,34 @@ static void stamp(lua_State *L, struct lconn *c, bool restamp)
  * advisory deploy lock and session settings do not hold. A pooler answers
  * the client with its own BackendKeyData, so libpq's PQbackendPID is not
  * the server's pg_backend_pid(). Read once per connection. */
+static PGresult *read_server(struct lconn *c)
+{
+    if (c->server_checked)
+        return NULL;
+    PGresult *res = PQexec(c->pg, "SELECT pg_is_in_recovery(), pg_backend_pid()");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+        return res;                  /* the failure, for the caller to report */
+    c->in_recovery = PQgetvalue(res, 0, 0)[0] == 't';
+    c->server_pid = atoi(PQgetvalue(res, 0, 1));
+    PQclear(res);
+    c->server_checked = true;
+    return NULL;
+}
+
+bool guard_through_pooler(struct lconn *c)
+{
+    PGresult *failed = read_server(c);
+    PQclear(failed);
+    return c->server_checked && c->server_pid != PQbackendPID(c->pg);
+}
+
 void guard_require_primary(lua_State *L, struct lconn *c)
 {
-    if (!c->server_checked) {
-        PGresult *res = PQexec(c->pg, "SELECT pg_is_in_recovery(), pg_backend_pid()");
-        if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-            lconn_push_error(L, res, c->pg);
-            PQclear(res);
-            lerror_throw(L);
-        }
-        c->in_recovery = PQgetvalue(res, 0, 0)[0] == 't';
-        c->server_pid = atoi(PQgetvalue(res, 0, 1));
-        PQclear(res);
-        c->server_checked = true;
+    PGresult *failed = read_server(c);
+    if (failed) {
+        lconn_push_error(L, failed, c->pg);
+        PQclear(failed);
+        lerror_throw(L);
     }
     const char *env = c->env->name, *workflow = lconn_workflow();
     char hint[400];

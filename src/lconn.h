@@ -86,6 +86,8 @@ extern const luaL_Reg identity_conn_methods[];
 /* Raises kind "refused" unless c reaches a primary server directly (not a
  * hot standby, not through a connection pooler). */
 void guard_require_primary(lua_State *L, struct lconn *c);
+/* Whether c goes through a connection pooler (false when that cannot be read). */
+bool guard_through_pooler(struct lconn *c);
 
 /* Raises kind "refused" when sql may write and c is read-only. */
 void guard_check_read_only(lua_State *L, struct lconn *c, const char *sql);

@@ -24,6 +24,8 @@ listen_port = 6432
 auth_type = trust
 auth_file = $dir/users.txt
 pool_mode = transaction
+default_pool_size = 1
+ignore_startup_parameters = options
 logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
 INI
@@ -83,4 +85,22 @@ test_status_and_doctor_work_through_a_pooler_and_rollback_is_refused() {
   assert_exit 3
   assert_err_contains "goes through a connection pooler"
   assert_eq a "$(psql_q "SELECT to_regclass('a')")" "nothing was rolled back"
+}
+
+test_protected_status_through_a_pooler_leaves_no_session_setting_behind() {
+  new_project
+  start_pgbouncer
+  cat >>"$PROJECT/stallmig.ini" <<INI
+
+[env.pooled_prod]
+url = $BOUNCER_URL
+INI
+  run_stallrun workflows/status.lua --env pooled_prod
+  # one server session behind the pooler: the next client gets the same one
+  assert_eq off "$(psql_q 'SHOW default_transaction_read_only' "$BOUNCER_URL")" \
+    "a protected connection's read-only SET would stay on the pooled session"
+  assert_err_contains "pooled_prod goes through a connection pooler: read-only is enforced by stallrun's statement check alone"
+  run_stallrun workflows/deploy.lua --env pooled_prod --yes
+  assert_exit 3
+  assert_err_contains "goes through a connection pooler"
 }
