@@ -9,6 +9,7 @@ packages=(
   liblua5.4-dev libpq-dev libinih-dev libssl-dev libpg-query-dev   # what stallrun links
   libcmocka-dev                       # unit tests
   postgresql postgresql-client        # the test cluster, the local database, psql, pg_dump
+  pgbouncer                           # tests/faults: a transaction-pooling pooler deploy refuses
   util-linux                          # runuser: the server must not run as root
   python3                             # integration tests read --json output with it
   git                                 # an integration test copies the tracked files

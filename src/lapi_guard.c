@@ -253,6 +253,72 @@ static void stamp(lua_State *L, struct lconn *c, bool restamp)
     c->id.marker_oid = c->id.oid;
 }
 
+/* ---- the server behind the connection ------------------------------------ */
+
+/* A hot standby grants the advisory lock and fails only at the first DDL;
+ * through a connection pooler (PgBouncer in transaction mode) the session
+ * advisory deploy lock and session settings do not hold. A pooler answers
+ * the client with its own BackendKeyData, so libpq's PQbackendPID is not
+ * the server's pg_backend_pid(). Read once per connection. */
+static PGresult *read_server(struct lconn *c)
+{
+    if (c->server_checked)
+        return NULL;
+    PGresult *res = PQexec(c->pg, "SELECT pg_is_in_recovery(), pg_backend_pid()");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+        return res;                  /* the failure, for the caller to report */
+    c->in_recovery = PQgetvalue(res, 0, 0)[0] == 't';
+    c->server_pid = atoi(PQgetvalue(res, 0, 1));
+    PQclear(res);
+    c->server_checked = true;
+    return NULL;
+}
+
+bool guard_through_pooler(struct lconn *c)
+{
+    PGresult *failed = read_server(c);
+    PQclear(failed);
+    return c->server_checked && c->server_pid != PQbackendPID(c->pg);
+}
+
+void guard_require_primary(lua_State *L, struct lconn *c)
+{
+    PGresult *failed = read_server(c);
+    if (failed) {
+        lconn_push_error(L, failed, c->pg);
+        PQclear(failed);
+        lerror_throw(L);
+    }
+    const char *env = c->env->name, *workflow = lconn_workflow();
+    char hint[400];
+    if (c->in_recovery) {
+        lerror_push(L, "refused", "%s's database is a read-only hot standby (in recovery): point url "
+                    "at the primary (%s writes; nothing was attempted)", env, workflow);
+        snprintf(hint, sizeof hint, "set the url of [env.%s] in stallmig.ini to the primary server; "
+                 "status and doctor also work on a standby", env);
+    } else if (c->server_pid != PQbackendPID(c->pg)) {
+        lerror_push(L, "refused", "%s's url goes through a connection pooler (the server's backend "
+                    "pid is %d, the connection was given %d): the deploy lock, a session advisory "
+                    "lock, would not hold (%s writes; nothing was attempted)", env, c->server_pid,
+                    PQbackendPID(c->pg), workflow);
+        snprintf(hint, sizeof hint, "point the url of [env.%s] at the PostgreSQL server directly "
+                 "(its own host and port, not PgBouncer's); status works through the pooler", env);
+    } else {
+        return;
+    }
+    lerror_set(L, "hint", hint);
+    lerror_throw(L);
+}
+
+/* conn:require_primary(): raises "refused" (nothing attempted) unless the
+ * connection reaches a primary directly; workflows call it before taking
+ * the deploy lock, and allow_writes calls it too. */
+static int conn_require_primary(lua_State *L)
+{
+    guard_require_primary(L, lconn_check(L, 1));
+    return 0;
+}
+
 /* conn:allow_writes(reason): the explicit ask for writes. On a protected
  * connection it needs guard.confirm() first; it is printed and recorded.
  * The first write to a database also stamps it for this environment. */
@@ -260,6 +326,7 @@ static int conn_allow_writes(lua_State *L)
 {
     struct lconn *c = lconn_check(L, 1);
     const char *reason = luaL_checkstring(L, 2);
+    guard_require_primary(L, c);
     if (c->is_protected && !c->confirmed)
         return lerror_raise(L, "refused", "writing to protected %s needs confirmation first "
                             "(guard.confirm(conn, what))", c->env->name);
@@ -285,6 +352,7 @@ static int conn_restamp(lua_State *L)
     struct lconn *c = lconn_check(L, 1);
     char what[300];
     snprintf(what, sizeof what, "re-stamp this database as belonging to %s", c->env->name);
+    guard_require_primary(L, c);
     if (!assume_yes && !typed_name_matches(c->env->name, what))
         return refuse_unconfirmed(L, c->env->name, what, !in_ci() && isatty(STDIN_FILENO));
     host_schema(L, c);
@@ -303,6 +371,7 @@ static int conn_restamp(lua_State *L)
  * is, beyond doubt, its own. */
 static void require_disposable(lua_State *L, struct lconn *c, const char *action)
 {
+    guard_require_primary(L, c);
     const char *env = c->env->name, *twin = NULL;
     if (c->env->is_protected)
         lerror_push(L, "refused", "%s is protected: %s is refused (only an environment with "
@@ -449,6 +518,7 @@ static int conn_replace_with_backup(lua_State *L)
 {
     struct lconn *c = lconn_check(L, 1);
     const char *path = luaL_checkstring(L, 2);
+    guard_require_primary(L, c);
     if ((c->is_protected || c->id.doubt[0]) && !c->confirmed)
         return lerror_raise(L, "refused", "replacing %s's database needs confirmation first "
                             "(guard.confirm(conn, what))", c->env->name);
@@ -535,6 +605,7 @@ const luaL_Reg guard_db_functions[] = {
 
 const luaL_Reg guard_conn_methods[] = {
     {"allow_writes", conn_allow_writes},
+    {"require_primary", conn_require_primary},
     {"restamp", conn_restamp},
     {"drop_schema", conn_drop_schema},
     {"push", conn_push},

@@ -104,7 +104,13 @@ void guard_inspect(lua_State *L, struct lconn *c)
                  "(stallrun workflows/doctor.lua --env %s explains)", c->id.doubt,
                  c->is_protected ? "protected" : "doubtful", c->env->name);
     if (c->is_protected) {
-        PQclear(PQexec(c->pg, "SET default_transaction_read_only = on"));
+        /* through a pooler a session SET would stay on the server session
+         * for its next clients: the statement check alone keeps it read-only */
+        if (guard_through_pooler(c))
+            msg_warn("%s goes through a connection pooler: read-only is enforced by stallrun's "
+                     "statement check alone (no session SET)", c->env->name);
+        else
+            PQclear(PQexec(c->pg, "SET default_transaction_read_only = on"));
         c->read_only = true;
     }
 }

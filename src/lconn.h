@@ -36,6 +36,9 @@ struct lconn {
     long long audit_id;              /* the audit row of this run's writes, 0 if none */
     char *shadow_admin_url;          /* a shadow database: dropped through this on close */
     char shadow_name[64];
+    bool server_checked;             /* in_recovery and server_pid were read */
+    bool in_recovery;                /* a hot standby: pg_is_in_recovery() */
+    int server_pid;                  /* pg_backend_pid(): not PQbackendPID through a pooler */
 };
 
 /* Completes c's audit row (if writes were allowed): when it ended, how long
@@ -79,6 +82,12 @@ const char *identity_protected_twin(struct lconn *c);
 extern const luaL_Reg identity_conn_methods[];
 
 /* ---- implemented in lapi_guard.c ---- */
+
+/* Raises kind "refused" unless c reaches a primary server directly (not a
+ * hot standby, not through a connection pooler). */
+void guard_require_primary(lua_State *L, struct lconn *c);
+/* Whether c goes through a connection pooler (false when that cannot be read). */
+bool guard_through_pooler(struct lconn *c);
 
 /* Raises kind "refused" when sql may write and c is read-only. */
 void guard_check_read_only(lua_State *L, struct lconn *c, const char *sql);

@@ -32,7 +32,7 @@ return report.run(ctx, "doctor", function(out)
   local info = conn:info()
   local server = conn:query([[SELECT current_setting('server_version') AS version,
       pg_is_in_recovery() AS standby, current_setting('lock_timeout') AS lock_timeout,
-      current_setting('statement_timeout') AS statement_timeout]])[1]
+      current_setting('statement_timeout') AS statement_timeout, pg_backend_pid() AS pid]])[1]
   check(true, "reachable", string.format("PostgreSQL %s, database %s as %s", server.version,
     info.database, info.user))
 
@@ -54,6 +54,10 @@ return report.run(ctx, "doctor", function(out)
   -- 3. Can it take migrations, and will a blocked one fail fast?
   check(not server.standby, "primary", server.standby
     and "a read-only hot standby (pg_is_in_recovery): deploy to the primary" or "not a standby")
+  check(server.pid == info.pid, "direct connection", server.pid == info.pid
+    and "no connection pooler in between (the backend pid is the server's)"
+    or string.format("through a connection pooler (the server's pid is %d, the connection was "
+      .. "given %d): deploy refuses; point url at the server", server.pid, info.pid))
   local no_lock_timeout = server.lock_timeout == "0"
   check(no_lock_timeout and id.protected and "warn" or true, "timeouts", string.format(
     "lock_timeout %s, statement_timeout %s%s", server.lock_timeout, server.statement_timeout,

@@ -11,6 +11,7 @@ local sys = require("stallmig.sys")
 local history = require("stallmig.history")
 local errors = require("stallmig.error")
 local prisma = require("stallmig.prisma")
+local indexbuild = require("stallmig.indexbuild")
 
 local apply = {}
 
@@ -64,6 +65,8 @@ local function run_statements(conn, m, opts)
   if opts.prisma then conn:exec(prisma.started_sql(conn, m)) end
   local committed = false
   for index, statement in ipairs(m.script.statements) do
+    local build = indexbuild.target(statement)     -- CREATE INDEX CONCURRENTLY
+    local invalid_before = build and indexbuild.invalid_on(conn, build)
     local ok, err = pcall(conn.exec, conn, statement.text)
     if not ok then
       if type(err) ~= "table" then error(err, 0) end
@@ -73,8 +76,19 @@ local function run_statements(conn, m, opts)
         local before = utf8.len(m.content, 1, statement.offset - 1) or (statement.offset - 1)
         line, column = sql.position(m.content, before + err.position)
       end
-      local partial = committed or statement.no_transaction
-      return failure(m, err, index, line, column, partial), index
+      -- a failed concurrent build leaves at most its invalid index, which the
+      -- retry drops: not partial, unless statements before it committed
+      local found = build and indexbuild.examine(conn, build, invalid_before)
+      local partial = committed or (statement.no_transaction and not found)
+      local failed = failure(m, err, index, line, column, partial)
+      if found then indexbuild.describe(failed, found) end
+      return failed, index
+    end
+    local skipped = build and indexbuild.check_skipped(conn, build)
+    if skipped then
+      local failed = failure(m, skipped, index, statement.line, statement.column, committed)
+      failed.index_hint = skipped.index_hint
+      return failed, index
     end
     if conn:transaction_status() == "idle" then committed = true end
   end

@@ -4,6 +4,7 @@ local sql = require("stallmig.sql")
 local sys = require("stallmig.sys")
 local apply = require("stallmig.apply")
 local report = require("stallmig.report")
+local indexbuild = require("stallmig.indexbuild")
 
 local deploy = {}
 
@@ -92,11 +93,14 @@ function deploy.explain_failure(err, m, applied_before, env)
       .. "file and run: %s; or finish them by hand and run: %s", m.name, m.mode,
       tostring(err.statement), deploy.resolve_command(m.name, env and env.name, "--rolled-back"),
       deploy.resolve_command(m.name, env and env.name, "--applied"))
+  elseif err.index_hint then
+    err.hint = err.index_hint
   else
     err.hint = string.format("nothing of %s was applied (rolled back)%s; fix the file and "
       .. "deploy again", m.name, applied_before > 0
       and string.format(", and the %d migration(s) before it stay applied", applied_before) or "")
   end
+  if err.partial and err.index_hint then err.hint = err.hint .. "\nhint: " .. err.index_hint end
   if err.sqlstate == "55P03" then
     err.hint = err.hint .. "\nhint: find the blocker with pg_blocking_pids() and "
       .. "pg_stat_activity, or deploy when the table is quiet"
@@ -112,13 +116,16 @@ function deploy.apply_pending(conn, env, out, plan)
   out:set_width(names)
   for i, m in ipairs(plan.pending) do
     if m.out_of_order then out:warn(m.name .. " sorts before migrations already applied; applying it now") end
-    if m.retry then out:warn(m.name .. " failed before and left nothing behind; trying it again") end
+    local dropped = m.row and m.row.outcome ~= "applied"
+      and indexbuild.drop_leftover(conn, m, function(text) out:warn(text) end)
+    if m.retry and not dropped then out:warn(m.name .. " failed before and left nothing behind; trying it again") end
     local t = sys.clock()
     local failed = apply.run(conn, m, env.name, { durable = i == #plan.pending, prisma = env.prisma_compat })
     local took = sys.clock() - t
     table.insert(out.doc.applied, { name = m.name, mode = m.mode, ok = not failed, duration_ms = took * 1000 })
     out:step(failed and "x" or "+", m.name, failed and "FAILED" or ("ok (" .. report.ms(took) .. ")"))
     if failed then
+      indexbuild.remember(conn, m, failed)
       deploy.explain_failure(failed, m, i - 1, env)
       error(failed, 0)
     end

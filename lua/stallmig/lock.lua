@@ -41,7 +41,10 @@ local function try(conn)
 end
 
 -- Takes the lock, waiting up to wait_seconds; `say` reports that it waits.
+-- First refuses (kind "refused") a hot standby or a connection pooler, where
+-- the workflow's writes would fail or the lock would not hold.
 function lock.acquire(conn, wait_seconds, say)
+  conn:require_primary()
   if try(conn) then return end
   local deadline, pause = sys.clock() + wait_seconds, 0.05
   if say then say("waiting for the deploy lock: " .. (holder(conn) or "held by another session")) end

@@ -2,6 +2,8 @@
 # pgcluster.sh — a throwaway PostgreSQL cluster on a unix socket.
 #   pgcluster.sh start DIR     initdb (first time) and start; the socket is in DIR,
 #                              data in DIR/data, the log in DIR/server.log
+#   pgcluster.sh standby SRC DST  a read-only hot standby of the running cluster
+#                              SRC (pg_basebackup -R, streaming), started in DST
 #   pgcluster.sh stop DIR      stop (fast); safe to call twice, or on no cluster
 #   pgcluster.sh url DIR DB    a libpq URL for database DB as user postgres
 #   pgcluster.sh bindir        the server's bin directory (the real psql is there)
@@ -51,10 +53,9 @@ log_tail() {
   tail -n 25 "$2" >&2 2>/dev/null || echo "  (no log)" >&2
 }
 
-start() {
-  local dir bin p
-  dir=$(realpath -m "$1")
-  bin=$(bindir)
+# Makes DIR (a cluster's socket directory) and, as root, hands it to postgres.
+own_dir() {
+  local dir=$1 p
   # A unix socket path is limited to 107 bytes (sun_path).
   [ ${#dir} -le 92 ] || die "socket directory path too long for a unix socket (${#dir} > 92 bytes): $dir"
   mkdir -p "$dir"
@@ -73,6 +74,13 @@ start() {
         die "user postgres cannot reach $dir; make its parent directories traversable (chmod o+x)"
     fi
   fi
+}
+
+start() {
+  local dir bin
+  dir=$(realpath -m "$1")
+  bin=$(bindir)
+  own_dir "$dir"
   if [ ! -f "$dir/data/PG_VERSION" ]; then
     rm -rf "$dir/data"
     as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 --locale=C \
@@ -106,6 +114,21 @@ CONF
   fi
 }
 
+# A standby's data is a base backup of SRC with standby.signal and
+# primary_conninfo (-R); start() then gives it DST's own socket settings.
+standby() {
+  local src dst bin
+  src=$(realpath -m "$1")
+  dst=$(realpath -m "$2")
+  bin=$(bindir)
+  own_dir "$dst"
+  if [ ! -f "$dst/data/PG_VERSION" ]; then
+    as_owner "$bin/pg_basebackup" -h "$src" -U postgres -D "$dst/data" -R -X stream -c fast \
+      >"$dst/basebackup.log" 2>&1 || { log_tail "pg_basebackup failed" "$dst/basebackup.log"; exit 1; }
+  fi
+  start "$dst"
+}
+
 stop() {
   local dir bin
   dir=$(realpath -m "$1")
@@ -121,10 +144,11 @@ stop() {
   fi
 }
 
-usage() { echo "usage: pgcluster.sh start DIR | stop DIR | url DIR DBNAME | bindir" >&2; exit 2; }
+usage() { echo "usage: pgcluster.sh start DIR | standby SRC DST | stop DIR | url DIR DBNAME | bindir" >&2; exit 2; }
 
 case "${1:-}" in
   start) [ $# -eq 2 ] || usage; start "$2" ;;
+  standby) [ $# -eq 3 ] || usage; standby "$2" "$3" ;;
   stop) [ $# -eq 2 ] || usage; stop "$2" ;;
   url) [ $# -eq 3 ] || usage
        printf 'postgresql:///%s?host=%s&user=postgres\n' "$(urlenc "$3")" "$(urlenc "$(realpath -m "$2")")" ;;
