@@ -104,25 +104,78 @@ function deploy.explain_failure(err, m, applied_before, env)
   if err.server_hint then err.hint = err.server_hint .. "\n" .. "hint: " .. err.hint end
 end
 
+local function stay_applied(count)
+  return count > 0 and string.format("%d migration(s) before it stay applied", count) or "nothing before it was applied"
+end
+
+-- The state a SIGINT/SIGTERM during (or after) m left the database in, as
+-- the message of err (settle_interrupt in stallmig.apply filled it in).
+function deploy.explain_interrupt(err, m, applied_before, env, finished)
+  if finished or err.committed then
+    err.message = string.format("%s after %s was applied: %s and the %d before it stay applied; "
+      .. "deploy again to apply the rest", err.message, m.name, m.name, applied_before)
+  elseif err.part_way then
+    err.message = string.format("%s during %s at statement %s: it runs outside a single transaction, "
+      .. "so it is recorded as failed part-way (statements before %s are applied); %s",
+      err.message, m.name, tostring(err.statement), tostring(err.statement), stay_applied(applied_before))
+    err.hint = "inspect what it did; undo it and run: " .. deploy.resolve_command(m.name, env.name, "--rolled-back")
+      .. ", or finish it by hand and run: " .. deploy.resolve_command(m.name, env.name, "--applied")
+  else
+    err.message = string.format("%s during %s: it was rolled back; %s; deploy again to continue",
+      err.message, m.name, stay_applied(applied_before))
+  end
+end
+
+-- A migration whose connection was lost (session terminated, server
+-- stopped): what the server did with it, and what to do.
+local function explain_lost(err, m, applied_before, env)
+  local where = err.failed_line and (m.file .. ":" .. err.failed_line) or m.file
+  err.message = string.format("lost the connection to %s during %s (%s): %s", env.name, m.name, where,
+    tostring(err.server_message or err.message))
+  if err.partial then
+    err.hint = string.format("%s runs outside a single transaction and is recorded as failed part-way "
+      .. "(%s); once the server is back, inspect what it did, then run: %s, or: %s", m.name,
+      stay_applied(applied_before), deploy.resolve_command(m.name, env.name, "--rolled-back"),
+      deploy.resolve_command(m.name, env.name, "--applied"))
+  else
+    err.hint = string.format("%s ran in one transaction, which the server rolls back when its session "
+      .. "ends (unless its COMMIT had reached the server: status shows which); %s; deploy again "
+      .. "once the server accepts connections", m.name, stay_applied(applied_before))
+  end
+end
+
 -- Applies plan.pending in order (the deploy lock held, writes allowed),
 -- a progress line each; stops at the first failure and raises it, explained.
+-- An interruption is raised with the state it left (explain_interrupt).
 function deploy.apply_pending(conn, env, out, plan)
   local names = {}
   for i, m in ipairs(plan.pending) do names[i] = m.name end
   out:set_width(names)
-  for i, m in ipairs(plan.pending) do
-    if m.out_of_order then out:warn(m.name .. " sorts before migrations already applied; applying it now") end
-    if m.retry then out:warn(m.name .. " failed before and left nothing behind; trying it again") end
-    local t = sys.clock()
-    local failed = apply.run(conn, m, env.name, { durable = i == #plan.pending, prisma = env.prisma_compat })
-    local took = sys.clock() - t
-    table.insert(out.doc.applied, { name = m.name, mode = m.mode, ok = not failed, duration_ms = took * 1000 })
-    out:step(failed and "x" or "+", m.name, failed and "FAILED" or ("ok (" .. report.ms(took) .. ")"))
-    if failed then
-      deploy.explain_failure(failed, m, i - 1, env)
-      error(failed, 0)
+  local done, current = 0, nil
+  local ok, err = pcall(function()
+    for i, m in ipairs(plan.pending) do
+      current = m
+      if m.out_of_order then out:warn(m.name .. " sorts before migrations already applied; applying it now") end
+      if m.retry then out:warn(m.name .. " failed before and left nothing behind; trying it again") end
+      local t = sys.clock()
+      local failed = apply.run(conn, m, env.name, { durable = i == #plan.pending, prisma = env.prisma_compat })
+      if not failed then done = i end
+      local took = sys.clock() - t
+      table.insert(out.doc.applied, { name = m.name, mode = m.mode, ok = not failed, duration_ms = took * 1000 })
+      out:step(failed and "x" or "+", m.name, failed and "FAILED" or ("ok (" .. report.ms(took) .. ")"))
+      if failed then
+        if failed.lost then explain_lost(failed, m, i - 1, env) else deploy.explain_failure(failed, m, i - 1, env) end
+        error(failed, 0)
+      end
     end
+  end)
+  if ok then return end
+  if type(err) == "table" and err.kind == "interrupted" and current and not err.explained then
+    err.explained = true
+    local finished = done > 0 and plan.pending[done] == current
+    deploy.explain_interrupt(err, current, finished and done - 1 or done, env, finished)
   end
+  error(err, 0)
 end
 
 return deploy

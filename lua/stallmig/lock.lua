@@ -41,15 +41,28 @@ local function try(conn)
 end
 
 -- Takes the lock, waiting up to wait_seconds; `say` reports that it waits.
-function lock.acquire(conn, wait_seconds, say)
-  if try(conn) then return end
-  local deadline, pause = sys.clock() + wait_seconds, 0.05
-  if say then say("waiting for the deploy lock: " .. (holder(conn) or "held by another session")) end
+local function wait(conn, deadline)
+  local pause = 0.05
   while sys.clock() < deadline do
     sys.sleep(math.min(pause, math.max(deadline - sys.clock(), 0.01)))
-    if try(conn) then return end
+    if try(conn) then return true end
     pause = math.min(pause * 1.5, 1.0)
   end
+  return false
+end
+
+function lock.acquire(conn, wait_seconds, say)
+  if try(conn) then return end
+  local deadline = sys.clock() + wait_seconds
+  if say then say("waiting for the deploy lock: " .. (holder(conn) or "held by another session")) end
+  local ok, got = pcall(wait, conn, deadline)
+  if not ok then
+    if type(got) == "table" and got.kind == "interrupted" then
+      got.message = got.message .. " while waiting for the deploy lock: nothing was changed"
+    end
+    error(got, 0)
+  end
+  if got then return end
   error(errors.new("failed", string.format(
     "another deploy still holds the deploy lock after %gs: %s", wait_seconds,
     holder(conn) or "the holder has just released it"),

@@ -1,0 +1,78 @@
+# lib_invariant.sh — the one property every fault case checks afterwards:
+# the history (stallmig.migrations, one row per attempt, the latest decides)
+# and the schema agree. Each migration the fault suite writes creates a table
+# named after its own folder (fault_migration in lib_inflight.sh), so "its
+# objects exist" is to_regclass(folder name).
+#
+#   assert_invariant [PART_WAY_NAME...]
+#
+# Per migration folder of $PROJECT:
+#   latest row 'applied'           -> its table exists, and exactly one row says applied
+#   no row, 'rolled_back', or
+#   'failed' and not partial       -> its table does not exist, no row says applied
+#   'failed' and partial           -> allowed only for the names given (a migration
+#                                     outside one transaction, recorded as failed
+#                                     part-way: deploy refuses it until resolved)
+# Also: no session of stallrun is left on the database, and no one holds the
+# deploy lock (both waited for a bounded time: a dying backend takes a moment).
+
+# The deploy lock's key, "STALLMIG" as a bigint, split as pg_locks shows it.
+DEPLOY_LOCK_WHERE="locktype = 'advisory' AND objsubid = 1 AND classid = 1398030668 AND objid = 1280133447
+  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+
+# eventually SECONDS COMMAND... — runs COMMAND every 0.1 s until it succeeds;
+# fails (returns 1) when SECONDS have passed.
+eventually() {
+  local deadline=$(( $(date +%s%N) + $1 * 1000000000 ))
+  shift
+  until "$@"; do
+    [ "$(date +%s%N)" -lt "$deadline" ] || return 1
+    sleep 0.1
+  done
+}
+
+_no_stallrun_session() {
+  [ "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+      AND application_name LIKE 'stallrun%' AND pid <> pg_backend_pid()")" = 0 ]
+}
+
+_deploy_lock_free() {
+  [ "$(psql_q "SELECT count(*) FROM pg_locks WHERE $DEPLOY_LOCK_WHERE")" = 0 ]
+}
+
+assert_no_stallrun_left() {
+  eventually 20 _no_stallrun_session ||
+    fail "a stallrun session is still on the database after 20 s:
+$(psql_q "SELECT pid, state, application_name, left(query, 80) FROM pg_stat_activity
+           WHERE datname = current_database() AND application_name LIKE 'stallrun%'")"
+  eventually 20 _deploy_lock_free || fail "the deploy lock is still held after 20 s"
+}
+
+assert_invariant() {
+  local part_way=" $* " rows name latest partial exists applied_rows
+  assert_no_stallrun_left
+  [ "$(psql_q "SELECT to_regclass('stallmig.migrations') IS NOT NULL")" = t ] || rows=none
+  for dir in "$PROJECT"/migrations/*/; do
+    name=$(basename "$dir")
+    if [ "${rows:-}" = none ]; then
+      latest="" partial="" applied_rows=0
+    else
+      IFS='|' read -r latest partial applied_rows <<<"$(psql_q "
+        SELECT (SELECT outcome FROM stallmig.migrations WHERE name = '$name' ORDER BY id DESC LIMIT 1),
+               (SELECT partial FROM stallmig.migrations WHERE name = '$name' ORDER BY id DESC LIMIT 1),
+               (SELECT count(*) FROM stallmig.migrations WHERE name = '$name' AND outcome = 'applied')")"
+    fi
+    exists=$(psql_q "SELECT to_regclass(format('public.%I', '$name')) IS NOT NULL")
+    case "$latest|$partial" in
+      applied\|*)
+        [ "$exists" = t ] || fail "invariant: $name is recorded as applied but its table does not exist"
+        [ "$applied_rows" = 1 ] || fail "invariant: $name has $applied_rows rows saying applied, not 1" ;;
+      failed\|t)
+        [[ "$part_way" == *" $name "* ]] ||
+          fail "invariant: $name is recorded as failed part-way, which this case does not expect" ;;
+      *)
+        [ "$exists" = f ] || fail "invariant: the table of $name exists but it is not recorded as applied (latest: ${latest:-no row})"
+        [ "${applied_rows:-0}" = 0 ] || fail "invariant: $name is not applied now, yet a row says applied" ;;
+    esac
+  done
+}
