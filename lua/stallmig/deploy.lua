@@ -93,9 +93,11 @@ function deploy.explain_failure(err, m, applied_before, env)
       tostring(err.statement), deploy.resolve_command(m.name, env and env.name, "--rolled-back"),
       deploy.resolve_command(m.name, env and env.name, "--applied"))
   else
-    err.hint = string.format("nothing of %s was applied (rolled back)%s; fix the file and "
-      .. "deploy again", m.name, applied_before > 0
-      and string.format(", and the %d migration(s) before it stay applied", applied_before) or "")
+    -- a lock timeout is not the file's fault: the same file succeeds once the lock is free
+    err.hint = string.format("nothing of %s was applied (rolled back)%s; %s", m.name, applied_before > 0
+      and string.format(", and the %d migration(s) before it stay applied", applied_before) or "",
+      err.sqlstate == "55P03" and "deploy again once the other session has let go of the table"
+      or "fix the file and deploy again")
   end
   if err.sqlstate == "55P03" then
     err.hint = err.hint .. "\nhint: find the blocker with pg_blocking_pids() and "
@@ -138,9 +140,11 @@ local function explain_lost(err, m, applied_before, env)
       stay_applied(applied_before), deploy.resolve_command(m.name, env.name, "--rolled-back"),
       deploy.resolve_command(m.name, env.name, "--applied"))
   else
-    err.hint = string.format("%s ran in one transaction, which the server rolls back when its session "
-      .. "ends (unless its COMMIT had reached the server: status shows which); %s; deploy again "
-      .. "once the server accepts connections", m.name, stay_applied(applied_before))
+    -- cut off inside the file: certainly rolled back; at its COMMIT: maybe not
+    local fate = err.statement and "which the server rolled back as the session ended"
+      or "which the server rolls back as the session ends, unless its COMMIT had reached it (status shows which)"
+    err.hint = string.format("%s ran in one transaction, %s; %s; deploy again once the server "
+      .. "accepts connections", m.name, fate, stay_applied(applied_before))
   end
 end
 
