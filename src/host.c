@@ -37,6 +37,8 @@ static void interrupt_hook(lua_State *L, lua_Debug *ar)
     (void)ar;
     lua_sethook(L, NULL, 0, 0);
     lerror_push(L, "interrupted", "interrupted by %s", caught_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    lerror_set(L, "hint", "the running statement was cancelled and what was not committed rolled "
+               "back; what had committed stays (stallrun workflows/status.lua shows it)");
     lerror_throw(L);
 }
 

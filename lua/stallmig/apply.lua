@@ -17,6 +17,7 @@ local sys = require("stallmig.sys")
 local history = require("stallmig.history")
 local errors = require("stallmig.error")
 local prisma = require("stallmig.prisma")
+local interrupt = require("stallmig.interrupt")
 
 local apply = {}
 
@@ -45,13 +46,9 @@ local function failure(m, err, index, line, column, partial)
   })
 end
 
-local function interrupted(e)
-  return type(e) == "table" and e.kind == "interrupted"
-end
-
 -- Re-raises what is not a server's error: a bug, or an interruption.
 local function rethrow_unless_sql(err)
-  if type(err) ~= "table" or interrupted(err) then error(err, 0) end
+  if type(err) ~= "table" or interrupt.is(err) then error(err, 0) end
 end
 
 local function lost(conn)
@@ -71,7 +68,7 @@ local function run_transactional(conn, m, env, opts)
   local ok, err = pcall(conn.exec, conn, text)
   if ok then return nil end
   rethrow_unless_sql(err)
-  if not lost(conn) then pcall(conn.exec, conn, "ROLLBACK; RESET ALL;") end
+  if not lost(conn) then interrupt.try(conn.exec, conn, "ROLLBACK; RESET ALL;") end
   local index = (err.completed or 0) - prefix_statements + 1
   local statement = m.script.statements[index]
   local line, column = locate(m, err, #prefix, statement)
@@ -88,7 +85,7 @@ local function run_statements(conn, m, opts, progress)
     local ok, err = pcall(conn.exec, conn, statement.text)
     if not ok then
       rethrow_unless_sql(err)
-      if not lost(conn) and conn:transaction_status() ~= "idle" then pcall(conn.exec, conn, "ROLLBACK") end
+      if not lost(conn) and conn:transaction_status() ~= "idle" then interrupt.try(conn.exec, conn, "ROLLBACK") end
       local line, column = statement.line, statement.column
       if err.position then
         local before = utf8.len(m.content, 1, statement.offset - 1) or (statement.offset - 1)
@@ -118,7 +115,7 @@ local function attempt(conn, m, env, opts, progress)
     err.lost = true                   -- nothing more can be written; progress.row says part-way
     return err
   end
-  pcall(conn.exec, conn, "RESET ALL")
+  interrupt.try(conn.exec, conn, "RESET ALL")
   if err and opts.prisma then prisma.failed(conn, m, err.server_message or err.message) end
   if not err and opts.prisma and m.mode ~= "transactional" then conn:exec(prisma.finished_sql(conn, m)) end
   local outcome = {
@@ -134,12 +131,11 @@ local function attempt(conn, m, env, opts, progress)
   return err
 end
 
--- After an interruption: roll back what is open, record a migration outside
--- one transaction as interrupted part-way, and say on err what happened to
--- m (err.committed: it had been applied; err.statement: where it stopped).
--- Each step is protected: a second signal must not stop the others.
-local function settle_interrupt(conn, m, env, progress, err)
-  err.migration, err.part_way = m.name, progress.row ~= nil
+-- After an interruption: roll back what is open, and record a migration
+-- outside one transaction as interrupted part-way (err.statement: where it
+-- stopped). Each step is protected: a second signal must not stop the others.
+local function settle_interrupt(conn, m, progress, err)
+  err.migration = m.name
   if lost(conn) then return end
   if conn:transaction_status() ~= "idle" then pcall(conn.exec, conn, "ROLLBACK") end
   pcall(conn.exec, conn, "RESET ALL")
@@ -147,10 +143,6 @@ local function settle_interrupt(conn, m, env, progress, err)
     err.statement = progress.index or 1
     pcall(history.finish, conn, progress.row, { outcome = "failed", partial = true,
       error = tostring(err.message) .. " at statement " .. err.statement, statement = err.statement })
-  else
-    local ok, rows = pcall(conn.query, conn, "SELECT outcome FROM stallmig.migrations WHERE name = $1 "
-      .. "AND checksum = $2 AND environment = $3 ORDER BY id DESC LIMIT 1", m.name, m.checksum, env)
-    err.committed = ok and rows[1] ~= nil and rows[1].outcome == "applied"
   end
 end
 
@@ -164,10 +156,10 @@ end
 function apply.run(conn, m, env, opts)
   opts = opts or {}
   local progress = {}
-  local ok, err = pcall(attempt, conn, m, env, opts, progress)
+  local ok, err = interrupt.pcall(attempt, conn, m, env, opts, progress)
   if ok then return err end
-  if interrupted(err) then
-    settle_interrupt(conn, m, env, progress, err)
+  if interrupt.is(err) then
+    settle_interrupt(conn, m, progress, err)
   elseif type(err) == "table" and lost(conn) then
     local failed = failure(m, err, progress.index, nil, nil, progress.row ~= nil)
     failed.lost = true

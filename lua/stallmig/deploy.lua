@@ -4,6 +4,8 @@ local sql = require("stallmig.sql")
 local sys = require("stallmig.sys")
 local apply = require("stallmig.apply")
 local report = require("stallmig.report")
+local history = require("stallmig.history")
+local interrupt = require("stallmig.interrupt")
 
 local deploy = {}
 
@@ -59,6 +61,7 @@ end
 -- The tables a statement names (for "which lock was it waiting for").
 local function relations(text)
   local ok, tree = pcall(sql.parse, text)
+  if not ok and interrupt.is(tree) then error(tree, 0) end
   local names, seen = {}, {}
   local function walk(node)
     if type(node) ~= "table" then return end
@@ -110,21 +113,41 @@ local function stay_applied(count)
   return count > 0 and string.format("%d migration(s) before it stay applied", count) or "nothing before it was applied"
 end
 
--- The state a SIGINT/SIGTERM during (or after) m left the database in, as
--- the message of err (settle_interrupt in stallmig.apply filled it in).
-function deploy.explain_interrupt(err, m, applied_before, env, finished)
-  if finished or err.committed then
-    err.message = string.format("%s after %s was applied: %s and the %d before it stay applied; "
-      .. "deploy again to apply the rest", err.message, m.name, m.name, applied_before)
-  elseif err.part_way then
+-- What a SIGINT/SIGTERM left of m, read back from the history (the truth,
+-- whatever instant the signal came at): "applied", "part-way" (failed
+-- part-way, statement N), or "rolled back"; "unknown" without a connection.
+local function fate_of(conn, m)
+  if conn:transaction_status() == "unknown" then return "unknown" end
+  if conn:transaction_status() ~= "idle" then pcall(conn.exec, conn, "ROLLBACK") end
+  local ok, row = pcall(history.latest, conn, m.name)
+  if not ok then return "unknown" end
+  if row and row.outcome == "applied" and row.checksum == m.checksum then return "applied" end
+  if row and row.outcome == "failed" and row.partial and m.mode ~= "transactional" then
+    return "part-way", row.failed_statement
+  end
+  return "rolled back"
+end
+
+-- The state a SIGINT/SIGTERM during m (the applied_before before it
+-- applied in this run) left the database in, as the message of err.
+function deploy.explain_interrupt(err, conn, m, applied_before, env)
+  local fate, statement = fate_of(conn, m)
+  if fate == "applied" then
+    err.message = string.format("%s after %s was applied: it and the %d before it stay applied; "
+      .. "deploy again to apply the rest", err.message, m.name, applied_before)
+  elseif fate == "part-way" then
     err.message = string.format("%s during %s at statement %s: it runs outside a single transaction, "
-      .. "so it is recorded as failed part-way (statements before %s are applied); %s",
-      err.message, m.name, tostring(err.statement), tostring(err.statement), stay_applied(applied_before))
+      .. "so it is recorded as failed part-way (%s); %s", err.message, m.name, tostring(statement),
+      statement == 1 and "its first statement may or may not have committed"
+      or "the statements before it committed", stay_applied(applied_before))
     err.hint = "inspect what it did; undo it and run: " .. deploy.resolve_command(m.name, env.name, "--rolled-back")
       .. ", or finish it by hand and run: " .. deploy.resolve_command(m.name, env.name, "--applied")
-  else
+  elseif fate == "rolled back" then
     err.message = string.format("%s during %s: it was rolled back; %s; deploy again to continue",
       err.message, m.name, stay_applied(applied_before))
+  else
+    err.message = string.format("%s during %s, and the connection is gone: deploy again to see what "
+      .. "stayed applied (status shows it)", err.message, m.name)
   end
 end
 
@@ -155,15 +178,14 @@ function deploy.apply_pending(conn, env, out, plan)
   local names = {}
   for i, m in ipairs(plan.pending) do names[i] = m.name end
   out:set_width(names)
-  local done, current = 0, nil
-  local ok, err = pcall(function()
+  local current, before = nil, 0
+  local ok, err = interrupt.pcall(function()
     for i, m in ipairs(plan.pending) do
-      current = m
+      current, before = m, i - 1
       if m.out_of_order then out:warn(m.name .. " sorts before migrations already applied; applying it now") end
       if m.retry then out:warn(m.name .. " failed before and left nothing behind; trying it again") end
       local t = sys.clock()
       local failed = apply.run(conn, m, env.name, { durable = i == #plan.pending, prisma = env.prisma_compat })
-      if not failed then done = i end
       local took = sys.clock() - t
       table.insert(out.doc.applied, { name = m.name, mode = m.mode, ok = not failed, duration_ms = took * 1000 })
       out:step(failed and "x" or "+", m.name, failed and "FAILED" or ("ok (" .. report.ms(took) .. ")"))
@@ -174,11 +196,7 @@ function deploy.apply_pending(conn, env, out, plan)
     end
   end)
   if ok then return end
-  if type(err) == "table" and err.kind == "interrupted" and current and not err.explained then
-    err.explained = true
-    local finished = done > 0 and plan.pending[done] == current
-    deploy.explain_interrupt(err, current, finished and done - 1 or done, env, finished)
-  end
+  if interrupt.is(err) and current then deploy.explain_interrupt(err, conn, current, before, env) end
   error(err, 0)
 end
 

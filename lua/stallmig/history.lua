@@ -162,6 +162,13 @@ function history.finish(conn, id, attempt)
     not applied and attempt.line or nil)
 end
 
+-- The latest row of migration `name` (outcome, partial, failed_statement,
+-- checksum), or nil.
+function history.latest(conn, name)
+  return conn:query([[SELECT outcome, partial, failed_statement, checksum FROM stallmig.migrations
+                       WHERE name = $1 ORDER BY id DESC LIMIT 1]], name)[1]
+end
+
 -- The server's clock, for started_at of attempts recorded afterwards.
 function history.now(conn)
   return conn:query("SELECT clock_timestamp()::text AS now")[1].now

@@ -5,6 +5,7 @@
 -- session if stallrun is killed.
 local sys = require("stallmig.sys")
 local errors = require("stallmig.error")
+local interrupt = require("stallmig.interrupt")
 
 local lock = {}
 
@@ -55,9 +56,9 @@ function lock.acquire(conn, wait_seconds, say)
   if try(conn) then return end
   local deadline = sys.clock() + wait_seconds
   if say then say("waiting for the deploy lock: " .. (holder(conn) or "held by another session")) end
-  local ok, got = pcall(wait, conn, deadline)
+  local ok, got = interrupt.pcall(wait, conn, deadline)
   if not ok then
-    if type(got) == "table" and got.kind == "interrupted" then
+    if interrupt.is(got) then
       got.message = got.message .. " while waiting for the deploy lock: nothing was changed"
     end
     error(got, 0)

@@ -48,31 +48,39 @@ $(psql_q "SELECT pid, state, application_name, left(query, 80) FROM pg_stat_acti
   eventually 20 _deploy_lock_free || fail "the deploy lock is still held after 20 s"
 }
 
+# One query: per folder name, its latest outcome and partial flag, how many
+# rows say applied, and whether its table exists.
+_invariant_rows() {
+  local names="" dir has_history
+  for dir in "$PROJECT"/migrations/*/; do names+="${names:+,}'$(basename "$dir")'"; done
+  has_history=$(psql_q "SELECT to_regclass('stallmig.migrations') IS NOT NULL")
+  if [ "$has_history" = t ]; then
+    psql_q "SELECT n.name, coalesce(l.outcome, ''), coalesce(l.partial::text, ''),
+                   (SELECT count(*) FROM stallmig.migrations a WHERE a.name = n.name AND a.outcome = 'applied'),
+                   to_regclass(format('public.%I', n.name)) IS NOT NULL
+              FROM unnest(ARRAY[$names]) AS n(name)
+              LEFT JOIN LATERAL (SELECT outcome, partial FROM stallmig.migrations h
+                                  WHERE h.name = n.name ORDER BY id DESC LIMIT 1) l ON true"
+  else
+    psql_q "SELECT n.name, '', '', 0, to_regclass(format('public.%I', n.name)) IS NOT NULL
+              FROM unnest(ARRAY[$names]) AS n(name)"
+  fi
+}
+
 assert_invariant() {
-  local part_way=" $* " rows name latest partial exists applied_rows
+  local part_way=" $* " name latest partial applied_rows exists
   assert_no_stallrun_left
-  [ "$(psql_q "SELECT to_regclass('stallmig.migrations') IS NOT NULL")" = t ] || rows=none
-  for dir in "$PROJECT"/migrations/*/; do
-    name=$(basename "$dir")
-    if [ "${rows:-}" = none ]; then
-      latest="" partial="" applied_rows=0
-    else
-      IFS='|' read -r latest partial applied_rows <<<"$(psql_q "
-        SELECT (SELECT outcome FROM stallmig.migrations WHERE name = '$name' ORDER BY id DESC LIMIT 1),
-               (SELECT partial FROM stallmig.migrations WHERE name = '$name' ORDER BY id DESC LIMIT 1),
-               (SELECT count(*) FROM stallmig.migrations WHERE name = '$name' AND outcome = 'applied')")"
-    fi
-    exists=$(psql_q "SELECT to_regclass(format('public.%I', '$name')) IS NOT NULL")
+  while IFS='|' read -r name latest partial applied_rows exists; do
     case "$latest|$partial" in
       applied\|*)
         [ "$exists" = t ] || fail "invariant: $name is recorded as applied but its table does not exist"
         [ "$applied_rows" = 1 ] || fail "invariant: $name has $applied_rows rows saying applied, not 1" ;;
-      failed\|t)
+      failed\|true)
         [[ "$part_way" == *" $name "* ]] ||
           fail "invariant: $name is recorded as failed part-way, which this case does not expect" ;;
       *)
         [ "$exists" = f ] || fail "invariant: the table of $name exists but it is not recorded as applied (latest: ${latest:-no row})"
-        [ "${applied_rows:-0}" = 0 ] || fail "invariant: $name is not applied now, yet a row says applied" ;;
+        [ "$applied_rows" = 0 ] || fail "invariant: $name is not applied now, yet a row says applied" ;;
     esac
-  done
+  done <<<"$(_invariant_rows)"
 }

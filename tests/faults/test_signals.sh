@@ -125,3 +125,54 @@ SELECT pg_sleep(CASE WHEN current_database() LIKE 'stallmig_shadow%' THEN 300 EL
   assert_eq 0 "$(psql_q "SELECT count(*) FROM pg_database WHERE datname LIKE 'stallmig_shadow_${BG_PID}_%'")" "the shadow database is left behind"
   assert_invariant
 }
+
+# A signal at an arbitrary instant (before, during or after any of 40 quick
+# migrations, some outside a transaction): whatever it hit, the history and
+# the schema agree, the exit status says how it ended, and after resolving
+# what is recorded part-way, the next deploy completes.
+test_signal_at_random_instants_keeps_history_and_schema_in_agreement() {
+  fault_project
+  local i name nt_names="" round signal continue_resolving
+  for i in $(seq -w 1 40); do
+    name="202401010000${i}_m${i}"
+    if [ $((10#$i % 8)) = 0 ]; then
+      add_migration "$name" "-- stallmig:no-transaction
+CREATE TABLE \"$name\" (id int);
+CREATE INDEX CONCURRENTLY ON \"$name\" (id);"
+      nt_names+=" $name"
+    else
+      fault_migration "$name"
+    fi
+  done
+  # how long an uninterrupted deploy takes here: the signals land within it
+  local t0 span_ms
+  t0=$(date +%s%N)
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  span_ms=$(( ($(date +%s%N) - t0) / 1000000 + 1 ))
+  for round in 1 2 3 4 5 6 7 8; do
+    DB_URL=$(new_db "$TEST_NAME")
+    awk -v url="$DB_URL" '/^url = /{ print "url = " url; next } { print }' "$PROJECT/stallmig.ini" >"$CASE_TMP/ini"
+    mv "$CASE_TMP/ini" "$PROJECT/stallmig.ini"
+    signal=INT continue_resolving=""
+    [ $((round % 2)) = 0 ] && signal=TERM
+    start_stallrun workflows/deploy.lua --env dev
+    sleep "$(awk -v ms=$((RANDOM % span_ms)) 'BEGIN { printf "%.3f", ms / 1000 }')"
+    kill -s "$signal" "$BG_PID" 2>/dev/null || true     # it may have finished already
+    wait_stallrun_within 20
+    echo "round $round: SIG$signal, exit $STATUS: $(head -n 1 "$CASE_TMP/err")"   # in the log on failure
+    case "$STATUS" in 0|130|143) ;; *) fail "round $round: exit status $STATUS" ;; esac
+    # shellcheck disable=SC2086
+    assert_invariant $nt_names
+    [ "$(psql_q "SELECT to_regclass('stallmig.migrations') IS NOT NULL")" = t ] || continue_resolving=no
+    for name in $([ "${continue_resolving:-}" = no ] || psql_q "SELECT name FROM stallmig.migrations m
+                    WHERE partial AND outcome = 'failed' AND id = (SELECT max(id) FROM stallmig.migrations WHERE name = m.name)"); do
+      psql_q "DROP TABLE IF EXISTS \"$name\"" >/dev/null
+      run_stallrun workflows/resolve.lua --env dev --migration "$name" --rolled-back --reason "dropped it"
+      assert_exit 0
+    done
+    run_stallrun workflows/deploy.lua --env dev
+    assert_exit 0
+    assert_invariant
+  done
+}
