@@ -96,7 +96,8 @@ local function run_statements(conn, m, opts, progress)
     end
     if conn:transaction_status() == "idle" then
       committed = true
-      if index < #m.script.statements then history.progress(conn, progress.row, index + 1) end
+      local next_one = m.script.statements[index + 1]
+      if next_one then history.progress(conn, progress.row, index + 1, next_one.line) end
     end
   end
   return nil
@@ -141,8 +142,10 @@ local function settle_interrupt(conn, m, progress, err)
   pcall(conn.exec, conn, "RESET ALL")
   if progress.row then
     err.statement = progress.index or 1
+    local statement = m.script.statements[err.statement]
     pcall(history.finish, conn, progress.row, { outcome = "failed", partial = true,
-      error = tostring(err.message) .. " at statement " .. err.statement, statement = err.statement })
+      error = tostring(err.message) .. " at statement " .. err.statement, statement = err.statement,
+      line = statement and statement.line })
   end
 end
 

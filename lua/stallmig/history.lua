@@ -138,15 +138,18 @@ local UNFINISHED = "did not finish: stallrun stopped or lost its connection whil
   .. "(killed, server restarted, or session terminated)"
 
 function history.begin(conn, m, env)
+  local first = m.script.statements[1]
   return conn:query([[
     INSERT INTO stallmig.migrations (name, checksum, started_at, applied_by, environment, mode,
-      outcome, partial, error, failed_statement)
-    VALUES ($1, $2, clock_timestamp(), $3, $4, $5, 'failed', true, $6, 1) RETURNING id]],
-    m.name, m.checksum, history.applied_by(), env, m.mode, UNFINISHED)[1].id
+      outcome, partial, error, failed_statement, failed_line)
+    VALUES ($1, $2, clock_timestamp(), $3, $4, $5, 'failed', true, $6, 1, $7) RETURNING id]],
+    m.name, m.checksum, history.applied_by(), env, m.mode, UNFINISHED, first and first.line)[1].id
 end
 
-function history.progress(conn, id, statement)
-  conn:query("UPDATE stallmig.migrations SET failed_statement = $2 WHERE id = $1", id, statement)
+-- statement: the number of the first statement not yet committed; line: its line.
+function history.progress(conn, id, statement, line)
+  conn:query("UPDATE stallmig.migrations SET failed_statement = $2, failed_line = $3 WHERE id = $1",
+    id, statement, line)
 end
 
 -- attempt: outcome ("applied" | "failed"), partial, error, statement, line.

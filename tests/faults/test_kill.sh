@@ -51,7 +51,7 @@ test_kill_9_during_a_no_transaction_migration_between_statements() {
   set_sleep 0
   run_stallrun workflows/deploy.lua --env dev
   assert_exit 1
-  assert_err_contains "20240101000002_nt failed earlier and may have left part of its work behind (statement 2, line"
+  assert_err_contains "20240101000002_nt failed earlier and may have left part of its work behind (statement 2, line 3: did not finish"
   assert_err_contains "did not finish: stallrun stopped or lost its connection"
   assert_err_contains "workflows/resolve.lua --env dev --migration 20240101000002_nt --rolled-back"
   assert_invariant 20240101000002_nt
