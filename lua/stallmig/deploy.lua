@@ -115,7 +115,8 @@ end
 
 -- What a SIGINT/SIGTERM left of m, read back from the history (the truth,
 -- whatever instant the signal came at): "applied", "part-way" (failed
--- part-way, statement N), or "rolled back"; "unknown" without a connection.
+-- part-way, statement N), or "rolled back"; "unknown" when it cannot be read
+-- (the connection is gone, or a second signal cancelled the query).
 local function fate_of(conn, m)
   if conn:transaction_status() == "unknown" then return "unknown" end
   if conn:transaction_status() ~= "idle" then pcall(conn.exec, conn, "ROLLBACK") end
@@ -146,8 +147,8 @@ function deploy.explain_interrupt(err, conn, m, applied_before, env)
     err.message = string.format("%s during %s: it was rolled back; %s; deploy again to continue",
       err.message, m.name, stay_applied(applied_before))
   else
-    err.message = string.format("%s during %s, and the connection is gone: deploy again to see what "
-      .. "stayed applied (status shows it)", err.message, m.name)
+    err.message = string.format("%s during %s, and what it left could not be read back: stallrun "
+      .. "workflows/status.lua shows it; deploy again to continue", err.message, m.name)
   end
 end
 

@@ -86,7 +86,9 @@ test_sigint_while_waiting_for_the_deploy_lock_changes_nothing() {
 
 _lock_is_held() { ! _deploy_lock_free; }
 
-test_double_sigint_leaves_no_transaction_open() {
+# double_sigint DELAY — a second SIGINT DELAY seconds after the first (while
+# stallrun rolls back and cleans up, or just before).
+double_sigint() {
   fault_project
   fault_migration 20240101000001_a
   slow_migration 20240101000002_slow
@@ -94,13 +96,41 @@ test_double_sigint_leaves_no_transaction_open() {
   start_stallrun workflows/deploy.lua --env dev
   wait_for_backend PgSleep
   kill -s INT "$BG_PID"
-  sleep 0.05
+  sleep "$1"
   kill -s INT "$BG_PID" 2>/dev/null || true
   wait_stallrun
   assert_exit 130
-  assert_err_contains "interrupted by SIGINT"
+  assert_err_contains "interrupted by SIGINT during 20240101000002_slow"
+  assert_invariant                                   # waits until stallrun's session is gone
   assert_eq 0 "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
     AND pid <> pg_backend_pid() AND xact_start IS NOT NULL")" "a transaction left open"
+  assert_eq 0 "$(psql_q "SELECT count(*) FROM pg_prepared_xacts")" "a prepared transaction left"
+  set_sleep 0
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_invariant
+}
+
+test_double_sigint_leaves_no_transaction_open() {
+  double_sigint 0
+}
+
+test_double_sigint_during_the_cleanup_leaves_no_transaction_open() {
+  double_sigint 0.02
+}
+
+# Three signals in a row: the third ends the process at once (no cleanup);
+# the server still ends the session, its transaction and the deploy lock.
+test_third_sigint_quits_at_once_and_the_server_cleans_up() {
+  fault_project
+  fault_migration 20240101000001_a
+  slow_migration 20240101000002_slow
+  set_sleep 300
+  start_stallrun workflows/deploy.lua --env dev
+  wait_for_backend PgSleep
+  kill -s INT "$BG_PID"; kill -s INT "$BG_PID" 2>/dev/null || true; kill -s INT "$BG_PID" 2>/dev/null || true
+  wait_stallrun_within 20
+  assert_exit 130
   assert_invariant
   set_sleep 0
   run_stallrun workflows/deploy.lua --env dev
