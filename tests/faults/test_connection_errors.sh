@@ -100,3 +100,49 @@ test_password_authentication_over_tcp() {
   DB_URL="postgresql:///faults?host=$OWN_CLUSTER&port=$port&user=postgres"
   assert_invariant
 }
+
+# A server that refuses client_connection_check_interval (before PostgreSQL
+# 14, a platform without it, a pooler that takes no startup options): a fake
+# server on a socket fails the first attempt over the setting, and answers
+# the second one (without it) with an unknown database, which is what
+# stallrun must then report.
+test_server_refusing_client_connection_check_interval_gets_a_second_attempt() {
+  new_project
+  fault_migration 20240101000001_a
+  mkdir -p "$CASE_TMP/fake"
+  python3 - "$CASE_TMP/fake/.s.PGSQL.5432" "$CASE_TMP/fake/log" <<'PY' &
+import socket, struct, sys
+path, log = sys.argv[1], open(sys.argv[2], "w")
+server = socket.socket(socket.AF_UNIX)
+server.bind(path)
+server.listen(4)
+server.settimeout(20)
+def error(message, code):
+    fields = b"SFATAL\0VFATAL\0C" + code + b"\0M" + message.encode() + b"\0\0"
+    return b"E" + struct.pack("!i", 4 + len(fields)) + fields
+for attempt in range(2):
+    conn, _ = server.accept()
+    length = struct.unpack("!i", conn.recv(4))[0]
+    body = b""
+    while len(body) < length - 4:
+        body += conn.recv(length - 4 - len(body))
+    parts = body[4:].split(b"\0")
+    params = dict(zip(parts[0::2], parts[1::2]))
+    options = params.get(b"options", b"").decode()
+    log.write("attempt %d options=[%s]\n" % (attempt + 1, options)); log.flush()
+    if "client_connection_check_interval" in options:
+        conn.sendall(error('unrecognized configuration parameter "client_connection_check_interval"', b"42704"))
+    else:
+        conn.sendall(error('database "faults" does not exist', b"3D000"))
+    conn.close()
+PY
+  local fake=$!
+  eventually 10 test -S "$CASE_TMP/fake/.s.PGSQL.5432" || fail "the fake server did not start"
+  point_dev_at "postgresql:///faults?host=$CASE_TMP/fake&user=postgres"
+  run_stallrun workflows/deploy.lua --env dev
+  wait "$fake" || true
+  assert_exit 1
+  assert_err_contains "stallrun: cannot connect to dev: database \"faults\" does not exist on $CASE_TMP/fake port 5432"
+  assert_eq "attempt 1 options=[-c client_connection_check_interval=1s]
+attempt 2 options=[]" "$(cat "$CASE_TMP/fake/log")" "the two attempts"
+}
