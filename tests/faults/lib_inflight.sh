@@ -42,6 +42,7 @@ start_stallrun() {
 
 # wait_stallrun — waits for the background stallrun; sets STATUS, OUT, ERR
 # as run_stallrun does (a sanitizer report fails the test).
+# shellcheck disable=SC2034  # STATUS, OUT, ERR are read by lib.sh's assert_* helpers
 wait_stallrun() {
   STATUS=0
   wait "$BG_PID" || STATUS=$?
