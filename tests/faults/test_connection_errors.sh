@@ -56,7 +56,7 @@ test_database_not_accepting_connections() {
   assert_invariant
 }
 
-test_role_at_its_connection_limit() {
+test_role_or_database_at_its_connection_limit() {
   fault_project
   fault_migration 20240101000001_a
   local role="faults_limited_$BASHPID"
@@ -64,9 +64,17 @@ test_role_at_its_connection_limit() {
   point_dev_at "$DB_URL&user=$role"
   sed -i "s/user=postgres&user=$role/user=$role/" "$PROJECT/stallmig.ini"
   run_stallrun workflows/deploy.lua --env dev
-  psql_q "DROP ROLE $role" >/dev/null
   assert_exit 1
   assert_eq "stallrun: cannot connect to dev: user \"$role\" already has as many connections as its CONNECTION LIMIT allows on $CLUSTER port 5432" \
+    "$(head -n 1 "$CASE_TMP/err")" "the error line"
+  # the same for the database's limit (superusers are exempt: the role is not one)
+  local db
+  db=$(psql_q "SELECT current_database()")
+  psql_q "ALTER ROLE $role CONNECTION LIMIT -1; ALTER DATABASE \"$db\" CONNECTION LIMIT 0" >/dev/null
+  run_stallrun workflows/deploy.lua --env dev
+  psql_q "ALTER DATABASE \"$db\" CONNECTION LIMIT -1; DROP ROLE $role" >/dev/null
+  assert_exit 1
+  assert_eq "stallrun: cannot connect to dev: database \"$db\" already has as many connections as its CONNECTION LIMIT allows on $CLUSTER port 5432" \
     "$(head -n 1 "$CASE_TMP/err")" "the error line"
   assert_invariant
 }
