@@ -131,11 +131,13 @@ end
 
 -- The state a SIGINT/SIGTERM during m (the applied_before before it
 -- applied in this run) left the database in, as the message of err.
-function deploy.explain_interrupt(err, conn, m, applied_before, env)
+-- left: how many pending migrations came after m.
+function deploy.explain_interrupt(err, conn, m, applied_before, env, left)
   local fate, statement = fate_of(conn, m)
   if fate == "applied" then
-    err.message = string.format("%s after %s was applied: it and the %d before it stay applied; "
-      .. "deploy again to apply the rest", err.message, m.name, applied_before)
+    err.message = string.format("%s after %s was applied: it and the %d before it stay applied; %s",
+      err.message, m.name, applied_before, (left or 1) > 0 and "deploy again to apply the rest"
+      or "nothing is left to apply")
   elseif fate == "part-way" then
     err.message = string.format("%s during %s at statement %s: it runs outside a single transaction, "
       .. "so it is recorded as failed part-way (%s); %s", err.message, m.name, tostring(statement),
@@ -197,7 +199,9 @@ function deploy.apply_pending(conn, env, out, plan)
     end
   end)
   if ok then return end
-  if interrupt.is(err) and current then deploy.explain_interrupt(err, conn, current, before, env) end
+  if interrupt.is(err) and current then
+    deploy.explain_interrupt(err, conn, current, before, env, #plan.pending - before - 1)
+  end
   error(err, 0)
 end
 
