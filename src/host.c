@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static lua_State *volatile running_state;
 static volatile sig_atomic_t caught_signal;
@@ -36,13 +37,38 @@ static void interrupt_hook(lua_State *L, lua_Debug *ar)
     (void)ar;
     lua_sethook(L, NULL, 0, 0);
     lerror_push(L, "interrupted", "interrupted by %s", caught_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    lerror_set(L, "hint", "the running statement was cancelled and what was not committed rolled "
+               "back; what had committed stays (stallrun workflows/status.lua shows it)");
     lerror_throw(L);
 }
 
+static void say(const char *text)
+{
+    ssize_t ignored = write(STDERR_FILENO, text, strlen(text));
+    (void)ignored;
+}
+
+/* The first signal cancels the running statements and raises "interrupted"
+ * in Lua, whose cleanup (rollback, history, closing) then runs. A second one
+ * only cancels again (a cleanup statement that hangs), so that the cleanup
+ * is not itself cut short; a third ends the process at once (the server
+ * rolls back what its sessions had open). */
 static void on_signal(int sig)
 {
-    caught_signal = sig;
+    static volatile sig_atomic_t count;
+    count++;
+    if (count >= 3) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
     lapi_db_cancel_all();            /* async-signal-safe: PQcancel */
+    if (count == 2) {
+        say("stallrun: still cleaning up (rolling back, releasing the deploy lock); "
+            "interrupt once more to quit at once\n");
+        return;
+    }
+    caught_signal = sig;
     if (running_state)
         lua_sethook(running_state, interrupt_hook,
                     LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
@@ -338,6 +364,8 @@ int host_run_workflow(const struct host_run *run)
         catch_signals(false);
         running_state = NULL;
         status = rc == LUA_OK ? returned_status(L) : report_error(L);
+        if (rc != LUA_OK && caught_signal != 0)
+            status = host_exit_status("interrupted");  /* whatever error the unwinding became */
     }
     lua_close(L);
     return status;

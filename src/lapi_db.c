@@ -51,7 +51,7 @@ void lapi_db_set_config(const struct config *cfg, const char *workflow_name)
     snprintf(db_workflow, sizeof db_workflow, "%s", workflow_name ? workflow_name : "stallrun");
 }
 
-static void track(PGconn *pg)
+void lconn_track(PGconn *pg)
 {
     for (int i = 0; i < MAX_OPEN; i++)
         if (open_conns[i].pg == NULL) {
@@ -61,7 +61,7 @@ static void track(PGconn *pg)
         }
 }
 
-static void untrack(PGconn *pg)
+void lconn_untrack(PGconn *pg)
 {
     for (int i = 0; i < MAX_OPEN; i++)
         if (open_conns[i].pg == pg) {
@@ -268,6 +268,38 @@ char *lconn_env_url(lua_State *L, const struct env_config *env)
     return real;
 }
 
+static PGconn *connect_with(const char *url, const char *app, const char *options)
+{
+    const char *keys[] = {"dbname", "application_name", "options", "connect_timeout", NULL};
+    const char *values[] = {url, app, options, "10", NULL};
+    if (options[0] == '\0')
+        keys[2] = "fallback_application_name", values[2] = app;
+    return PQconnectdbParams(keys, values, 1);
+}
+
+/* Connects with client_connection_check_interval = 1s (unless the URL sets
+ * it), so that a statement whose stallrun was killed (kill -9, a lost
+ * machine) ends within about a second, with its locks and the deploy lock,
+ * instead of running on orphaned. A server that refuses the setting (before
+ * PostgreSQL 14, a platform without it, a pooler that takes no startup
+ * options) gets the connection without it. */
+static PGconn *connect_checking_client(const char *url, const char *app, const char *options)
+{
+    if (strstr(options, "client_connection_check_interval") != NULL)
+        return connect_with(url, app, options);
+    char checked[1100];
+    snprintf(checked, sizeof checked, "%s", options);
+    add_option(checked, sizeof checked, "client_connection_check_interval", "1s");
+    PGconn *pg = connect_with(url, app, checked);
+    const char *why = pg ? PQerrorMessage(pg) : "";
+    if (pg && PQstatus(pg) != CONNECTION_OK &&
+        (strstr(why, "client_connection_check_interval") || strstr(why, "startup parameter"))) {
+        PQfinish(pg);
+        pg = connect_with(url, app, options);
+    }
+    return pg;
+}
+
 static PGconn *open_env(lua_State *L, const struct env_config *env)
 {
     char *url = lconn_env_url(L, env);
@@ -283,11 +315,7 @@ static PGconn *open_env(lua_State *L, const struct env_config *env)
     add_option(options, sizeof options, "lock_timeout", env->lock_timeout);
     add_option(options, sizeof options, "statement_timeout", env->statement_timeout);
     snprintf(app, sizeof app, "stallrun %s (%s)", db_workflow, env->name);
-    const char *keys[] = {"dbname", "application_name", "options", "connect_timeout", NULL};
-    const char *values[] = {url, app, options, "10", NULL};
-    if (options[0] == '\0')
-        keys[2] = "fallback_application_name", values[2] = app;
-    PGconn *pg = PQconnectdbParams(keys, values, 1);
+    PGconn *pg = connect_checking_client(url, app, options);
     free(url);
     return pg;
 }
@@ -315,6 +343,15 @@ static void describe_failure(PGconn *pg, char *out, size_t size)
         snprintf(out, size, "no answer from %s port %s within 10 seconds", host, port);
     else if (strstr(text, "starting up") || strstr(text, "shutting down") || strstr(text, "recovery mode"))
         snprintf(out, size, "the server at %s port %s is starting up or shutting down", host, port);
+    else if (strstr(text, "too many connections for role"))
+        snprintf(out, size, "user \"%s\" already has as many connections as its CONNECTION LIMIT "
+                 "allows on %s port %s", user, host, port);
+    else if (strstr(text, "too many connections for database"))
+        snprintf(out, size, "database \"%s\" already has as many connections as its CONNECTION "
+                 "LIMIT allows on %s port %s", db, host, port);
+    else if (strstr(text, "not currently accepting connections"))
+        snprintf(out, size, "database \"%s\" on %s port %s does not accept connections "
+                 "(ALLOW_CONNECTIONS false)", db, host, port);
     else if (strstr(text, "too many connections") || strstr(text, "remaining connection slots"))
         snprintf(out, size, "the server at %s port %s has no connection slots left", host, port);
     else if (strstr(text, "no pg_hba.conf entry"))
@@ -348,7 +385,7 @@ static int db_connect(lua_State *L)
     }
     PQsetNoticeProcessor(pg, notice_to_stderr, NULL);
     c->pg = pg;
-    track(pg);
+    lconn_track(pg);
     guard_inspect(L, c);
     return 1;
 }
@@ -582,7 +619,7 @@ static void close_conn(struct lconn *c, const char *outcome)
 {
     guard_audit_finish(c, outcome);
     if (c->pg) {
-        untrack(c->pg);
+        lconn_untrack(c->pg);
         PQfinish(c->pg);
         c->pg = NULL;
     }

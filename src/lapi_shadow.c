@@ -108,6 +108,7 @@ static int db_shadow(lua_State *L)
     if (PQstatus(c->pg) != CONNECTION_OK)
         return lerror_raise(L, "failed", "cannot connect to the shadow database %s", c->shadow_name);
     PQsetNoticeProcessor(c->pg, quiet, NULL);
+    lconn_track(c->pg);              /* SIGINT cancels its replay too */
     return 1;
 }
 

@@ -50,6 +50,11 @@ void shadow_drop(struct lconn *c);
 
 struct lconn *lconn_check(lua_State *L, int idx);
 
+/* Registers pg for the signal handler's PQcancel (lapi_db_cancel_all), and
+ * forgets it (before PQfinish). */
+void lconn_track(PGconn *pg);
+void lconn_untrack(PGconn *pg);
+
 /* Runs sql (no parameters) and returns its first row's first value into out,
  * "" for NULL. 0, or the SQLSTATE-bearing failure: -1 (nothing raised). */
 int lconn_scalar(struct lconn *c, const char *sql, char *out, size_t size, char sqlstate[6]);

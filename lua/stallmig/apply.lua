@@ -6,12 +6,19 @@
 -- non-transactional: statement by statement in autocommit.
 -- After each, RESET ALL: a session SET in one file must not leak into the
 -- next (not DISCARD ALL, which would also drop the deploy lock).
+-- Failure behaviour (tests/faults/): a SIGINT/SIGTERM (src/host.c cancels
+-- the statement and raises kind "interrupted") rolls back what is open and
+-- is re-raised with what happened to the migration; a lost connection
+-- (session terminated, server restarted) becomes a failure with lost = true;
+-- a migration outside one transaction is recorded as failed part-way before
+-- it starts (history.begin), so even kill -9 leaves a truthful history.
 local sql = require("stallmig.sql")
 local sys = require("stallmig.sys")
 local history = require("stallmig.history")
 local errors = require("stallmig.error")
 local prisma = require("stallmig.prisma")
 local indexbuild = require("stallmig.indexbuild")
+local interrupt = require("stallmig.interrupt")
 
 local apply = {}
 
@@ -40,6 +47,15 @@ local function failure(m, err, index, line, column, partial)
   })
 end
 
+-- Re-raises what is not a server's error: a bug, or an interruption.
+local function rethrow_unless_sql(err)
+  if type(err) ~= "table" or interrupt.is(err) then error(err, 0) end
+end
+
+local function lost(conn)
+  return conn:transaction_status() == "unknown"
+end
+
 local function run_transactional(conn, m, env, opts)
   local prefix = "BEGIN;\n" .. (opts.durable and "" or "SET LOCAL synchronous_commit = off;\n")
   local prefix_statements = opts.durable and 1 or 2
@@ -52,8 +68,8 @@ local function run_transactional(conn, m, env, opts)
   local text = prefix .. m.content .. "\n;\n" .. suffix .. ";\nCOMMIT;\nRESET ALL;"
   local ok, err = pcall(conn.exec, conn, text)
   if ok then return nil end
-  if type(err) ~= "table" then error(err, 0) end
-  pcall(conn.exec, conn, "ROLLBACK; RESET ALL;")
+  rethrow_unless_sql(err)
+  if not lost(conn) then interrupt.try(conn.exec, conn, "ROLLBACK; RESET ALL;") end
   local index = (err.completed or 0) - prefix_statements + 1
   local statement = m.script.statements[index]
   local line, column = locate(m, err, #prefix, statement)
@@ -61,16 +77,18 @@ local function run_transactional(conn, m, env, opts)
 end
 
 -- Statement by statement; work committed before a failure may stay behind.
-local function run_statements(conn, m, opts)
+-- progress.index: the statement running (for an interruption).
+local function run_statements(conn, m, opts, progress)
   if opts.prisma then conn:exec(prisma.started_sql(conn, m)) end
   local committed = false
   for index, statement in ipairs(m.script.statements) do
+    progress.index = index
     local build = indexbuild.target(statement)     -- CREATE INDEX CONCURRENTLY
     local invalid_before = build and indexbuild.invalid_on(conn, build)
     local ok, err = pcall(conn.exec, conn, statement.text)
     if not ok then
-      if type(err) ~= "table" then error(err, 0) end
-      if conn:transaction_status() ~= "idle" then pcall(conn.exec, conn, "ROLLBACK") end
+      rethrow_unless_sql(err)
+      if not lost(conn) and conn:transaction_status() ~= "idle" then interrupt.try(conn.exec, conn, "ROLLBACK") end
       local line, column = statement.line, statement.column
       if err.position then
         local before = utf8.len(m.content, 1, statement.offset - 1) or (statement.offset - 1)
@@ -78,7 +96,7 @@ local function run_statements(conn, m, opts)
       end
       -- a failed concurrent build leaves at most its invalid index, which the
       -- retry drops: not partial, unless statements before it committed
-      local found = build and indexbuild.examine(conn, build, invalid_before)
+      local found = build and not lost(conn) and indexbuild.examine(conn, build, invalid_before)
       local partial = committed or (statement.no_transaction and not found)
       local failed = failure(m, err, index, line, column, partial)
       if found then indexbuild.describe(failed, found) end
@@ -90,38 +108,81 @@ local function run_statements(conn, m, opts)
       failed.index_hint = skipped.index_hint
       return failed, index
     end
-    if conn:transaction_status() == "idle" then committed = true end
+    if conn:transaction_status() == "idle" then
+      committed = true
+      local next_one = m.script.statements[index + 1]
+      if next_one then history.progress(conn, progress.row, index + 1, next_one.line) end
+    end
   end
   return nil
 end
 
--- Applies m (already loaded). Returns nil on success, or an error object
--- (kind "failed") after recording the failure. opts.durable: this commit
--- waits for its WAL flush (the run's last migration does; earlier ones need
--- not, since the last flush covers them and each stays atomic).
-function apply.run(conn, m, env, opts)
-  opts = opts or {}
-  local started = m.mode ~= "transactional" and history.now(conn)
+-- The attempt itself; returns nil or the failure (recorded unless lost).
+local function attempt(conn, m, env, opts, progress)
   local err, index
   if m.mode == "transactional" then
     err, index = run_transactional(conn, m, env, opts)
   else
-    err, index = run_statements(conn, m, opts)
+    progress.row = history.begin(conn, m, env)
+    err, index = run_statements(conn, m, opts, progress)
   end
-  pcall(conn.exec, conn, "RESET ALL")
-  if err and opts.prisma then prisma.failed(conn, m, err.server_message or err.message) end
-  if not err and opts.prisma and m.mode ~= "transactional" then conn:exec(prisma.finished_sql(conn, m)) end
-  if err then
-    history.record(conn, m, env, {
-      started_at = started or history.now(conn), outcome = "failed", partial = err.partial,
-      error = err.server_message, statement = index, line = err.failed_line,
-    })
+  if err and lost(conn) then
+    err.lost = true                   -- nothing more can be written; progress.row says part-way
     return err
   end
-  if m.mode ~= "transactional" then
-    history.record(conn, m, env, { started_at = started, outcome = "applied" })
+  interrupt.try(conn.exec, conn, "RESET ALL")
+  if err and opts.prisma then prisma.failed(conn, m, err.server_message or err.message) end
+  if not err and opts.prisma and m.mode ~= "transactional" then conn:exec(prisma.finished_sql(conn, m)) end
+  local outcome = {
+    outcome = err and "failed" or "applied", partial = err and err.partial,
+    error = err and err.server_message, statement = index, line = err and err.failed_line,
+  }
+  if progress.row then
+    history.finish(conn, progress.row, outcome)
+  elseif err then
+    outcome.started_at = history.now(conn)
+    history.record(conn, m, env, outcome)
   end
-  return nil
+  return err
+end
+
+-- After an interruption: roll back what is open, and record a migration
+-- outside one transaction as interrupted part-way (err.statement: where it
+-- stopped). Each step is protected: a second signal must not stop the others.
+local function settle_interrupt(conn, m, progress, err)
+  err.migration = m.name
+  if lost(conn) then return end
+  if conn:transaction_status() ~= "idle" then pcall(conn.exec, conn, "ROLLBACK") end
+  pcall(conn.exec, conn, "RESET ALL")
+  if progress.row then
+    err.statement = progress.index or 1
+    local statement = m.script.statements[err.statement]
+    pcall(history.finish, conn, progress.row, { outcome = "failed", partial = true,
+      error = tostring(err.message) .. " at statement " .. err.statement, statement = err.statement,
+      line = statement and statement.line })
+  end
+end
+
+-- Applies m (already loaded). Returns nil on success, or an error object
+-- (kind "failed") after recording the failure (lost = true when the
+-- connection was lost: then it could not be recorded). Raises kind
+-- "interrupted" on SIGINT/SIGTERM, after settle_interrupt.
+-- opts.durable: this commit waits for its WAL flush (the run's last
+-- migration does; earlier ones need not, since the last flush covers them
+-- and each stays atomic).
+function apply.run(conn, m, env, opts)
+  opts = opts or {}
+  local progress = {}
+  local ok, err = interrupt.pcall(attempt, conn, m, env, opts, progress)
+  if ok then return err end
+  if interrupt.is(err) then
+    settle_interrupt(conn, m, progress, err)
+  elseif type(err) == "table" and lost(conn) then
+    local failed = failure(m, err, progress.index, nil, nil, progress.row ~= nil)
+    failed.lost = true
+    return failed
+  end
+  error(err, 0)
 end
 
 return apply

@@ -5,6 +5,8 @@ local sys = require("stallmig.sys")
 local apply = require("stallmig.apply")
 local report = require("stallmig.report")
 local indexbuild = require("stallmig.indexbuild")
+local history = require("stallmig.history")
+local interrupt = require("stallmig.interrupt")
 
 local deploy = {}
 
@@ -60,6 +62,7 @@ end
 -- The tables a statement names (for "which lock was it waiting for").
 local function relations(text)
   local ok, tree = pcall(sql.parse, text)
+  if not ok and interrupt.is(tree) then error(tree, 0) end
   local names, seen = {}, {}
   local function walk(node)
     if type(node) ~= "table" then return end
@@ -96,9 +99,11 @@ function deploy.explain_failure(err, m, applied_before, env)
   elseif err.index_hint then
     err.hint = err.index_hint
   else
-    err.hint = string.format("nothing of %s was applied (rolled back)%s; fix the file and "
-      .. "deploy again", m.name, applied_before > 0
-      and string.format(", and the %d migration(s) before it stay applied", applied_before) or "")
+    -- a lock timeout is not the file's fault: the same file succeeds once the lock is free
+    err.hint = string.format("nothing of %s was applied (rolled back)%s; %s", m.name, applied_before > 0
+      and string.format(", and the %d migration(s) before it stay applied", applied_before) or "",
+      err.sqlstate == "55P03" and "deploy again once the other session has let go of the table"
+      or "fix the file and deploy again")
   end
   if err.partial and err.index_hint then err.hint = err.hint .. "\nhint: " .. err.index_hint end
   if err.sqlstate == "55P03" then
@@ -108,28 +113,103 @@ function deploy.explain_failure(err, m, applied_before, env)
   if err.server_hint then err.hint = err.server_hint .. "\n" .. "hint: " .. err.hint end
 end
 
+local function stay_applied(count)
+  return count > 0 and string.format("%d migration(s) before it stay applied", count) or "nothing before it was applied"
+end
+
+-- What a SIGINT/SIGTERM left of m, read back from the history (the truth,
+-- whatever instant the signal came at): "applied", "part-way" (failed
+-- part-way, statement N), or "rolled back"; "unknown" when it cannot be read
+-- (the connection is gone, or a second signal cancelled the query).
+local function fate_of(conn, m)
+  if conn:transaction_status() == "unknown" then return "unknown" end
+  if conn:transaction_status() ~= "idle" then pcall(conn.exec, conn, "ROLLBACK") end
+  local ok, row = pcall(history.latest, conn, m.name)
+  if not ok then return "unknown" end
+  if row and row.outcome == "applied" and row.checksum == m.checksum then return "applied" end
+  if row and row.outcome == "failed" and row.partial and m.mode ~= "transactional" then
+    return "part-way", row.failed_statement
+  end
+  return "rolled back"
+end
+
+-- The state a SIGINT/SIGTERM during m (the applied_before before it
+-- applied in this run) left the database in, as the message of err.
+-- left: how many pending migrations came after m.
+function deploy.explain_interrupt(err, conn, m, applied_before, env, left)
+  local fate, statement = fate_of(conn, m)
+  if fate == "applied" then
+    err.message = string.format("%s after %s was applied: it and the %d before it stay applied; %s",
+      err.message, m.name, applied_before, (left or 1) > 0 and "deploy again to apply the rest"
+      or "nothing is left to apply")
+  elseif fate == "part-way" then
+    err.message = string.format("%s during %s at statement %s: it runs outside a single transaction, "
+      .. "so it is recorded as failed part-way (%s); %s", err.message, m.name, tostring(statement),
+      statement == 1 and "its first statement may or may not have committed"
+      or "the statements before it committed", stay_applied(applied_before))
+    err.hint = "inspect what it did; undo it and run: " .. deploy.resolve_command(m.name, env.name, "--rolled-back")
+      .. ", or finish it by hand and run: " .. deploy.resolve_command(m.name, env.name, "--applied")
+  elseif fate == "rolled back" then
+    err.message = string.format("%s during %s: it was rolled back; %s; deploy again to continue",
+      err.message, m.name, stay_applied(applied_before))
+  else
+    err.message = string.format("%s during %s, and what it left could not be read back: stallrun "
+      .. "workflows/status.lua shows it; deploy again to continue", err.message, m.name)
+  end
+end
+
+-- A migration whose connection was lost (session terminated, server
+-- stopped): what the server did with it, and what to do.
+local function explain_lost(err, m, applied_before, env)
+  local where = err.failed_line and (m.file .. ":" .. err.failed_line) or m.file
+  err.message = string.format("lost the connection to %s during %s (%s): %s", env.name, m.name, where,
+    tostring(err.server_message or err.message))
+  if err.partial then
+    err.hint = string.format("%s runs outside a single transaction and is recorded as failed part-way "
+      .. "(%s); once the server is back, inspect what it did, then run: %s, or: %s", m.name,
+      stay_applied(applied_before), deploy.resolve_command(m.name, env.name, "--rolled-back"),
+      deploy.resolve_command(m.name, env.name, "--applied"))
+  else
+    -- cut off inside the file: certainly rolled back; at its COMMIT: maybe not
+    local fate = err.statement and "which the server rolled back as the session ended"
+      or "which the server rolls back as the session ends, unless its COMMIT had reached it (status shows which)"
+    err.hint = string.format("%s ran in one transaction, %s; %s; deploy again once the server "
+      .. "accepts connections", m.name, fate, stay_applied(applied_before))
+  end
+end
+
 -- Applies plan.pending in order (the deploy lock held, writes allowed),
 -- a progress line each; stops at the first failure and raises it, explained.
+-- An interruption is raised with the state it left (explain_interrupt).
 function deploy.apply_pending(conn, env, out, plan)
   local names = {}
   for i, m in ipairs(plan.pending) do names[i] = m.name end
   out:set_width(names)
-  for i, m in ipairs(plan.pending) do
-    if m.out_of_order then out:warn(m.name .. " sorts before migrations already applied; applying it now") end
-    local dropped = m.row and m.row.outcome ~= "applied"
-      and indexbuild.drop_leftover(conn, m, function(text) out:warn(text) end)
-    if m.retry and not dropped then out:warn(m.name .. " failed before and left nothing behind; trying it again") end
-    local t = sys.clock()
-    local failed = apply.run(conn, m, env.name, { durable = i == #plan.pending, prisma = env.prisma_compat })
-    local took = sys.clock() - t
-    table.insert(out.doc.applied, { name = m.name, mode = m.mode, ok = not failed, duration_ms = took * 1000 })
-    out:step(failed and "x" or "+", m.name, failed and "FAILED" or ("ok (" .. report.ms(took) .. ")"))
-    if failed then
-      indexbuild.remember(conn, m, failed)
-      deploy.explain_failure(failed, m, i - 1, env)
-      error(failed, 0)
+  local current, before = nil, 0
+  local ok, err = interrupt.pcall(function()
+    for i, m in ipairs(plan.pending) do
+      current, before = m, i - 1
+      if m.out_of_order then out:warn(m.name .. " sorts before migrations already applied; applying it now") end
+      local dropped = m.row and m.row.outcome ~= "applied"
+        and indexbuild.drop_leftover(conn, m, function(text) out:warn(text) end)
+      if m.retry and not dropped then out:warn(m.name .. " failed before and left nothing behind; trying it again") end
+      local t = sys.clock()
+      local failed = apply.run(conn, m, env.name, { durable = i == #plan.pending, prisma = env.prisma_compat })
+      local took = sys.clock() - t
+      table.insert(out.doc.applied, { name = m.name, mode = m.mode, ok = not failed, duration_ms = took * 1000 })
+      out:step(failed and "x" or "+", m.name, failed and "FAILED" or ("ok (" .. report.ms(took) .. ")"))
+      if failed then
+        indexbuild.remember(conn, m, failed)
+        if failed.lost then explain_lost(failed, m, i - 1, env) else deploy.explain_failure(failed, m, i - 1, env) end
+        error(failed, 0)
+      end
     end
+  end)
+  if ok then return end
+  if interrupt.is(err) and current then
+    deploy.explain_interrupt(err, conn, current, before, env, #plan.pending - before - 1)
   end
+  error(err, 0)
 end
 
 return deploy

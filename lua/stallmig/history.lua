@@ -128,6 +128,50 @@ function history.record(conn, m, env, attempt)
     attempt.statement, attempt.line)
 end
 
+-- An attempt outside stallrun's own transaction (self-managed or
+-- non-transactional) is recorded BEFORE its first statement runs, as failed
+-- part-way: if stallrun is killed or loses its connection, deploy finds it
+-- and refuses until it is resolved. history.progress moves its statement
+-- number on as statements commit; history.finish records the outcome in the
+-- same row (one row per attempt). Returns the row's id.
+local UNFINISHED = "did not finish: stallrun stopped or lost its connection while it ran "
+  .. "(killed, server restarted, or session terminated)"
+
+function history.begin(conn, m, env)
+  local first = m.script.statements[1]
+  return conn:query([[
+    INSERT INTO stallmig.migrations (name, checksum, started_at, applied_by, environment, mode,
+      outcome, partial, error, failed_statement, failed_line)
+    VALUES ($1, $2, clock_timestamp(), $3, $4, $5, 'failed', true, $6, 1, $7) RETURNING id]],
+    m.name, m.checksum, history.applied_by(), env, m.mode, UNFINISHED, first and first.line)[1].id
+end
+
+-- statement: the number of the first statement not yet committed; line: its line.
+function history.progress(conn, id, statement, line)
+  conn:query("UPDATE stallmig.migrations SET failed_statement = $2, failed_line = $3 WHERE id = $1",
+    id, statement, line)
+end
+
+-- attempt: outcome ("applied" | "failed"), partial, error, statement, line.
+function history.finish(conn, id, attempt)
+  local applied = attempt.outcome == "applied"
+  conn:query([[
+    UPDATE stallmig.migrations
+       SET finished_at = clock_timestamp(),
+           duration_ms = 1000 * extract(epoch FROM clock_timestamp() - started_at),
+           outcome = $2, partial = $3, error = $4, failed_statement = $5, failed_line = $6
+     WHERE id = $1]], id, attempt.outcome, not applied and (attempt.partial or false),
+    attempt.error and sys.redact(attempt.error), not applied and attempt.statement or nil,
+    not applied and attempt.line or nil)
+end
+
+-- The latest row of migration `name` (outcome, partial, failed_statement,
+-- checksum), or nil.
+function history.latest(conn, name)
+  return conn:query([[SELECT outcome, partial, failed_statement, checksum FROM stallmig.migrations
+                       WHERE name = $1 ORDER BY id DESC LIMIT 1]], name)[1]
+end
+
 -- The server's clock, for started_at of attempts recorded afterwards.
 function history.now(conn)
   return conn:query("SELECT clock_timestamp()::text AS now")[1].now

@@ -5,6 +5,7 @@
 -- session if stallrun is killed.
 local sys = require("stallmig.sys")
 local errors = require("stallmig.error")
+local interrupt = require("stallmig.interrupt")
 
 local lock = {}
 
@@ -40,19 +41,33 @@ local function try(conn)
   return conn:query("SELECT pg_try_advisory_lock($1) AS ok", lock.KEY)[1].ok
 end
 
+-- Polls for the lock until deadline; true once taken.
+local function wait(conn, deadline)
+  local pause = 0.05
+  while sys.clock() < deadline do
+    sys.sleep(math.min(pause, math.max(deadline - sys.clock(), 0.01)))
+    if try(conn) then return true end
+    pause = math.min(pause * 1.5, 1.0)
+  end
+  return false
+end
+
 -- Takes the lock, waiting up to wait_seconds; `say` reports that it waits.
 -- First refuses (kind "refused") a hot standby or a connection pooler, where
 -- the workflow's writes would fail or the lock would not hold.
 function lock.acquire(conn, wait_seconds, say)
   conn:require_primary()
   if try(conn) then return end
-  local deadline, pause = sys.clock() + wait_seconds, 0.05
+  local deadline = sys.clock() + wait_seconds
   if say then say("waiting for the deploy lock: " .. (holder(conn) or "held by another session")) end
-  while sys.clock() < deadline do
-    sys.sleep(math.min(pause, math.max(deadline - sys.clock(), 0.01)))
-    if try(conn) then return end
-    pause = math.min(pause * 1.5, 1.0)
+  local ok, got = interrupt.pcall(wait, conn, deadline)
+  if not ok then
+    if interrupt.is(got) then
+      got.message = got.message .. " while waiting for the deploy lock: nothing was changed"
+    end
+    error(got, 0)
   end
+  if got then return end
   error(errors.new("failed", string.format(
     "another deploy still holds the deploy lock after %gs: %s", wait_seconds,
     holder(conn) or "the holder has just released it"),

@@ -24,6 +24,7 @@ function promotion.check(ctx, env, plan)
     local conn <close> = db.connect(from)
     return history.read(conn).latest
   end)
+  if not ok and type(rows) == "table" and rows.kind == "interrupted" then error(rows, 0) end
   if not ok then
     error(errors.new("refused", string.format("%s only takes migrations %s has applied, and %s "
       .. "cannot be read: %s", env.name, from, from, type(rows) == "table" and tostring(rows.message) or tostring(rows)),

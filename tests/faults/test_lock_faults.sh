@@ -1,0 +1,65 @@
+# Waiting for locks: the deploy lock held by another deploy past lock_wait,
+# and a migration's statement blocked by another session past lock_timeout.
+# (test_concurrency.sh covers a psql session holding the deploy lock, and
+# test_safety.sh the lock_timeout message; these add a real deploy as the
+# holder, and what the history and the next deploy make of a timeout.)
+source "$REPO/tests/faults/lib_invariant.sh"
+source "$REPO/tests/faults/lib_inflight.sh"
+
+test_lock_wait_expires_while_another_deploy_holds_the_lock() {
+  fault_project
+  fault_migration 20240101000001_a
+  slow_migration 20240101000002_slow
+  set_sleep 300
+  start_stallrun workflows/deploy.lua --env dev          # the holder, inside its slow migration
+  wait_for_backend PgSleep
+  local holder_pid=$BG_PID holder_backend=$BACKEND
+  sed -i 's/^lock_wait = .*/lock_wait = 1s/' "$PROJECT/stallmig.ini"
+  run_stallrun workflows/deploy.lua --env dev --json
+  assert_exit 1
+  assert_err_contains "another deploy still holds the deploy lock after 1s: pid $holder_backend (application 'stallrun deploy (dev)', user postgres), holding it for "
+  assert_not_contains "holding it for at most"            # the holder announced when it took the lock
+  assert_eq "failed False" "$(json_get "['error']['kind']") $(json_get "['ok']")"
+  assert_eq "20240101000001_a" "$(psql_q "SELECT string_agg(name, ',') FROM stallmig.migrations")" "the waiter applied nothing"
+  BG_PID=$holder_pid
+  kill_and_wait INT
+  assert_exit 130
+  assert_invariant
+  set_sleep 0
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_invariant
+}
+
+test_statement_blocked_past_lock_timeout_then_the_next_deploy_works() {
+  fault_project
+  sed -i 's/^lock_wait = 60s$/lock_wait = 60s\nlock_timeout = 300ms/' "$PROJECT/stallmig.ini"
+  fault_migration 20240101000001_a
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  add_migration 20240101000002_b $'CREATE TABLE "20240101000002_b" (id int);\nALTER TABLE "20240101000001_a" ADD COLUMN note text;\n'
+  fault_migration 20240101000003_c
+  "$PSQL" -XAtq -d "$DB_URL" -c "SET application_name = 'blocker'" -c "BEGIN" \
+    -c 'LOCK TABLE "20240101000001_a" IN ACCESS SHARE MODE' -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
+  local blocker=$!
+  eventually 10 _blocker_sleeps || fail "the blocker never took its lock"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 1
+  assert_err_contains 'migration 20240101000002_b waited 300ms (lock_timeout of dev) for a lock on "20240101000001_a" held by another session'
+  assert_err_contains "nothing of 20240101000002_b was applied (rolled back); deploy again once the other session has let go of the table"
+  assert_err_contains "pg_blocking_pids()"
+  assert_eq "failed|f" "$(psql_q "SELECT outcome, partial FROM stallmig.migrations WHERE name = '20240101000002_b'")"
+  assert_eq "" "$(psql_q "SELECT attname FROM pg_attribute WHERE attrelid = '\"20240101000001_a\"'::regclass AND attname = 'note'")" "the ALTER was rolled back"
+  assert_invariant
+  psql_q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'blocker'" >/dev/null
+  wait "$blocker" 2>/dev/null || true
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_err_contains "20240101000002_b failed before and left nothing behind; trying it again"
+  assert_out_contains "Deployed 2 migration(s)"
+  assert_invariant
+}
+
+_blocker_sleeps() {
+  [ "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'blocker' AND wait_event = 'PgSleep'")" = 1 ]
+}
