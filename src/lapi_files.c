@@ -182,7 +182,7 @@ static int files_scan(lua_State *L)
     return 1;
 }
 
-/* scan:wait(dir) -> { {name=, checksum=, size=, conventional=} | {name=, problem=}, ... }
+/* scan:wait(dir) -> { {name=, checksum=, size=, conventional=} | {name=, problem=[, too_large]}, ... }
  * every sub-folder in byte-wise order of its name (plain files are skipped). */
 static int scan_wait_lua(lua_State *L)
 {
@@ -206,6 +206,10 @@ static int scan_wait_lua(lua_State *L)
         lua_setfield(L, -2, "size");
         lua_pushboolean(L, entries[i].conventional);
         lua_setfield(L, -2, "conventional");
+        if (entries[i].too_large) {
+            lua_pushboolean(L, 1);
+            lua_setfield(L, -2, "too_large");
+        }
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     return 1;
