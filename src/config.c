@@ -182,6 +182,15 @@ char *config_env_url(const struct config *cfg, const struct env_config *env,
         snprintf(err->message, sizeof err->message, "%s:%d: %s", cfg->path, env->url.line, why);
         return NULL;
     }
+    for (const char *p = url; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {   /* e.g. a pasted secret's newline */
+            err->line = env->url.line;
+            snprintf(err->message, sizeof err->message, "%s:%d: [env.%s] url contains a newline "
+                     "or another control character%s", cfg->path, env->url.line, env->name,
+                     strstr(env->url.raw, "${") ? " (from the variable it names)" : "");
+            free(url);
+            return NULL;
+        }
     if (url[0] == '\0') {
         err->line = env->url.line;
         snprintf(err->message, sizeof err->message, "%s:%d: [env.%s] url is empty", cfg->path,

@@ -256,8 +256,12 @@ char *lconn_env_url(lua_State *L, const struct env_config *env)
 {
     struct config_error err;
     char *url = config_env_url(db_config, env, &err);
-    if (url == NULL)
-        lerror_raise(L, "config", "%s", err.message);
+    if (url == NULL) {
+        lerror_push(L, "config", "%s", err.message);
+        lerror_set(L, "hint", "fix the url of [env.NAME] in stallmig.ini, or the environment "
+                   "variable it names (printf '%s' \"$VAR\" | od -c shows hidden characters)");
+        lerror_throw(L);
+    }
     if (!localpg_is_local(url))
         return url;
     char why[600];
@@ -283,8 +287,11 @@ static PGconn *open_env(lua_State *L, const struct env_config *env)
     add_option(options, sizeof options, "lock_timeout", env->lock_timeout);
     add_option(options, sizeof options, "statement_timeout", env->statement_timeout);
     snprintf(app, sizeof app, "stallrun %s (%s)", db_workflow, env->name);
-    const char *keys[] = {"dbname", "application_name", "options", "connect_timeout", NULL};
-    const char *values[] = {url, app, options, "10", NULL};
+    /* client_encoding: migration files are UTF-8 (checked before sending),
+     * whatever the database's own encoding */
+    const char *keys[] = {"dbname", "application_name", "options", "connect_timeout",
+                          "client_encoding", NULL};
+    const char *values[] = {url, app, options, "10", "UTF8", NULL};
     if (options[0] == '\0')
         keys[2] = "fallback_application_name", values[2] = app;
     PGconn *pg = PQconnectdbParams(keys, values, 1);

@@ -98,6 +98,7 @@ static int sys_isatty(lua_State *L)
 static int sys_sleep(lua_State *L)
 {
     double seconds = luaL_checknumber(L, 1);
+    luaL_argcheck(L, seconds >= 0 && seconds <= 86400, 1, "seconds from 0 to 86400 expected");
     if (seconds > 0) {
         struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
         nanosleep(&ts, NULL);

@@ -5,6 +5,7 @@
 #include "sqlparse.h"
 
 #include "json.h"
+#include "utf8.h"
 
 #include <pg_query.h>
 #include <stdio.h>
@@ -201,13 +202,23 @@ static void set_error(struct sql_error *err, const char *text, size_t length, si
     sql_line_column(text, length, offset, &err->line, &err->column);
 }
 
-/* A NUL-terminated copy for libpg_query; NULL (err set) on a NUL byte. */
+/* A NUL-terminated copy for libpg_query; NULL (err set) on a NUL byte or
+ * text that is not UTF-8 (the connection's client_encoding): refused here,
+ * before anything is sent, rather than by the server half-way through. */
 static char *terminated_copy(const char *text, size_t length, struct sql_error *err)
 {
     const char *nul = memchr(text, '\0', length);
     if (nul != NULL) {
         set_error(err, text, length, (size_t)(nul - text),
                   "the file contains a NUL byte: it is not SQL text");
+        return NULL;
+    }
+    size_t bad = utf8_invalid_at(text, length);
+    if (bad < length) {
+        char why[200];
+        snprintf(why, sizeof why, "the file is not UTF-8: byte 0x%02X is not valid UTF-8 (convert "
+                 "the file, e.g. iconv -f LATIN1 -t UTF-8)", (unsigned char)text[bad]);
+        set_error(err, text, length, bad, why);
         return NULL;
     }
     char *copy = malloc(length + 1);
