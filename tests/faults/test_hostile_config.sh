@@ -1,0 +1,77 @@
+# Hostile stallmig.ini files and environment variables: exit 2, the file and
+# line, a hint, never a password, nothing touched. (config_load's messages for
+# each malformed line are unit-tested in tests/unit/test_config.c.)
+
+test_empty_ini_names_no_environments() {
+  new_project
+  : >"$PROJECT/stallmig.ini"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 2
+  assert_err_contains "stallrun: unknown environment 'dev': stallmig.ini defines no environments"
+  assert_err_contains "hint: pass --env with one of those names, or add an [env.dev] section with a url"
+}
+
+test_every_malformed_ini_is_exit_2_with_file_line_and_hint() {
+  new_project
+  local good="[env.dev]
+url = $DB_URL
+protected = false
+" long
+  long=$(printf 'x%.0s' $(seq 1 5000))
+  local -a names=(binary garbage dup_section dup_key long_line unterminated)
+  printf '[env.dev]\nurl = \x00\x01\x02\xff\n' >"$PROJECT/binary.ini"
+  printf '\xff\xfe\x89PNG\r\n\x1a\n' >"$PROJECT/garbage.ini"
+  printf '%s[env.dev]\nurl = x\n' "$good" >"$PROJECT/dup_section.ini"
+  printf '%surl = x\n' "$good" >"$PROJECT/dup_key.ini"
+  printf '%s; %s\n' "$good" "$long" >"$PROJECT/long_line.ini"
+  printf '[env.dev]\nurl = ${DATABASE_URL\nprotected = false\n' >"$PROJECT/unterminated.ini"
+  local -A expect=(
+    [binary]="binary.ini:2: contains a NUL byte: this is not a text INI file"
+    [garbage]="garbage.ini:1: malformed line"
+    [dup_section]="dup_section.ini:4: [env.dev] appears twice (first at line 1); merge them"
+    [dup_key]="dup_key.ini:4: duplicate key 'url' in [env.dev] (first set at line 2)"
+    [long_line]="long_line.ini:4: line is longer than 4092 characters"
+    [unterminated]="unterminated.ini:2: unterminated '\${' (add the closing '}')"
+  )
+  for name in "${names[@]}"; do
+    run_stallrun workflows/deploy.lua --env dev --config "$PROJECT/$name.ini"
+    assert_exit 2
+    assert_err_contains "stallrun: $PROJECT/${expect[$name]}"
+    assert_err_contains "hint: "
+    [ "$(grep -c "" "$CASE_TMP/err")" -le 3 ] || fail "$name.ini: more than an error and a hint"
+  done
+  assert_eq "" "$(psql_q "SELECT to_regnamespace('stallmig')")" "something was written"
+}
+
+test_variable_with_a_newline_is_refused_without_echoing_it() {
+  new_project
+  printf '\n[env.staging]\nurl = ${STALLMIG_TEST_URL}\n' >>"$PROJECT/stallmig.ini"
+  export STALLMIG_TEST_URL=$'postgresql://app:Sentinel-Nl-3@127.0.0.1:1/db\nhost=elsewhere'
+  run_stallrun workflows/status.lua --env staging
+  assert_exit 2
+  assert_err_contains "stallmig.ini:10: [env.staging] url contains a newline or another control character (from the variable it names)"
+  assert_err_contains "hint: fix the url of [env.NAME] in stallmig.ini, or the environment variable it names"
+  assert_not_contains "Sentinel"
+  assert_not_contains "elsewhere"
+}
+
+test_password_and_bad_escape_from_a_variable_never_printed() {
+  new_project
+  printf '\n[env.staging]\nurl = ${STALLMIG_TEST_URL}\n' >>"$PROJECT/stallmig.ini"
+  export STALLMIG_TEST_URL='postgresql://app:Sentinel-Var-4@127.0.0.1:1/db'
+  run_stallrun workflows/deploy.lua --env staging --yes --json
+  assert_exit 1
+  assert_err_contains "cannot connect to staging"
+  assert_eq "False" "$(json_get "['ok']")"
+  assert_not_contains "Sentinel"
+  export STALLMIG_TEST_URL='postgresql://app:Sentinel%zzVar@127.0.0.1:1/db'
+  run_stallrun workflows/status.lua --env staging
+  assert_exit 2
+  assert_err_contains "stallmig.ini:10: the url of [env.staging] is not a valid PostgreSQL URL"
+  assert_err_contains "hint: check for a '%' not followed by two hex digits"
+  assert_not_contains "Sentinel"
+  export STALLMIG_TEST_URL='${STALLMIG_TEST_URL}'    # a value is not expanded again
+  run_stallrun workflows/status.lua --env staging
+  assert_exit 2
+  assert_err_contains "is not a valid PostgreSQL URL"
+}
