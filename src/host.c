@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static lua_State *volatile running_state;
 static volatile sig_atomic_t caught_signal;
@@ -39,8 +40,25 @@ static void interrupt_hook(lua_State *L, lua_Debug *ar)
     lerror_throw(L);
 }
 
+/* A second signal means the first did not stop the run (a script that
+ * catches every error with pcall, a cleanup that hangs): end at once, by the
+ * signal itself (exit status 128 + sig); the server rolls back an open
+ * transaction when the connection drops. */
+static void on_second_signal(int sig)
+{
+    static const char text[] = "stallrun: interrupted again; stopping now, without cleanup\n";
+    ssize_t ignored = write(STDERR_FILENO, text, sizeof text - 1);
+    (void)ignored;
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 static void on_signal(int sig)
 {
+    if (caught_signal != 0) {
+        on_second_signal(sig);
+        return;
+    }
     caught_signal = sig;
     lapi_db_cancel_all();            /* async-signal-safe: PQcancel */
     if (running_state)
