@@ -27,8 +27,9 @@ static int push_utc(lua_State *L, const char *format)
     time_t now = lua_isnoneornil(L, 1) ? time(NULL) : (time_t)luaL_checkinteger(L, 1);
     struct tm tm;
     char text[32];
-    gmtime_r(&now, &tm);
-    strftime(text, sizeof text, format, &tm);
+    if (gmtime_r(&now, &tm) == NULL || tm.tm_year > 9999 - 1900 || tm.tm_year < -1900 ||
+        strftime(text, sizeof text, format, &tm) == 0)
+        return luaL_argerror(L, 1, "a time from year 0 to 9999 expected");
     lua_pushstring(L, text);
     return 1;
 }
