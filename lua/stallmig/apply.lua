@@ -59,6 +59,22 @@ local function run_transactional(conn, m, env, opts)
   return failure(m, err, statement and index, line, column, false), statement and index
 end
 
+-- A file that opens a transaction and never commits it: the session would
+-- roll it back at the end of the run, after deploy said "ok". Rolled back
+-- now and reported at the BEGIN that opened it.
+local function unclosed_transaction(conn, m, committed)
+  if conn:transaction_status() == "idle" then return nil end
+  pcall(conn.exec, conn, "ROLLBACK")
+  local index, opener = #m.script.statements, nil
+  for i, statement in ipairs(m.script.statements) do
+    if statement.transaction_control then index, opener = i, statement end
+  end
+  local message = "the file opens a transaction and never commits it (add COMMIT at the end); "
+    .. "what it did in that transaction was rolled back"
+  return failure(m, { message = message }, index, opener and opener.line, opener and opener.column,
+    committed), index
+end
+
 -- Statement by statement; work committed before a failure may stay behind.
 local function run_statements(conn, m, opts)
   if opts.prisma then conn:exec(prisma.started_sql(conn, m)) end
@@ -78,7 +94,7 @@ local function run_statements(conn, m, opts)
     end
     if conn:transaction_status() == "idle" then committed = true end
   end
-  return nil
+  return unclosed_transaction(conn, m, committed)
 end
 
 -- Applies m (already loaded). Returns nil on success, or an error object

@@ -180,3 +180,19 @@ test_long_non_ascii_and_non_utf8_names() {
   assert_eq 2 "$(psql_q "SELECT count(*) FROM stallmig.migrations")"
   assert_eq "" "$(psql_q "SELECT to_regclass('latin1')")"
 }
+
+# A BEGIN without COMMIT once reported "ok" while the session rolled it all
+# back at the end of the run, history row included.
+test_file_that_never_commits_its_transaction_fails() {
+  new_project
+  add_migration 20240101000000_open $'-- forgot the COMMIT\nBEGIN;\nCREATE TABLE never_committed (id int);\n'
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 1
+  assert_err_contains "stallrun: migration 20240101000000_open failed at migrations/20240101000000_open/migration.sql:2:1: the file opens a transaction and never commits it (add COMMIT at the end)"
+  assert_eq "" "$(psql_q "SELECT to_regclass('never_committed')")"
+  assert_eq "failed|f" "$(psql_q "SELECT outcome, partial FROM stallmig.migrations")"
+  add_migration 20240101000000_open $'-- forgot the COMMIT\nBEGIN;\nCREATE TABLE never_committed (id int);\nCOMMIT;\n'
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0                      # nothing was left behind: retried
+  assert_eq "never_committed" "$(psql_q "SELECT to_regclass('never_committed')")"
+}
