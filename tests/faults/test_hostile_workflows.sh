@@ -123,3 +123,30 @@ test_restore_replace_refuses_a_file_that_is_not_a_backup() {
     assert_eq "keep" "$(psql_q "SELECT name FROM t")" "the database was emptied"
   done
 }
+
+# error() with a table whose metamethods raise, loop or return junk: the
+# report reads it raw (a metamethod run outside a protected call aborted the
+# process with "PANIC: unprotected error").
+test_hostile_error_objects_are_reported_not_crashed_on() {
+  new_project
+  local -a bodies=(
+    'error(setmetatable({}, {__index = function() error("boom") end}))'
+    'error(setmetatable({}, {__tostring = function() error("boom") end}))'
+    'error(setmetatable({}, {__tostring = function() return {} end}))'
+    'error(setmetatable({}, {__index = function() while true do end end, __newindex = function() while true do end end}))'
+    'error({message = {}, hint = {}})'
+  )
+  local body
+  for body in "${bodies[@]}"; do
+    printf -- '-- raise.lua — a hostile error object\n%s\n' "$body" >"$PROJECT/raise.lua"
+    run_stallrun raise.lua --env dev
+    assert_exit 1
+    assert_err_contains "stallrun: the workflow raised a table without a message string"
+    assert_err_contains "raise.lua:2: in main chunk"
+  done
+  printf -- '-- raise.lua — a plain table\nerror(setmetatable({kind = "config", message = "plain", hint = "do this"}, {__index = error}))\n' >"$PROJECT/raise.lua"
+  run_stallrun raise.lua --env dev
+  assert_exit 2
+  assert_err_contains "stallrun: plain"
+  assert_err_contains "hint: do this"
+}
