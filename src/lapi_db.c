@@ -264,6 +264,15 @@ char *lconn_env_url(lua_State *L, const struct env_config *env)
     }
     if (!localpg_is_local(url))
         return url;
+    const char *problem = localpg_name_problem(url);
+    if (problem != NULL) {           /* before anything is started; exit 1 as it always was */
+        free(url);
+        lerror_push(L, "failed", "%s:%d: [env.%s] url = local:...: %s", db_config->path,
+                    env->url.line, env->name, problem);
+        lerror_set(L, "hint", "name the project's local database with letters, digits and '_', "
+                   "e.g. url = local:stallplass_dev");
+        lerror_throw(L);
+    }
     char why[600];
     char *real = localpg_url(db_config->dir, url, why, sizeof why);
     free(url);
