@@ -84,9 +84,11 @@ static int prepare_config(const struct cli *cli, struct config *cfg)
         msg_error("%s", err.message);
         if (access(cli->config, F_OK) != 0)
             msg_hint("run stallrun from your project's directory or pass --config FILE");
+        else if (err.line > 0)
+            msg_hint("fix %s at the line named above (README.md, section stallmig.ini, lists "
+                     "the sections and keys)", cli->config);
         else
-            msg_hint("fix %s%s (README.md, section stallmig.ini, lists the sections and keys)",
-                     cli->config, err.line > 0 ? " at the line named above" : "");
+            msg_hint("pass --config with the path of your project's stallmig.ini");
         return 2;
     }
     /* "all" means every environment, for the workflows that take it */

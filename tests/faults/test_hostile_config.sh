@@ -87,3 +87,24 @@ test_overlong_local_database_name_starts_nothing() {
   assert_err_contains "hint: name the project's local database with letters, digits and '_'"
   [ ! -e "$PROJECT/.stallmig" ] || fail "a local cluster was made for a name that cannot be used"
 }
+
+# --config naming something that is not an INI file: /dev/zero once filled
+# memory until abort(), a FIFO waited for ever for a writer.
+test_config_that_is_a_device_fifo_folder_or_huge() {
+  new_project
+  printf '#!/bin/sh\nexec timeout 60 %q "$@"\n' "$STALLRUN" >"$CASE_TMP/stallrun-timeout"
+  chmod +x "$CASE_TMP/stallrun-timeout"
+  STALLRUN="$CASE_TMP/stallrun-timeout"
+  mkfifo "$PROJECT/fifo.ini"
+  mkdir "$PROJECT/folder.ini"
+  head -c 2000000 /dev/zero | tr '\0' ';' >"$PROJECT/huge.ini"
+  local -A expect=([/dev/zero]="it is not a regular file" [fifo.ini]="it is not a regular file"
+                   [folder.ini]="it is a directory" [huge.ini]="it is larger than 1 MiB")
+  local config
+  for config in /dev/zero fifo.ini folder.ini huge.ini; do
+    run_stallrun workflows/status.lua --env dev --config "$config"
+    assert_exit 2
+    assert_err_contains "stallrun: $config: cannot read the configuration: ${expect[$config]}"
+    assert_err_contains "hint: pass --config with the path of your project's stallmig.ini"
+  done
+}
