@@ -150,3 +150,20 @@ test_hostile_error_objects_are_reported_not_crashed_on() {
   assert_err_contains "stallrun: plain"
   assert_err_contains "hint: do this"
 }
+
+# files.read (push --file, seeds, down.sql) on a device or a FIFO: refused
+# before reading, not a memory-filling read or a wait for ever.
+test_push_file_that_is_a_device_or_fifo() {
+  new_project
+  printf '#!/bin/sh\nexec timeout 60 %q "$@"\n' "$STALLRUN" >"$CASE_TMP/stallrun-timeout"
+  chmod +x "$CASE_TMP/stallrun-timeout"
+  STALLRUN="$CASE_TMP/stallrun-timeout"
+  mkfifo "$PROJECT/proto.sql"
+  local file
+  for file in /dev/zero proto.sql; do
+    run_stallrun workflows/push.lua --env dev --file "$file"
+    assert_exit 1
+    assert_err_contains "stallrun: cannot read $file: it is not a regular file"
+  done
+  assert_eq 0 "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'stallrun push%'")"
+}
