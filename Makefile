@@ -17,7 +17,7 @@ PLAIN_OBJ := $(filter-out $(BUILD)/main.o $(BUILD)/host.o $(BUILD)/lapi_%.o $(BU
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit integration check-asan bench bench-lint fuzz demo install clean
+.PHONY: all deps test unit integration check-asan check-valgrind bench bench-lint fuzz demo install clean
 
 all: stallrun
 
@@ -50,6 +50,7 @@ test: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory check-asan
+	@$(MAKE) --no-print-directory check-valgrind
 
 # The whole suite again with AddressSanitizer + UndefinedBehaviorSanitizer.
 check-asan:
@@ -57,6 +58,12 @@ check-asan:
 	    LDFLAGS="-fsanitize=address,undefined" build/asan/stallrun asan-unit
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    tests/run-integration.sh $(CURDIR)/build/asan/stallrun
+
+# A representative deploy under valgrind (no ASan: the two do not mix):
+# example migrations, generated ones, a failure, status, drift, wrong API calls.
+check-valgrind:
+	@$(MAKE) --no-print-directory BUILD=build/valgrind OPT="-O1" build/valgrind/stallrun
+	@tests/valgrind/run.sh $(CURDIR)/build/valgrind/stallrun
 
 asan-unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t (asan)"; (cd tests/unit && ../../$$t); done

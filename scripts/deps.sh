@@ -14,6 +14,7 @@ packages=(
   python3                             # integration tests read --json output with it
   git                                 # an integration test copies the tracked files
   time                                # bench: peak memory (/usr/bin/time)
+  valgrind                            # make check-valgrind
 )
 
 # One call for all of them; a package dpkg has never heard of is simply absent

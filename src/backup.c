@@ -182,6 +182,26 @@ int backup_take(const char *conninfo, const char *path, struct backup_result *ou
     return rc;
 }
 
+int backup_check(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s is not a file", path);
+        return -1;
+    }
+    char log[] = "/tmp/stallmig-check.XXXXXX";
+    int fd = mkstemp(log);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create a temporary file: %s", strerror(errno));
+        return -1;
+    }
+    close(fd);
+    const char *argv[] = {"pg_restore", "--file=/dev/null", path, NULL};
+    int rc = run_logged(argv, -1, NULL, log, err, errlen);
+    unlink(log);
+    return rc;
+}
+
 int backup_restore(const char *conninfo, const char *dbname, const char *path, char *err,
                    size_t errlen)
 {

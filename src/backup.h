@@ -21,6 +21,10 @@ struct backup_result {
 int backup_take(const char *conninfo, const char *path, struct backup_result *out, char *err,
                 size_t errlen);
 
+/* Reads the dump at path whole with pg_restore, restoring nothing: is it a
+ * backup pg_restore can restore? 0, or -1 with err. */
+int backup_check(const char *path, char *err, size_t errlen);
+
 /* Restores the dump at path into database dbname (which must exist) on the
  * server of conninfo, with pg_restore (the password in its environment).
  * 0, or -1 with err. */

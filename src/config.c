@@ -7,15 +7,19 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define DEFAULT_LOCK_WAIT 300.0
+/* An INI file larger than this is not a stallmig.ini (a wrong --config). */
+#define CONFIG_MAX_SIZE (1L << 20)
 #define DEFAULT_KEEP_BACKUPS 10
 /* verify: tables estimated below this many rows are counted exactly. */
 #define DEFAULT_EXACT_COUNT_BELOW 1000000L
@@ -182,6 +186,15 @@ char *config_env_url(const struct config *cfg, const struct env_config *env,
         snprintf(err->message, sizeof err->message, "%s:%d: %s", cfg->path, env->url.line, why);
         return NULL;
     }
+    for (const char *p = url; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {   /* e.g. a pasted secret's newline */
+            err->line = env->url.line;
+            snprintf(err->message, sizeof err->message, "%s:%d: [env.%s] url contains a newline "
+                     "or another control character%s", cfg->path, env->url.line, env->name,
+                     strstr(env->url.raw, "${") ? " (from the variable it names)" : "");
+            free(url);
+            return NULL;
+        }
     if (url[0] == '\0') {
         err->line = env->url.line;
         snprintf(err->message, sizeof err->message, "%s:%d: [env.%s] url is empty", cfg->path,
@@ -438,16 +451,26 @@ static char *read_line(char *str, int num, void *stream)
 /* Reads the file into memory; rejects NUL bytes and overlong lines. */
 static char *slurp(struct loader *ld)
 {
-    FILE *f = fopen(ld->path, "rb");
+    /* O_NONBLOCK and a regular file only: --config /dev/zero must not fill
+     * memory, nor a FIFO wait for a writer */
+    int fd = open(ld->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat st;
+    const char *why = fd < 0 ? strerror(errno) : fstat(fd, &st) != 0 ? strerror(errno)
+                    : S_ISDIR(st.st_mode) ? "it is a directory"
+                    : !S_ISREG(st.st_mode) ? "it is not a regular file"
+                    : st.st_size > CONFIG_MAX_SIZE ? "it is larger than 1 MiB" : NULL;
+    FILE *f = why == NULL ? fdopen(fd, "rb") : NULL;
     if (f == NULL) {
+        if (fd >= 0)
+            close(fd);
         fail(ld, 0, "cannot read the configuration: %s (give another with --config FILE)",
-             strerror(errno));
+             why ? why : strerror(errno));
         return NULL;
     }
     char *text = NULL;
     size_t len = 0, cap = 0, got;
     char chunk[8192];
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0 && len <= CONFIG_MAX_SIZE) {
         if (len + got + 1 > cap) {
             cap = (len + got + 1) * 2;
             char *grown = realloc(text, cap);

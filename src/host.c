@@ -58,6 +58,7 @@ static void on_signal(int sig)
     static volatile sig_atomic_t count;
     count++;
     if (count >= 3) {
+        say("stallrun: interrupted again; stopping now, without cleanup\n");
         signal(sig, SIG_DFL);
         raise(sig);
         return;
@@ -265,9 +266,10 @@ static void push_context(lua_State *L, const struct host_run *run)
  * a field, so the report can stay one line unless the error is a bug. */
 static int message_handler(lua_State *L)
 {
-    if (lua_istable(L, 1)) {
+    if (lua_istable(L, 1)) {         /* raw: a script's table may have any metamethods */
+        lua_pushliteral(L, "traceback");
         luaL_traceback(L, L, NULL, 1);
-        lua_setfield(L, 1, "traceback");
+        lua_rawset(L, 1);
         return 1;
     }
     const char *msg = lua_tostring(L, 1);
@@ -279,12 +281,24 @@ static int message_handler(lua_State *L)
     return 1;
 }
 
+/* A string field read raw (no metamethod runs: this is outside any
+ * protected call, where a raising __index would abort the process). */
 static const char *field(lua_State *L, int idx, const char *name)
 {
-    lua_getfield(L, idx, name);
-    const char *value = lua_tostring(L, -1);
+    lua_pushstring(L, name);
+    const char *value = lua_rawget(L, idx) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
     lua_pop(L, 1);                   /* the table still anchors the string */
     return value;
+}
+
+static bool is_error_object(lua_State *L, int idx)
+{
+    if (!lua_getmetatable(L, idx))
+        return false;
+    luaL_getmetatable(L, LERROR_MT);
+    bool same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return same;
 }
 
 /* Prints the error at the top of the stack; returns the exit status. */
@@ -296,7 +310,11 @@ static int report_error(lua_State *L)
         return 1;
     }
     const char *kind = field(L, idx, "kind");
-    const char *text = luaL_tolstring(L, idx, NULL);
+    /* our own __tostring adds file:line; a script's table is read raw */
+    bool ours = is_error_object(L, idx);
+    const char *text = ours ? luaL_tolstring(L, idx, NULL) : field(L, idx, "message");
+    if (text == NULL)
+        text = "the workflow raised a table without a message string";
     msg_error("%s", text);
     const char *detail = field(L, idx, "detail"), *hint = field(L, idx, "hint");
     if (detail)
@@ -304,7 +322,7 @@ static int report_error(lua_State *L)
     if (hint)
         msg_hint("%s", hint);
     const char *traceback = field(L, idx, "traceback");
-    if (traceback && kind && strcmp(kind, "runtime") == 0)
+    if (traceback && (!ours || (kind && strcmp(kind, "runtime") == 0)))   /* where it came from */
         msg_write(stderr, traceback), msg_write(stderr, "\n");
     return host_exit_status(kind);
 }

@@ -134,7 +134,13 @@ static bool escape(struct reader *r, char *out, size_t *n)
 static char *parse_string_raw(struct reader *r, size_t *out_len)
 {
     r->pos++;                        /* the opening quote */
-    char *out = malloc(r->len - r->pos + 1);   /* escapes never grow the text */
+    /* Room for the text up to the closing quote (escapes never grow it),
+     * not for the rest of the document: that made a 2 MB migration's parse
+     * tree take gigabytes, one mapped page per string. */
+    size_t end = r->pos;
+    while (end < r->len && r->text[end] != '"')
+        end += r->text[end] == '\\' ? 2 : 1;
+    char *out = malloc((end < r->len ? end : r->len) - r->pos + 1);
     size_t n = 0;
     while (out && !r->failed) {
         if (r->pos >= r->len) {
@@ -320,6 +326,18 @@ struct json *json_parse(const char *text, size_t len, char *err, size_t errlen)
         return NULL;
     }
     return r.failed ? (json_free(v), NULL) : v;
+}
+
+struct json *json_parse_next(const char *text, size_t len, size_t *pos, char *err, size_t errlen)
+{
+    struct reader r = {text, len, *pos, err, errlen, false};
+    struct json *v = parse_value(&r, 0);
+    if (r.failed) {
+        json_free(v);
+        return NULL;
+    }
+    *pos = r.pos;
+    return v;
 }
 
 void json_free(struct json *v)

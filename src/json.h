@@ -25,6 +25,10 @@ struct json {
 /* Parses exactly one JSON value (white space around it allowed). Returns
  * NULL with a message ("offset N: ...") in err on malformed input. */
 struct json *json_parse(const char *text, size_t len, char *err, size_t errlen);
+/* Parses the one value that starts at *pos (white space before it allowed)
+ * and moves *pos past it; for reading a long array one item at a time.
+ * NULL with err on malformed input (*pos unchanged). */
+struct json *json_parse_next(const char *text, size_t len, size_t *pos, char *err, size_t errlen);
 void json_free(struct json *value);
 
 /* The value of key in an object, or NULL. */

@@ -256,10 +256,23 @@ char *lconn_env_url(lua_State *L, const struct env_config *env)
 {
     struct config_error err;
     char *url = config_env_url(db_config, env, &err);
-    if (url == NULL)
-        lerror_raise(L, "config", "%s", err.message);
+    if (url == NULL) {
+        lerror_push(L, "config", "%s", err.message);
+        lerror_set(L, "hint", "fix the url of [env.NAME] in stallmig.ini, or the environment "
+                   "variable it names (printf '%s' \"$VAR\" | od -c shows hidden characters)");
+        lerror_throw(L);
+    }
     if (!localpg_is_local(url))
         return url;
+    const char *problem = localpg_name_problem(url);
+    if (problem != NULL) {           /* before anything is started; exit 1 as it always was */
+        free(url);
+        lerror_push(L, "failed", "%s:%d: [env.%s] url = local:...: %s", db_config->path,
+                    env->url.line, env->name, problem);
+        lerror_set(L, "hint", "name the project's local database with letters, digits and '_', "
+                   "e.g. url = local:stallplass_dev");
+        lerror_throw(L);
+    }
     char why[600];
     char *real = localpg_url(db_config->dir, url, why, sizeof why);
     free(url);
@@ -268,10 +281,13 @@ char *lconn_env_url(lua_State *L, const struct env_config *env)
     return real;
 }
 
+/* client_encoding: migration files are UTF-8 (checked before sending),
+ * whatever the database's own encoding. */
 static PGconn *connect_with(const char *url, const char *app, const char *options)
 {
-    const char *keys[] = {"dbname", "application_name", "options", "connect_timeout", NULL};
-    const char *values[] = {url, app, options, "10", NULL};
+    const char *keys[] = {"dbname", "application_name", "options", "connect_timeout",
+                          "client_encoding", NULL};
+    const char *values[] = {url, app, options, "10", "UTF8", NULL};
     if (options[0] == '\0')
         keys[2] = "fallback_application_name", values[2] = app;
     return PQconnectdbParams(keys, values, 1);

@@ -92,13 +92,25 @@ static int files_list(lua_State *L)
     return 1;
 }
 
-/* files.read(path) -> string (the file's bytes). */
+/* files.read(path) -> string (the file's bytes). A regular file only: a
+ * device such as /dev/zero would fill memory, a FIFO wait for a writer. */
 static int files_read(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return raise_io(L, "read", path, errno);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat st;
+    int err = fd < 0 || fstat(fd, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR
+            : !S_ISREG(st.st_mode) ? EINVAL : 0;
+    FILE *f = err == 0 ? fdopen(fd, "rb") : NULL;
+    if (f == NULL) {
+        if (err == 0)
+            err = errno;
+        if (fd >= 0)
+            close(fd);
+        if (err == EINVAL)
+            return lerror_raise(L, "io", "cannot read %s: it is not a regular file", path);
+        return raise_io(L, "read", path, err);
+    }
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     size_t got;
@@ -107,7 +119,7 @@ static int files_read(lua_State *L)
         got = fread(space, 1, LUAL_BUFFERSIZE, f);
         luaL_addsize(&b, got);
     } while (got == LUAL_BUFFERSIZE);
-    int err = ferror(f) ? errno : 0;
+    err = ferror(f) ? errno : 0;
     fclose(f);
     if (err)
         return raise_io(L, "read", path, err ? err : EIO);
@@ -182,7 +194,7 @@ static int files_scan(lua_State *L)
     return 1;
 }
 
-/* scan:wait(dir) -> { {name=, checksum=, size=, conventional=} | {name=, problem=}, ... }
+/* scan:wait(dir) -> { {name=, checksum=, size=, conventional=} | {name=, problem=[, too_large]}, ... }
  * every sub-folder in byte-wise order of its name (plain files are skipped). */
 static int scan_wait_lua(lua_State *L)
 {
@@ -206,6 +218,10 @@ static int scan_wait_lua(lua_State *L)
         lua_setfield(L, -2, "size");
         lua_pushboolean(L, entries[i].conventional);
         lua_setfield(L, -2, "conventional");
+        if (entries[i].too_large) {
+            lua_pushboolean(L, 1);
+            lua_setfield(L, -2, "too_large");
+        }
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     return 1;

@@ -524,6 +524,14 @@ static int conn_replace_with_backup(lua_State *L)
                             "(guard.confirm(conn, what))", c->env->name);
     if (access(path, R_OK) != 0)
         return lerror_raise(L, "failed", "cannot read the backup %s", path);
+    char why[1024];
+    if (backup_check(path, why, sizeof why) != 0) {   /* before the database is dropped */
+        lerror_push(L, "failed", "%s is not a backup pg_restore can read (%s); nothing was changed",
+                    path, why);
+        lerror_set(L, "hint", "name a .dump file taken by stallrun (backups/ENV/) or by "
+                   "pg_dump --format=custom");
+        return lerror_throw(L);
+    }
     char *url = lconn_env_url(L, c->env);
     char *db = strdup(PQdb(c->pg));
     char *quoted = db ? PQescapeIdentifier(c->pg, db, strlen(db)) : NULL;

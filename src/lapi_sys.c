@@ -27,8 +27,9 @@ static int push_utc(lua_State *L, const char *format)
     time_t now = lua_isnoneornil(L, 1) ? time(NULL) : (time_t)luaL_checkinteger(L, 1);
     struct tm tm;
     char text[32];
-    gmtime_r(&now, &tm);
-    strftime(text, sizeof text, format, &tm);
+    if (gmtime_r(&now, &tm) == NULL || tm.tm_year > 9999 - 1900 || tm.tm_year < -1900 ||
+        strftime(text, sizeof text, format, &tm) == 0)
+        return luaL_argerror(L, 1, "a time from year 0 to 9999 expected");
     lua_pushstring(L, text);
     return 1;
 }
@@ -98,6 +99,7 @@ static int sys_isatty(lua_State *L)
 static int sys_sleep(lua_State *L)
 {
     double seconds = luaL_checknumber(L, 1);
+    luaL_argcheck(L, seconds >= 0 && seconds <= 86400, 1, "seconds from 0 to 86400 expected");
     if (seconds > 0) {
         struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
         nanosleep(&ts, NULL);

@@ -212,11 +212,21 @@ static int ensure_database(const char *dir, const char *name, char *err, size_t 
     return rc;
 }
 
-char *localpg_url(const char *project_dir, const char *url, char *err, size_t errlen)
+const char *localpg_name_problem(const char *url)
 {
     const char *name = url + strlen(LOCALPG_SCHEME);
-    if (*name == '\0' || strpbrk(name, "/?&= ") != NULL) {
-        snprintf(err, errlen, "'%s': write local:DATABASE, e.g. local:stallplass_dev", url);
+    if (*name == '\0' || strpbrk(name, "/?&= ") != NULL)
+        return "write local:DATABASE, e.g. local:stallplass_dev";
+    if (strlen(name) > 63)           /* the server would cut it short, with a NOTICE */
+        return "a database name is at most 63 bytes (PostgreSQL's NAMEDATALEN)";
+    return NULL;
+}
+
+char *localpg_url(const char *project_dir, const char *url, char *err, size_t errlen)
+{
+    const char *name = url + strlen(LOCALPG_SCHEME), *problem = localpg_name_problem(url);
+    if (problem != NULL) {
+        snprintf(err, errlen, "'%.80s': %s", url, problem);
         return NULL;
     }
     char dir[PATH_MAX], host[PATH_MAX * 3], name_enc[256];

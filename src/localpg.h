@@ -20,6 +20,9 @@ int localpg_stop(const char *project_dir, char *err, size_t errlen);
 /* 1 running, 0 stopped (or never created), -1 with err. */
 int localpg_running(const char *project_dir, char *err, size_t errlen);
 
+/* Why "local:NAME" is not a usable name (static text), or NULL. */
+const char *localpg_name_problem(const char *url);
+
 /* For "local:NAME": starts the cluster, creates database NAME if it is not
  * there, and returns a libpq URL for it (malloc'd); NULL with err. */
 char *localpg_url(const char *project_dir, const char *url, char *err, size_t errlen);

@@ -84,6 +84,11 @@ static int prepare_config(const struct cli *cli, struct config *cfg)
         msg_error("%s", err.message);
         if (access(cli->config, F_OK) != 0)
             msg_hint("run stallrun from your project's directory or pass --config FILE");
+        else if (err.line > 0)
+            msg_hint("fix %s at the line named above (README.md, section stallmig.ini, lists "
+                     "the sections and keys)", cli->config);
+        else
+            msg_hint("pass --config with the path of your project's stallmig.ini");
         return 2;
     }
     /* "all" means every environment, for the workflows that take it */
@@ -92,6 +97,8 @@ static int prepare_config(const struct cli *cli, struct config *cfg)
         list_environments(cfg, names, sizeof names);
         msg_error("unknown environment '%s': %s defines %s", cli->env, cfg->path,
                   names[0] ? names : "no environments");
+        msg_hint("pass --env with one of those names, or add an [env.%s] section with a url",
+                 cli->env);
         config_free(cfg);
         return 2;
     }

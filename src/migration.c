@@ -2,6 +2,7 @@
 #include "migration.h"
 
 #include "hash.h"
+#include "utf8.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -34,6 +35,8 @@ const char *migration_name_problem(const char *name)
     for (const char *p = name; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '/')
             return "the folder name contains a control character or '/'";
+    if (utf8_invalid_at(name, len) < len)   /* the history's name column is UTF-8 text */
+        return "the folder name is not UTF-8 (rename it)";
     return NULL;
 }
 

@@ -14,6 +14,12 @@
 #include <stdio.h>
 #include <unistd.h>
 
+/* A migration file larger than this is refused before it is read: it is
+ * almost certainly a data dump, and reading, parsing and sending it would
+ * take several times its size in memory. */
+#define SCAN_MAX_FILE (8L << 20)
+#define SCAN_MAX_FILE_TEXT "8 MiB"
+
 #ifndef SCAN_SPLIT_AT
 #define SCAN_SPLIT_AT 64
 #endif
@@ -27,57 +33,74 @@ struct scan {
     size_t count;
 };
 
-/* Reads a whole file: open, read, close for a small file (a short read of a
- * regular file is its end). O_NONBLOCK: a FIFO named migration.sql must not
- * hang the scan. Returns 0 or an errno value. */
-static int read_file_at(int dirfd, const char *path, char **data, size_t *len)
+/* Reads a whole regular file of at most SCAN_MAX_FILE bytes: open, read,
+ * close (a short read of a regular file is its end). Anything else is
+ * refused before it is read: a FIFO, a device (/dev/zero would fill memory),
+ * a file too large (EFBIG, *size set). O_NONBLOCK: opening a FIFO must not
+ * hang. Returns 0 or an errno value; EINVAL means not a regular file. */
+static int read_file_at(int dirfd, const char *path, char **data, size_t *len, size_t *size)
 {
+    struct stat st;
+    if (fstatat(dirfd, path, &st, 0) != 0)
+        return errno;
+    if (!S_ISREG(st.st_mode))
+        return S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+    *size = (size_t)st.st_size;
+    if (st.st_size > SCAN_MAX_FILE)
+        return EFBIG;
     int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return errno;
-    size_t cap = 16384, n = 0;
+    size_t cap = (size_t)st.st_size + 1, n = 0;
     char *buf = malloc(cap);
     ssize_t got = 1;
-    while (buf != NULL && (got = read(fd, buf + n, cap - n)) > 0) {
+    while (buf != NULL && n < cap && (got = read(fd, buf + n, cap - n)) > 0)
         n += (size_t)got;
-        if (n < cap)
-            break;
-        char *grown = realloc(buf, cap *= 2);
-        if (grown == NULL)
-            free(buf);
-        buf = grown;
-    }
-    int err = buf == NULL ? ENOMEM : got < 0 ? errno : 0;
+    int err = buf == NULL ? ENOMEM : got < 0 ? errno : n == cap ? EAGAIN : 0;
     close(fd);
     if (err != 0) {
         free(buf);
-        return err == EAGAIN ? EINVAL : err;
+        return err == EAGAIN ? EBUSY : err;   /* EBUSY: it grew while we read it */
     }
     *data = buf;
     *len = n;
     return 0;
 }
 
+/* Why a migration.sql that could not be read is a problem, in words. */
+static const char *read_problem(int dirfd, const char *path, int err)
+{
+    struct stat st;
+    switch (err) {
+    case ENOENT:
+        if (fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+            return "migration.sql is a symbolic link to a file that does not exist";
+        return "has no migration.sql";
+    case ELOOP: return "migration.sql is a symbolic link that loops";
+    case EISDIR: case EINVAL: return "migration.sql is not a regular file";
+    case EACCES: case EPERM: return "migration.sql cannot be read: permission denied";
+    case EFBIG: return "migration.sql is larger than " SCAN_MAX_FILE_TEXT ", the most stallrun applies";
+    case EBUSY: return "migration.sql changed size while it was read";
+    default: return strerror(err);
+    }
+}
+
 static void scan_folder(int dirfd, struct scan_entry *e)
 {
     e->conventional = migration_name_is_conventional(e->name);
-    if ((e->problem = migration_name_problem(e->name)) != NULL)
+    if (e->problem != NULL || (e->problem = migration_name_problem(e->name)) != NULL)
         return;
     char path[600];
     char *data = NULL;
     size_t len = 0;
     snprintf(path, sizeof path, "%s/migration.sql", e->name);
-    int err = read_file_at(dirfd, path, &data, &len);
+    int err = read_file_at(dirfd, path, &data, &len, &e->size);
     if (err == 0 && hash_sha256_hex(data, len, e->checksum) != 0)
         err = EIO;
     free(data);
-    e->size = len;
-    if (err == ENOENT)
-        e->problem = "has no migration.sql";
-    else if (err == EISDIR || err == EINVAL)
-        e->problem = "migration.sql is not a regular file";
-    else if (err != 0)
-        e->problem = strerror(err);
+    e->too_large = err == EFBIG;
+    if (err != 0)
+        e->problem = read_problem(dirfd, path, err);
 }
 
 static int by_name(const void *a, const void *b)
@@ -85,14 +108,26 @@ static int by_name(const void *a, const void *b)
     return strcmp(((const struct scan_entry *)a)->name, ((const struct scan_entry *)b)->name);
 }
 
-static bool is_directory(int dirfd, const struct dirent *d)
+/* A sub-folder (or a symbolic link to one: followed, as git checks them
+ * out), or a link that leads nowhere (*problem set: a migration would be
+ * missed without a word). */
+static bool is_directory(int dirfd, const struct dirent *d, const char **problem)
 {
     struct stat st;
+    *problem = NULL;
     if (d->d_type == DT_DIR)
         return true;
     if (d->d_type != DT_UNKNOWN && d->d_type != DT_LNK)
         return false;
-    return fstatat(dirfd, d->d_name, &st, 0) == 0 && S_ISDIR(st.st_mode);
+    if (fstatat(dirfd, d->d_name, &st, 0) == 0)
+        return S_ISDIR(st.st_mode);
+    if ((errno == ENOENT || errno == ELOOP) &&
+        fstatat(dirfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+        *problem = errno == ELOOP ? "is a symbolic link that loops"
+                                  : "is a symbolic link to something that does not exist";
+        return true;
+    }
+    return false;
 }
 
 /* Collects sub-folder names; plain files (migration_lock.toml) are skipped. */
@@ -104,7 +139,8 @@ static int list_folders(struct scan *s, DIR *d)
     while (s->entries != NULL && (e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.' && (e->d_name[1] == '\0' || (e->d_name[1] == '.' && !e->d_name[2])))
             continue;
-        if (!is_directory(dirfd(d), e))
+        const char *problem;
+        if (!is_directory(dirfd(d), e, &problem))
             continue;
         if (s->count == cap) {
             struct scan_entry *grown = realloc(s->entries, (cap *= 2) * sizeof *grown);
@@ -116,6 +152,7 @@ static int list_folders(struct scan *s, DIR *d)
         memset(entry, 0, sizeof *entry);
         if ((entry->name = strdup(e->d_name)) == NULL)
             return ENOMEM;
+        entry->problem = problem;
         s->count++;
     }
     return s->entries == NULL ? ENOMEM : 0;

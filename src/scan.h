@@ -15,8 +15,9 @@
 struct scan_entry {
     char *name;                      /* folder name */
     char checksum[HASH_HEX_LEN + 1]; /* of migration.sql, "" when problem is set */
-    size_t size;
+    size_t size;                     /* of migration.sql, when it could be stat'ed */
     const char *problem;             /* static text, or NULL */
+    bool too_large;                  /* problem: migration.sql is over the size limit */
     bool conventional;               /* migration_name_is_conventional() */
 };
 

@@ -76,6 +76,22 @@ local function run_transactional(conn, m, env, opts)
   return failure(m, err, statement and index, line, column, false), statement and index
 end
 
+-- A file that opens a transaction and never commits it: the session would
+-- roll it back at the end of the run, after deploy said "ok". Rolled back
+-- now and reported at the BEGIN that opened it.
+local function unclosed_transaction(conn, m, committed)
+  if conn:transaction_status() == "idle" then return nil end
+  pcall(conn.exec, conn, "ROLLBACK")
+  local index, opener = #m.script.statements, nil
+  for i, statement in ipairs(m.script.statements) do
+    if statement.transaction_control then index, opener = i, statement end
+  end
+  local message = "the file opens a transaction and never commits it (add COMMIT at the end); "
+    .. "what it did in that transaction was rolled back"
+  return failure(m, { message = message }, index, opener and opener.line, opener and opener.column,
+    committed), index
+end
+
 -- Statement by statement; work committed before a failure may stay behind.
 -- progress.index: the statement running (for an interruption).
 local function run_statements(conn, m, opts, progress)
@@ -114,7 +130,7 @@ local function run_statements(conn, m, opts, progress)
       if next_one then history.progress(conn, progress.row, index + 1, next_one.line) end
     end
   end
-  return nil
+  return unclosed_transaction(conn, m, committed)
 end
 
 -- The attempt itself; returns nil or the failure (recorded unless lost).

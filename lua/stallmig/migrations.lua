@@ -28,13 +28,28 @@ end
 function M.discover(config, scan)
   scan = scan or M.scan(config)
   local dir = config.migrations
-  local found, warnings = scan:wait(dir), {}
   local rel = M.display_path(config, dir) .. "/"
+  local ok, found = pcall(scan.wait, scan, dir)
+  if not ok then   -- the folder itself cannot be listed: a setup problem, like an unreadable INI
+    if errors.is(found) then
+      found.kind = "config"
+      found.hint = found.hint or ("make " .. rel .. " readable by the user running stallrun")
+    end
+    error(found, 0)
+  end
+  local warnings = {}
   found.dir, found.rel = dir, rel
   for _, entry in ipairs(found) do
+    if entry.too_large then
+      error(errors.new("failed", string.format("%s%s: %s (it is %.1f MiB; nothing was read or sent)",
+        rel, entry.name, entry.problem, entry.size / 1048576), { migration = entry.name,
+        hint = "a file this large is usually a data dump: load data with psql's \\copy or "
+          .. "pg_restore outside the migration, or split the change into smaller migrations" }), 0)
+    end
     if entry.problem then
       error(errors.new("config", rel .. entry.name .. ": " .. entry.problem,
-        { hint = "every folder under migrations/ holds one migration.sql; remove or fix this one" }), 0)
+        { hint = "every folder under migrations/ holds one readable migration.sql (a symbolic "
+          .. "link is followed); remove or fix this one" }), 0)
     end
     if not entry.conventional then
       warnings[#warnings + 1] = rel .. entry.name .. ": name is not <14-digit UTC timestamp>_"

@@ -132,6 +132,31 @@ static void config_env_url__unset_variable_names_line(void **state)
     config_free(&cfg);
 }
 
+static void config_env_url__control_character_from_variable(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct config_error err;
+    setenv("STALLMIG_TEST_UNSET_VARIABLE", "postgresql://h/db\nhost=x", 1);
+    assert_int_equal(config_load("data/config/unset_var.ini", &cfg, &err), 0);
+    assert_null(config_env_url(&cfg, &cfg.envs[0], &err));
+    unsetenv("STALLMIG_TEST_UNSET_VARIABLE");
+    assert_int_equal(err.line, 5);
+    assert_string_equal(err.message, "data/config/unset_var.ini:5: [env.dev] url contains a newline "
+                        "or another control character (from the variable it names)");
+    config_free(&cfg);
+}
+
+static void config_load__device_is_not_read(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct config_error err;
+    assert_int_equal(config_load("/dev/zero", &cfg, &err), -1);
+    assert_string_equal(err.message, "/dev/zero: cannot read the configuration: it is not a regular "
+                        "file (give another with --config FILE)");
+}
+
 static void config_env_url__unterminated(void **state)
 {
     (void)state;
@@ -230,6 +255,8 @@ int main(void)
         cmocka_unit_test(config_load__bom_and_crlf),
         cmocka_unit_test(config_env_url__unset_variable_names_line),
         cmocka_unit_test(config_env_url__unterminated),
+        cmocka_unit_test(config_env_url__control_character_from_variable),
+        cmocka_unit_test(config_load__device_is_not_read),
         cmocka_unit_test(config_env_url__set_and_default),
         cmocka_unit_test(config_interpolate__cases),
         cmocka_unit_test(config_parse_duration__units),

@@ -67,6 +67,30 @@ static void json_parse__malformed(void **state)
     }
 }
 
+static void json_parse_next__one_item_at_a_time(void **state)
+{
+    (void)state;
+    const char *text = "[{\"a\":\"x\\\"y\"}, \"two\" ,3]";
+    size_t pos = 1, len = strlen(text);
+    char err[128] = "";
+    struct json *v = json_parse_next(text, len, &pos, err, sizeof err);
+    assert_non_null(v);
+    assert_string_equal(json_string(v, "a"), "x\"y");   /* an escaped quote is not the end */
+    json_free(v);
+    assert_int_equal(text[pos], ',');
+    pos++;
+    v = json_parse_next(text, len, &pos, err, sizeof err);
+    assert_non_null(v);
+    assert_string_equal(v->string, "two");
+    json_free(v);
+    size_t before = pos + 3;                     /* past " ,3" */
+    pos = before;
+    assert_null(json_parse_next(text, len, &pos, err, sizeof err));   /* "]" is no value */
+    assert_int_equal(pos, before);
+    pos = 5;                                     /* a string that never ends */
+    assert_null(json_parse_next("{\"a\":\"open", 10, &pos, err, sizeof err));
+}
+
 static void json_parse__depth_limit(void **state)
 {
     (void)state;
@@ -88,6 +112,7 @@ int main(void)
         cmocka_unit_test(json_parse__string_escapes),
         cmocka_unit_test(json_parse__malformed),
         cmocka_unit_test(json_parse__depth_limit),
+        cmocka_unit_test(json_parse_next__one_item_at_a_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

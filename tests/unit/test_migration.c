@@ -7,6 +7,7 @@
 
 #include "hash.h"
 #include "migration.h"
+#include "utf8.h"
 
 #include <string.h>
 
@@ -45,6 +46,21 @@ static void migration_name_problem__rejects(void **state)
     assert_non_null(migration_name_problem(".git"));
     assert_non_null(migration_name_problem("a\nb"));
     assert_non_null(migration_name_problem(long_name));
+    assert_non_null(migration_name_problem("20240101120000_bl\xe5" "b\xe6" "r"));      /* Latin-1 */
+    assert_non_null(migration_name_problem("20240101120000_\xc0\xaf"));          /* overlong '/' */
+}
+
+static void utf8_invalid_at__finds_the_first_bad_byte(void **state)
+{
+    (void)state;
+    assert_int_equal(utf8_invalid_at("", 0), 0);
+    assert_int_equal(utf8_invalid_at("bl\xc3\xa5", 4), 4);                    /* valid */
+    assert_int_equal(utf8_invalid_at("\xf0\x9f\x90\x8e" "!", 5), 5);          /* U+1F40E */
+    assert_int_equal(utf8_invalid_at("ab\xff", 3), 2);
+    assert_int_equal(utf8_invalid_at("a\xc3", 2), 1);                        /* cut short */
+    assert_int_equal(utf8_invalid_at("\xed\xa0\x80", 3), 0);                /* surrogate */
+    assert_int_equal(utf8_invalid_at("\xe0\x80\xaf", 3), 0);                /* overlong */
+    assert_int_equal(utf8_invalid_at("\xf4\x90\x80\x80", 4), 0);           /* > U+10FFFF */
 }
 
 static const char LF[] = "CREATE TABLE a (id int);\nCREATE TABLE b (id int);\n";
@@ -101,6 +117,7 @@ int main(void)
         cmocka_unit_test(hash_sha256_hex__known_vectors),
         cmocka_unit_test(migration_name_is_conventional__forms),
         cmocka_unit_test(migration_name_problem__rejects),
+        cmocka_unit_test(utf8_invalid_at__finds_the_first_bad_byte),
         cmocka_unit_test(migration_checksum_matches__same_bytes),
         cmocka_unit_test(migration_checksum_matches__line_endings_and_bom),
         cmocka_unit_test(migration_checksum_matches__real_edits_detected),

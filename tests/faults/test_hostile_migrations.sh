@@ -1,0 +1,198 @@
+# Hostile migration files: each gets a clear error naming the file, a hint
+# and a non-zero exit, and nothing is applied. (Empty and comment-only files,
+# BOM/CRLF checksums, a folder without migration.sql, NUL bytes and shared
+# timestamps are in tests/integration/.)
+
+# nothing_applied — neither the history nor any table of the migrations exists.
+nothing_applied() {
+  assert_eq "" "$(psql_q "SELECT to_regnamespace('stallmig')")" "the history schema was created"
+  assert_eq 0 "$(psql_q "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" "a table was created"
+}
+
+# with_timeout — run_stallrun through `timeout 60`, so a hang fails the case
+# instead of the whole run.
+with_timeout() {
+  printf '#!/bin/sh\nexec timeout 60 %q "$@"\n' "$STALLRUN" >"$CASE_TMP/stallrun-timeout"
+  chmod +x "$CASE_TMP/stallrun-timeout"
+  STALLRUN="$CASE_TMP/stallrun-timeout"
+}
+
+is_asan_build() { [[ $(nm -D "$1" 2>/dev/null) == *__asan_init* ]]; }   # no pipe: grep -q + pipefail races
+
+test_100mb_migration_is_refused_before_it_is_read() {
+  new_project
+  add_migration 20240101000000_small 'CREATE TABLE small (id int);'
+  mkdir -p "$PROJECT/migrations/20240102000000_dump"
+  { echo 'CREATE TABLE big (id int);'
+    yes -- '-- a data dump, padded: INSERT INTO big VALUES (1), (2), (3), (4), (5), (6);' | head -c 100M || true
+  } >"$PROJECT/migrations/20240102000000_dump/migration.sql"
+  for workflow in deploy status; do
+    run_stallrun workflows/$workflow.lua --env dev
+    assert_exit 1
+    assert_err_contains "stallrun: migrations/20240102000000_dump: migration.sql is larger than 8 MiB, the most stallrun applies (it is 100.0 MiB; nothing was read or sent)"
+    assert_err_contains "hint: a file this large is usually a data dump"
+  done
+  nothing_applied
+}
+
+# 20 000 INSERTs (1.5 MB) once took 2.5 GB to parse; now well under 1 GB.
+test_many_statement_migration_applies_in_bounded_memory() {
+  new_project
+  mkdir -p "$PROJECT/migrations/20240101000000_rows"
+  { echo 'CREATE TABLE rows (id int PRIMARY KEY, label text);'
+    seq 1 20000 | sed "s/.*/INSERT INTO rows VALUES (&, 'row & of the reference data');/"
+  } >"$PROJECT/migrations/20240101000000_rows/migration.sql"
+  if is_asan_build "$STALLRUN"; then   # ASan reserves terabytes of address space
+    run_stallrun workflows/deploy.lua --env dev
+  else
+    STATUS=0
+    (ulimit -v 1000000; run_stallrun workflows/deploy.lua --env dev; exit "$STATUS") || STATUS=$?
+  fi
+  assert_exit 0
+  assert_eq 20000 "$(psql_q "SELECT count(*) FROM rows")"
+}
+
+test_non_utf8_migration_is_refused_before_sending() {
+  new_project
+  add_migration 20240101000000_a 'CREATE TABLE a (id int);'
+  add_migration 20240102000000_latin1 $'CREATE TABLE b (name text);\n\nINSERT INTO b VALUES (\'bl\xe5b\xe6r\');\n'
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 1
+  assert_err_contains "stallrun: migrations/20240102000000_latin1/migration.sql:3: cannot parse 20240102000000_latin1: the file is not UTF-8: byte 0xE5 is not valid UTF-8"
+  assert_err_contains "(column 26)"
+  assert_err_contains "hint: fix the SQL; nothing was sent to the database"
+  nothing_applied
+}
+
+test_bom_and_crlf_file_fails_at_the_right_line() {
+  new_project
+  add_migration 20240101000000_crlf $'\xef\xbb\xbfCREATE TABLE a (id int);\r\nCREATE TABLE b (id int);\r\nINSERT INTO missing VALUES (1);\r\n'
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 1
+  assert_err_contains "failed at migrations/20240101000000_crlf/migration.sql:3:13: relation \"missing\" does not exist"
+  assert_eq "" "$(psql_q "SELECT to_regclass('a')")" "the first statements stayed applied"
+  assert_eq "failed" "$(psql_q "SELECT string_agg(outcome, ',') FROM stallmig.migrations")"
+  # the no-transaction marker is seen through a BOM and a CRLF ending
+  add_migration 20240101000000_crlf $'\xef\xbb\xbf-- stallmig:no-transaction\r\nCREATE TABLE a (id int);\r\nCREATE INDEX CONCURRENTLY a_id ON a (id);\r\n'
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_eq "non-transactional" "$(psql_q "SELECT mode FROM stallmig.migrations WHERE outcome = 'applied'")"
+}
+
+test_symlinks_are_followed_and_dangling_ones_are_errors() {
+  new_project
+  mkdir -p "$CASE_TMP/shared/20240102000000_linked_folder"
+  printf 'CREATE TABLE from_outside (id int);' >"$CASE_TMP/shared/outside.sql"
+  printf 'CREATE TABLE linked_folder (id int);' >"$CASE_TMP/shared/20240102000000_linked_folder/migration.sql"
+  mkdir -p "$PROJECT/migrations/20240101000000_linked_file" "$PROJECT/inside"
+  ln -s "$CASE_TMP/shared/outside.sql" "$PROJECT/migrations/20240101000000_linked_file/migration.sql"
+  ln -s "$CASE_TMP/shared/20240102000000_linked_folder" "$PROJECT/migrations/20240102000000_linked_folder"
+  printf 'CREATE TABLE from_inside (id int);' >"$PROJECT/inside/c.sql"
+  mkdir -p "$PROJECT/migrations/20240103000000_relative"
+  ln -s ../../inside/c.sql "$PROJECT/migrations/20240103000000_relative/migration.sql"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_eq "from_outside linked_folder from_inside" "$(psql_q "SELECT to_regclass('from_outside'), to_regclass('linked_folder'), to_regclass('from_inside')" | tr '|' ' ')"
+  assert_eq "$(sha256sum <"$CASE_TMP/shared/outside.sql" | cut -d' ' -f1)" \
+    "$(psql_q "SELECT checksum FROM stallmig.migrations WHERE name = '20240101000000_linked_file'")" "checksum of the target"
+
+  with_timeout
+  mkdir -p "$PROJECT/migrations/20240104000000_dangling_file"
+  ln -s "$CASE_TMP/nowhere.sql" "$PROJECT/migrations/20240104000000_dangling_file/migration.sql"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 2
+  assert_err_contains "stallrun: migrations/20240104000000_dangling_file: migration.sql is a symbolic link to a file that does not exist"
+  assert_err_contains "hint: every folder under migrations/ holds one readable migration.sql"
+  rm -r "$PROJECT/migrations/20240104000000_dangling_file"
+  ln -s "$CASE_TMP/no-such-folder" "$PROJECT/migrations/20240104000000_dangling_folder"
+  run_stallrun workflows/status.lua --env dev
+  assert_exit 2
+  assert_err_contains "stallrun: migrations/20240104000000_dangling_folder: is a symbolic link to something that does not exist"
+  rm "$PROJECT/migrations/20240104000000_dangling_folder"
+  mkdir -p "$PROJECT/migrations/20240104000000_device" "$PROJECT/migrations/20240105000000_fifo"
+  ln -s /dev/zero "$PROJECT/migrations/20240104000000_device/migration.sql"   # endless: never read
+  mkfifo "$PROJECT/migrations/20240105000000_fifo/migration.sql"               # would block
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 2
+  assert_err_contains "stallrun: migrations/20240104000000_device: migration.sql is not a regular file"
+  rm -r "$PROJECT/migrations/20240104000000_device"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 2
+  assert_err_contains "stallrun: migrations/20240105000000_fifo: migration.sql is not a regular file"
+  assert_eq 3 "$(psql_q "SELECT count(*) FROM stallmig.migrations")" "only the three linked migrations ran"
+}
+
+# Run as the unprivileged user the cluster runs as: root reads anything.
+test_unreadable_files_and_folders_as_an_unprivileged_user() {
+  new_project
+  chmod 0755 "$CASE_TMP" "$PROJECT" "$PROJECT/migrations"
+  add_migration 20240101000000_a 'CREATE TABLE a (id int);'
+  add_migration 20240102000000_b 'CREATE TABLE b (id int);'
+  as_user() {
+    LAST_ARGS="(as postgres) $*"
+    STATUS=0
+    (cd "$PROJECT" && exec runuser -u postgres -- "$STALLRUN" "$@") >"$CASE_TMP/out" 2>"$CASE_TMP/err" </dev/null || STATUS=$?
+    ! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$CASE_TMP/err" || fail "sanitizer report"
+  }
+  as_user workflows/status.lua --env dev
+  assert_exit 1                      # readable: two pending
+  chmod 000 "$PROJECT/migrations/20240102000000_b/migration.sql"
+  as_user workflows/deploy.lua --env dev
+  assert_exit 2
+  assert_err_contains "stallrun: migrations/20240102000000_b: migration.sql cannot be read: permission denied"
+  chmod 644 "$PROJECT/migrations/20240102000000_b/migration.sql"
+  chmod 000 "$PROJECT/migrations/20240102000000_b"
+  as_user workflows/deploy.lua --env dev
+  assert_exit 2
+  assert_err_contains "stallrun: migrations/20240102000000_b: migration.sql cannot be read: permission denied"
+  chmod 755 "$PROJECT/migrations/20240102000000_b"
+  chmod 000 "$PROJECT/migrations"
+  as_user workflows/deploy.lua --env dev
+  assert_exit 2
+  assert_err_contains "cannot list the migrations folder"
+  assert_err_contains "Permission denied"
+  assert_err_contains "hint: make migrations/ readable by the user running stallrun"
+  chmod 755 "$PROJECT/migrations"
+  nothing_applied
+  as_user workflows/deploy.lua --env dev
+  assert_exit 0
+}
+
+test_long_non_ascii_and_non_utf8_names() {
+  new_project
+  printf 'prisma_compat = true\n' >>"$PROJECT/stallmig.ini"
+  local long
+  long=20240101000000_$(printf 'a%.0s' $(seq 1 185))          # 200 bytes
+  add_migration "$long" 'CREATE TABLE long_one (id int);'
+  add_migration '20240102000000_bokføring_æøå' 'CREATE TABLE bokføring (id int);'
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_err_contains "20240102000000_bokføring_æøå: name is not <14-digit UTC timestamp>_<lowercase_name>"
+  assert_eq "200 $long" "$(psql_q "SELECT length(name) || ' ' || name FROM stallmig.migrations WHERE name LIKE '2024010100%'")"
+  assert_eq "200" "$(psql_q "SELECT length(migration_name) FROM _prisma_migrations WHERE migration_name LIKE '2024010100%'")"
+  assert_eq "20240102000000_bokføring_æøå" "$(psql_q "SELECT name FROM stallmig.migrations WHERE name LIKE '20240102%'")"
+  run_stallrun workflows/status.lua --env dev
+  assert_exit 0
+  add_migration $'20240103000000_bl\xe5b\xe6r' 'CREATE TABLE latin1 (id int);'
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 2
+  assert_err_contains "the folder name is not UTF-8 (rename it)"
+  assert_eq 2 "$(psql_q "SELECT count(*) FROM stallmig.migrations")"
+  assert_eq "" "$(psql_q "SELECT to_regclass('latin1')")"
+}
+
+# A BEGIN without COMMIT once reported "ok" while the session rolled it all
+# back at the end of the run, history row included.
+test_file_that_never_commits_its_transaction_fails() {
+  new_project
+  add_migration 20240101000000_open $'-- forgot the COMMIT\nBEGIN;\nCREATE TABLE never_committed (id int);\n'
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 1
+  assert_err_contains "stallrun: migration 20240101000000_open failed at migrations/20240101000000_open/migration.sql:2:1: the file opens a transaction and never commits it (add COMMIT at the end)"
+  assert_eq "" "$(psql_q "SELECT to_regclass('never_committed')")"
+  assert_eq "failed|f" "$(psql_q "SELECT outcome, partial FROM stallmig.migrations")"
+  add_migration 20240101000000_open $'-- forgot the COMMIT\nBEGIN;\nCREATE TABLE never_committed (id int);\nCOMMIT;\n'
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0                      # nothing was left behind: retried
+  assert_eq "never_committed" "$(psql_q "SELECT to_regclass('never_committed')")"
+}

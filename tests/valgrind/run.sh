@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# run.sh STALLRUN — a representative deploy under valgrind (make check-valgrind):
+# the example project's migrations, 70 generated ones (enough for the scan's
+# second thread) and a failing one, status before and after, doctor, drift
+# (a shadow database), a configuration error, and every host function called
+# with wrong arguments (tests/faults/api_wrong_types.lua), against a
+# throwaway cluster. Fails on any valgrind report (invalid access, use of
+# uninitialised memory, a definite or indirect leak) or an unexpected exit
+# status. STALLRUN: a build without ASan (valgrind and ASan do not mix).
+set -uo pipefail
+
+[ $# -eq 1 ] && [ -x "$1" ] || { echo "usage: run.sh /abs/path/to/stallrun (not an ASan build)" >&2; exit 2; }
+STALLRUN=$(realpath "$1")
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+HARNESS="$REPO/tests/harness/pgcluster.sh"
+command -v valgrind >/dev/null || { echo "run.sh: valgrind is not installed (make deps)" >&2; exit 2; }
+PSQL="$("$HARNESS" bindir)/psql" || exit 2
+TMP=$(mktemp -d /tmp/stallmig-valgrind.XXXXXX)
+chmod 0755 "$TMP"
+trap '"$HARNESS" stop "$TMP/pg" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+"$HARNESS" start "$TMP/pg" || { echo "run.sh: cannot start the cluster" >&2; exit 1; }
+"$PSQL" -XAtq -h "$TMP/pg" -U postgres -d postgres -c "CREATE DATABASE vg" >/dev/null || exit 1
+URL=$("$HARNESS" url "$TMP/pg" vg)
+
+PROJECT="$TMP/project"
+mkdir -p "$PROJECT"
+cp -r "$REPO/migrations" "$PROJECT/"
+cat >"$PROJECT/stallmig.ini" <<INI
+[project]
+migrations = migrations
+
+[env.dev]
+url = $URL
+protected = false
+INI
+
+VALGRIND=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect
+          --error-exitcode=99 --suppressions="$REPO/tests/valgrind/stallmig.supp"
+          --log-file="$TMP/valgrind.%p.log")
+runs=0 failed=0 started=$(date +%s)
+
+# step EXPECTED_STATUS ARGS... — one stallrun run under valgrind.
+step() {
+  local want=$1 rc=0 log
+  shift
+  rm -f "$TMP"/valgrind.*.log
+  (cd "$PROJECT" && exec "${VALGRIND[@]}" "$STALLRUN" "$@") >"$TMP/out" 2>"$TMP/err" </dev/null || rc=$?
+  runs=$((runs + 1))
+  log=$(cat "$TMP"/valgrind.*.log 2>/dev/null)
+  if [ -n "$log" ] || [ "$rc" != "$want" ]; then
+    failed=$((failed + 1))
+    echo "FAIL stallrun $* (exit $rc, expected $want)"
+    [ -n "$log" ] && sed 's/^/     /' <<<"$log"
+    [ "$rc" != "$want" ] && tail -n 5 "$TMP/err" | cut -c1-300 | sed 's/^/     stderr: /'
+  else
+    echo "ok   stallrun $*"
+  fi
+}
+
+add() {   # add FOLDER SQL
+  mkdir -p "$PROJECT/migrations/$1"
+  printf '%s\n' "$2" >"$PROJECT/migrations/$1/migration.sql"
+}
+
+step 1 workflows/status.lua --env dev                 # all pending
+step 0 workflows/deploy.lua --env dev                 # the example project
+step 0 workflows/status.lua --env dev
+for i in $(seq 10 79); do
+  add "202406010000${i}_generated_$i" "CREATE TABLE generated_$i (id bigint PRIMARY KEY, note text);
+INSERT INTO generated_$i VALUES (1, 'one'), (2, 'two');"
+done
+add 20240602000000_concurrent_index 'CREATE INDEX CONCURRENTLY generated_10_note ON generated_10 (note);'
+add 20240603000000_broken 'CREATE TABLE broken (id int);
+INSERT INTO no_such_table VALUES (1);'
+step 1 workflows/deploy.lua --env dev --json          # 71 applied, then a failure
+step 1 workflows/status.lua --env dev --json          # failed
+step 1 workflows/deploy.lua --env dev                 # the failure again, nothing new
+rm -r "$PROJECT/migrations/20240603000000_broken"
+step 0 workflows/status.lua --env dev
+step 0 workflows/doctor.lua --env dev
+step 0 workflows/drift.lua --env dev                  # a shadow database, replayed and dropped
+step 2 workflows/status.lua --env nowhere             # a usage error
+step 0 "$REPO/tests/faults/api_wrong_types.lua" --env dev
+
+echo "valgrind: $runs runs in $(($(date +%s) - started))s with $STALLRUN"
+echo "$((runs - failed)) passed, $failed failed"
+[ "$failed" -eq 0 ]
