@@ -59,7 +59,6 @@ test_non_utf8_migration_is_refused_before_sending() {
   run_stallrun workflows/deploy.lua --env dev
   assert_exit 1
   assert_err_contains "stallrun: migrations/20240102000000_latin1/migration.sql:3:26: cannot parse 20240102000000_latin1: the file is not UTF-8: byte 0xE5 is not valid UTF-8"
-  assert_err_contains "(column 26)"
   assert_err_contains "hint: fix the SQL; nothing was sent to the database"
   nothing_applied
 }
