@@ -221,7 +221,8 @@ static bool unescaped_at(const char *url)
 }
 
 /* Parses url without ever showing libpq's text (it can echo the password);
- * registers the password as a secret; copies the URL's own options. */
+ * registers the password as a secret; copies the URL's own options (when
+ * options is not NULL). */
 static int inspect_url(const char *url, char *options, size_t size)
 {
     if (unescaped_at(url))
@@ -234,7 +235,7 @@ static int inspect_url(const char *url, char *options, size_t size)
     for (PQconninfoOption *o = info; o->keyword; o++) {
         if (o->val && strcmp(o->keyword, "password") == 0)
             msg_add_secret(o->val);
-        if (o->val && strcmp(o->keyword, "options") == 0)
+        if (options && o->val && strcmp(o->keyword, "options") == 0)
             snprintf(options, size, "%s", o->val);
     }
     PQconninfoFree(info);
@@ -262,8 +263,12 @@ char *lconn_env_url(lua_State *L, const struct env_config *env)
                    "variable it names (printf '%s' \"$VAR\" | od -c shows hidden characters)");
         lerror_throw(L);
     }
-    if (!localpg_is_local(url))
+    if (!localpg_is_local(url)) {
+        /* every path to a server (connect, pg_dump, pg_restore, shadow, ...)
+         * comes through here: its password is redacted from then on */
+        (void)inspect_url(url, NULL, 0);
         return url;
+    }
     const char *problem = localpg_name_problem(url);
     if (problem != NULL) {           /* before anything is started; exit 1 as it always was */
         free(url);

@@ -118,3 +118,28 @@ INI
   assert_not_contains "Tail-8"
   assert_not_contains "Sentinel"
 }
+
+# pg_dump and pg_restore get the URL from the host, not from db.connect: the
+# password is registered for redaction on that path too (a workflow that
+# prints it, by any route, shows ***).
+test_backup_path_registers_the_password() {
+  new_project
+  cat >"$PROJECT/stallmig.ini" <<'INI'
+[env.down]
+url = postgresql://app:Sentinel-Dump-3@127.0.0.1:1/db
+protected = false
+INI
+  mkdir -p "$PROJECT/migrations"
+  cat >"$PROJECT/leak.lua" <<'LUA'
+-- leak — backs up an unreachable server, then prints the password it knows
+local db = require("stallmig.db")
+local ok, err = pcall(db.backup, "down", "backups/x.dump")
+assert(not ok, "the backup of an unreachable server should fail")
+print("message: " .. tostring(err.message))
+print("password: Sentinel-Dump-3")
+LUA
+  run_stallrun leak.lua --env down
+  assert_exit 0
+  assert_out_contains "password: ***"
+  assert_not_contains "Sentinel"
+}
