@@ -508,32 +508,31 @@ static int conn_exec(lua_State *L)
     return 1;
 }
 
-/* conn:escape_literal(text) -> 'quoted' (for the batched history row). */
-static int conn_escape_literal(lua_State *L)
+/* Pushes text quoted by libpq's quote (PQescapeLiteral or PQescapeIdentifier). */
+static int push_quoted(lua_State *L, char *(*quote)(PGconn *, const char *, size_t),
+                       const char *what)
 {
     struct lconn *c = check_conn(L, 1);
     size_t len;
     const char *text = luaL_checklstring(L, 2, &len);
-    char *quoted = PQescapeLiteral(c->pg, text, len);
+    char *quoted = quote(c->pg, text, len);
     if (quoted == NULL)
-        return lerror_raise(L, "usage", "cannot quote the value: %s", PQerrorMessage(c->pg));
+        return lerror_raise(L, "usage", "cannot quote the %s: %s", what, PQerrorMessage(c->pg));
     lua_pushstring(L, quoted);
     PQfreemem(quoted);
     return 1;
 }
 
+/* conn:escape_literal(text) -> 'quoted' (for the batched history row). */
+static int conn_escape_literal(lua_State *L)
+{
+    return push_quoted(L, PQescapeLiteral, "value");
+}
+
 /* conn:escape_identifier(name) -> "quoted" (a table or column name in SQL text). */
 static int conn_escape_identifier(lua_State *L)
 {
-    struct lconn *c = check_conn(L, 1);
-    size_t len;
-    const char *name = luaL_checklstring(L, 2, &len);
-    char *quoted = PQescapeIdentifier(c->pg, name, len);
-    if (quoted == NULL)
-        return lerror_raise(L, "usage", "cannot quote the name: %s", PQerrorMessage(c->pg));
-    lua_pushstring(L, quoted);
-    PQfreemem(quoted);
-    return 1;
+    return push_quoted(L, PQescapeIdentifier, "name");
 }
 
 /* conn:transaction_status() -> "idle" | "active" | "in_transaction" | "failed" | "unknown" */
