@@ -84,3 +84,18 @@ assert_invariant() {
     esac
   done <<<"$(_invariant_rows)"
 }
+
+# finish_part_way NAME — the recovery every part-way case ends with: deploy
+# refuses NAME (failed at its statement 2, after statement 1 committed),
+# resolving it as applied lets the next deploy complete, and the invariant
+# holds. Leaves STATUS/OUT/ERR of that last deploy.
+finish_part_way() {
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 1
+  assert_err_contains "$1 failed earlier and may have left part of its work behind (statement 2"
+  run_stallrun workflows/resolve.lua --env dev --migration "$1" --applied --reason "statement 1 had committed"
+  assert_exit 0
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_invariant
+}
