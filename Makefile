@@ -72,6 +72,7 @@ FUZZ_BUILD  := build/fuzz
 FUZZ_BIN    := $(patsubst fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_OBJ    := $(patsubst $(BUILD)/%,$(FUZZ_BUILD)/obj/%,$(PLAIN_OBJ))
 FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
 .SECONDARY: $(FUZZ_OBJ)
 
 $(FUZZ_BUILD)/obj/%.o: src/%.c $(wildcard src/*.h)
@@ -88,7 +89,7 @@ fuzz: $(FUZZ_BIN)
 
 # What make test runs: every regression input once, then 10 s per target.
 fuzz-smoke: $(FUZZ_BIN)
-	@fuzz/run.sh 10 $(FUZZ_BIN)
+	@fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_BIN)
 
 # Sets up a local database and runs the main job against it (README, command 1).
 demo: deps stallrun
