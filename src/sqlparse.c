@@ -285,11 +285,13 @@ int sql_script_parse(const char *text, size_t length, struct sql_script *out, st
     char *tree = sql_parse_json(text, length, err);
     if (tree == NULL)
         return -1;
-    char why[128];
+    char why[128], message[256];
     struct json *doc = json_parse(tree, strlen(tree), why, sizeof why);
     free(tree);
-    if (doc == NULL) {
-        set_error(err, text, length, 0, "cannot read the parser's output");
+    if (doc == NULL) {               /* its depth limit: PostgreSQL's parser has none as low */
+        snprintf(message, sizeof message, "cannot read the parser's output: %s "
+                 "(simplify the most deeply nested expression)", why);
+        set_error(err, text, length, 0, message);
         return -1;
     }
     int rc = read_statements(out, text, length, json_get(doc, "stmts"), err);
@@ -335,11 +337,13 @@ const char *sql_read_only_problem(const char *text, size_t length, int *line)
     struct sql_error err;
     *line = 0;
     char *tree = sql_parse_json(text, length, &err);
-    char why[128];
-    struct json *doc = tree ? json_parse(tree, strlen(tree), why, sizeof why) : NULL;
-    free(tree);
-    if (doc == NULL)
+    if (tree == NULL)
         return *line = err.line, "it cannot be parsed";
+    char why[128];
+    struct json *doc = json_parse(tree, strlen(tree), why, sizeof why);
+    free(tree);
+    if (doc == NULL)                 /* found by fuzz_sqlparse: it said "line 0" */
+        return *line = 1, "it is nested too deeply to be checked";
     const struct json *stmts = json_get(doc, "stmts");
     const char *problem = NULL;
     for (size_t i = 0; stmts && stmts->type == JSON_ARRAY && i < stmts->count && !problem; i++) {
