@@ -17,7 +17,7 @@ PLAIN_OBJ := $(filter-out $(BUILD)/main.o $(BUILD)/host.o $(BUILD)/lapi_%.o $(BU
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit integration check-asan check-valgrind bench bench-lint fuzz demo install clean
+.PHONY: all deps test unit integration check-asan check-valgrind bench bench-lint fuzz fuzz-smoke demo install clean
 
 all: stallrun
 
@@ -51,6 +51,7 @@ test: deps
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory check-asan
 	@$(MAKE) --no-print-directory check-valgrind
+	@$(MAKE) --no-print-directory fuzz-smoke
 
 # The whole suite again with AddressSanitizer + UndefinedBehaviorSanitizer.
 check-asan:
@@ -73,6 +74,32 @@ bench: stallrun
 
 bench-lint: stallrun
 	@bench/lint.sh $(CURDIR)/stallrun
+
+# libFuzzer targets (fuzz/fuzz_*.c) over the plain-C modules, built with clang.
+FUZZ_CC     ?= clang
+FUZZ_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_BUILD  := build/fuzz
+FUZZ_BIN    := $(patsubst fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_OBJ    := $(patsubst $(BUILD)/%,$(FUZZ_BUILD)/obj/%,$(PLAIN_OBJ))
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
+.SECONDARY: $(FUZZ_OBJ)
+
+$(FUZZ_BUILD)/obj/%.o: src/%.c $(wildcard src/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CFLAGS) -O1 $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJ)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CFLAGS) -O1 $(FUZZ_FLAGS) -fsanitize=fuzzer -Isrc -o $@ $^ $(LDLIBS)
+
+# FUZZ_SECONDS per target; new corpus entries stay in build/fuzz/corpus.
+fuzz: $(FUZZ_BIN)
+	@fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+# What make test runs: every regression input once, then 10 s per target.
+fuzz-smoke: $(FUZZ_BIN)
+	@fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_BIN)
 
 # Sets up a local database and runs the main job against it (README, command 1).
 demo: deps stallrun

@@ -5,13 +5,19 @@
 #
 #   apply-all   N migrations onto a fresh empty database:
 #               stallrun workflows/deploy.lua  vs  psql -X -q -1 -f all.sql
-#   no-op       deploy with everything applied  vs  psql -X -c 'SELECT 1'
-#   status      status with everything applied  vs  psql -X -c 'SELECT 1'
+#   no-op       deploy with everything applied  vs  psql -X -c 'SELECT 1', and
+#               (history_s) psql reading the whole history table: the
+#               target's floor above 1000 migrations
+#   status      status with everything applied  vs  the same two
 #   start-up    stallrun --version              vs  psql --version
-#   peak RSS    of stallrun during apply-all of 1000 (/usr/bin/time -f %M)
+#   peak RSS    of stallrun and psql during apply-all, of stallrun during
+#               status (/usr/bin/time -f %M), at every N
+#   scaling     no-op and status per migration at each N (must not grow
+#               with N) and under 0.5 s at N >= 10000
 #
-# Environment: REPS (apply-all repetitions, default 5), QUICK_REPS (no-op,
-# status, start-up repetitions, default 21), SIZES (default "100 1000"),
+# Environment: REPS (apply-all repetitions, default 5), BIG_REPS (the same
+# for N >= 10000, default 1), QUICK_REPS (no-op, status, start-up
+# repetitions, default 21), SIZES (default "100 1000 10000"),
 # BENCH_STRICT=1 (exit 1 when a target is missed).
 set -euo pipefail
 export LC_ALL=C                      # EPOCHREALTIME and printf use '.' decimals
@@ -23,7 +29,8 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 harness="$repo/tests/harness/pgcluster.sh"
 reps=${REPS:-5}
 quick=${QUICK_REPS:-21}
-sizes=${SIZES:-100 1000}
+big_reps=${BIG_REPS:-1}
+sizes=${SIZES:-100 1000 10000}
 [ -n "${EPOCHREALTIME:-}" ] || { echo "bench: needs bash 5 (EPOCHREALTIME)" >&2; exit 2; }
 
 work=$(mktemp -d /tmp/stallmig-bench.XXXXXX)
@@ -38,6 +45,12 @@ psql="$("$harness" bindir)/psql"      # the real binary, not Debian's wrapper
 admin_url=$("$harness" url "$work/pg" postgres)
 BENCH_DATABASE_URL=$("$harness" url "$work/pg" bench)
 export BENCH_DATABASE_URL
+# psql -1 of 10000 CREATE TABLEs holds ~40000 locks in one transaction; the
+# default lock table (64 a connection) has room for 6400. Neither side is
+# slowed by a bigger one.
+"$psql" -XAtq -d "$admin_url" -c "ALTER SYSTEM SET max_locks_per_transaction = 1024" >/dev/null
+"$harness" stop "$work/pg"
+"$harness" start "$work/pg"
 cd "$repo"                          # workflows/ is relative to the repository
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -74,57 +87,79 @@ applied_count() {
     -c "SELECT count(*) FROM stallmig.migrations WHERE outcome = 'applied'"
 }
 
+history_sql='SELECT * FROM stallmig.migrations ORDER BY started_at'
+
 missed=()
-# row CASE N OURS_US FLOOR_US TARGET
+# row CASE N OURS_US FLOOR_US TARGET [HISTORY_US] — the verdict is against
+# FLOOR; above 1000 migrations against HISTORY when given ("h" after the
+# target): reading 10000 rows is then most of the work, and SELECT 1 does none.
 row() {
-  local verdict
-  verdict=$(awk -v s="$3" -v f="$4" -v t="$5" 'BEGIN {print (s / f <= t) ? "ok" : "MISSED"}')
+  local verdict against=$4 mark=""
+  if [ -n "${6:-}" ] && [ "$2" -gt 1000 ]; then against=$6 mark=" h"; fi
+  verdict=$(awk -v s="$3" -v f="$against" -v t="$5" 'BEGIN {print (s / f <= t) ? "ok" : "MISSED"}')
   [ "$verdict" = ok ] || missed+=("$1 N=$2")
-  awk -v c="$1" -v n="$2" -v s="$3" -v f="$4" -v t="$5" -v v="$verdict" \
-    'BEGIN {printf "%-16s %5s %12.4f %12.4f %7.2fx %8s  %s\n", c, n, s / 1e6, f / 1e6, s / f, "<= " t "x", v}'
+  awk -v c="$1" -v n="$2" -v s="$3" -v f="$4" -v t="$5" -v h="${6:-}" -v m="$mark" -v v="$verdict" \
+    'BEGIN {
+       hist = h == "" ? sprintf("%12s %8s", "", "") : sprintf("%12.4f %7.2fx", h / 1e6, s / h)
+       printf "%-16s %5s %12.4f %12.4f %7.2fx %s %10s  %s\n", c, n, s / 1e6, f / 1e6, s / f, hist, "<= " t "x" m, v
+     }'
 }
 
-echo "stallrun bench: $("$stallrun" --version | head -n 1); $("$psql" --version); $(nproc) CPU(s)"
-echo "apply-all: median of $reps, fresh database each; others: median of $quick; fsync=$("$psql" -XAtq -d "$admin_url" -c 'SHOW fsync') synchronous_commit=$("$psql" -XAtq -d "$admin_url" -c 'SHOW synchronous_commit')"
-echo
-printf '%-16s %5s %12s %12s %8s %8s  %s\n' case N stallrun_s floor_s ratio target verdict
+# rss_kb FILE — the last line /usr/bin/time -f %M wrote
+rss_kb() { tail -n 1 "$1"; }
+timed() { /usr/bin/time -f '%M' -o "$1" "${@:2}"; }
 
-peak_kb=""
+echo "stallrun bench: $("$stallrun" --version | head -n 1); $("$psql" --version); $(nproc) CPU(s)"
+echo "apply-all: median of $reps, fresh database each; others: median of $quick; fsync=$("$psql" -XAtq -d "$admin_url" -c 'SHOW fsync') synchronous_commit=$("$psql" -XAtq -d "$admin_url" -c 'SHOW synchronous_commit') max_locks_per_transaction=$("$psql" -XAtq -d "$admin_url" -c 'SHOW max_locks_per_transaction')"
+echo
+printf '%-16s %5s %12s %12s %8s %12s %8s %10s  %s\n' case N stallrun_s floor_s ratio history_s ratio target verdict
+
+[ -x /usr/bin/time ] || die "needs /usr/bin/time for peak memory (make deps installs it)"
+rss_lines=() scale_lines=()
+declare -A noop_us status_us
 for n in $sizes; do
   proj="$work/p$n"
   "$repo/bench/gen.sh" "$n" "$proj"
   cat "$proj"/migrations/*/migration.sql >"$proj/all.sql"
   cfg=(--env bench --config "$proj/stallmig.ini")
 
-  ours=() floor=()
-  for ((r = 0; r < reps; r++)); do
+  # both sides under /usr/bin/time (the same small overhead) for peak RSS
+  ours=() floor=() ours_kb=0 floor_kb=0
+  n_reps=$reps
+  ((n < 10000)) || n_reps=$big_reps
+  for ((r = 0; r < n_reps; r++)); do
     fresh_db
-    measure floor "$psql" -X -q -1 -v ON_ERROR_STOP=1 -d "$BENCH_DATABASE_URL" -f "$proj/all.sql"
+    measure floor timed "$work/rss.floor" "$psql" -X -q -1 -v ON_ERROR_STOP=1 -d "$BENCH_DATABASE_URL" -f "$proj/all.sql"
     fresh_db
-    measure ours "$stallrun" workflows/deploy.lua "${cfg[@]}"
+    measure ours timed "$work/rss.ours" "$stallrun" workflows/deploy.lua "${cfg[@]}"
     [ "$(applied_count)" = "$n" ] || die "deploy exited 0 but stallmig.migrations has $(applied_count) applied rows, not $n"
+    ours_kb=$(( $(rss_kb "$work/rss.ours") > ours_kb ? $(rss_kb "$work/rss.ours") : ours_kb ))
+    floor_kb=$(( $(rss_kb "$work/rss.floor") > floor_kb ? $(rss_kb "$work/rss.floor") : floor_kb ))
   done
   row apply-all "$n" "$(median "${ours[@]}")" "$(median "${floor[@]}")" 1.2
-
-  if [ "$n" = 1000 ] && [ -x /usr/bin/time ]; then
-    fresh_db
-    /usr/bin/time -f '%M' -o "$work/rss" "$stallrun" workflows/deploy.lua "${cfg[@]}" >/dev/null 2>"$work/last.err" ||
-      { tail -n 20 "$work/last.err" >&2; die "deploy under /usr/bin/time failed"; }
-    peak_kb=$(tail -n 1 "$work/rss")
-  fi
 
   # everything is applied now: no-op deploy and status, interleaved with the floor
   "$stallrun" workflows/deploy.lua "${cfg[@]}" >/dev/null || die "no-op deploy failed"
   "$stallrun" workflows/status.lua "${cfg[@]}" >/dev/null || die "status is not 0 with everything applied"
-  ours=() status=() floor=()
+  ours=() status=() floor=() history=()
   for ((r = 0; r < quick; r++)); do
     measure floor "$psql" -X -d "$BENCH_DATABASE_URL" -c 'SELECT 1'
+    measure history "$psql" -X -d "$BENCH_DATABASE_URL" -c "$history_sql"
     measure ours "$stallrun" workflows/deploy.lua "${cfg[@]}"
     measure status "$stallrun" workflows/status.lua "${cfg[@]}"
   done
-  f=$(median "${floor[@]}")
-  row no-op-deploy "$n" "$(median "${ours[@]}")" "$f" 1.5
-  row status "$n" "$(median "${status[@]}")" "$f" 1.5
+  f=$(median "${floor[@]}") h=$(median "${history[@]}")
+  noop_us[$n]=$(median "${ours[@]}") status_us[$n]=$(median "${status[@]}")
+  row no-op-deploy "$n" "${noop_us[$n]}" "$f" 1.5 "$h"
+  row status "$n" "${status_us[$n]}" "$f" 1.5 "$h"
+
+  timed "$work/rss.status" "$stallrun" workflows/status.lua "${cfg[@]}" >/dev/null || die "status under /usr/bin/time failed"
+  # the target (apply-all under 20 MB) is set for N up to 1000
+  line=$(awk -v n="$n" -v o="$ours_kb" -v f="$floor_kb" -v st="$(rss_kb "$work/rss.status")" \
+    'BEGIN {v = n > 1000 ? "-" : (o / 1024 < 20) ? "ok" : "MISSED"
+            printf "%-16s %5s %9.1f MB %9.1f MB %9.1f MB %8s  %s", "peak-RSS", n, o / 1024, f / 1024, st / 1024, (n > 1000 ? "" : "< 20 MB"), v}')
+  [[ "$line" != *MISSED* ]] || missed+=("peak RSS N=$n")
+  rss_lines+=("$line")
 done
 
 ours=() floor=()
@@ -135,14 +170,32 @@ for ((r = 0; r < quick; r++)); do
 done
 row start-up - "$(median "${ours[@]}")" "$(median "${floor[@]}")" 1.2
 
-if [ -n "$peak_kb" ]; then
-  verdict=$(awk -v kb="$peak_kb" 'BEGIN {print (kb / 1024 < 20) ? "ok" : "MISSED"}')
-  [ "$verdict" = ok ] || missed+=("peak RSS")
-  awk -v kb="$peak_kb" -v v="$verdict" \
-    'BEGIN {printf "%-16s %5s %9.1f MB %12s %8s %8s  %s\n", "peak-RSS-apply", 1000, kb / 1024, "", "", "< 20 MB", v}'
-else
-  echo "peak-RSS-apply: not measured (needs N=1000 in SIZES and /usr/bin/time; make deps installs it)"
-fi
+echo
+printf '%-16s %5s %12s %12s %12s %8s  %s\n' memory N apply-all psql_apply status target verdict
+printf '%s\n' "${rss_lines[@]}"
+
+# scaling: time per migration at each N must not grow from one size to the
+# next (1.5x for noise), and the largest N stays under 0.5 s. The marginal
+# cost (each migration more between sizes) is shown: it is what the fixed
+# start-up cost hides at small N.
+echo
+printf '%-16s %5s %12s %14s %16s  %s\n' scaling N total_s us/migration marginal_us/mig verdict
+for what in no-op-deploy status; do
+  prev_n="" prev_t=""
+  for n in $sizes; do
+    if [ "$what" = status ]; then t=${status_us[$n]}; else t=${noop_us[$n]}; fi
+    line=$(awk -v w="$what" -v n="$n" -v t="$t" -v pn="$prev_n" -v pt="$prev_t" 'BEGIN {
+      v = "ok"
+      if (pn != "" && t / n > 1.5 * pt / pn) v = "MISSED (not linear)"
+      if (n >= 10000 && t >= 500000) v = "MISSED (>= 0.5 s)"
+      m = pn == "" ? "-" : sprintf("%.2f", (t - pt) / (n - pn))
+      printf "%-16s %5s %12.4f %14.2f %16s  %s", w, n, t / 1e6, t / n, m, v
+    }')
+    echo "$line"
+    [[ "$line" != *MISSED* ]] || missed+=("scaling $what N=$n")
+    prev_n=$n prev_t=$t
+  done
+done
 
 echo
 if [ ${#missed[@]} -eq 0 ]; then

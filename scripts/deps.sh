@@ -8,6 +8,7 @@ packages=(
   build-essential pkg-config          # cc, make
   liblua5.4-dev libpq-dev libinih-dev libssl-dev libpg-query-dev   # what stallrun links
   libcmocka-dev                       # unit tests
+  clang libclang-rt-14-dev            # fuzz targets: libFuzzer + ASan/UBSan runtimes (Debian 12's clang 14)
   postgresql postgresql-client        # the test cluster, the local database, psql, pg_dump
   pgbouncer                           # tests/faults: a transaction-pooling pooler deploy refuses
   util-linux                          # runuser: the server must not run as root

@@ -12,6 +12,8 @@ static const char BOM[] = "\xEF\xBB\xBF";
 
 bool migration_name_is_conventional(const char *name)
 {
+    if (strlen(name) > MIGRATION_NAME_MAX)
+        return false;                /* no folder can have it */
     for (int i = 0; i < 14; i++)
         if (!isdigit((unsigned char)name[i]))
             return false;

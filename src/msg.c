@@ -60,16 +60,14 @@ static void buf_put(struct buf *b, const char *s, size_t n)
     b->data[b->len] = '\0';
 }
 
-/* Length of a known secret starting at s, or 0. Longest match wins. */
-static size_t secret_at(const char *s)
+/* Marks every byte of every occurrence of a known secret. */
+static void mark_secrets(const char *text, bool *hide)
 {
-    size_t best = 0;
     for (size_t i = 0; i < secret_count; i++) {
         size_t n = strlen(secrets[i]);
-        if (n > best && strncmp(s, secrets[i], n) == 0)
-            best = n;
+        for (const char *at = text; (at = strstr(at, secrets[i])) != NULL; at++)
+            memset(hide + (at - text), true, n);
     }
-    return best;
 }
 
 /* At s (just after "://"), the userinfo's password span: user:PASSWORD@.
@@ -92,11 +90,12 @@ static size_t url_password_at(const char *s, size_t *start)
 }
 
 /* At s (just after "password="), the value's length: quoted '...' with
- * backslash escapes, or up to white space. */
-static size_t dsn_value_length(const char *s)
+ * backslash escapes, or up to white space; in a URL's query string (after
+ * '?' or '&') also up to the next '&'. */
+static size_t dsn_value_length(const char *s, bool in_query)
 {
     if (*s != '\'')
-        return strcspn(s, " \t\r\n&");
+        return strcspn(s, in_query ? " \t\r\n&" : " \t\r\n");
     size_t i = 1;
     while (s[i] && s[i] != '\'') {
         if (s[i] == '\\' && s[i + 1])
@@ -114,6 +113,27 @@ static int starts_with_ci(const char *s, const char *prefix)
     return 1;
 }
 
+/* Marks URL passwords (scheme://user:PASSWORD@) and password=VALUE; a
+ * marked value is not read again for either form. Secrets are marked apart,
+ * so these forms cannot hide one from view. */
+static void mark_passwords(const char *text, bool *hide)
+{
+    const char *p = text;
+    while (*p) {
+        size_t start = 0, len = 0;
+        if (p[0] == ':' && p[1] == '/' && p[2] == '/') {
+            start = 3;
+            len = url_password_at(p + 3, &start);
+            start += 3;
+        } else if (starts_with_ci(p, "password=") && (p == text || !isalnum((unsigned char)p[-1]))) {
+            start = 9;
+            len = dsn_value_length(p + 9, p > text && (p[-1] == '?' || p[-1] == '&'));
+        }
+        memset(hide + (p - text) + start, true, len);
+        p += len ? start + len : 1;
+    }
+}
+
 /* True when text holds nothing redaction could change (the common case). */
 static bool nothing_to_redact(const char *text)
 {
@@ -125,45 +145,32 @@ static bool nothing_to_redact(const char *text)
     return true;
 }
 
+/* Which bytes to hide is decided on the original text first; then each run
+ * of hidden bytes becomes one "***". Nothing of a secret can survive outside
+ * a run, and a marker never splits one. */
 char *msg_redact(const char *text)
 {
-    if (text != NULL && nothing_to_redact(text))
+    if (text == NULL)
+        return checked(strdup(""));
+    if (nothing_to_redact(text))
         return checked(strdup(text));
+    size_t len = strlen(text);
+    bool *hide = checked(calloc(len + 1, sizeof *hide));
+    mark_secrets(text, hide);
+    mark_passwords(text, hide);
     struct buf out = {0};
     buf_put(&out, "", 0);
-    if (text == NULL)
-        return out.data;
-    const char *p = text;
-    while (*p) {
-        size_t n = secret_at(p);
-        if (n > 0) {
+    for (size_t i = 0; i < len;) {
+        size_t n = 0;
+        while (i + n < len && hide[i + n] == hide[i])
+            n++;
+        if (hide[i])
             buf_put(&out, "***", 3);
-            p += n;
-            continue;
-        }
-        if (p[0] == ':' && p[1] == '/' && p[2] == '/') {
-            size_t start = 0, len = url_password_at(p + 3, &start);
-            buf_put(&out, p, 3);
-            p += 3;
-            if (len > 0) {
-                buf_put(&out, p, start);
-                buf_put(&out, "***", 3);
-                p += start + len;
-            }
-            continue;
-        }
-        if (starts_with_ci(p, "password=") && (p == text || !isalnum((unsigned char)p[-1]))) {
-            buf_put(&out, p, 9);
-            p += 9;
-            size_t len = dsn_value_length(p);
-            if (len > 0)
-                buf_put(&out, "***", 3);
-            p += len;
-            continue;
-        }
-        buf_put(&out, p, 1);
-        p++;
+        else
+            buf_put(&out, text + i, n);
+        i += n;
     }
+    free(hide);
     return out.data;
 }
 

@@ -12,9 +12,11 @@ void msg_add_secret(const char *secret);
 /* Forgets every secret (end of run, tests). */
 void msg_clear_secrets(void);
 
-/* Returns a newly allocated copy of text with every known secret and every
- * password found in a URL (scheme://user:PASSWORD@host) or a key=value DSN
- * (password=...) replaced by "***". Never returns NULL (aborts on OOM). */
+/* Returns a newly allocated copy of text with every known secret (wherever
+ * it occurs, also inside a URL's user name or a keyword) and every password
+ * found in a URL (scheme://user:PASSWORD@host) or a key=value DSN
+ * (password=...) hidden: each run of hidden bytes becomes one "***". Never
+ * returns NULL (aborts on OOM). */
 char *msg_redact(const char *text);
 
 /* stderr: "stallrun: <text>" / "warning: <text>" / "hint: <text>", redacted. */

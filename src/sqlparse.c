@@ -320,8 +320,11 @@ static int read_statements(struct sql_script *out, const char *text, size_t leng
     while (list && pos < len && tree[pos] != ']') {
         struct json *raw = json_parse_next(tree, len, &pos, why, sizeof why);
         if (raw == NULL || !grow(out, &cap)) {
+            char message[256];       /* the reader's depth limit: PostgreSQL's parser has none as low */
+            snprintf(message, sizeof message, raw ? "out of memory" : "cannot read the parser's "
+                     "output: %s (simplify the most deeply nested expression)", why);
             json_free(raw);
-            set_error(err, text, length, 0, raw ? "out of memory" : "cannot read the parser's output");
+            set_error(err, text, length, 0, message);
             return -1;
         }
         read_statement(text, length, raw, &out->statements[out->count++], &at);
@@ -385,11 +388,13 @@ const char *sql_read_only_problem(const char *text, size_t length, int *line)
     struct sql_error err;
     *line = 0;
     char *tree = sql_parse_json(text, length, &err);
-    char why[128];
-    struct json *doc = tree ? json_parse(tree, strlen(tree), why, sizeof why) : NULL;
-    free(tree);
-    if (doc == NULL)
+    if (tree == NULL)
         return *line = err.line, "it cannot be parsed";
+    char why[128];
+    struct json *doc = json_parse(tree, strlen(tree), why, sizeof why);
+    free(tree);
+    if (doc == NULL)                 /* found by fuzz_sqlparse: it said "line 0" */
+        return *line = 1, "it is nested too deeply to be checked";
     const struct json *stmts = json_get(doc, "stmts");
     const char *problem = NULL;
     for (size_t i = 0; stmts && stmts->type == JSON_ARRAY && i < stmts->count && !problem; i++) {

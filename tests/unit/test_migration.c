@@ -34,6 +34,22 @@ static void migration_name_is_conventional__forms(void **state)
     assert_false(migration_name_is_conventional("init"));
 }
 
+/* Found by fuzz_name: a conventional name no folder can have (over 255
+ * bytes) was still called conventional while migration_name_problem refused it. */
+static void migration_name_is_conventional__not_when_too_long(void **state)
+{
+    (void)state;
+    char name[MIGRATION_NAME_MAX + 2];
+    memcpy(name, "20240101120000_", 15);
+    memset(name + 15, 'a', sizeof name - 16);
+    name[sizeof name - 1] = '\0';
+    assert_false(migration_name_is_conventional(name));
+    assert_non_null(migration_name_problem(name));
+    name[MIGRATION_NAME_MAX] = '\0';            /* exactly 255 bytes */
+    assert_true(migration_name_is_conventional(name));
+    assert_null(migration_name_problem(name));
+}
+
 static void migration_name_problem__rejects(void **state)
 {
     (void)state;
@@ -116,6 +132,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hash_sha256_hex__known_vectors),
         cmocka_unit_test(migration_name_is_conventional__forms),
+        cmocka_unit_test(migration_name_is_conventional__not_when_too_long),
         cmocka_unit_test(migration_name_problem__rejects),
         cmocka_unit_test(utf8_invalid_at__finds_the_first_bad_byte),
         cmocka_unit_test(migration_checksum_matches__same_bytes),

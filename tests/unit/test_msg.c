@@ -85,6 +85,54 @@ static void msg_redact__null_and_empty(void **state)
     expect_redacted("", "");
 }
 
+/* Found by fuzz_redact: the URL's user name was copied without looking for
+ * secrets, so a password equal to the user name (postgres:postgres) showed. */
+static void msg_redact__secret_as_url_user(void **state)
+{
+    (void)state;
+    msg_add_secret("hunter");
+    expect_redacted("postgresql://hunter:hunter@db/prod", "postgresql://***:***@db/prod");
+    expect_redacted("at postgresql://hunter@db/prod", "at postgresql://***@db/prod");
+}
+
+/* Found by fuzz_redact: "password=" was copied as a keyword, so a secret
+ * inside the word itself (or overlapping it) showed. */
+static void msg_redact__secret_inside_password_keyword(void **state)
+{
+    (void)state;
+    msg_add_secret("word");
+    expect_redacted("password=x", "pass***=***");
+    msg_add_secret("s://");
+    expect_redacted("postgres://u:p@h", "postgre***u:***@h");
+}
+
+/* key=value: libpq reads an unquoted value up to white space; '&' only ends
+ * one in a URL's query string. */
+static void msg_redact__dsn_value_with_ampersand(void **state)
+{
+    (void)state;
+    expect_redacted("host=db password=a&b dbname=x", "host=db password=*** dbname=x");
+    expect_redacted("postgresql://db/x?password=a&user=b", "postgresql://db/x?password=***&user=b");
+}
+
+/* Found by fuzz_redact in a first cut of the mark-then-write redaction: a
+ * quoted value that itself holds "password='" was read again and swallowed
+ * the rest of the line. A marked value is not read again. */
+static void msg_redact__quoted_value_holding_password_key(void **state)
+{
+    (void)state;
+    expect_redacted("host=db password='r\\'\xc5password=' dbname=prod",
+                    "host=db password=*** dbname=prod");
+}
+
+/* What to hide is decided first; each hidden run is one marker. */
+static void msg_redact__adjacent_secrets_one_marker(void **state)
+{
+    (void)state;
+    msg_add_secret("hunter2");
+    expect_redacted("hunter2hunter2 and hunter2", "*** and ***");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -95,6 +143,11 @@ int main(void)
         cmocka_unit_test_teardown(msg_redact__query_string_password, forget),
         cmocka_unit_test_teardown(msg_redact__registered_secret_anywhere, forget),
         cmocka_unit_test_teardown(msg_redact__null_and_empty, forget),
+        cmocka_unit_test_teardown(msg_redact__secret_as_url_user, forget),
+        cmocka_unit_test_teardown(msg_redact__secret_inside_password_keyword, forget),
+        cmocka_unit_test_teardown(msg_redact__dsn_value_with_ampersand, forget),
+        cmocka_unit_test_teardown(msg_redact__quoted_value_holding_password_key, forget),
+        cmocka_unit_test_teardown(msg_redact__adjacent_secrets_one_marker, forget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

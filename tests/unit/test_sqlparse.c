@@ -309,6 +309,27 @@ static void sql_mode_name__names(void **state)
     assert_string_equal(sql_mode_name(SQL_MODE_NON_TRANSACTIONAL), "non-transactional");
 }
 
+/* Found by fuzz_sqlparse: 1000 unary '+' parse, but their tree nests deeper
+ * than the JSON reader goes; the read-only check said "statement at line 0"
+ * and the splitter gave no reason. */
+static void sql_nesting_deeper_than_the_reader__clear_error_at_line_1(void **state)
+{
+    (void)state;
+    char text[1100] = "SELECT ";
+    memset(text + 7, '+', 1000);
+    strcpy(text + 1007, "1;");
+    struct sql_script script;
+    struct sql_error err;
+    assert_int_equal(sql_script_parse(text, strlen(text), &script, &err), -1);
+    assert_non_null(strstr(err.message, "nested deeper than"));
+    assert_non_null(strstr(err.message, "simplify"));
+    assert_int_equal(err.line, 1);
+    int line = 0;
+    const char *problem = sql_read_only_problem(text, strlen(text), &line);
+    assert_string_equal(problem, "it is nested too deeply to be checked");
+    assert_int_equal(line, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -330,6 +351,7 @@ int main(void)
         cmocka_unit_test(sql_read_only_problem__reads_pass),
         cmocka_unit_test(sql_read_only_problem__writes_and_escapes_refused),
         cmocka_unit_test(sql_mode_name__names),
+        cmocka_unit_test(sql_nesting_deeper_than_the_reader__clear_error_at_line_1),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     sql_release();

@@ -1,0 +1,2 @@
+-- stallmig:no-transaction
+VACUUM t;
