@@ -1,9 +1,10 @@
 /* fuzz_name.c — migration folder names and checksum matching.
  * Invariants: a conventional name never has a problem; a name with a '/', a
- * control character or a leading '.' always has one; content always matches
+ * control character, a leading '.' or bytes that are not UTF-8 always has one; content always matches
  * its own checksum, and also with CRLF line endings and with a UTF-8 BOM. */
 #include "hash.h"
 #include "migration.h"
+#include "utf8.h"
 
 #undef NDEBUG                        /* the invariants are the point */
 #include <assert.h>
@@ -24,7 +25,8 @@ static void check_name(const uint8_t *data, size_t size)
     bool conventional = migration_name_is_conventional(name);
     if (conventional)
         assert(problem == NULL && len > 15);
-    bool forbidden = len == 0 || len > MIGRATION_NAME_MAX || name[0] == '.';
+    bool forbidden = len == 0 || len > MIGRATION_NAME_MAX || name[0] == '.' ||
+                     utf8_invalid_at(name, len) < len;
     for (size_t i = 0; i < len; i++)
         forbidden = forbidden || (unsigned char)name[i] < 0x20 || name[i] == 0x7f || name[i] == '/';
     assert((problem != NULL) == forbidden);
