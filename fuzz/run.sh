@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # run.sh SECONDS BINARY... — for each libFuzzer target build/fuzz/fuzz_NAME:
 # every input in fuzz/regressions/NAME/ once (a past crash must stay fixed),
-# then SECONDS of fuzzing from fuzz/corpus/NAME/ (and fuzz/NAME.dict if
-# there is one). New corpus entries go to build/fuzz/corpus/NAME (the
+# then SECONDS of fuzzing from fuzz/corpus/NAME/ and the project files that
+# are already good seeds (the example migrations, the unit tests' INI and
+# SQL files: read in place, not copied), with fuzz/NAME.dict if there is one. New corpus entries go to build/fuzz/corpus/NAME (the
 # checked-in seeds stay small); a crashing input
 # is written to build/fuzz/crashes/NAME/ and fails the run. One line a target:
 # runs, executions per second, corpus size.
@@ -26,10 +27,15 @@ for bin in "$@"; do
     failed+=("$name")
     continue
   fi
+  case $name in                      # libFuzzer reads seed folders recursively
+    config) more=("$repo/tests/unit/data/config") ;;
+    sqlparse) more=("$repo/migrations" "$repo/tests/unit/data/sql") ;;
+    *) more=() ;;
+  esac
   dict=()
   [ -f "$repo/fuzz/$name.dict" ] && dict=(-dict="$repo/fuzz/$name.dict")
   if ! "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=1024 -print_final_stats=1 \
-       "${dict[@]}" -artifact_prefix="$crashes/" "$work" "$seeds" >"$log" 2>&1; then
+       "${dict[@]}" -artifact_prefix="$crashes/" "$work" "$seeds" "${more[@]}" >"$log" 2>&1; then
     tail -n 40 "$log" >&2
     echo "fuzz $name: crashed; the input is in $crashes/ (keep it in fuzz/regressions/$name/ once fixed)" >&2
     failed+=("$name")
