@@ -19,10 +19,18 @@
 /* This database's OID and, where the server lets us, the cluster's id. */
 void identity_read_own(struct lconn *c)
 {
-    char value[sizeof c->id.sysid], state[6];
-    if (lconn_scalar(c, "SELECT oid FROM pg_database WHERE datname = current_database()",
-                     value, sizeof value, state) == 0)
-        c->id.oid = atoll(value);
+    /* one round trip also answers what guard_require_primary asks (a
+     * standby? a pooler?), so a no-op deploy pays nothing extra for it */
+    PGresult *res = PQexec(c->pg, "SELECT oid, pg_is_in_recovery(), pg_backend_pid() "
+                                  "FROM pg_database WHERE datname = current_database()");
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+        c->id.oid = atoll(PQgetvalue(res, 0, 0));
+        c->in_recovery = PQgetvalue(res, 0, 1)[0] == 't';
+        c->server_pid = atoi(PQgetvalue(res, 0, 2));
+        c->server_checked = true;
+    }
+    PQclear(res);
+    char state[6];
     if (lconn_scalar(c, "SELECT system_identifier FROM pg_control_system()", c->id.sysid,
                      sizeof c->id.sysid, state) != 0)
         c->id.sysid[0] = '\0';     /* not allowed for this role: compare by OID only */
