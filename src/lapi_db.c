@@ -270,9 +270,9 @@ char *lconn_env_url(lua_State *L, const struct env_config *env)
         return url;
     }
     const char *problem = localpg_name_problem(url);
-    if (problem != NULL) {           /* before anything is started; exit 1 as it always was */
+    if (problem != NULL) {           /* a configuration error (exit 2), before anything starts */
         free(url);
-        lerror_push(L, "failed", "%s:%d: [env.%s] url = local:...: %s", db_config->path,
+        lerror_push(L, "config", "%s:%d: [env.%s] url = local:...: %s", db_config->path,
                     env->url.line, env->name, problem);
         lerror_set(L, "hint", "name the project's local database with letters, digits and '_', "
                    "e.g. url = local:stallplass_dev");

@@ -77,12 +77,12 @@ test_password_and_bad_escape_from_a_variable_never_printed() {
 }
 
 # A local:NAME the server would cut short is refused before a cluster is
-# made (exit 1, as a malformed local: name always was: test_devloop.sh).
+# made (exit 2: a configuration error, like a malformed local: name).
 test_overlong_local_database_name_starts_nothing() {
   new_project
   sed -i "s|^url = .*\$|url = local:$(printf 'x%.0s' $(seq 1 64))|" "$PROJECT/stallmig.ini"
   run_stallrun workflows/status.lua --env dev
-  assert_exit 1
+  assert_exit 2
   assert_err_contains "stallmig.ini:5: [env.dev] url = local:...: a database name is at most 63 bytes"
   assert_err_contains "hint: name the project's local database with letters, digits and '_'"
   [ ! -e "$PROJECT/.stallmig" ] || fail "a local cluster was made for a name that cannot be used"

@@ -140,6 +140,6 @@ test_local_database_out_of_the_box() {
   run_stallrun workflows/local.lua stop
   sed -i 's|^url = .*$|url = local:|' "$PROJECT/stallmig.ini"
   run_stallrun workflows/status.lua --env dev
-  assert_exit 1
+  assert_exit 2                                    # a configuration error
   assert_err_contains "write local:DATABASE, e.g. local:stallplass_dev"
 }
