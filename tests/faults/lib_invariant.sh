@@ -99,3 +99,14 @@ finish_part_way() {
   assert_exit 0
   assert_invariant
 }
+
+# redeploy_completes [N] — the slow migrations no longer sleep, the next
+# deploy exits 0 (having applied N migrations, when N is given) and the
+# invariant holds.
+redeploy_completes() {
+  set_sleep 0
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  [ -z "${1:-}" ] || assert_out_contains "Deployed $1 migration(s)"
+  assert_invariant
+}

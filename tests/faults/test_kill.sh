@@ -31,11 +31,7 @@ test_kill_9_during_a_transactional_migration() {
   kill_9_mid_migration
   assert_invariant
   assert_eq "20240101000001_a" "$(psql_q "SELECT string_agg(name, ',') FROM stallmig.migrations")" "history"
-  set_sleep 0
-  run_stallrun workflows/deploy.lua --env dev
-  assert_exit 0
-  assert_out_contains "Deployed 2 migration(s)"
-  assert_invariant
+  redeploy_completes 2
 }
 
 test_kill_9_during_a_no_transaction_migration_between_statements() {

@@ -25,10 +25,7 @@ test_lock_wait_expires_while_another_deploy_holds_the_lock() {
   kill_and_wait INT
   assert_exit 130
   assert_invariant
-  set_sleep 0
-  run_stallrun workflows/deploy.lua --env dev
-  assert_exit 0
-  assert_invariant
+  redeploy_completes
 }
 
 test_statement_blocked_past_lock_timeout_then_the_next_deploy_works() {

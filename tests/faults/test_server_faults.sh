@@ -21,11 +21,7 @@ test_terminated_session_during_a_transactional_migration() {
   assert_err_contains "hint: 20240101000002_slow ran in one transaction, which the server rolled back as the session ended"
   assert_err_contains "1 migration(s) before it stay applied"
   assert_invariant
-  set_sleep 0
-  run_stallrun workflows/deploy.lua --env dev
-  assert_exit 0
-  assert_out_contains "Deployed 2 migration(s)"
-  assert_invariant
+  redeploy_completes 2
 }
 
 test_terminated_session_during_a_no_transaction_migration() {
@@ -61,9 +57,5 @@ test_server_restart_during_a_deploy() {
   assert_err_contains "stallrun: lost the connection to dev during 20240101000002_slow"
   assert_err_contains "deploy again once the server accepts connections"
   assert_invariant
-  set_sleep 0
-  run_stallrun workflows/deploy.lua --env dev
-  assert_exit 0
-  assert_out_contains "Deployed 2 migration(s)"
-  assert_invariant
+  redeploy_completes 2
 }

@@ -20,11 +20,7 @@ interrupt_transactional() {   # interrupt_transactional SIGNAL STATUS NAME
   assert_err_contains "interrupted by $3 during 20240101000003_slow: it was rolled back; 2 migration(s) before it stay applied; deploy again to continue"
   assert_eq "t|f|f" "$(psql_q "SELECT to_regclass('\"20240101000002_b\"') IS NOT NULL, to_regclass('\"20240101000003_slow\"') IS NOT NULL, to_regclass('\"20240101000004_d\"') IS NOT NULL")"
   assert_invariant
-  set_sleep 0
-  run_stallrun workflows/deploy.lua --env dev
-  assert_exit 0
-  assert_out_contains "Deployed 2 migration(s)"
-  assert_invariant
+  redeploy_completes 2
 }
 
 test_sigint_during_a_transactional_migration_rolls_it_back() {
@@ -98,10 +94,7 @@ double_sigint() {
   assert_eq 0 "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
     AND pid <> pg_backend_pid() AND xact_start IS NOT NULL")" "a transaction left open"
   assert_eq 0 "$(psql_q "SELECT count(*) FROM pg_prepared_xacts")" "a prepared transaction left"
-  set_sleep 0
-  run_stallrun workflows/deploy.lua --env dev
-  assert_exit 0
-  assert_invariant
+  redeploy_completes
 }
 
 test_double_sigint_leaves_no_transaction_open() {
@@ -125,10 +118,7 @@ test_third_sigint_quits_at_once_and_the_server_cleans_up() {
   wait_stallrun_within 20
   assert_exit 130
   assert_invariant
-  set_sleep 0
-  run_stallrun workflows/deploy.lua --env dev
-  assert_exit 0
-  assert_invariant
+  redeploy_completes
 }
 
 test_sigint_during_a_shadow_replay_drops_the_shadow_database() {
