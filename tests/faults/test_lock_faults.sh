@@ -36,10 +36,7 @@ test_statement_blocked_past_lock_timeout_then_the_next_deploy_works() {
   assert_exit 0
   add_migration 20240101000002_b $'CREATE TABLE "20240101000002_b" (id int);\nALTER TABLE "20240101000001_a" ADD COLUMN note text;\n'
   fault_migration 20240101000003_c
-  "$PSQL" -XAtq -d "$DB_URL" -c "SET application_name = 'blocker'" -c "BEGIN" \
-    -c 'LOCK TABLE "20240101000001_a" IN ACCESS SHARE MODE' -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
-  local blocker=$!
-  eventually 10 _blocker_sleeps || fail "the blocker never took its lock"
+  hold_in_background blocker "BEGIN" 'LOCK TABLE "20240101000001_a" IN ACCESS SHARE MODE'
   run_stallrun workflows/deploy.lua --env dev
   assert_exit 1
   assert_err_contains 'migration 20240101000002_b waited 300ms (lock_timeout of dev) for a lock on "20240101000001_a" held by another session'
@@ -48,8 +45,7 @@ test_statement_blocked_past_lock_timeout_then_the_next_deploy_works() {
   assert_eq "failed|f" "$(psql_q "SELECT outcome, partial FROM stallmig.migrations WHERE name = '20240101000002_b'")"
   assert_eq "" "$(psql_q "SELECT attname FROM pg_attribute WHERE attrelid = '\"20240101000001_a\"'::regclass AND attname = 'note'")" "the ALTER was rolled back"
   assert_invariant
-  psql_q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'blocker'" >/dev/null
-  wait "$blocker" 2>/dev/null || true
+  release_background blocker
   run_stallrun workflows/deploy.lua --env dev
   assert_exit 0
   assert_err_contains "20240101000002_b failed before and left nothing behind; trying it again"
@@ -57,6 +53,3 @@ test_statement_blocked_past_lock_timeout_then_the_next_deploy_works() {
   assert_invariant
 }
 
-_blocker_sleeps() {
-  [ "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'blocker' AND wait_event = 'PgSleep'")" = 1 ]
-}

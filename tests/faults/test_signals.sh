@@ -55,15 +55,11 @@ test_sigint_during_a_no_transaction_migration_is_recorded_part_way() {
 test_sigint_while_waiting_for_the_deploy_lock_changes_nothing() {
   fault_project
   fault_migration 20240101000001_a
-  "$PSQL" -XAtq -d "$DB_URL" -c "SET application_name = 'the-holder'" \
-    -c "SELECT pg_advisory_lock(x'5354414c4c4d4947'::bigint)" -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
-  local holder=$!
-  eventually 10 _lock_is_held || fail "the holder never took the deploy lock"
+  hold_in_background the-holder "SELECT pg_advisory_lock(x'5354414c4c4d4947'::bigint)"
   start_stallrun workflows/deploy.lua --env dev
   eventually 10 grep -q "waiting for the deploy lock" "$CASE_TMP/err" || fail "the deploy never waited"
   kill_and_wait INT
-  psql_q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'the-holder'" >/dev/null
-  wait "$holder" 2>/dev/null || true
+  release_background the-holder
   assert_exit 130
   assert_err_contains "interrupted by SIGINT while waiting for the deploy lock: nothing was changed"
   assert_invariant
@@ -73,7 +69,6 @@ test_sigint_while_waiting_for_the_deploy_lock_changes_nothing() {
   assert_invariant
 }
 
-_lock_is_held() { ! _deploy_lock_free; }
 
 # double_sigint DELAY — a second SIGINT DELAY seconds after the first (while
 # stallrun rolls back and cleans up, or just before).

@@ -127,3 +127,35 @@ json_get() {
   python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d$1)" "$CASE_TMP/out" \
     || fail "stdout is not the JSON expected (path $1)"
 }
+
+# hold_in_background NAME SQL... — another client: a psql session with
+# application_name NAME runs each SQL statement, then sleeps (pg_sleep(60)),
+# holding what they took (a table lock in an open transaction, an advisory
+# lock). Returns once it sleeps (at most 5 s). release_background NAME ends
+# it on the server and reaps the psql.
+declare -gA _BACKGROUND_PIDS=()
+hold_in_background() {
+  local name=$1 sql tries=0 args=()
+  shift
+  for sql in "$@"; do args+=(-c "$sql"); done
+  "$PSQL" -XAtq -d "$DB_URL" -c "SET application_name = '$name'" "${args[@]}" \
+    -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
+  _BACKGROUND_PIDS[$name]=$!
+  until [ "$(psql_q "SELECT count(*) FROM pg_stat_activity
+                     WHERE application_name = '$name' AND wait_event = 'PgSleep'")" = 1 ]; do
+    tries=$((tries + 1))
+    [ $tries -lt 100 ] || { release_background "$name"; fail "the background session $name never got that far"; }
+    sleep 0.05
+  done
+}
+
+# background_holds NAME — true while NAME's session is still on the server.
+background_holds() {
+  [ "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$1'")" = 1 ]
+}
+
+release_background() {
+  psql_q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '$1'" >/dev/null
+  wait "${_BACKGROUND_PIDS[$1]}" 2>/dev/null || true
+  unset "_BACKGROUND_PIDS[$1]"
+}

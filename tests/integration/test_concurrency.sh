@@ -30,16 +30,9 @@ test_lock_wait_expires_naming_the_holder() {
   add_migration 20240101000000_a 'CREATE TABLE a (id int);'
   sed -i 's/^lock_wait = .*/lock_wait = 1s/' "$PROJECT/stallmig.ini"
   # another session holds the deploy lock (the key is "STALLMIG" as a bigint)
-  "$PSQL" -XAtq -d "$DB_URL" -c "SET application_name = 'the-other-deploy'" \
-    -c "SELECT pg_advisory_lock(x'5354414c4c4d4947'::bigint)" -c "SELECT pg_sleep(8)" >/dev/null 2>&1 &
-  local holder=$!
-  local tries=0
-  until [ "$(psql_q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ]; do
-    tries=$((tries + 1)); [ $tries -lt 100 ] || fail "the other session never took the lock"; sleep 0.05
-  done
+  hold_in_background the-other-deploy "SELECT pg_advisory_lock(x'5354414c4c4d4947'::bigint)"
   run_stallrun workflows/deploy.lua --env dev
-  kill "$holder" 2>/dev/null || true
-  psql_q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'the-other-deploy'" >/dev/null
+  release_background the-other-deploy
   assert_exit 1
   assert_err_contains "waiting for the deploy lock"
   assert_err_contains "another deploy still holds the deploy lock after 1s: pid"

@@ -255,18 +255,12 @@ test_blocked_migration_fails_after_lock_timeout() {
   sed -i 's/^lock_wait = 60s$/lock_wait = 60s\nlock_timeout = 500ms/' "$PROJECT/stallmig.ini"
   run_stallrun workflows/deploy.lua --env dev
   add_migration 20240102000000_b $'CREATE TABLE b (id int);\nALTER TABLE a ADD COLUMN note text;\n'
-  "$PSQL" -XAtq -d "$DB_URL" -c "SET application_name = 'blocker'" -c "BEGIN" \
-    -c "LOCK TABLE a IN ACCESS SHARE MODE" -c "SELECT pg_sleep(6)" >/dev/null 2>&1 &
-  local blocker=$! tries=0
-  until [ "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'blocker' AND wait_event = 'PgSleep'")" = 1 ]; do
-    tries=$((tries + 1)); [ $tries -lt 100 ] || fail "the blocker never started"; sleep 0.05
-  done
+  hold_in_background blocker "BEGIN" "LOCK TABLE a IN ACCESS SHARE MODE"
   run_stallrun workflows/deploy.lua --env dev
-  # it gave up while the lock was still held (no clock: the blocker is alive)
+  # it gave up while the lock was still held (no clock: the blocker is there)
   local blocker_alive=no
-  kill -0 "$blocker" 2>/dev/null && blocker_alive=yes
-  psql_q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'blocker'" >/dev/null
-  wait "$blocker" 2>/dev/null || true
+  background_holds blocker && blocker_alive=yes
+  release_background blocker
   assert_exit 1
   assert_err_contains 'migration 20240102000000_b waited 500ms (lock_timeout of dev) for a lock on "a"'
   assert_err_contains "migration.sql:2"

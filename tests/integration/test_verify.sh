@@ -194,15 +194,9 @@ test_rehearsal_blocked_by_a_lock_names_the_migration() {
   sed -i 's/^lock_timeout = 5s$/lock_timeout = 500ms/' "$PROJECT/stallmig.ini"
   add_migration 20240102000000_tags $'CREATE TABLE tags (id int);\n'
   add_migration 20240103000000_email $'CREATE TABLE x (id int);\nALTER TABLE people ADD COLUMN email text;\n'
-  "$PSQL" -XAtq -d "$DB_URL" -c "SET application_name = 'blocker'" -c "BEGIN" \
-    -c "LOCK TABLE people IN ACCESS SHARE MODE" -c "SELECT pg_sleep(30)" >/dev/null 2>&1 &
-  local blocker=$! tries=0
-  until [ "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'blocker' AND wait_event = 'PgSleep'")" = 1 ]; do
-    tries=$((tries + 1)); [ $tries -lt 100 ] || { kill "$blocker"; fail "the blocker never started"; }; sleep 0.05
-  done
+  hold_in_background blocker "BEGIN" "LOCK TABLE people IN ACCESS SHARE MODE"
   run_stallrun workflows/verify.lua --env dev --rehearse
-  psql_q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'blocker'" >/dev/null
-  wait "$blocker" 2>/dev/null || true
+  release_background blocker
   assert_exit 1
   assert_out_contains 'FAILED in the rehearsal after'
   assert_out_contains 'migration 20240103000000_email waited 500ms (lock_timeout of dev) for a lock on "people" held by another session, and gave up at migrations/20240103000000_email/migration.sql:2'
@@ -456,15 +450,9 @@ test_rehearsal_waits_for_a_running_deploy_and_gives_up_after_lock_wait() {
   verify_project
   add_migration 20240102000000_tags $'CREATE TABLE tags (id int);\n'
   sed -i 's/^lock_wait = 60s$/lock_wait = 1s/' "$PROJECT/stallmig.ini"
-  "$PSQL" -XAtq -d "$DB_URL" -c "SET application_name = 'the-deploy'" \
-    -c "SELECT pg_advisory_lock(x'5354414c4c4d4947'::bigint)" -c "SELECT pg_sleep(30)" >/dev/null 2>&1 &
-  local holder=$! tries=0
-  until [ "$(psql_q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ]; do
-    tries=$((tries + 1)); [ $tries -lt 100 ] || { kill "$holder"; fail "the deploy never took the lock"; }; sleep 0.05
-  done
+  hold_in_background the-deploy "SELECT pg_advisory_lock(x'5354414c4c4d4947'::bigint)"
   run_stallrun workflows/verify.lua --env dev --rehearse
-  psql_q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'the-deploy'" >/dev/null
-  wait "$holder" 2>/dev/null || true
+  release_background the-deploy
   assert_exit 1
   assert_err_contains "waiting for the deploy lock"
   assert_err_contains "another deploy still holds the deploy lock after 1s"
