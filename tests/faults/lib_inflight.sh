@@ -97,3 +97,12 @@ kill_and_wait() {
   kill -s "$1" "$BG_PID"
   wait_stallrun_within 20
 }
+
+# deploy_until_it_sleeps — makes the slow migrations sleep, starts a deploy
+# in the background and returns once it sleeps inside one (BG_PID: the
+# stallrun, BACKEND: its server pid).
+deploy_until_it_sleeps() {
+  set_sleep 300
+  start_stallrun workflows/deploy.lua --env dev
+  wait_for_backend PgSleep
+}

@@ -11,9 +11,7 @@ test_terminated_session_during_a_transactional_migration() {
   fault_migration 20240101000001_a
   slow_migration 20240101000002_slow
   fault_migration 20240101000003_c
-  set_sleep 300
-  start_stallrun workflows/deploy.lua --env dev
-  wait_for_backend PgSleep
+  deploy_until_it_sleeps
   psql_q "SELECT pg_terminate_backend($BACKEND)" >/dev/null
   wait_stallrun_within 20
   assert_exit 1
@@ -28,9 +26,7 @@ test_terminated_session_during_a_no_transaction_migration() {
   fault_project
   slow_no_transaction_migration 20240101000001_nt
   fault_migration 20240101000002_b
-  set_sleep 300
-  start_stallrun workflows/deploy.lua --env dev
-  wait_for_backend PgSleep
+  deploy_until_it_sleeps
   psql_q "SELECT pg_terminate_backend($BACKEND)" >/dev/null
   wait_stallrun_within 20
   assert_exit 1
@@ -48,9 +44,7 @@ test_server_restart_during_a_deploy() {
   fault_migration 20240101000001_a
   slow_migration 20240101000002_slow
   fault_migration 20240101000003_c
-  set_sleep 300
-  start_stallrun workflows/deploy.lua --env dev
-  wait_for_backend PgSleep
+  deploy_until_it_sleeps
   own_pg_ctl -l "$OWN_CLUSTER/server.log" -m fast -w -t 60 restart >/dev/null || fail "the restart failed"
   wait_stallrun_within 20
   assert_exit 1

@@ -12,9 +12,7 @@ interrupt_transactional() {   # interrupt_transactional SIGNAL STATUS NAME
   fault_migration 20240101000002_b
   slow_migration 20240101000003_slow
   fault_migration 20240101000004_d
-  set_sleep 300
-  start_stallrun workflows/deploy.lua --env dev
-  wait_for_backend PgSleep
+  deploy_until_it_sleeps
   kill_and_wait "$1"
   assert_exit "$2"
   assert_err_contains "interrupted by $3 during 20240101000003_slow: it was rolled back; 2 migration(s) before it stay applied; deploy again to continue"
@@ -36,9 +34,7 @@ test_sigint_during_a_no_transaction_migration_is_recorded_part_way() {
   fault_migration 20240101000001_a
   slow_no_transaction_migration 20240101000002_nt
   fault_migration 20240101000003_c
-  set_sleep 300
-  start_stallrun workflows/deploy.lua --env dev
-  wait_for_backend PgSleep
+  deploy_until_it_sleeps
   kill_and_wait INT
   assert_exit 130
   assert_err_contains "interrupted by SIGINT during 20240101000002_nt at statement 2: it runs outside a single transaction, so it is recorded as failed part-way"
@@ -76,9 +72,7 @@ double_sigint() {
   fault_project
   fault_migration 20240101000001_a
   slow_migration 20240101000002_slow
-  set_sleep 300
-  start_stallrun workflows/deploy.lua --env dev
-  wait_for_backend PgSleep
+  deploy_until_it_sleeps
   kill -s INT "$BG_PID"
   sleep "$1"
   kill -s INT "$BG_PID" 2>/dev/null || true
@@ -106,9 +100,7 @@ test_third_sigint_quits_at_once_and_the_server_cleans_up() {
   fault_project
   fault_migration 20240101000001_a
   slow_migration 20240101000002_slow
-  set_sleep 300
-  start_stallrun workflows/deploy.lua --env dev
-  wait_for_backend PgSleep
+  deploy_until_it_sleeps
   kill -s INT "$BG_PID"; kill -s INT "$BG_PID" 2>/dev/null || true; kill -s INT "$BG_PID" 2>/dev/null || true
   wait_stallrun_within 20
   assert_exit 130
