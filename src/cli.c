@@ -6,7 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum opt_id { OPT_ENV, OPT_CONFIG, OPT_YES, OPT_JSON, OPT_HELP, OPT_VERSION };
+enum opt_id {
+    OPT_ENV, OPT_CONFIG, OPT_YES, OPT_JSON, OPT_HELP, OPT_VERSION, OPT_REASON,
+    OPT_SKIP_PROMOTION_CHECK, OPT_NO_BACKUP, OPT_ACCEPT_DATA_LOSS, OPT_RESTAMP_FROM,
+    OPT_ALLOW_ADHOC_SQL,
+};
 
 static const struct option_spec {
     enum opt_id id;
@@ -20,6 +24,16 @@ static const struct option_spec {
     {OPT_JSON, "--json", NULL, "print one JSON document on stdout instead of text"},
     {OPT_HELP, "--help", NULL, "show this help and the workflows found"},
     {OPT_VERSION, "--version", NULL, "show the version"},
+    {OPT_REASON, "--reason", "TEXT", "why: recorded with every override used (and by resolve)"},
+    {OPT_SKIP_PROMOTION_CHECK, "--skip-promotion-check", NULL,
+     "override: apply what promote_from's environment has not applied"},
+    {OPT_NO_BACKUP, "--no-backup", NULL, "override: no backup where backup = true"},
+    {OPT_ACCEPT_DATA_LOSS, "--accept-data-loss", NULL,
+     "override: apply migrations the review says lose data on a protected environment"},
+    {OPT_RESTAMP_FROM, "--restamp-from", "ENV",
+     "override: re-stamp a database marked as protected ENV without a terminal"},
+    {OPT_ALLOW_ADHOC_SQL, "--allow-adhoc-sql", NULL,
+     "override: let a script write other SQL to a protected environment"},
 };
 #define OPTION_COUNT (sizeof options / sizeof options[0])
 
@@ -59,6 +73,7 @@ static int take_value(const struct option_spec *o, int argc, char **argv, int *i
 
 static int apply_option(struct cli *out, const struct option_spec *o, const char *value)
 {
+    struct overrides *ov = &out->overrides;
     switch (o->id) {
     case OPT_ENV: out->env = value; break;
     case OPT_CONFIG: out->config = value; break;
@@ -66,6 +81,15 @@ static int apply_option(struct cli *out, const struct option_spec *o, const char
     case OPT_JSON: out->json = true; break;
     case OPT_HELP: out->help = true; break;
     case OPT_VERSION: out->version = true; break;
+    case OPT_REASON: ov->reason = value; break;
+    case OPT_SKIP_PROMOTION_CHECK: ov->given[OVERRIDE_SKIP_PROMOTION_CHECK] = true; break;
+    case OPT_NO_BACKUP: ov->given[OVERRIDE_NO_BACKUP] = true; break;
+    case OPT_ACCEPT_DATA_LOSS: ov->given[OVERRIDE_ACCEPT_DATA_LOSS] = true; break;
+    case OPT_RESTAMP_FROM:
+        ov->given[OVERRIDE_RESTAMP_FROM] = true;
+        ov->restamp_from = value;
+        break;
+    case OPT_ALLOW_ADHOC_SQL: ov->given[OVERRIDE_ALLOW_ADHOC_SQL] = true; break;
     }
     return 0;
 }
@@ -98,7 +122,7 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, unsigned errlen
                  "(stallrun --help lists them)");
         return -1;
     }
-    return 0;
+    return overrides_check(&out->overrides, err, errlen);
 }
 
 void cli_free(struct cli *cli)
@@ -158,10 +182,10 @@ void cli_print_help(const char *const *workflow_dirs)
     printf("usage: stallrun WORKFLOW.lua [--env NAME] [--config FILE] [--yes] [--json] "
            "[workflow options...]\n       stallrun --version | --help\n\noptions:\n");
     for (size_t i = 0; i < OPTION_COUNT; i++) {
-        char left[32];
+        char left[40];
         snprintf(left, sizeof left, "%s%s%s", options[i].name, options[i].arg ? " " : "",
                  options[i].arg ? options[i].arg : "");
-        printf("  %-16s %s\n", left, options[i].help);
+        printf("  %-24s %s\n", left, options[i].help);
     }
     printf("\nworkflows:\n");
     for (size_t i = 0; workflow_dirs[i]; i++)

@@ -2,6 +2,8 @@
 #ifndef STALLMIG_CLI_H
 #define STALLMIG_CLI_H
 
+#include "overrides.h"
+
 #include <stdbool.h>
 
 struct cli {
@@ -9,12 +11,14 @@ struct cli {
     const char *env;
     const char *config;              /* default "stallmig.ini" */
     bool yes, json, help, version;
+    struct overrides overrides;      /* --no-backup, ... with --reason */
     int argc;                        /* options handed to the workflow */
     char **argv;
 };
 
 /* Parses argv. Returns 0, or -1 with a message in err (usage error). The
- * workflow's own options (anything the host does not know) stay in order. */
+ * workflow's own options (anything the host does not know) stay in order.
+ * An override without --reason is a usage error. */
 int cli_parse(int argc, char **argv, struct cli *out, char *err, unsigned errlen);
 void cli_free(struct cli *cli);
 

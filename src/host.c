@@ -6,6 +6,7 @@
 #include "lapi.h"
 #include "lerror.h"
 #include "msg.h"
+#include "overrides.h"
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -243,9 +244,27 @@ static void push_options(lua_State *L, int argc, char **argv)
     }
 }
 
+/* ctx.overrides: {["no-backup"] = true, ...} as given (the host's own copy
+ * is what its gates read); ctx.reason: --reason. */
+static void push_overrides(lua_State *L, const struct overrides *ov)
+{
+    lua_createtable(L, 0, OVERRIDE_COUNT);
+    for (int o = 0; ov && o < OVERRIDE_COUNT; o++) {
+        if (!ov->given[o])
+            continue;
+        if (o == OVERRIDE_RESTAMP_FROM)
+            lua_pushstring(L, ov->restamp_from);
+        else
+            lua_pushboolean(L, 1);
+        lua_setfield(L, -2, override_key((enum override)o));
+    }
+    lua_setfield(L, -2, "overrides");
+    set_string(L, "reason", ov ? ov->reason : NULL);
+}
+
 static void push_context(lua_State *L, const struct host_run *run)
 {
-    lua_createtable(L, 0, 9);
+    lua_createtable(L, 0, 11);
     set_string(L, "workflow", run->workflow);
     set_string(L, "root", run->root);
     set_string(L, "env", run->env);
@@ -255,6 +274,7 @@ static void push_context(lua_State *L, const struct host_run *run)
     lua_setfield(L, -2, "json");
     push_config(L, run->cfg);
     lua_setfield(L, -2, "config");
+    push_overrides(L, run->overrides);
     push_options(L, run->argc, run->argv);
     lua_setfield(L, -3, "args");
     lua_setfield(L, -2, "options");

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 struct config;
+struct overrides;
 
 struct host_run {
     const char *workflow;            /* path of the workflow script */
@@ -12,6 +13,7 @@ struct host_run {
     const struct config *cfg;
     const char *env;                 /* --env, or NULL */
     bool yes, json;
+    const struct overrides *overrides;  /* shown as ctx.overrides and ctx.reason */
     int argc;                        /* workflow options, as given */
     char **argv;
 };

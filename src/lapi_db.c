@@ -9,6 +9,7 @@
 #include "localpg.h"
 #include "lerror.h"
 #include "msg.h"
+#include "run.h"
 
 #include <lauxlib.h>
 #include <libpq-fe.h>
@@ -25,8 +26,8 @@ struct ltx {
     int open;                        /* 1 until committed or rolled back */
 };
 
-static const struct config *db_config;
-static char db_workflow[64] = "stallrun";
+static struct run *db_run;
+#define db_config (db_run ? db_run->cfg : NULL)
 /* Open connections and their cancel objects, made at connect time: the
  * signal handler may only call PQcancel (async-signal-safe), not
  * PQgetCancel (it allocates). */
@@ -35,6 +36,11 @@ static struct {
     PGcancel *cancel;
 } open_conns[MAX_OPEN];
 
+struct run *lconn_run(void)
+{
+    return db_run;
+}
+
 const struct config *lconn_config(void)
 {
     return db_config;
@@ -42,13 +48,12 @@ const struct config *lconn_config(void)
 
 const char *lconn_workflow(void)
 {
-    return db_workflow;
+    return db_run ? db_run->workflow : "stallrun";
 }
 
-void lapi_db_set_config(const struct config *cfg, const char *workflow_name)
+void lapi_set_run(struct run *run)
 {
-    db_config = cfg;
-    snprintf(db_workflow, sizeof db_workflow, "%s", workflow_name ? workflow_name : "stallrun");
+    db_run = run;
 }
 
 void lconn_track(PGconn *pg)
@@ -335,7 +340,7 @@ static PGconn *open_env(lua_State *L, const struct env_config *env)
     }
     add_option(options, sizeof options, "lock_timeout", env->lock_timeout);
     add_option(options, sizeof options, "statement_timeout", env->statement_timeout);
-    snprintf(app, sizeof app, "stallrun %s (%s)", db_workflow, env->name);
+    snprintf(app, sizeof app, "stallrun %s (%s)", lconn_workflow(), env->name);
     PGconn *pg = connect_checking_client(url, app, options);
     free(url);
     return pg;

@@ -10,6 +10,7 @@
 #include "lconn.h"
 #include "lerror.h"
 #include "msg.h"
+#include "run.h"
 #include "sqlparse.h"
 
 #include <lauxlib.h>
@@ -19,12 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static int assume_yes;
-
-void lapi_guard_set_yes(int yes)
-{
-    assume_yes = yes;
-}
+/* --yes, as the run gave it */
+#define assume_yes (lconn_run() && lconn_run()->yes)
 
 static const char *who(void)
 {

@@ -59,7 +59,9 @@ void lconn_untrack(PGconn *pg);
  * "" for NULL. 0, or the SQLSTATE-bearing failure: -1 (nothing raised). */
 int lconn_scalar(struct lconn *c, const char *sql, char *out, size_t size, char sqlstate[6]);
 
-/* The configuration connections are made from, and the workflow's name. */
+/* The run (main.c's), the configuration connections are made from, and the
+ * workflow's name. */
+struct run *lconn_run(void);
 const struct config *lconn_config(void);
 const char *lconn_workflow(void);
 

@@ -4,6 +4,7 @@
 #include "host.h"
 #include "lapi.h"
 #include "msg.h"
+#include "run.h"
 #include "sqlparse.h"
 #include "hash.h"
 
@@ -124,14 +125,19 @@ static int run(const struct cli *cli, const char *root)
         name_len = sizeof name - 1;
     memcpy(name, base, name_len);
     name[name_len] = '\0';
-    lapi_db_set_config(&cfg, name);
-    lapi_guard_set_yes(cli->yes);
+    struct run rn = {
+        .cfg = &cfg, .root = root, .yes = cli->yes, .overrides = cli->overrides,
+        .argc = cli->argc, .argv = cli->argv,
+    };
+    snprintf(rn.workflow, sizeof rn.workflow, "%s", name);
+    lapi_set_run(&rn);
     struct host_run hr = {
         .workflow = workflow, .root = root, .cfg = &cfg, .env = cli->env,
-        .yes = cli->yes, .json = cli->json, .argc = cli->argc, .argv = cli->argv,
+        .yes = cli->yes, .json = cli->json, .overrides = &cli->overrides,
+        .argc = cli->argc, .argv = cli->argv,
     };
     status = host_run_workflow(&hr);
-    lapi_db_set_config(NULL, NULL);
+    lapi_set_run(NULL);
     config_free(&cfg);
     return status;
 }
