@@ -22,18 +22,24 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 all: stallrun
 
 stallrun: $(BUILD)/stallrun
-	cp $< $@
+	@cp $< $@
+
+# Quiet by default (one line per file); make V=1 shows the commands.
+Q := $(if $(V),,@)
 
 $(BUILD)/stallrun: $(OBJ)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(PLAIN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Isrc -o $@ $^ $(LDFLAGS) $(LDLIBS) -lcmocka
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) -Isrc -o $@ $^ $(LDFLAGS) $(LDLIBS) -lcmocka
 
 # Installs the Debian packages that are missing (idempotent; root or sudo).
 deps:
