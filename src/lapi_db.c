@@ -6,6 +6,7 @@
 #include "config.h"
 #include "lapi.h"
 #include "lconn.h"
+#include "ledger.h"
 #include "localpg.h"
 #include "lerror.h"
 #include "msg.h"
@@ -642,7 +643,7 @@ static int tx_release(lua_State *L)
 /* Closes c; outcome completes its audit row (see guard_audit_finish). */
 static void close_conn(struct lconn *c, const char *outcome)
 {
-    guard_audit_finish(c, outcome);
+    ledger_audit_finish(c, outcome);
     if (c->pg) {
         lconn_untrack(c->pg);
         PQfinish(c->pg);
@@ -765,6 +766,7 @@ int luaopen_stallmig_db(lua_State *L)
     lua_getfield(L, -1, "__index");
     luaL_setfuncs(L, guard_conn_methods, 0);
     luaL_setfuncs(L, identity_conn_methods, 0);
+    luaL_setfuncs(L, database_conn_methods, 0);
     lua_pop(L, 2);
     new_class(L, TX_MT, tx_meta, tx_methods);
     luaL_newmetatable(L, RESULT_MT);
@@ -772,7 +774,7 @@ int luaopen_stallmig_db(lua_State *L)
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
     luaL_newlib(L, db_functions);
-    luaL_setfuncs(L, guard_db_functions, 0);
+    luaL_setfuncs(L, database_db_functions, 0);
     luaL_setfuncs(L, shadow_db_functions, 0);
     luaL_setfuncs(L, backup_db_functions, 0);
     luaL_setfuncs(L, restore_db_functions, 0);

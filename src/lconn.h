@@ -41,10 +41,6 @@ struct lconn {
     int server_pid;                  /* pg_backend_pid(): not PQbackendPID through a pooler */
 };
 
-/* Completes c's audit row (if writes were allowed): when it ended, how long
- * it took, and how (outcome: "ok", "failed: ...", "ended"). Never raises. */
-void guard_audit_finish(struct lconn *c, const char *outcome);
-
 /* Drops c's shadow database (if it is one) after c was closed; never raises. */
 void shadow_drop(struct lconn *c);
 
@@ -99,9 +95,19 @@ bool guard_through_pooler(struct lconn *c);
 /* Raises kind "refused" when sql may write and c is read-only. */
 void guard_check_read_only(lua_State *L, struct lconn *c, const char *sql);
 
-/* The methods of a connection, and the db functions, that guard implements. */
+/* Raises kind "refused" unless c is an unprotected environment whose
+ * database is, beyond doubt, its own (destructive primitives). */
+void guard_require_disposable(lua_State *L, struct lconn *c, const char *action);
+
+/* Raises the refusal for a change to env that was not confirmed (asked:
+ * a name was typed and did not match). */
+int guard_refuse_unconfirmed(lua_State *L, const char *env, const char *what, bool asked);
+
+/* The methods of a connection, and the db functions, that guard and the
+ * database primitives implement. */
 extern const luaL_Reg guard_conn_methods[];
-extern const luaL_Reg guard_db_functions[];
+extern const luaL_Reg database_conn_methods[];
+extern const luaL_Reg database_db_functions[];
 extern const luaL_Reg shadow_db_functions[];
 extern const luaL_Reg backup_db_functions[];
 extern const luaL_Reg restore_db_functions[];

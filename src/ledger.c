@@ -1,0 +1,166 @@
+/* ledger.c — the host's own records in a target database: the stallmig
+ * schema's tables, the marker (stallmig.identity) and the audit trail
+ * (stallmig.audit). Only the host writes them (see ledger.h). */
+#include "ledger.h"
+
+#include "config.h"
+#include "lerror.h"
+#include "msg.h"
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *ledger_actor(void)
+{
+    static char text[300];
+    struct passwd *pw = getpwuid(geteuid());
+    char host[256] = "unknown";
+    gethostname(host, sizeof host - 1);
+    snprintf(text, sizeof text, "%s@%s", pw ? pw->pw_name : "unknown", host);
+    return text;
+}
+
+
+static const char HOST_SCHEMA[] =
+    "BEGIN READ WRITE;"
+    "SET LOCAL client_min_messages = warning;"
+    "CREATE SCHEMA IF NOT EXISTS stallmig;"
+    "CREATE TABLE IF NOT EXISTS stallmig.identity ("
+    "  environment text NOT NULL, protected boolean NOT NULL, system_identifier text,"
+    "  database_oid bigint, stamped_by text NOT NULL, stamped_at timestamptz NOT NULL DEFAULT now(),"
+    "  restamped boolean NOT NULL DEFAULT false);"
+    "COMMENT ON TABLE stallmig.identity IS 'stallmig: which environment this database belongs to';"
+    "CREATE TABLE IF NOT EXISTS stallmig.audit ("
+    "  id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), environment text NOT NULL,"
+    "  actor text NOT NULL, workflow text, action text NOT NULL, detail text, git_commit text,"
+    "  finished_at timestamptz, duration_ms double precision, outcome text);"
+    "COMMIT;";
+
+static void raise_failed(lua_State *L, struct lconn *c, PGresult *res)
+{
+    lconn_push_error(L, res, c->pg);
+    PQclear(res);
+    PQclear(PQexec(c->pg, "ROLLBACK"));
+    lerror_throw(L);
+}
+
+/* Creates the host's own tables (identity, audit) if they are not there. */
+void ledger_ensure_schema(lua_State *L, struct lconn *c)
+{
+    PGresult *res = PQexec(c->pg, HOST_SCHEMA);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        raise_failed(L, c, res);
+    PQclear(res);
+}
+
+/* Runs one parameterised write in its own read-write transaction (the host
+ * writes its own bookkeeping even on a read-only connection). Returns the
+ * first value it returned as a number (RETURNING id), else 0. */
+long long ledger_write(lua_State *L, struct lconn *c, const char *sql, int n, const char **params)
+{
+    PGresult *res = PQexec(c->pg, "BEGIN READ WRITE");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        raise_failed(L, c, res);
+    PQclear(res);
+    res = PQexecParams(c->pg, sql, n, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+        raise_failed(L, c, res);
+    long long first = PQntuples(res) > 0 ? atoll(PQgetvalue(res, 0, 0)) : 0;
+    PQclear(res);
+    res = PQexec(c->pg, "COMMIT");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        raise_failed(L, c, res);
+    PQclear(res);
+    return first;
+}
+
+/* The commit checked out in the project's directory, or "" (not a git
+ * checkout): .git/HEAD, then the ref it names, loose or packed. */
+void ledger_git_commit(char *out, size_t size)
+{
+    char path[4096], line[512] = "";
+    const char *dir = lconn_config()->dir;
+    out[0] = '\0';
+    snprintf(path, sizeof path, "%s/.git/HEAD", dir);
+    FILE *f = fopen(path, "r");
+    if (f == NULL || fgets(line, sizeof line, f) == NULL) {
+        if (f)
+            fclose(f);
+        return;
+    }
+    fclose(f);
+    line[strcspn(line, "\r\n")] = '\0';
+    if (strncmp(line, "ref: ", 5) != 0) {
+        snprintf(out, size, "%.40s", line);
+        return;
+    }
+    char ref[512];
+    memcpy(ref, line + 5, strlen(line + 5) + 1);     /* line is at most 511 bytes */
+    snprintf(path, sizeof path, "%s/.git/%s", dir, ref);
+    if ((f = fopen(path, "r")) != NULL) {
+        if (fgets(line, sizeof line, f))
+            snprintf(out, size, "%.40s", line);
+        fclose(f);
+        return;
+    }
+    snprintf(path, sizeof path, "%s/.git/packed-refs", dir);
+    for (f = fopen(path, "r"); f && fgets(line, sizeof line, f);) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (strlen(line) > 41 && strcmp(line + 41, ref) == 0)
+            snprintf(out, size, "%.40s", line);
+    }
+    if (f)
+        fclose(f);
+}
+
+long long ledger_audit(lua_State *L, struct lconn *c, const char *action, const char *detail)
+{
+    char commit[64];
+    ledger_git_commit(commit, sizeof commit);
+    const char *params[] = {c->env->name, ledger_actor(), lconn_workflow(), action, detail,
+                            commit[0] ? commit : NULL};
+    return ledger_write(L, c, "INSERT INTO stallmig.audit (environment, actor, workflow, action, "
+                      "detail, git_commit) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id", 6, params);
+}
+
+void ledger_audit_finish(struct lconn *c, const char *outcome)
+{
+    if (c->audit_id == 0 || c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK)
+        return;
+    if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+        PQclear(PQexec(c->pg, "ROLLBACK"));
+    char id[32];
+    snprintf(id, sizeof id, "%lld", c->audit_id);
+    char *safe = msg_redact(outcome);
+    const char *params[] = {id, safe};
+    PQclear(PQexec(c->pg, "BEGIN READ WRITE"));
+    PQclear(PQexecParams(c->pg, "UPDATE stallmig.audit SET finished_at = clock_timestamp(), "
+        "duration_ms = 1000 * extract(epoch FROM clock_timestamp() - at), outcome = left($2, 2000) "
+        "WHERE id = $1", 2, NULL, params, NULL, NULL, 0));
+    PQclear(PQexec(c->pg, "COMMIT"));
+    free(safe);
+    c->audit_id = 0;
+}
+
+/* Writes the marker: this database belongs to c's environment. */
+void ledger_stamp(lua_State *L, struct lconn *c, bool restamp)
+{
+    char oid[32];
+    snprintf(oid, sizeof oid, "%lld", c->id.oid);
+    const char *params[] = {c->env->name, c->env->is_protected ? "t" : "f",
+                            c->id.sysid[0] ? c->id.sysid : NULL, oid, ledger_actor(), restamp ? "t" : "f"};
+    ledger_write(L, c, restamp ? "WITH gone AS (DELETE FROM stallmig.identity) "
+               "INSERT INTO stallmig.identity (environment, protected, system_identifier, "
+               "database_oid, stamped_by, restamped) VALUES ($1, $2, $3, $4, $5, $6)"
+               : "INSERT INTO stallmig.identity (environment, protected, system_identifier, "
+               "database_oid, stamped_by, restamped) SELECT $1, $2, $3, $4, $5, $6 "
+               "WHERE NOT EXISTS (SELECT 1 FROM stallmig.identity)", 6, params);
+    c->id.marker_found = true;
+    snprintf(c->id.marker_env, sizeof c->id.marker_env, "%s", c->env->name);
+    c->id.marker_protected = c->env->is_protected;
+    snprintf(c->id.marker_sysid, sizeof c->id.marker_sysid, "%s", c->id.sysid);
+    c->id.marker_oid = c->id.oid;
+}

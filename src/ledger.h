@@ -1,0 +1,36 @@
+/* ledger.h — the host's own records in a target database: the stallmig
+ * schema's tables, the marker (stallmig.identity) and the audit trail
+ * (stallmig.audit). Each write runs in a READ WRITE transaction of its own,
+ * so the host keeps its books on a read-only connection too. Raise on
+ * failure, except ledger_audit_finish. */
+#ifndef STALLMIG_LEDGER_H
+#define STALLMIG_LEDGER_H
+
+#include "lconn.h"
+
+/* "user@host" of this process. */
+const char *ledger_actor(void);
+
+/* Creates the host's tables if they are not there. */
+void ledger_ensure_schema(lua_State *L, struct lconn *c);
+
+/* One parameterised write in its own transaction; the first value it
+ * returned as a number (RETURNING id), else 0. */
+long long ledger_write(lua_State *L, struct lconn *c, const char *sql, int n, const char **params);
+
+/* The commit checked out in the project's directory, or "". */
+void ledger_git_commit(char *out, size_t size);
+
+/* Inserts an audit row (who, which workflow, action, detail, git commit);
+ * returns its id. */
+long long ledger_audit(lua_State *L, struct lconn *c, const char *action, const char *detail);
+
+/* Completes c's audit row (c->audit_id, if any): when it ended, how long it
+ * took, and how (outcome). Never raises. */
+void ledger_audit_finish(struct lconn *c, const char *outcome);
+
+/* Writes the marker: this database belongs to c's environment (restamp:
+ * replacing any marker there). */
+void ledger_stamp(lua_State *L, struct lconn *c, bool restamp);
+
+#endif
