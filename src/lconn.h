@@ -39,6 +39,7 @@ struct lconn {
     bool server_checked;             /* in_recovery and server_pid were read */
     bool in_recovery;                /* a hot standby: pg_is_in_recovery() */
     int server_pid;                  /* pg_backend_pid(): not PQbackendPID through a pooler */
+    bool host_writer;                /* the change gate's own: may write the stallmig schema */
 };
 
 /* Drops c's shadow database (if it is one) after c was closed; never raises. */

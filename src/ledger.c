@@ -7,7 +7,12 @@
 #include "lerror.h"
 #include "msg.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,4 +168,36 @@ void ledger_stamp(lua_State *L, struct lconn *c, bool restamp)
     c->id.marker_protected = c->env->is_protected;
     snprintf(c->id.marker_sysid, sizeof c->id.marker_sysid, "%s", c->id.sysid);
     c->id.marker_oid = c->id.oid;
+}
+
+void ledger_local_log(const char *env, const char *fmt, ...)
+{
+    const struct config *cfg = lconn_config();
+    char dir[4096], path[4200], when[32], text[1500];
+    if (cfg == NULL)
+        return;
+    snprintf(dir, sizeof dir, "%s/.stallmig", cfg->dir);
+    snprintf(path, sizeof path, "%s/audit.log", dir);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char *safe = msg_redact(text);
+    for (char *p = safe; *p; p++)
+        if ((unsigned char)*p < 0x20)
+            *p = ' ';                /* one event, one line */
+    (void)mkdir(dir, 0700);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    char line[2000];
+    int n = snprintf(line, sizeof line, "%s %s %s: %s\n", when, ledger_actor(), env, safe);
+    free(safe);
+    if (fd < 0 || write(fd, line, (size_t)(n < (int)sizeof line ? n : (int)sizeof line - 1)) < 0)
+        msg_warn("cannot append to %s (%s): this event is only in the database's audit",
+                 path, strerror(fd < 0 ? errno : errno));
+    if (fd >= 0)
+        close(fd);
 }

@@ -33,4 +33,10 @@ void ledger_audit_finish(struct lconn *c, const char *outcome);
  * replacing any marker there). */
 void ledger_stamp(lua_State *L, struct lconn *c, bool restamp);
 
+/* Appends one line ("<UTC time> <actor> <env>: <text>") to the project's
+ * local, append-only log, .stallmig/audit.log next to stallmig.ini (mode
+ * 0600): what must outlive the database it happened to (a re-stamp, a
+ * restore). Never raises; a log that cannot be written is warned about. */
+void ledger_local_log(const char *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif
