@@ -174,7 +174,7 @@ static void set_string(lua_State *L, const char *key, const char *value)
     lua_setfield(L, -2, key);
 }
 
-static void push_env(lua_State *L, const struct env_config *e)
+void host_push_env(lua_State *L, const struct env_config *e)
 {
     lua_createtable(L, 0, 11);
     set_string(L, "name", e->name);
@@ -197,7 +197,7 @@ static void push_env(lua_State *L, const struct env_config *e)
     lua_setfield(L, -2, "exact_count_below");
 }
 
-static void push_config(lua_State *L, const struct config *cfg)
+void host_push_config(lua_State *L, const struct config *cfg)
 {
     lua_createtable(L, 0, 7);
     set_string(L, "path", cfg->path);
@@ -209,7 +209,7 @@ static void push_config(lua_State *L, const struct config *cfg)
     lua_createtable(L, 0, (int)cfg->env_count);
     lua_createtable(L, (int)cfg->env_count, 0);
     for (size_t i = 0; i < cfg->env_count; i++) {
-        push_env(L, &cfg->envs[i]);
+        host_push_env(L, &cfg->envs[i]);
         lua_pushvalue(L, -1);
         lua_setfield(L, -4, cfg->envs[i].name);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
@@ -272,7 +272,7 @@ static void push_context(lua_State *L, const struct host_run *run)
     lua_setfield(L, -2, "yes");
     lua_pushboolean(L, run->json);
     lua_setfield(L, -2, "json");
-    push_config(L, run->cfg);
+    host_push_config(L, run->cfg);
     lua_setfield(L, -2, "config");
     push_overrides(L, run->overrides);
     push_options(L, run->argc, run->argv);
@@ -376,13 +376,11 @@ static int load_workflow(lua_State *L, const char *path)
     return 2;
 }
 
-int host_run_workflow(const struct host_run *run)
+lua_State *host_new_state(const char *root)
 {
     lua_State *L = luaL_newstate();
-    if (L == NULL) {
-        msg_error("cannot create the Lua state: out of memory");
-        return 1;
-    }
+    if (L == NULL)
+        return NULL;
     lua_setwarnf(L, warn_to_stderr, NULL);
     lua_warning(L, "@on", 0);
     luaL_openlibs(L);
@@ -390,8 +388,47 @@ int host_run_workflow(const struct host_run *run)
     preload(L);
     luaopen_stallmig_error(L);       /* the error metatable, before any error is raised */
     lua_pop(L, 1);
-    set_paths(L, run->root);
+    set_paths(L, root);
     make_globals_strict(L);
+    return L;
+}
+
+lua_State *host_set_running(lua_State *L)
+{
+    lua_State *before = running_state;
+    running_state = L;
+    return before;
+}
+
+bool host_interrupted(void)
+{
+    return caught_signal != 0;
+}
+
+int host_raise_interrupt(lua_State *L, const char *where)
+{
+    lua_sethook(L, NULL, 0, 0);      /* raised here, not again at the next instruction */
+    if (running_state && running_state != L)
+        lua_sethook(running_state, NULL, 0, 0);
+    lerror_push(L, "interrupted", "interrupted by %s%s", caught_signal == SIGTERM ? "SIGTERM" : "SIGINT",
+                where ? where : "");
+    lerror_set(L, "hint", "the running statement was cancelled and what was not committed rolled "
+               "back; what had committed stays (stallrun workflows/status.lua shows it)");
+    return lerror_throw(L);
+}
+
+int host_message_handler(lua_State *L)
+{
+    return message_handler(L);
+}
+
+int host_run_workflow(const struct host_run *run)
+{
+    lua_State *L = host_new_state(run->root);
+    if (L == NULL) {
+        msg_error("cannot create the Lua state: out of memory");
+        return 1;
+    }
     int status = 0;
     lua_pushcfunction(L, message_handler);
     if ((status = load_workflow(L, run->workflow)) == 0) {

@@ -5,6 +5,7 @@
  * rows are copied and the result cleared in the same call. */
 #include "config.h"
 #include "lapi.h"
+#include "gate.h"
 #include "lconn.h"
 #include "ledger.h"
 #include "localpg.h"
@@ -640,9 +641,16 @@ static int tx_release(lua_State *L)
 
 /* ---- closing ------------------------------------------------------------- */
 
-/* Closes c; outcome completes its audit row (see guard_audit_finish). */
+/* Closes c; outcome completes its audit row (see ledger_audit_finish). A
+ * change still open on it ends first (its lock released). */
 static void close_conn(struct lconn *c, const char *outcome)
 {
+    if (c->borrowed) {
+        c->pg = NULL;
+        return;
+    }
+    if (c->change)
+        gate_change_end(c->change, "ended: the connection was closed while the change was open");
     ledger_audit_finish(c, outcome);
     if (c->pg) {
         lconn_untrack(c->pg);
@@ -743,6 +751,22 @@ static int db_local_cluster(lua_State *L)
     return 1;
 }
 
+void lconn_push_borrowed(lua_State *L, const struct lconn *c)
+{
+    luaL_requiref(L, "stallmig.db", luaopen_stallmig_db, 0);   /* its metatables */
+    lua_pop(L, 1);
+    struct lconn *b = lua_newuserdatauv(L, sizeof *b, 0);
+    *b = *c;
+    b->borrowed = true;
+    b->host_writer = true;
+    b->read_only = false;
+    b->confirmed = true;
+    b->audit_id = 0;
+    b->shadow_admin_url = NULL;
+    b->change = NULL;
+    luaL_setmetatable(L, CONN_MT);
+}
+
 static const luaL_Reg db_functions[] = {
     {"connect", db_connect},
     {"local_cluster", db_local_cluster},
@@ -767,6 +791,8 @@ int luaopen_stallmig_db(lua_State *L)
     luaL_setfuncs(L, guard_conn_methods, 0);
     luaL_setfuncs(L, identity_conn_methods, 0);
     luaL_setfuncs(L, database_conn_methods, 0);
+    luaL_setfuncs(L, change_conn_methods, 0);
+    lapi_change_register(L);
     lua_pop(L, 2);
     new_class(L, TX_MT, tx_meta, tx_methods);
     luaL_newmetatable(L, RESULT_MT);

@@ -3,6 +3,7 @@
 #include "hash.h"
 #include "lerror.h"
 #include "migration.h"
+#include "gate.h"
 #include "scan.h"
 
 #include <dirent.h>
@@ -233,6 +234,20 @@ static int scan_gc(lua_State *L)
     scan_free(*slot);
     *slot = NULL;
     return 0;
+}
+
+bool lapi_files_pass_scan(lua_State *L, int idx, lua_State *P, const char *dir)
+{
+    struct scan **slot = luaL_testudata(L, idx, SCAN_MT);
+    if (slot == NULL || *slot == NULL || strcmp(scan_dir(*slot), dir) != 0)
+        return false;
+    luaL_requiref(P, "stallmig.files", luaopen_stallmig_files, 0);   /* its metatable */
+    lua_pop(P, 1);
+    struct scan **moved = lua_newuserdatauv(P, sizeof *moved, 0);
+    *moved = *slot;
+    *slot = NULL;
+    luaL_setmetatable(P, SCAN_MT);
+    return true;
 }
 
 /* files.mkdir(path): creates one directory (0755); raises if it exists. */

@@ -10,6 +10,7 @@
 #include "ledger.h"
 #include "lerror.h"
 #include "msg.h"
+#include "overrides.h"
 #include "run.h"
 #include "sqlparse.h"
 
@@ -56,6 +57,36 @@ int guard_refuse_unconfirmed(lua_State *L, const char *env, const char *what, bo
     return lerror_throw(L);
 }
 
+void guard_confirm_env(lua_State *L, const char *env, const char *what)
+{
+    if (assume_yes) {
+        msg_warn("%s is protected; confirmed by --yes: %s", env, what);
+        return;
+    }
+    if (!confirm_named(env, what))
+        guard_refuse_unconfirmed(L, env, what, confirm_can_ask());
+}
+
+void guard_require_writable(lua_State *L, struct lconn *c, const char *action)
+{
+    const struct run *run = lconn_run();
+    if (c->id.doubt[0]) {
+        lerror_push(L, "refused", "%s is refused: %s; every write is refused while it is in doubt "
+                    "(nothing was changed)", action, c->id.doubt);
+        lerror_set(L, "hint", "check the url in stallmig.ini; if this database really belongs to "
+                   "this environment now, re-stamp it: stallrun workflows/restamp.lua --env NAME");
+        lerror_throw(L);
+    }
+    if (run && run->dev_only && c->is_protected) {
+        lerror_push(L, "refused", "%s is dev-only work, and %s is protected: %s is refused "
+                    "(nothing was changed)", run->workflow, c->env->name, action);
+        lerror_set(L, "hint", "dev-only work (the dev loop, reset, push, seed) runs only on an "
+                   "environment with protected = false; deploy with workflows/deploy.lua");
+        lerror_throw(L);
+    }
+    guard_require_primary(L, c);
+}
+
 /* guard.preflight(env_name, what): refuses before connecting when the
  * environment is protected and confirmation cannot be had. */
 static int guard_preflight(lua_State *L)
@@ -68,15 +99,50 @@ static int guard_preflight(lua_State *L)
     return 0;
 }
 
+/* guard.dev_only(env_name | conn): the workflow declares that it is
+ * dev-only work (the dev loop, reset, push, seed, capturing a prototype).
+ * Refused (exit 3) at once on a protected environment, or a connection that
+ * is protected or in doubt; and from then on, for the whole run, the host
+ * refuses every change and write on a protected connection. */
+static int guard_dev_only(lua_State *L)
+{
+    struct run *run = lconn_run();
+    const char *workflow = lconn_workflow();
+    if (run)
+        run->dev_only = true;
+    const char *env = NULL;
+    bool is_protected = false;
+    const char *doubt = NULL;
+    if (lua_type(L, 1) == LUA_TSTRING) {
+        const struct env_config *e = lconn_find_env(L, lua_tostring(L, 1));
+        env = e->name;
+        is_protected = e->is_protected;
+    } else {
+        struct lconn *c = lconn_check(L, 1);
+        env = c->env->name;
+        is_protected = c->is_protected;
+        doubt = c->id.doubt[0] ? c->id.doubt : NULL;
+    }
+    if (!is_protected && doubt == NULL)
+        return 0;
+    if (doubt)
+        lerror_push(L, "refused", "%s is dev-only work, and it is refused on %s: %s", workflow, env,
+                    doubt);
+    else
+        lerror_push(L, "refused", "%s is dev-only work, and %s is protected: it runs only on an "
+                    "environment with protected = false (nothing was changed)", workflow, env);
+    lerror_set(L, "hint", "to apply migrations to a protected environment: stallrun "
+               "workflows/deploy.lua --env NAME (it backs up, checks promote_from and asks)");
+    return lerror_throw(L);
+}
+
 /* guard.confirm(conn, what) -> true, or raises "refused". */
 static int guard_confirm(lua_State *L)
 {
     struct lconn *c = lconn_check(L, 1);
     const char *what = luaL_checkstring(L, 2);
-    if (c->is_protected && !assume_yes && !confirm_named(c->env->name, what))
-        return guard_refuse_unconfirmed(L, c->env->name, what, confirm_can_ask());
-    if (c->is_protected && assume_yes)
-        msg_warn("%s is protected; confirmed by --yes: %s", c->env->name, what);
+    if (c->is_protected)
+        guard_confirm_env(L, c->env->name, what);
     c->confirmed = true;
     lua_pushboolean(L, 1);
     return 1;
@@ -150,21 +216,46 @@ static int conn_require_primary(lua_State *L)
     return 0;
 }
 
-/* conn:allow_writes(reason): the explicit ask for writes. On a protected
- * connection it needs guard.confirm() first; it is printed and recorded.
- * The first write to a database also stamps it for this environment. */
+/* Ad hoc SQL on a protected connection (anything but the change gate's
+ * own work) needs the run's --allow-adhoc-sql --reason: a script cannot
+ * give itself that. */
+static void require_adhoc_override(lua_State *L, struct lconn *c)
+{
+    struct run *run = lconn_run();
+    if (run && run->overrides.given[OVERRIDE_ALLOW_ADHOC_SQL]) {
+        run->overrides.used[OVERRIDE_ALLOW_ADHOC_SQL] = true;
+        return;
+    }
+    lerror_push(L, "refused", "%s is protected: a script writes to it only through the change gate "
+                "(conn:begin_change: migrations, rollback, resolve), and ad hoc SQL needs the run's "
+                "--allow-adhoc-sql --reason TEXT; nothing was changed", c->env->name);
+    lerror_set(L, "hint", "migrations go through conn:begin_change (workflows/deploy.lua); a one-off "
+               "fix: stallrun SCRIPT --env NAME --allow-adhoc-sql --reason \"...\" (recorded)");
+    lerror_throw(L);
+}
+
+/* conn:allow_writes(reason): the explicit ask for ad hoc writes (SQL that
+ * is not a migration). Refused under identity doubt and, on a protected
+ * connection, unless the run gave --allow-adhoc-sql --reason and the
+ * change was confirmed (guard.confirm). It is printed and recorded; the
+ * first write to a database also stamps it for this environment. */
 static int conn_allow_writes(lua_State *L)
 {
     struct lconn *c = lconn_check(L, 1);
     const char *reason = luaL_checkstring(L, 2);
-    guard_require_primary(L, c);
+    guard_require_writable(L, c, "writing to it");
+    if (c->is_protected)
+        require_adhoc_override(L, c);
     if (c->is_protected && !c->confirmed)
         return lerror_raise(L, "refused", "writing to protected %s needs confirmation first "
                             "(guard.confirm(conn, what))", c->env->name);
     ledger_ensure_schema(L, c);               /* idempotent; a marker may predate the audit table */
-    if (!c->id.marker_found && c->id.doubt[0] == '\0')
+    if (!c->id.marker_found)
         ledger_stamp(L, c, false);
-    long long id = ledger_audit(L, c, "allow_writes", reason);
+    char used[800] = "";
+    if (c->is_protected)
+        overrides_describe(&lconn_run()->overrides, true, used, sizeof used);
+    long long id = ledger_audit_with(L, c, "allow_writes", reason, used);
     if (c->audit_id == 0)
         c->audit_id = id;            /* completed when the connection closes */
     if (c->read_only) {
@@ -272,6 +363,7 @@ const luaL_Reg guard_conn_methods[] = {
 
 static const luaL_Reg guard_functions[] = {
     {"preflight", guard_preflight},
+    {"dev_only", guard_dev_only},
     {"confirm", guard_confirm},
     {NULL, NULL},
 };

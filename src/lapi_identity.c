@@ -108,10 +108,10 @@ void guard_inspect(lua_State *L, struct lconn *c)
     find_alias(c);
     identity_evaluate(c);
     if (c->id.doubt[0])
-        msg_warn("%s; it is treated as %s and destructive operations are refused "
+        msg_warn("%s; it is treated as %s and every write is refused until it is re-stamped "
                  "(stallrun workflows/doctor.lua --env %s explains)", c->id.doubt,
                  c->is_protected ? "protected" : "doubtful", c->env->name);
-    if (c->is_protected) {
+    if (c->is_protected || c->id.doubt[0]) {
         /* through a pooler a session SET would stay on the server session
          * for its next clients: the statement check alone keeps it read-only */
         if (guard_through_pooler(c))

@@ -13,6 +13,7 @@
 
 struct config;
 struct env_config;
+struct change;
 
 struct identity {
     bool marker_found;
@@ -40,7 +41,14 @@ struct lconn {
     bool in_recovery;                /* a hot standby: pg_is_in_recovery() */
     int server_pid;                  /* pg_backend_pid(): not PQbackendPID through a pooler */
     bool host_writer;                /* the change gate's own: may write the stallmig schema */
+    bool borrowed;                   /* a second handle on another lconn's PGconn: closing it
+                                        closes nothing (the gate's own Lua state holds one) */
+    struct change *change;           /* the change open on this connection, or NULL */
 };
+
+/* Pushes onto L (the gate's own Lua state) a connection handle that shares
+ * c's PGconn: writable, allowed the stallmig schema, closing nothing. */
+void lconn_push_borrowed(lua_State *L, const struct lconn *c);
 
 /* Drops c's shadow database (if it is one) after c was closed; never raises. */
 void shadow_drop(struct lconn *c);
@@ -99,6 +107,15 @@ void guard_check_read_only(lua_State *L, struct lconn *c, const char *sql);
 /* Raises kind "refused" unless c is an unprotected environment whose
  * database is, beyond doubt, its own (destructive primitives). */
 void guard_require_disposable(lua_State *L, struct lconn *c, const char *action);
+
+/* Confirms `what` on protected env: --yes, or its name typed at a
+ * terminal; raises kind "refused" otherwise. */
+void guard_confirm_env(lua_State *L, const char *env, const char *what);
+
+/* Raises kind "refused" unless c may be written at all: not in doubt, not
+ * protected in a run that declared itself dev-only, a primary reached
+ * directly. action names what was refused. */
+void guard_require_writable(lua_State *L, struct lconn *c, const char *action);
 
 /* Raises the refusal for a change to env that was not confirmed (asked:
  * a name was typed and did not match). */

@@ -29,6 +29,10 @@ const char *ledger_actor(void)
 }
 
 
+/* Every table of the stallmig schema, created here and nowhere else. One
+ * row per migration attempt in migrations; the backups the gate took; who
+ * holds the deploy lock; which environment the database belongs to; the
+ * audit trail of every change. */
 static const char HOST_SCHEMA[] =
     "BEGIN READ WRITE;"
     "SET LOCAL client_min_messages = warning;"
@@ -42,7 +46,34 @@ static const char HOST_SCHEMA[] =
     "  id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), environment text NOT NULL,"
     "  actor text NOT NULL, workflow text, action text NOT NULL, detail text, git_commit text,"
     "  finished_at timestamptz, duration_ms double precision, outcome text);"
+    "ALTER TABLE stallmig.audit ADD COLUMN IF NOT EXISTS overrides text;"
+    "CREATE TABLE IF NOT EXISTS stallmig.migrations ("
+    "  id bigserial PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
+    "  started_at timestamptz NOT NULL, finished_at timestamptz, duration_ms double precision,"
+    "  applied_by text NOT NULL, db_user text NOT NULL DEFAULT current_user,"
+    "  environment text NOT NULL, mode text NOT NULL, outcome text NOT NULL,"
+    "  partial boolean NOT NULL DEFAULT false, error text, failed_statement integer,"
+    "  failed_line integer, note text);"
+    "CREATE INDEX IF NOT EXISTS migrations_name_id ON stallmig.migrations (name, id);"
+    "COMMENT ON TABLE stallmig.migrations IS "
+    "  'stallmig: one row per migration attempt; written by stallrun only';"
+    "CREATE TABLE IF NOT EXISTS stallmig.backups ("
+    "  id bigserial PRIMARY KEY, environment text NOT NULL, path text NOT NULL,"
+    "  checksum text NOT NULL, size_bytes bigint NOT NULL,"
+    "  taken_at timestamptz NOT NULL DEFAULT now(), taken_by text NOT NULL, last_migration text);"
+    "CREATE TABLE IF NOT EXISTS stallmig.deploy_lock (pid integer PRIMARY KEY,"
+    "  since timestamptz NOT NULL);"
     "COMMIT;";
+
+/* Whether every table (and column) of HOST_SCHEMA is there: one read, so
+ * that a change does not take DDL locks on every run. */
+static const char SCHEMA_PRESENT[] =
+    "SELECT to_regclass('stallmig.identity') IS NOT NULL"
+    "   AND to_regclass('stallmig.migrations') IS NOT NULL"
+    "   AND to_regclass('stallmig.backups') IS NOT NULL"
+    "   AND to_regclass('stallmig.deploy_lock') IS NOT NULL"
+    "   AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('stallmig.audit')"
+    "               AND attname = 'overrides' AND NOT attisdropped)";
 
 static void raise_failed(lua_State *L, struct lconn *c, PGresult *res)
 {
@@ -52,10 +83,15 @@ static void raise_failed(lua_State *L, struct lconn *c, PGresult *res)
     lerror_throw(L);
 }
 
-/* Creates the host's own tables (identity, audit) if they are not there. */
 void ledger_ensure_schema(lua_State *L, struct lconn *c)
 {
-    PGresult *res = PQexec(c->pg, HOST_SCHEMA);
+    PGresult *res = PQexec(c->pg, SCHEMA_PRESENT);
+    bool present = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+                   PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    if (present)
+        return;
+    res = PQexec(c->pg, HOST_SCHEMA);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         raise_failed(L, c, res);
     PQclear(res);
@@ -123,22 +159,42 @@ void ledger_git_commit(char *out, size_t size)
 
 long long ledger_audit(lua_State *L, struct lconn *c, const char *action, const char *detail)
 {
+    return ledger_audit_with(L, c, action, detail, NULL);
+}
+
+long long ledger_audit_with(lua_State *L, struct lconn *c, const char *action, const char *detail,
+                            const char *overrides)
+{
     char commit[64];
     ledger_git_commit(commit, sizeof commit);
-    const char *params[] = {c->env->name, ledger_actor(), lconn_workflow(), action, detail,
-                            commit[0] ? commit : NULL};
-    return ledger_write(L, c, "INSERT INTO stallmig.audit (environment, actor, workflow, action, "
-                      "detail, git_commit) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id", 6, params);
+    char *safe = msg_redact(detail ? detail : "");
+    const char *params[] = {c->env->name, ledger_actor(), lconn_workflow(), action, safe,
+                            commit[0] ? commit : NULL, overrides && overrides[0] ? overrides : NULL};
+    /* the row is written before it is known whether this raises: free first */
+    char sql[] = "INSERT INTO stallmig.audit (environment, actor, workflow, action, detail, "
+                 "git_commit, overrides) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+    lua_pushstring(L, safe);         /* anchored: ledger_write may raise */
+    free(safe);
+    params[4] = lua_tostring(L, -1);
+    long long id = ledger_write(L, c, sql, 7, params);
+    lua_pop(L, 1);
+    return id;
 }
 
 void ledger_audit_finish(struct lconn *c, const char *outcome)
 {
-    if (c->audit_id == 0 || c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK)
+    ledger_audit_complete(c, c->audit_id, outcome);
+    c->audit_id = 0;
+}
+
+void ledger_audit_complete(struct lconn *c, long long audit_id, const char *outcome)
+{
+    if (audit_id == 0 || c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK)
         return;
     if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
         PQclear(PQexec(c->pg, "ROLLBACK"));
     char id[32];
-    snprintf(id, sizeof id, "%lld", c->audit_id);
+    snprintf(id, sizeof id, "%lld", audit_id);
     char *safe = msg_redact(outcome);
     const char *params[] = {id, safe};
     PQclear(PQexec(c->pg, "BEGIN READ WRITE"));
@@ -147,7 +203,6 @@ void ledger_audit_finish(struct lconn *c, const char *outcome)
         "WHERE id = $1", 2, NULL, params, NULL, NULL, 0));
     PQclear(PQexec(c->pg, "COMMIT"));
     free(safe);
-    c->audit_id = 0;
 }
 
 /* Writes the marker: this database belongs to c's environment. */

@@ -11,7 +11,8 @@
 /* "user@host" of this process. */
 const char *ledger_actor(void);
 
-/* Creates the host's tables if they are not there. */
+/* Creates the host's tables (every table of the stallmig schema) if they
+ * are not all there. */
 void ledger_ensure_schema(lua_State *L, struct lconn *c);
 
 /* One parameterised write in its own transaction; the first value it
@@ -24,10 +25,16 @@ void ledger_git_commit(char *out, size_t size);
 /* Inserts an audit row (who, which workflow, action, detail, git commit);
  * returns its id. */
 long long ledger_audit(lua_State *L, struct lconn *c, const char *action, const char *detail);
+/* The same with the overrides the change relied on ("--no-backup (reason:
+ * ...)"), kept in their own column. */
+long long ledger_audit_with(lua_State *L, struct lconn *c, const char *action, const char *detail,
+                            const char *overrides);
 
 /* Completes c's audit row (c->audit_id, if any): when it ended, how long it
  * took, and how (outcome). Never raises. */
 void ledger_audit_finish(struct lconn *c, const char *outcome);
+/* The same for the audit row audit_id (a change's own). Never raises. */
+void ledger_audit_complete(struct lconn *c, long long audit_id, const char *outcome);
 
 /* Writes the marker: this database belongs to c's environment (restamp:
  * replacing any marker there). */

@@ -3,13 +3,33 @@
 
 #include <lauxlib.h>
 #include <stdarg.h>
+#include <stdio.h>
+
+/* fmt is a C printf format (what the format attribute checks), not Lua's
+ * smaller lua_pushfstring set. */
+static void push_formatted(lua_State *L, const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    if (n < 0) {
+        va_end(again);
+        lua_pushstring(L, fmt);
+        return;
+    }
+    luaL_Buffer b;
+    char *out = luaL_buffinitsize(L, &b, (size_t)n + 1);
+    vsnprintf(out, (size_t)n + 1, fmt, again);
+    va_end(again);
+    luaL_pushresultsize(&b, (size_t)n);
+}
 
 static void push_new(lua_State *L, const char *kind, const char *fmt, va_list ap)
 {
     lua_createtable(L, 0, 6);
     lua_pushstring(L, kind);
     lua_setfield(L, -2, "kind");
-    lua_pushvfstring(L, fmt, ap);
+    push_formatted(L, fmt, ap);
     lua_setfield(L, -2, "message");
     luaL_setmetatable(L, LERROR_MT);
 }

@@ -242,3 +242,8 @@ void scan_free(struct scan *s)
     free(s->dir);
     free(s);
 }
+
+const char *scan_dir(const struct scan *scan)
+{
+    return scan->dir;
+}

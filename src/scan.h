@@ -32,6 +32,9 @@ struct scan *scan_start(const char *dir);
  * owned by the scan. */
 int scan_wait(struct scan *scan, const struct scan_entry **entries, size_t *count);
 
+/* The directory being scanned, as given to scan_start. */
+const char *scan_dir(const struct scan *scan);
+
 /* Waits if needed and frees everything. NULL is fine. */
 void scan_free(struct scan *scan);
 

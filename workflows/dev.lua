@@ -10,8 +10,6 @@ local ctx = ...
 local cli = require("stallmig.cli")
 local db = require("stallmig.db")
 local migrations = require("stallmig.migrations")
-local history = require("stallmig.history")
-local lock = require("stallmig.lock")
 local deploy = require("stallmig.deploy")
 local drift = require("stallmig.drift")
 local reset = require("stallmig.reset")
@@ -44,11 +42,17 @@ return report.run(ctx, "dev", function(out)
   local env = cli.require_env(ctx)
   out:set("applied", json.array())
 
-  -- 1. The folder against the history: edited or deleted migrations stop here.
+  -- 0. The dev loop is dev-only work: the host refuses it (exit 3) on a
+  --    protected environment, and on a database marked as a protected one's.
+  guard.dev_only(env.name)
   local found = migrations.discover(ctx.config)
   local conn <close> = db.connect(env.name)
-  lock.acquire(conn, env.lock_wait, function(text) out:warn(text) end)
-  local plan = migrations.plan(found, history.read(conn))
+  guard.dev_only(conn)
+
+  -- 1. The folder against the history (the host's own reading, after the
+  --    deploy lock): edited or deleted migrations stop here.
+  local change <close> = conn:begin_change("dev")
+  local plan = change:plan()
   local broken = {}
   for _, m in ipairs(plan.entries) do
     if m.state == "modified" then broken[#broken + 1] = m.name .. " was edited after it was applied" end
@@ -57,7 +61,11 @@ return report.run(ctx, "dev", function(out)
   if #broken > 0 then
     for _, b in ipairs(broken) do out:warn(b) end
     out:set("problems", broken)
-    if reset_wanted(ctx, env) then conn:close() return reset_and_reapply(ctx, env, out, "history and files differ") end
+    if reset_wanted(ctx, env) then
+      change:close()
+      conn:close()
+      return reset_and_reapply(ctx, env, out, "history and files differ")
+    end
     error(require("stallmig.error").new("failed", #broken .. " migration(s) differ from the history",
       { hint = "restore them, or reset the dev database: stallrun workflows/dev.lua --env "
         .. env.name .. " --reset" }), 0)
@@ -70,24 +78,22 @@ return report.run(ctx, "dev", function(out)
   if #diffs > 0 then
     out:say(env.name .. " has drifted from its migrations:")
     for _, d in ipairs(diffs) do out:say("  " .. d) end
-    if reset_wanted(ctx, env) then conn:close() return reset_and_reapply(ctx, env, out, "drift") end
+    if reset_wanted(ctx, env) then
+      change:close()
+      conn:close()
+      return reset_and_reapply(ctx, env, out, "drift")
+    end
     error(require("stallmig.error").new("failed", env.name .. " differs from its migrations ("
       .. #diffs .. " difference(s))", { hint = "capture the change in a migration "
       .. "(stallrun workflows/create.lua --name ... --from-diff --env " .. env.name .. "), "
       .. "or reset: stallrun workflows/dev.lua --env " .. env.name .. " --reset" }), 0)
   end
 
-  -- 3. Apply what is pending.
+  -- 3. Apply what is pending, through the gate like any deploy.
   if #plan.pending > 0 then
-    for _, m in ipairs(plan.pending) do migrations.load(m, found) end
-    guard.confirm(conn, "apply " .. #plan.pending .. " migration(s)")
-    conn:allow_writes("dev: apply " .. #plan.pending .. " migration(s)")
-    history.ensure(conn)
     out:say("Applying " .. #plan.pending .. " migration(s) to " .. env.name .. ":")
-    deploy.apply_pending(conn, env, out, plan)
-    plan = migrations.plan(found, history.read(conn))
+    deploy.apply_pending(change, out, plan)
   end
-  lock.release(conn)
-  out:say(env.name .. " is in sync with its " .. (plan.counts.applied or 0) .. " migration(s).")
+  out:say(env.name .. " is in sync with its " .. (change:plan().counts.applied or 0) .. " migration(s).")
   return 0
 end)

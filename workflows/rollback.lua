@@ -5,16 +5,15 @@
 --
 -- Newest first, each down.sql in one transaction with its history row
 -- (recorded as rolled back: deploy applies the migration again). Refuses
--- before anything when one of them has no down.sql. On a protected
--- environment it asks for confirmation and takes a backup first.
+-- before anything when one of them has no down.sql. The host's change gate
+-- asks for confirmation on a protected environment, backs up first where
+-- backup = true, and refuses a down.sql that would lose data there unless
+-- --accept-data-loss --reason is given.
 local ctx = ...
 local cli = require("stallmig.cli")
 local db = require("stallmig.db")
 local migrations = require("stallmig.migrations")
-local history = require("stallmig.history")
-local lock = require("stallmig.lock")
 local guard = require("stallmig.guard")
-local backup = require("stallmig.backup")
 local rollback = require("stallmig.rollback")
 local errors = require("stallmig.error")
 
@@ -32,25 +31,20 @@ end
 guard.preflight(env.name, "roll back migrations")
 local found = migrations.discover(ctx.config)
 local conn <close> = db.connect(env.name)
-lock.acquire(conn, env.lock_wait, function(text) io.stderr:write("warning: ", text, "\n") end)
-local plan = migrations.plan(found, history.read(conn))
-local chosen = rollback.select(plan, steps, to)
+local change <close> = conn:begin_change("rollback")
+local chosen = rollback.select(change:plan(), steps, to)
 if #chosen == 0 then print("Nothing to roll back.") return 0 end
 rollback.load(chosen, found)
 
--- 2. Confirm, and on a protected environment back up first.
+-- 2. Confirm, and back up first where the environment says so.
 local what = "roll back " .. #chosen .. " migration(s)"
-guard.confirm(conn, what)
-if env.protected or env.backup then
-  local b = backup.take(ctx, env, plan)
-  print(string.format("Backed up %s to %s (%d bytes, verified).", env.name, b.file, b.size))
-end
-conn:allow_writes("rollback: " .. what)
+change:confirm(what)
+local b = change:backup()
+if b then print(string.format("Backed up %s to %s (%d bytes, verified).", env.name, b.file, b.size)) end
 
--- 3. Undo, newest first.
+-- 3. Undo, newest first (the gate runs each down.sql and records it).
 for _, m in ipairs(chosen) do
-  rollback.undo(conn, m, env.name, env.prisma_compat)
+  change:undo(m.name)
   print("  - " .. m.name .. " rolled back")
 end
-lock.release(conn)
 print(string.format("Rolled back %d migration(s) on %s.", #chosen, env.name))

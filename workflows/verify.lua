@@ -13,7 +13,7 @@ local migrations = require("stallmig.migrations")
 local history = require("stallmig.history")
 local lint = require("stallmig.lint")
 local evidence = require("stallmig.evidence")
-local rehearse = require("stallmig.rehearse")
+local guard = require("stallmig.guard")
 local review = require("stallmig.review")
 local drift = require("stallmig.drift")
 local snapshot = require("stallmig.snapshot")
@@ -25,18 +25,19 @@ return report.run(ctx, "verify", function(out)
   local env = cli.require_env(ctx)
   local format = review.check_format(ctx)
 
-  -- 1. A rehearsal runs the migrations: only where stallmig.ini allows it,
-  --    and on a protected environment only when it can be confirmed.
-  if ctx.options.rehearse then rehearse.preflight(env) end
+  -- 1. A rehearsal runs the migrations: on a protected environment only when
+  --    it can be confirmed (the host also refuses it where stallmig.ini does
+  --    not say rehearse = true).
+  if ctx.options.rehearse then guard.preflight(env.name, "rehearse migrations (run them, then roll back)") end
 
   -- 2. The folder and the lint rules (a broken team rule stops us here).
   local scan <close> = migrations.scan(ctx.config)
   local rules = lint.rules(ctx.config)
 
-  -- 3. Connect (read-only on a protected environment). A rehearsal holds the
-  --    deploy lock, so it never runs beside a deploy.
+  -- 3. Connect (read-only on a protected environment). A rehearsal is a
+  --    change: the host holds the deploy lock, so it never runs beside a deploy.
   local conn <close> = db.connect(env.name)
-  if ctx.options.rehearse then rehearse.lock(conn, env, out) end
+  local change <close> = ctx.options.rehearse and conn:begin_change("verify --rehearse") or nil
   local found, warnings = migrations.discover(ctx.config, scan)
   for _, w in ipairs(warnings) do out:warn(w) end
   local plan = migrations.plan(found, history.read(conn))
@@ -51,15 +52,19 @@ return report.run(ctx, "verify", function(out)
   for _, m in ipairs(plan.pending) do
     migrations.load(m, found)
     local findings, targets = lint.check(m, rules, state)
-    review.add_migration(doc, m, findings, evidence.gather(conn, env, targets), review.down_sql(found, m))
+    local entry = review.add_migration(doc, m, findings, evidence.gather(conn, env, targets),
+      review.down_sql(found, m))
+    entry.blocking = json.array(review.judge(entry))   -- what the deploy gate would refuse
   end
 
   -- 6. --drift: replay the applied migrations on a shadow and compare.
   if ctx.options.drift then doc.drift = { differences = json.array(drift.check(conn, env, found, plan)) } end
 
   -- 7. --rehearse: run them in one transaction on this data, then roll back.
-  if ctx.options.rehearse and #plan.pending > 0 then
-    review.set_rehearsal(doc, rehearse.pending(conn, env, plan.pending))
+  if change and #plan.pending > 0 then
+    change:confirm("rehearse " .. #plan.pending .. " migration(s) (run them in one transaction, then roll back)")
+    local r = change:rehearse()
+    review.set_rehearsal(doc, r.info, r.results, r.skipped)
   end
 
   -- 8. The answers, and a verdict.

@@ -32,7 +32,7 @@ function backup.take(ctx, env, plan)
   return r
 end
 
--- Records it in the database (after conn:allow_writes and history.ensure).
+-- Records it in the database (the change gate calls it once its books are open).
 function backup.record(conn, env, b)
   conn:query([[INSERT INTO stallmig.backups (environment, path, checksum, size_bytes, taken_by, last_migration)
                VALUES ($1, $2, $3, $4, $5, $6)]], env.name, b.path, b.checksum, b.size,

@@ -1,10 +1,9 @@
--- stallmig.deploy — the deploy's refusals and failure explanations.
+-- stallmig.deploy — the deploy's refusals, failure explanations, and the loop
+-- that applies the pending migrations through a change (conn:begin_change).
 local errors = require("stallmig.error")
 local sql = require("stallmig.sql")
-local sys = require("stallmig.sys")
-local apply = require("stallmig.apply")
 local report = require("stallmig.report")
-local indexbuild = require("stallmig.indexbuild")
+local json = require("stallmig.json")
 local history = require("stallmig.history")
 local interrupt = require("stallmig.interrupt")
 
@@ -160,7 +159,7 @@ end
 
 -- A migration whose connection was lost (session terminated, server
 -- stopped): what the server did with it, and what to do.
-local function explain_lost(err, m, applied_before, env)
+function deploy.explain_lost(err, m, applied_before, env)
   local where = err.failed_line and (m.file .. ":" .. err.failed_line) or m.file
   err.message = string.format("lost the connection to %s during %s (%s): %s", env.name, m.name, where,
     tostring(err.server_message or err.message))
@@ -178,38 +177,26 @@ local function explain_lost(err, m, applied_before, env)
   end
 end
 
--- Applies plan.pending in order (the deploy lock held, writes allowed),
--- a progress line each; stops at the first failure and raises it, explained.
--- An interruption is raised with the state it left (explain_interrupt).
-function deploy.apply_pending(conn, env, out, plan)
+-- Applies plan.pending in order through the change (conn:begin_change),
+-- a progress line each (and its entry in out.doc.applied); stops at the
+-- first failure and raises it, explained. The gate refuses what the change
+-- has not gone through (review, check, confirm, backup) before anything.
+function deploy.apply_pending(change, out, plan)
   local names = {}
   for i, m in ipairs(plan.pending) do names[i] = m.name end
   out:set_width(names)
-  local current, before = nil, 0
-  local ok, err = interrupt.pcall(function()
-    for i, m in ipairs(plan.pending) do
-      current, before = m, i - 1
-      if m.out_of_order then out:warn(m.name .. " sorts before migrations already applied; applying it now") end
-      local dropped = m.row and m.row.outcome ~= "applied"
-        and indexbuild.drop_leftover(conn, m, function(text) out:warn(text) end)
-      if m.retry and not dropped then out:warn(m.name .. " failed before and left nothing behind; trying it again") end
-      local t = sys.clock()
-      local failed = apply.run(conn, m, env.name, { durable = i == #plan.pending, prisma = env.prisma_compat })
-      local took = sys.clock() - t
-      table.insert(out.doc.applied, { name = m.name, mode = m.mode, ok = not failed, duration_ms = took * 1000 })
-      out:step(failed and "x" or "+", m.name, failed and "FAILED" or ("ok (" .. report.ms(took) .. ")"))
-      if failed then
-        indexbuild.remember(conn, m, failed)
-        if failed.lost then explain_lost(failed, m, i - 1, env) else deploy.explain_failure(failed, m, i - 1, env) end
-        error(failed, 0)
-      end
+  if not out.doc.applied then out:set("applied", json.array()) end
+  for _, m in ipairs(plan.pending) do
+    local ok, result = interrupt.pcall(change.apply, change, m.name)
+    local r = type(result) == "table" and result or {}
+    for _, w in ipairs(r.warnings or {}) do out:warn(w) end
+    local ran = ok or (r.kind == "failed" and r.migration == m.name)
+    if ran then
+      table.insert(out.doc.applied, { name = m.name, mode = r.mode, ok = ok, duration_ms = r.duration_ms })
+      out:step(ok and "+" or "x", m.name, ok and ("ok (" .. report.ms(r.duration_ms / 1000) .. ")") or "FAILED")
     end
-  end)
-  if ok then return end
-  if interrupt.is(err) and current then
-    deploy.explain_interrupt(err, conn, current, before, env, #plan.pending - before - 1)
+    if not ok then error(result, 0) end
   end
-  error(err, 0)
 end
 
 return deploy

@@ -29,6 +29,16 @@ local SCHEMA_TABLES = [[
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE n.nspname = $1 AND c.relkind IN ('r', 'm') ORDER BY c.relname]]
 
+-- A type (schema nil: the search_path decides) and the table columns of it.
+local TYPE_USE = [[
+  SELECT t.oid::bigint AS oid, format_type(t.oid, NULL) AS name,
+         (SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+           WHERE a.atttypid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
+             AND c.relkind IN ('r', 'p', 'm')) AS columns
+    FROM pg_type t
+   WHERE t.oid = to_regtype(CASE WHEN $1::text IS NULL THEN format('%I', $2::text)
+                                 ELSE format('%I.%I', $1::text, $2::text) END)]]
+
 local function qualified(conn, rel)
   return conn:escape_identifier(rel.nspname) .. "." .. conn:escape_identifier(rel.relname)
 end
@@ -99,6 +109,16 @@ function evidence.measure(conn, env, target)
   local item = {}
   for k, v in pairs(target) do item[k] = v end
   item.at_risk = false
+  if target.action == "drop_type" then
+    -- without CASCADE a DROP TYPE that a column uses fails: nothing is lost
+    local t = not target.new_table and conn:query(TYPE_USE, target.schema, target.type_name)[1]
+    item.exists = t ~= nil and t ~= false
+    if item.exists then
+      item.columns = t.columns
+      item.at_risk = target.cascade == true and t.columns > 0
+    end
+    return item
+  end
   if target.action == "drop_schema" then
     local s = schema_rows(conn, env, target.schema or target.table)
     item.exists = s ~= nil
@@ -158,7 +178,7 @@ function evidence.size_text(bytes)
 end
 
 local function name_of(item)
-  local t = (item.schema and (item.schema .. ".") or "") .. tostring(item.table)
+  local t = (item.schema and (item.schema .. ".") or "") .. tostring(item.table or item.type_name)
   return item.column and (t .. "." .. item.column) or t
 end
 
@@ -166,6 +186,7 @@ local LABEL = {
   drop_table = "DROP TABLE %s", truncate = "TRUNCATE %s", delete_all = "DELETE of every row of %s",
   update_all = "UPDATE of every row of %s", drop_column = "DROP COLUMN %s", alter_type = "type change of %s",
   drop_schema = "DROP SCHEMA %s", rewrite = "rewrite of %s", lock = "lock on %s",
+  drop_type = "DROP TYPE %s",
 }
 
 local function figures(item)
@@ -176,6 +197,11 @@ local function figures(item)
   if a == "rewrite" or a == "lock" then return "the table holds " .. rows .. ", " .. evidence.size_text(item.bytes) end
   if a == "drop_schema" then
     return string.format("%d table(s) holding %s would be discarded", item.tables, rows)
+  end
+  if a == "drop_type" then
+    if item.columns == 0 then return "no column uses it, nothing to lose" end
+    return string.format("%d column(s) use it: %s", item.columns, item.cascade
+      and "CASCADE would drop them with their values" or "the DROP fails while they do (nothing is lost)")
   end
   local values = evidence.count_text(item.non_null, item.exact) .. " non-null value(s)"
   if a == "drop_column" then return "the column contains " .. values .. " that would be lost" end

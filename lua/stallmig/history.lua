@@ -1,48 +1,13 @@
 -- stallmig.history — the history table in the target database.
--- One row per attempt; a migration's state is its latest row.
+-- One row per attempt; a migration's state is its latest row. The host
+-- creates the table (src/ledger.c); the rows are written only by the change
+-- gate's own Lua state (lua/stallmig/gate.lua): SQL a workflow sends that
+-- writes to the stallmig schema is refused.
 local sys = require("stallmig.sys")
 
 local history = {}
 
 history.TABLE = "stallmig.migrations"
-
-local SCHEMA = [[
-BEGIN;
-SET LOCAL client_min_messages = warning;
-CREATE SCHEMA IF NOT EXISTS stallmig;
-CREATE TABLE IF NOT EXISTS stallmig.migrations (
-  id            bigserial PRIMARY KEY,
-  name          text NOT NULL,
-  checksum      text NOT NULL,
-  started_at    timestamptz NOT NULL,
-  finished_at   timestamptz,
-  duration_ms   double precision,
-  applied_by    text NOT NULL,
-  db_user       text NOT NULL DEFAULT current_user,
-  environment   text NOT NULL,
-  mode          text NOT NULL,
-  outcome       text NOT NULL,
-  partial       boolean NOT NULL DEFAULT false,
-  error         text,
-  failed_statement integer,
-  failed_line   integer,
-  note          text                    -- why (a resolution's reason)
-);
-CREATE TABLE IF NOT EXISTS stallmig.backups (
-  id            bigserial PRIMARY KEY,
-  environment   text NOT NULL,
-  path          text NOT NULL,
-  checksum      text NOT NULL,
-  size_bytes    bigint NOT NULL,
-  taken_at      timestamptz NOT NULL DEFAULT now(),
-  taken_by      text NOT NULL,
-  last_migration text                   -- the newest migration applied when it was taken
-);
-CREATE TABLE IF NOT EXISTS stallmig.deploy_lock (pid integer PRIMARY KEY, since timestamptz NOT NULL);
-CREATE INDEX IF NOT EXISTS migrations_name_id ON stallmig.migrations (name, id);
-COMMENT ON TABLE stallmig.migrations IS 'stallmig: one row per migration attempt; do not edit by hand';
-COMMIT;
-]]
 
 -- Who is applying: OS user and host.
 function history.applied_by()
@@ -51,11 +16,6 @@ end
 
 function history.exists(conn)
   return conn:query("SELECT to_regclass('stallmig.migrations') IS NOT NULL AS ok")[1].ok
-end
-
--- Creates the schema and table; call it while holding the deploy lock.
-function history.ensure(conn)
-  if not history.exists(conn) then conn:exec(SCHEMA) end
 end
 
 -- { latest = {name -> row} }: the latest row of each migration name.

@@ -150,7 +150,7 @@ end
 local function target_of(f, s)
   return { action = f.action, schema = f.schema, table = f.table, column = f.column,
     new_type = f.new_type, new_table = f.new_table or false, statement = s.index,
-    line = s.statement.line, what = f.what }
+    line = s.statement.line, what = f.what, type_name = f.type_name, cascade = f.cascade }
 end
 
 local function is_target(f)

@@ -9,7 +9,7 @@ local M = {}
 
 M.target_actions = {
   drop_table = true, truncate = true, delete_all = true, update_all = true, drop_column = true,
-  alter_type = true, drop_schema = true, rewrite = true, lock = true,
+  alter_type = true, drop_schema = true, rewrite = true, lock = true, drop_type = true,
 }
 
 -- Functions a column default may call without rewriting the table (PG 11+
@@ -151,9 +151,10 @@ local drop_objects = {
   OBJECT_SCHEMA = function(out, obj)
     fact(out, "drop_schema", tree.str(obj), nil, { what = "DROP SCHEMA" })
   end,
-  OBJECT_TYPE = function(out, obj)
+  OBJECT_TYPE = function(out, obj, node)
     local schema, name = tree.names(obj.TypeName and obj.TypeName.names or obj)
-    fact(out, "drop_type", schema, nil, { type_name = name, what = "DROP TYPE" })
+    fact(out, "drop_type", schema, nil, { type_name = name, what = "DROP TYPE",
+      cascade = node.behavior == "DROP_CASCADE" })
   end,
 }
 drop_objects.OBJECT_DOMAIN = drop_objects.OBJECT_TYPE
@@ -161,7 +162,7 @@ drop_objects.OBJECT_DOMAIN = drop_objects.OBJECT_TYPE
 local by_kind = {
   DropStmt = function(out, node)
     local each = drop_objects[node.removeType]
-    for _, obj in ipairs(each and node.objects or {}) do each(out, obj) end
+    for _, obj in ipairs(each and node.objects or {}) do each(out, obj, node) end
   end,
   TruncateStmt = function(out, node) on_relations(out, node.relations, "truncate", "TRUNCATE", true) end,
   DeleteStmt = function(out, node)

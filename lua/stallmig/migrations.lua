@@ -69,10 +69,18 @@ function M.locate(m, found)
 end
 
 -- Reads and classifies a migration before anything is sent to a server.
--- Sets m.content (what is sent: without a UTF-8 BOM) and m.script.
+-- Sets m.content (what is sent: without a UTF-8 BOM) and m.script. The file
+-- must still be the one whose checksum the scan read (m.checksum): a file
+-- changed since is refused, so what was checked is what runs. Loaded once.
 function M.load(m, found)
+  if m.script then return m end
   M.locate(m, found)
   local content = files.read(m.path)
+  if m.checksum and files.sha256(content) ~= m.checksum then
+    error(errors.new("failed", m.file .. " changed while stallrun was running (its checksum is no "
+      .. "longer the one read at the start); nothing of it was sent", { migration = m.name,
+      hint = "run again once the file stays put" }), 0)
+  end
   if content:sub(1, 3) == "\239\187\191" then content = content:sub(4) end
   local ok, script = pcall(sql.script, content)
   if not ok then

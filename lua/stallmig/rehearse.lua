@@ -7,12 +7,14 @@
 -- (its own BEGIN/COMMIT, or a statement such as CREATE INDEX CONCURRENTLY)
 -- ends the rehearsal, and it and the ones after it are listed as not
 -- rehearsed (they would run on a schema the rehearsal did not build).
+-- It runs in the change gate's own Lua state (change:rehearse()): the host
+-- holds the deploy lock, asks for confirmation where the environment is
+-- protected, allows it only where stallmig.ini says rehearse = true, and
+-- records it.
 local sql = require("stallmig.sql")
 local sys = require("stallmig.sys")
 local errors = require("stallmig.error")
 local deploy = require("stallmig.deploy")
-local guard = require("stallmig.guard")
-local lock = require("stallmig.lock")
 
 local rehearse = {}
 
@@ -21,53 +23,12 @@ local rehearse = {}
 rehearse.DEFAULT_LOCK_TIMEOUT = "5s"
 rehearse.DEFAULT_STATEMENT_TIMEOUT = "10min"
 
--- Refuses (exit 3) where stallmig.ini does not allow rehearsals.
-function rehearse.check_allowed(env)
-  if env.rehearse then return end
-  error(errors.new("refused", "--rehearse is not allowed on " .. env.name .. ": it is protected, and "
-    .. "a rehearsal runs the migrations there (then rolls them back)", {
-    hint = "to allow it, add 'rehearse = true' to [env." .. env.name .. "] in stallmig.ini "
-      .. "(every rehearsal there then asks for confirmation and is recorded in stallmig.audit); "
-      .. "or verify without --rehearse (read-only)" }), 0)
-end
-
--- Before connecting: allowed here, and confirmable (--yes without a terminal).
-function rehearse.preflight(env)
-  rehearse.check_allowed(env)
-  guard.preflight(env.name, "rehearse migrations (run them, then roll back)")
-end
-
--- After connecting: a database marked as a protected environment's is not
--- rehearsed through an unprotected one's settings; then the deploy lock.
-function rehearse.lock(conn, env, out)
-  local id = conn:identity()
-  if id.protected and not env.protected then
-    error(errors.new("refused", string.format("--rehearse refused: %s's database is marked as "
-      .. "protected environment %s's", env.name, tostring(id.marker_env or id.alias_of or "another")),
-      { hint = "rehearse through that environment (with rehearse = true in its section), or "
-        .. "re-stamp the database with workflows/restamp.lua if it really is " .. env.name .. "'s" }), 0)
-  end
-  lock.acquire(conn, env.lock_wait, function(text) out:warn(text) end)
-end
-
--- Confirms (a protected environment: typed name or --yes) and asks for
--- writes, which records the rehearsal in stallmig.audit. Returns what the
--- report says about the rehearsal.
-local function info_of(env)
+-- What the report says about a rehearsal on env: its timeouts, and that it
+-- was recorded (the change gate writes an audit row for every rehearsal).
+function rehearse.info(env)
   local lock_timeout, statement_timeout = rehearse.timeouts(env)
   return { lock_timeout = lock_timeout, statement_timeout = statement_timeout, rolled_back = true,
-    audited = false }
-end
-
-function rehearse.begin(conn, env, count)
-  local info = info_of(env)
-  if conn:identity().read_only then
-    local what = "rehearse " .. count .. " migration(s) (run them in one transaction, then roll back)"
-    guard.confirm(conn, what)
-    conn:allow_writes("verify: " .. what)
-    info.audited = true
-  end
-  return info
+    audited = env.protected == true }
 end
 
 -- Splits pending into what can be rehearsed and what cannot (with why).
@@ -165,21 +126,7 @@ function rehearse.run(conn, env, runnable, step)
     if step then step(result) end
   end
   tx:rollback()
-  lock.release(conn)
   return results
-end
-
--- The whole rehearsal of plan.pending (the deploy lock held): confirm and
--- ask for writes where protected, run what can run, roll back. Returns the
--- report's info, the results, and the migrations not rehearsed.
-function rehearse.pending(conn, env, pending)
-  local runnable, skipped = rehearse.split(pending)
-  if #runnable == 0 then
-    lock.release(conn)
-    return info_of(env), {}, skipped
-  end
-  local info = rehearse.begin(conn, env, #runnable)
-  return info, rehearse.run(conn, env, runnable), skipped
 end
 
 return rehearse

@@ -1,9 +1,9 @@
 -- stallmig.reset — drop and recreate a disposable database, apply every
--- migration, seed it. The host refuses it on anything but an environment
--- with protected = false whose database is beyond doubt its own.
+-- migration, seed it. Dev-only work: the host refuses it on anything but an
+-- environment with protected = false whose database is beyond doubt its own.
 local db = require("stallmig.db")
 local migrations = require("stallmig.migrations")
-local history = require("stallmig.history")
+local guard = require("stallmig.guard")
 local deploy = require("stallmig.deploy")
 local seed = require("stallmig.seed")
 local json = require("stallmig.json")
@@ -12,6 +12,8 @@ local reset = {}
 
 -- Returns the row counts per table after seeding (seed = false skips it).
 function reset.run(ctx, env, out, with_seed)
+  guard.dev_only(env.name)
+
   -- 1. Read and parse every migration before anything is dropped.
   local found, warnings = migrations.discover(ctx.config)
   for _, w in ipairs(warnings) do out:warn(w) end
@@ -28,16 +30,16 @@ function reset.run(ctx, env, out, with_seed)
   end
   out:say("Reset " .. env.name .. ": the database is empty.")
 
-  -- 3. Apply every migration.
+  -- 3. Apply every migration, through the change gate like any deploy.
   local conn <close> = db.connect(env.name)
-  conn:allow_writes("reset: apply every migration" .. (with_seed and " and seed" or ""))
-  history.ensure(conn)
-  local plan = migrations.plan(found, history.read(conn))
+  local change <close> = conn:begin_change("reset")
+  local plan = change:plan()
   if not out.doc.applied then out:set("applied", json.array()) end
   if #plan.pending > 0 then
     out:say("Applying " .. #plan.pending .. " migration(s):")
-    deploy.apply_pending(conn, env, out, plan)
+    deploy.apply_pending(change, out, plan)
   end
+  change:close()
 
   -- 4. Seed.
   if with_seed and ctx.config.seed then

@@ -36,7 +36,7 @@ function review.check_format(ctx)
 end
 
 function review.new(env)
-  return { environment = env.name, migrations = json.array(),
+  return { environment = env.name, protected = env.protected == true, migrations = json.array(),
     history = { ok = true, problems = json.array() } }
 end
 
@@ -73,14 +73,51 @@ function review.add_migration(doc, m, findings, items, down)
   return entry
 end
 
--- What rehearse.pending returned.
+-- The evidence action that measures each error-level rule's loss.
+review.MEASURED_BY = {
+  ["drop-table"] = "drop_table", ["drop-column"] = "drop_column", ["drop-schema"] = "drop_schema",
+  truncate = "truncate", ["delete-without-where"] = "delete_all",
+  ["update-without-where"] = "update_all", ["narrowing-type"] = "alter_type", ["drop-type"] = "drop_type",
+}
+
+-- The deploy gate's judgement of one reviewed migration: the data it would
+-- lose in this database, as sentences ({} when nothing). It judges the real
+-- target, not a rule's name: an error-level finding counts when the
+-- evidence of its statement shows data at risk (a DROP COLUMN over values),
+-- or when nothing could measure it (a team's own error rule, a failed
+-- look-up); a finding over a table that is not there or holds nothing does
+-- not. A finding the file allows (-- stallmig:allow RULE: reason) never
+-- counts. On a protected environment the gate refuses a migration with any.
+function review.judge(entry)
+  local out = {}
+  for _, f in ipairs(entry.findings) do
+    if f.severity == "error" and not f.suppressed then
+      local action, measured, risk = review.MEASURED_BY[f.rule], false, nil
+      for _, item in ipairs(entry.evidence) do
+        if item.statement == f.statement and item.action == action then
+          measured = true
+          if item.at_risk or item.unknown then risk = risk or item end
+        end
+      end
+      if risk then
+        out[#out + 1] = risk.text
+      elseif not measured then
+        out[#out + 1] = string.format("%s (%s, line %s): nothing measures what it loses, so it counts as data at risk",
+          f.message, f.rule, tostring(f.line))
+      end
+    end
+  end
+  return out
+end
+
+-- What change:rehearse() returned.
 function review.set_rehearsal(doc, info, results, skipped)
   doc.rehearsal = info
   local by_name = {}
   for _, entry in ipairs(doc.migrations) do by_name[entry.name] = entry end
   for _, r in ipairs(results) do by_name[r.name].rehearsal = r end
   for _, s in ipairs(skipped) do
-    by_name[s.m.name].rehearsal = { name = s.m.name, status = "not_rehearsed", reason = s.reason }
+    by_name[s.name].rehearsal = { name = s.name, status = "not_rehearsed", reason = s.reason }
   end
 end
 
@@ -140,18 +177,23 @@ local function finding_lines(f, say)
   if f.suggestion then say("                  suggestion: " .. f.suggestion) end
 end
 
-local function migration_text(entry, env, say)
+local function migration_text(entry, env, say)   -- env: {name, protected}
   say(entry.name .. " (" .. entry.file .. ", " .. entry.mode .. ")")
   say("  " .. review.QUESTIONS.data)
   if #entry.evidence == 0 then say("      nothing in it discards or rewrites existing rows") end
   for _, item in ipairs(entry.evidence) do say("      " .. item.text) end
+  if entry.blocking and #entry.blocking > 0 then
+    say(string.format("      deploy %s it on %s%s: data would be lost here (allow it in the file with a reason, "
+      .. "or --accept-data-loss)", env.protected and "refuses" or "would refuse", env.name,
+      env.protected and "" or " if it were protected"))
+  end
   say("  " .. review.QUESTIONS.breaking)
   if #entry.findings == 0 then say("      no lint findings") end
   for _, f in ipairs(entry.findings) do finding_lines(f, say) end
   say("  " .. review.QUESTIONS.rollback)
   say("      " .. review.down_text(entry.down_sql))
   say("  " .. review.QUESTIONS.volume)
-  say("      " .. review.rehearsal_text(entry.rehearsal, env))
+  say("      " .. review.rehearsal_text(entry.rehearsal, env.name))
   say("")
 end
 
@@ -160,7 +202,8 @@ function review.text(doc, say)
     doc.rehearsal and " (rehearsed in one transaction, rolled back)" or " (read-only)"))
   say("")
   if #doc.migrations == 0 then say("Nothing to verify: " .. doc.environment .. " has no pending migrations.") end
-  for _, entry in ipairs(doc.migrations) do migration_text(entry, doc.environment, say) end
+  local env = { name = doc.environment, protected = doc.protected }
+  for _, entry in ipairs(doc.migrations) do migration_text(entry, env, say) end
   if doc.history.ok then
     say("Applied migrations: " .. (doc.history.applied or 0) .. ", none edited or missing.")
   else

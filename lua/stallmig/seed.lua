@@ -4,15 +4,25 @@
 local files = require("stallmig.files")
 local errors = require("stallmig.error")
 local sql = require("stallmig.sql")
+local guard = require("stallmig.guard")
 
 local seed = {}
 
+-- The seed's path as the user knows it (relative to the project).
+local function shown(ctx, path)
+  return (ctx.config.dir and path:gsub("^" .. ctx.config.dir:gsub("%p", "%%%0") .. "/", "") or path)
+end
+
+-- Dev-only work: the host refuses it on a protected connection, or one in
+-- doubt (guard.dev_only), whoever calls it. Recorded in stallmig.audit.
 function seed.run(conn, ctx)
+  guard.dev_only(conn)
   local path = ctx.config.seed
   if files.kind(path) ~= "file" then
     error(errors.new("config", "the seed " .. path .. " does not exist",
       { hint = "write it, set [project] seed in " .. ctx.config.path .. ", or pass --no-seed" }), 0)
   end
+  conn:allow_writes("seed: " .. shown(ctx, path))
   if path:match("%.lua$") then
     local chunk, why = loadfile(path, "t")
     if not chunk then error(errors.new("config", why), 0) end
@@ -23,7 +33,7 @@ function seed.run(conn, ctx)
   local ok, err = pcall(conn.exec, conn, text)
   if not ok then
     if type(err) == "table" then
-      err.file = ctx.config.dir and path:gsub("^" .. ctx.config.dir:gsub("%p", "%%%0") .. "/", "") or path
+      err.file = shown(ctx, path)
       err.line = err.position and (sql.position(text, err.position)) or nil
       err.message = "the seed failed (nothing of it was kept): " .. tostring(err.message)
     end

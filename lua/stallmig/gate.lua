@@ -1,0 +1,297 @@
+-- stallmig.gate — the change gate's Lua half. The host (src/lapi_change.c)
+-- loads this module into a Lua state of the gate's own and calls it there:
+-- a workflow never sees this module, the state it lives in or the tables it
+-- holds, so no script can replace a function it relies on or change what it
+-- read. The host decides (lock, confirmation, policy, overrides, the order
+-- of the steps); this module reads the plan, measures, and runs files.
+--
+-- Every function works on the change opened by gate.open; the connection is
+-- the host's own handle on the workflow's session (it may write the
+-- stallmig schema), the config and env tables are built by the host from
+-- stallmig.ini.
+local migrations = require("stallmig.migrations")
+local history = require("stallmig.history")
+local deploy = require("stallmig.deploy")
+local apply = require("stallmig.apply")
+local indexbuild = require("stallmig.indexbuild")
+local interrupt = require("stallmig.interrupt")
+local errors = require("stallmig.error")
+local json = require("stallmig.json")
+local sys = require("stallmig.sys")
+
+local gate = {}
+
+local S -- the open change: conn, config, env, found, plan, next, applied, failed, review, taken
+
+-- The change's plan, after the host took the deploy lock: the folder (the
+-- host's own scan, or a new one) against the history. Returns how many
+-- migrations are pending.
+function gate.open(conn, config, env, scan)
+  S = { conn = conn, config = config, env = env, next = 1, applied = 0 }
+  local found, warnings = migrations.discover(config, scan)
+  S.found, S.warnings = found, warnings
+  S.plan = migrations.plan(found, history.read(conn))
+  return #S.plan.pending
+end
+
+-- ---- what the workflow may see ---------------------------------------------
+
+local ROW_FIELDS = { "id", "outcome", "partial", "mode", "error", "failed_statement", "failed_line" }
+
+local function entry_view(m)
+  local v = { name = m.name, state = m.state, checksum = m.checksum, retry = m.retry or nil,
+    out_of_order = m.out_of_order or nil, mode = m.mode }
+  if m.row then
+    v.row = {}
+    for _, k in ipairs(ROW_FIELDS) do v.row[k] = m.row[k] end
+  end
+  return v
+end
+
+-- {entries, pending, counts, warnings}: copies, so the host's own plan
+-- stays as it read it.
+function gate.plan()
+  local entries, pending, counts = {}, {}, {}
+  for i, m in ipairs(S.plan.entries) do
+    entries[i] = entry_view(m)
+    counts[m.state] = (counts[m.state] or 0) + 1
+  end
+  for i = S.next, #S.plan.pending do pending[#pending + 1] = entry_view(S.plan.pending[i]) end
+  return { entries = entries, pending = pending, counts = counts, warnings = S.warnings }
+end
+
+-- ---- checks ----------------------------------------------------------------
+
+-- Raises deploy's refusal when an applied migration was edited or deleted,
+-- or a failed one may have left part of its work behind.
+function gate.check_history()
+  deploy.check_plan(S.plan, S.env)
+end
+
+-- Parses every pending file before the first one runs (a syntax error
+-- anywhere applies nothing); migrations.load also checks that each is the
+-- file whose checksum the plan read.
+function gate.load_pending()
+  for i = S.next, #S.plan.pending do migrations.load(S.plan.pending[i], S.found) end
+end
+
+-- The review: lint findings and what each pending migration would lose in
+-- this database, and the judgement of each (review.judge).
+function gate.review()
+  gate.load_pending()
+  local lint = require("stallmig.lint")
+  local evidence = require("stallmig.evidence")
+  local review = require("stallmig.review")
+  local snapshot = require("stallmig.snapshot")
+  local rules = lint.rules(S.config)
+  local state = lint.context({ schema = snapshot.read(S.conn), lock_timeout = S.env.lock_timeout })
+  local doc = review.new(S.env)
+  for i = S.next, #S.plan.pending do
+    local m = S.plan.pending[i]
+    local findings, targets = lint.check(m, rules, state)
+    local entry = review.add_migration(doc, m, findings, evidence.gather(S.conn, S.env, targets),
+      review.down_sql(S.found, m))
+    entry.blocking = json.array(review.judge(entry))
+  end
+  S.review = doc
+  return doc
+end
+
+-- "name: what it would lose" for every refusal of the last review.
+function gate.blocked()
+  local out = {}
+  for _, entry in ipairs(S.review and S.review.migrations or {}) do
+    for _, reason in ipairs(entry.blocking) do out[#out + 1] = entry.name .. ": " .. reason end
+  end
+  return out
+end
+
+-- The pending migrations environment `from` has not applied with the same
+-- checksum (sentences); raises kind "refused" when it cannot be read.
+function gate.promotion(from)
+  local pending = {}
+  for i = S.next, #S.plan.pending do pending[#pending + 1] = S.plan.pending[i] end
+  return require("stallmig.promotion").missing(S.env, from, pending)
+end
+
+-- ---- writing ------------------------------------------------------------------
+
+-- After the host's own books are open (schema, marker, audit, lock).
+function gate.begin_writes()
+  if S.env.prisma_compat then require("stallmig.prisma").ensure(S.conn) end
+end
+
+-- backup = true: a verified backup before the first write (kept for
+-- backup_record, which runs once the host has opened its books).
+function gate.backup_take()
+  S.taken = require("stallmig.backup").take({ config = S.config }, S.env, S.plan)
+end
+
+function gate.backup_record()
+  local backup = require("stallmig.backup")
+  local b = S.taken
+  backup.record(S.conn, S.env, b)
+  backup.prune({ config = S.config }, S.env, S.env.keep_backups)
+  return { path = b.path, file = b.file, checksum = b.checksum, size = b.size, last_migration = b.last_migration }
+end
+
+local function refuse(message, hint)
+  error(errors.new("refused", message, { hint = hint }), 0)
+end
+
+-- The next pending migration, which must be `name`.
+local function next_pending(name)
+  if S.failed then
+    refuse(S.failed .. " failed in this change, so nothing after it is applied",
+      "fix it and run the change again (stallrun workflows/status.lua shows the state)")
+  end
+  local m = S.plan.pending[S.next]
+  if m == nil then
+    refuse(name .. " is not pending in " .. S.env.name .. ": nothing is left to apply")
+  end
+  if m.name ~= name then
+    refuse("the pending migrations are applied in order, and the next one is " .. m.name .. ", not " .. name,
+      "apply change:plan().pending in its order")
+  end
+  return m
+end
+
+-- Applies the next pending migration (which must be `name`) and records it.
+-- Returns {name, mode, duration_ms, warnings, durable}; raises the failure,
+-- explained as deploy explains it.
+function gate.apply(name)
+  local m = migrations.load(next_pending(name), S.found)
+  local warnings = {}
+  local function say(text) warnings[#warnings + 1] = text end
+  if m.out_of_order then say(m.name .. " sorts before migrations already applied; applying it now") end
+  local dropped = m.row and m.row.outcome ~= "applied" and indexbuild.drop_leftover(S.conn, m, say)
+  if m.retry and not dropped then say(m.name .. " failed before and left nothing behind; trying it again") end
+  local durable = S.next == #S.plan.pending
+  local started = sys.clock()
+  local ok, failed = interrupt.pcall(apply.run, S.conn, m, S.env.name,
+    { durable = durable, prisma = S.env.prisma_compat })
+  if ok and failed then
+    indexbuild.remember(S.conn, m, failed)
+    if failed.lost then deploy.explain_lost(failed, m, S.applied, S.env)
+    else deploy.explain_failure(failed, m, S.applied, S.env) end
+  elseif not ok and interrupt.is(failed) then
+    deploy.explain_interrupt(failed, S.conn, m, S.applied, S.env, #S.plan.pending - S.next)
+  end
+  if not ok or failed then
+    S.failed = m.name
+    if type(failed) == "table" then
+      failed.warnings, failed.mode = warnings, m.mode
+      failed.duration_ms = (sys.clock() - started) * 1000
+    end
+    error(failed, 0)
+  end
+  m.state = "applied"
+  S.next, S.applied = S.next + 1, S.applied + 1
+  return { name = m.name, mode = m.mode, duration_ms = (sys.clock() - started) * 1000,
+    warnings = warnings, durable = durable }
+end
+
+-- ---- rollback, resolve, adopt, rehearse ---------------------------------------
+
+local function entry_named(name)
+  for _, m in ipairs(S.plan.entries) do if m.name == name then return m end end
+  return nil
+end
+
+-- The newest applied migration, which must be `name`, with its down.sql read.
+local function newest_applied(name)
+  local rollback = require("stallmig.rollback")
+  local newest = rollback.select(S.plan, 1)[1]
+  if newest == nil then refuse("nothing is applied in " .. S.env.name .. ", so nothing can be rolled back") end
+  if newest.name ~= name then
+    refuse("migrations are rolled back newest first, and the newest applied is " .. newest.name .. ", not " .. name)
+  end
+  if not newest.down then rollback.load({ newest }, S.found) end
+  return newest
+end
+
+-- What the down.sql of `name` would lose here (on a protected environment).
+function gate.undo_review(name, protected)
+  local m = newest_applied(name)
+  if not protected then return {} end
+  local lint = require("stallmig.lint")
+  local evidence = require("stallmig.evidence")
+  local review = require("stallmig.review")
+  local down = { name = m.name, file = S.found.rel .. m.name .. "/down.sql", content = m.down,
+    script = m.down_script, mode = m.down_script.mode }
+  local findings, targets = lint.check(down, lint.rules(S.config), lint.context())
+  local doc = review.new(S.env)
+  local entry = review.add_migration(doc, down, findings, evidence.gather(S.conn, S.env, targets),
+    { present = true, file = down.file })
+  return review.judge(entry)
+end
+
+function gate.undo(name)
+  local m = newest_applied(name)
+  require("stallmig.rollback").undo(S.conn, m, S.env.name, S.env.prisma_compat)
+  m.state, m.row = "pending", nil
+end
+
+function gate.resolve(name, outcome, reason)
+  local m = entry_named(name)
+  if m == nil or m.row == nil then
+    error(errors.new("failed", name .. " has no history in " .. S.env.name), 0)
+  end
+  if m.state ~= "failed" then
+    error(errors.new("failed", name .. " is " .. m.state .. ", not failed: nothing to resolve"), 0)
+  end
+  history.resolve(S.conn, m, S.env.name, outcome, reason)
+  if S.env.prisma_compat then require("stallmig.prisma").resolved(S.conn, m, outcome) end
+  m.state = outcome == "applied" and "applied" or "pending"
+end
+
+-- What adopt would record, checked before anything is written: Prisma's
+-- finished rows matched to the folders, or every folder up to a baseline.
+function gate.adopt_plan(from, baseline)
+  local adopt = require("stallmig.adopt")
+  for _, m in ipairs(S.plan.entries) do
+    if m.row then
+      error(errors.new("failed", S.env.name .. " already has a stallmig history; there is nothing to adopt",
+        { hint = "stallrun workflows/status.lua --env " .. S.env.name }), 0)
+    end
+  end
+  if from == "prisma" then
+    local matches, problems = adopt.from_prisma(S.conn, S.found)
+    if #problems > 0 then
+      error(errors.new("failed", #problems .. " row(s) of _prisma_migrations do not match the "
+        .. "migrations folder; nothing was adopted:\n  " .. table.concat(problems, "\n  ")), 0)
+    end
+    S.adopt = { matches = matches, how = "adopted from _prisma_migrations" }
+  else
+    S.adopt = { matches = adopt.baseline(S.found, baseline), how = "baseline: recorded as applied without running it" }
+  end
+  return #S.adopt.matches, S.adopt.how
+end
+
+function gate.adopt()
+  require("stallmig.adopt").record(S.conn, S.env.name, S.adopt.matches, S.adopt.how)
+  return #S.adopt.matches
+end
+
+-- Whether any pending migration can be rehearsed (runs in one transaction).
+function gate.rehearsable()
+  local pending = {}
+  for i = S.next, #S.plan.pending do pending[#pending + 1] = S.plan.pending[i] end
+  local runnable = require("stallmig.rehearse").split(pending)
+  return #runnable > 0
+end
+
+-- The pending migrations in one transaction, measured, rolled back:
+-- {info, results, skipped = {{name, reason}}}.
+function gate.rehearse()
+  local rehearse = require("stallmig.rehearse")
+  local pending = {}
+  for i = S.next, #S.plan.pending do pending[#pending + 1] = S.plan.pending[i] end
+  local runnable, skipped = rehearse.split(pending)
+  local results = #runnable > 0 and rehearse.run(S.conn, S.env, runnable) or {}
+  local out = {}
+  for _, s in ipairs(skipped) do out[#out + 1] = { name = s.m.name, reason = s.reason } end
+  return { info = rehearse.info(S.env), results = results, skipped = out }
+end
+
+return gate

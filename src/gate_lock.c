@@ -1,0 +1,162 @@
+/* gate_lock.c — one change at a time per database: the deploy lock, taken
+ * and held by the host for as long as a change is open.
+ *
+ * A session-level advisory lock, polled with pg_try_advisory_lock in
+ * autocommit: the waiting session never sits in an open transaction (which
+ * a CREATE INDEX CONCURRENTLY elsewhere would wait for), and the lock dies
+ * with the session if stallrun is killed. */
+#include "gate.h"
+
+#include "host.h"
+#include "lerror.h"
+#include "msg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* "STALLMIG" read as a big-endian 64-bit integer: the key every stallmig
+ * deploy, rollback, resolve, adopt and rehearsal of a database shares. */
+#define LOCK_KEY "6004495999145167175"
+
+/* The session holding the key: pid, application, user, and since when that
+ * holder announced it (stallmig.deploy_lock), else since it connected. */
+static const char HOLDER[] =
+    "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.usename::text, '?'),"
+    "       coalesce(' from ' || a.client_addr::text, ''),"
+    "       round(extract(epoch FROM now() - %s))::bigint, %s"
+    "  FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid %s"
+    " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
+    "   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    "   AND l.classid::bigint = (" LOCK_KEY "::bigint >> 32) & 4294967295"
+    "   AND l.objid::bigint = " LOCK_KEY "::bigint & 4294967295";
+
+static bool query_bool(PGconn *pg, const char *sql, bool *value)
+{
+    PGresult *res = PQexec(pg, sql);
+    bool ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+    if (ok)
+        *value = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    return ok;
+}
+
+/* Describes the session holding the lock for a person ("pid 42
+ * (application 'stallrun deploy (prod)', user app), holding it for 12s"). */
+static void describe_holder(PGconn *pg, char *out, size_t size)
+{
+    bool announced = false;
+    char sql[sizeof HOLDER + 256];
+    query_bool(pg, "SELECT to_regclass('stallmig.deploy_lock') IS NOT NULL", &announced);
+    if (announced)
+        snprintf(sql, sizeof sql, HOLDER, "coalesce(h.since, a.backend_start)", "h.since IS NOT NULL",
+                 "LEFT JOIN stallmig.deploy_lock h ON h.pid = l.pid");
+    else
+        snprintf(sql, sizeof sql, HOLDER, "a.backend_start", "false", "");
+    PGresult *res = PQexec(pg, sql);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0)
+        snprintf(out, size, "pid %s (application '%s', user %s%s), holding it for %s%ss",
+                 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+                 PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 5)[0] == 't' ? "" : "at most ",
+                 PQgetvalue(res, 0, 4));
+    else
+        snprintf(out, size, "the holder has just released it");
+    PQclear(res);
+}
+
+/* 1 taken, 0 held by another session, -1 the query failed (res kept). */
+static int try_lock(PGconn *pg, PGresult **failed)
+{
+    PGresult *res = PQexec(pg, "SELECT pg_try_advisory_lock(" LOCK_KEY ")");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        *failed = res;
+        return -1;
+    }
+    int taken = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    return taken;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Sleeps; a signal ends the sleep early (no SA_RESTART). */
+static void pause_for(double seconds)
+{
+    struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+static void raise_query_failed(lua_State *L, struct lconn *c, PGresult *res)
+{
+    lconn_push_error(L, res, c->pg);
+    PQclear(res);
+    lerror_throw(L);
+}
+
+void gate_lock_acquire(lua_State *L, struct lconn *c, double wait_seconds)
+{
+    PGresult *failed = NULL;
+    int taken = try_lock(c->pg, &failed);
+    if (taken < 0)
+        raise_query_failed(L, c, failed);
+    if (taken)
+        return;
+    char holder[400];
+    describe_holder(c->pg, holder, sizeof holder);
+    msg_warn("waiting for the deploy lock: %s", holder);
+    double deadline = now_seconds() + wait_seconds, pause = 0.05;
+    while (!taken && now_seconds() < deadline) {
+        double left = deadline - now_seconds();
+        pause_for(pause < left ? pause : (left > 0.01 ? left : 0.01));
+        if (host_interrupted())
+            host_raise_interrupt(L, " while waiting for the deploy lock: nothing was changed");
+        if ((taken = try_lock(c->pg, &failed)) < 0)
+            raise_query_failed(L, c, failed);
+        pause = pause * 1.5 < 1.0 ? pause * 1.5 : 1.0;
+    }
+    if (taken)
+        return;
+    describe_holder(c->pg, holder, sizeof holder);
+    lerror_push(L, "failed", "another deploy still holds the deploy lock after %gs: %s",
+                wait_seconds, holder);
+    lerror_set(L, "hint", "wait for it to finish, or raise lock_wait in stallmig.ini; "
+               "pg_terminate_backend(pid) ends a stuck session (its transaction rolls back)");
+    lerror_throw(L);
+}
+
+bool gate_lock_held(struct lconn *c)
+{
+    bool held = false;
+    return query_bool(c->pg, "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
+                      "AND granted AND pid = pg_backend_pid() AND objsubid = 1 "
+                      "AND classid::bigint = (" LOCK_KEY "::bigint >> 32) & 4294967295 "
+                      "AND objid::bigint = " LOCK_KEY "::bigint & 4294967295)", &held) && held;
+}
+
+void gate_lock_announce(lua_State *L, struct lconn *c)
+{
+    PGresult *res = PQexec(c->pg, "BEGIN READ WRITE; DELETE FROM stallmig.deploy_lock; "
+                           "INSERT INTO stallmig.deploy_lock VALUES (pg_backend_pid(), now()); COMMIT");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        lconn_push_error(L, res, c->pg);
+        PQclear(res);
+        PQclear(PQexec(c->pg, "ROLLBACK"));
+        lerror_throw(L);
+    }
+    PQclear(res);
+}
+
+void gate_lock_release(struct lconn *c)
+{
+    if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK)
+        return;                      /* the server ended the session, and the lock with it */
+    if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+        PQclear(PQexec(c->pg, "ROLLBACK"));
+    PQclear(PQexec(c->pg, "SELECT pg_advisory_unlock(" LOCK_KEY ")"));
+}

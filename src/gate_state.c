@@ -1,0 +1,148 @@
+/* gate_state.c — the gate's own Lua state. The host makes it as it makes a
+ * workflow's (host_new_state), loads lua/stallmig/gate.lua into it, and
+ * calls into it; nothing of it is reachable from the workflow's state, so a
+ * script cannot replace a library function the gate relies on, nor change
+ * a table the gate reads. Values cross between the two states only as
+ * copies of plain data (gate_copy). */
+#include "gate.h"
+
+#include "host.h"
+#include "lerror.h"
+#include "run.h"
+
+#include <lauxlib.h>
+#include <string.h>
+
+#define GATE_MODULE "stallmig.gate"
+#define MAX_DEPTH 32
+
+lua_State *gate_state_open(lua_State *L)
+{
+    const struct run *run = lconn_run();
+    lua_State *P = run ? host_new_state(run->root) : NULL;
+    if (P == NULL)
+        lerror_raise(L, "runtime", "cannot create the change gate's Lua state (out of memory?)");
+    lua_pushcfunction(P, host_message_handler);
+    lua_getglobal(P, "require");
+    lua_pushliteral(P, GATE_MODULE);
+    if (lua_pcall(P, 1, 1, 1) != LUA_OK) {
+        const char *why = lua_tostring(P, -1);
+        lerror_push(L, "runtime", "cannot load the change gate's library (%s): %s", GATE_MODULE,
+                    why ? why : "an error object");
+        lua_close(P);
+        lerror_throw(L);
+    }
+    lua_setfield(P, LUA_REGISTRYINDEX, GATE_MODULE);
+    lua_pop(P, 1);                   /* the handler */
+    return P;
+}
+
+void gate_state_close(lua_State *P)
+{
+    if (P == NULL)
+        return;
+    lua_sethook(P, NULL, 0, 0);      /* a late signal must not run in a finalizer */
+    lua_close(P);
+}
+
+void gate_state_push(lua_State *P, const char *fn)
+{
+    lua_getfield(P, LUA_REGISTRYINDEX, GATE_MODULE);
+    lua_getfield(P, -1, fn);
+    lua_remove(P, -2);
+}
+
+static bool is_error_object(lua_State *L, int idx)
+{
+    if (!lua_getmetatable(L, idx))
+        return false;
+    luaL_getmetatable(L, LERROR_MT);
+    bool same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return same;
+}
+
+static void copy_value(lua_State *from, int idx, lua_State *to, int depth);
+
+static void copy_table(lua_State *from, int idx, lua_State *to, int depth)
+{
+    lua_createtable(to, (int)lua_rawlen(from, idx), 0);
+    lua_pushnil(from);
+    while (lua_next(from, idx) != 0) {
+        int kt = lua_type(from, -2), vt = lua_type(from, -1);
+        bool plain_key = kt == LUA_TSTRING || kt == LUA_TNUMBER || kt == LUA_TBOOLEAN;
+        bool plain_value = vt != LUA_TFUNCTION && vt != LUA_TUSERDATA && vt != LUA_TTHREAD &&
+                           vt != LUA_TLIGHTUSERDATA;
+        if (plain_key && plain_value) {
+            copy_value(from, -2, to, depth + 1);
+            copy_value(from, -1, to, depth + 1);
+            lua_rawset(to, -3);
+        }
+        lua_pop(from, 1);
+    }
+    if (is_error_object(from, idx))
+        luaL_setmetatable(to, LERROR_MT);
+}
+
+static void copy_value(lua_State *from, int idx, lua_State *to, int depth)
+{
+    idx = lua_absindex(from, idx);
+    luaL_checkstack(from, 4, "copying between Lua states");
+    luaL_checkstack(to, 4, "copying between Lua states");
+    switch (lua_type(from, idx)) {
+    case LUA_TBOOLEAN: lua_pushboolean(to, lua_toboolean(from, idx)); return;
+    case LUA_TNUMBER:
+        if (lua_isinteger(from, idx))
+            lua_pushinteger(to, lua_tointeger(from, idx));
+        else
+            lua_pushnumber(to, lua_tonumber(from, idx));
+        return;
+    case LUA_TSTRING: {
+        size_t len;
+        const char *s = lua_tolstring(from, idx, &len);
+        lua_pushlstring(to, s, len);
+        return;
+    }
+    case LUA_TTABLE:
+        if (depth < MAX_DEPTH) {
+            copy_table(from, idx, to, depth);
+            return;
+        }
+        break;
+    }
+    lua_pushnil(to);
+}
+
+void gate_copy(lua_State *from, int idx, lua_State *to)
+{
+    copy_value(from, idx, to, 0);
+}
+
+/* The error at the top of P, as an error object on L. */
+static void push_copied_error(lua_State *L, lua_State *P)
+{
+    if (lua_type(P, -1) == LUA_TTABLE) {
+        gate_copy(P, -1, L);
+        if (!is_error_object(L, -1))
+            luaL_setmetatable(L, LERROR_MT);
+        return;
+    }
+    const char *text = lua_tostring(P, -1);
+    lerror_push(L, "runtime", "the change gate failed: %s", text ? text : "(an error value)");
+}
+
+void gate_state_call(lua_State *L, lua_State *P, int nargs, int nresults)
+{
+    int handler = lua_gettop(P) - nargs;   /* where the function is: the handler goes below it */
+    lua_pushcfunction(P, host_message_handler);
+    lua_insert(P, handler);
+    lua_State *before = host_set_running(P);
+    int rc = lua_pcall(P, nargs, nresults, handler);
+    host_set_running(before);
+    lua_remove(P, handler);
+    if (rc == LUA_OK)
+        return;
+    push_copied_error(L, P);
+    lua_pop(P, 1);
+    lerror_throw(L);
+}

@@ -1,0 +1,638 @@
+/* lapi_change.c — conn:begin_change(): the one gate every change to a
+ * migrated database goes through, whoever wrote the script (see gate.h).
+ *
+ *   local change <close> = conn:begin_change{what = "deploy", scan = scan}
+ *   change:review()    -- protected: what each pending migration would lose here
+ *   change:check()     -- edited/missing/part-way refused; promote_from; the review
+ *   change:confirm(w)  -- protected: the environment's name typed, or --yes
+ *   change:backup()    -- backup = true: a verified backup, before the first write
+ *   change:apply(name) -- one migration, in order, recorded by the host
+ *
+ * Each step a script leaves out is refused by the next, naming the call to
+ * make. The policy comes from the host's configuration and the run's own
+ * command line (overrides with --reason), never from a table a script holds;
+ * the mechanics run in the gate's own Lua state. */
+#include "gate.h"
+
+#include "config.h"
+#include "host.h"
+#include "lapi.h"
+#include "ledger.h"
+#include "lerror.h"
+#include "msg.h"
+#include "overrides.h"
+#include "run.h"
+
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHANGE_MT "stallmig.change"
+
+struct change {
+    struct lconn *c;                 /* the connection (the userdata's uservalue keeps it alive) */
+    lua_State *P;                    /* the gate's own Lua state; NULL once ended */
+    char what[128];                  /* what the change is, for the audit ("deploy") */
+    long long pending;               /* migrations the host's plan has pending */
+    long long audit_id;              /* this change's audit row, once it writes */
+    bool ended, lock_held, writes_begun, made_writable;
+    bool reviewed, checked, confirmed, backup_done;
+    bool async_commits;              /* commits not yet flushed (synchronous_commit off) */
+};
+
+static struct run *run(void)
+{
+    return lconn_run();
+}
+
+static struct change *check_change(lua_State *L, int idx)
+{
+    struct change *ch = luaL_checkudata(L, idx, CHANGE_MT);
+    if (ch->ended || ch->c == NULL || ch->c->pg == NULL)
+        lerror_raise(L, "usage", "this change is over (closed, or its connection was): begin a new one");
+    return ch;
+}
+
+/* ---- overrides ------------------------------------------------------------ */
+
+static bool overridden(enum override o)
+{
+    return run() && run()->overrides.given[o];
+}
+
+/* Relies on override o: marks it used and says so on stderr. */
+static void use_override(enum override o, const char *what)
+{
+    struct overrides *ov = &run()->overrides;
+    ov->used[o] = true;
+    msg_warn("%s: %s (%s)", what, ov->reason, override_option(o));
+}
+
+/* ---- ending ---------------------------------------------------------------- */
+
+/* A commit with synchronous_commit on that writes its own commit record:
+ * it waits for the WAL flush, which covers every earlier commit. */
+static void flush_commits(PGconn *pg)
+{
+    PQclear(PQexec(pg, "BEGIN; SELECT txid_current(); COMMIT"));
+}
+
+void gate_change_end(struct change *ch, const char *outcome)
+{
+    if (ch == NULL || ch->ended)
+        return;
+    ch->ended = true;
+    struct lconn *c = ch->c;
+    if (c && c->pg && PQstatus(c->pg) == CONNECTION_OK) {
+        if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+            PQclear(PQexec(c->pg, "ROLLBACK"));
+        if (ch->async_commits)
+            flush_commits(c->pg);
+        if (ch->made_writable)
+            PQclear(PQexec(c->pg, "SET default_transaction_read_only = on"));
+        if (ch->lock_held)
+            gate_lock_release(c);
+        ledger_audit_complete(c, ch->audit_id, outcome);
+    }
+    gate_state_close(ch->P);
+    ch->P = NULL;
+    if (c)
+        c->change = NULL;
+    ch->c = NULL;
+}
+
+/* change:close(): the change ended well. */
+static int change_close(lua_State *L)
+{
+    gate_change_end(luaL_checkudata(L, 1, CHANGE_MT), "ok");
+    return 0;
+}
+
+/* __close(change, err): leaving its <close> scope, maybe because of an error. */
+static int change_close_scope(lua_State *L)
+{
+    struct change *ch = luaL_checkudata(L, 1, CHANGE_MT);
+    if (lua_isnoneornil(L, 2)) {
+        gate_change_end(ch, "ok");
+        return 0;
+    }
+    const char *why = NULL;
+    if (lua_istable(L, 2)) {
+        lua_pushliteral(L, "message");
+        lua_rawget(L, 2);
+        why = lua_tostring(L, -1);
+    } else {
+        why = lua_tostring(L, 2);
+    }
+    char outcome[600];
+    snprintf(outcome, sizeof outcome, "failed: %s", why ? why : "error");
+    gate_change_end(ch, outcome);
+    return 0;
+}
+
+static int change_gc(lua_State *L)
+{
+    gate_change_end(luaL_checkudata(L, 1, CHANGE_MT), "ended (the change was not closed)");
+    return 0;
+}
+
+/* ---- the first write ------------------------------------------------------- */
+
+static void refuse_protected_twin(lua_State *L, struct lconn *c)
+{
+    const char *twin = c->is_protected ? NULL : identity_protected_twin(c);
+    if (twin == NULL)
+        return;
+    lerror_push(L, "refused", "the database of %s is the database of %s (protected): same cluster "
+                "and database; nothing was changed", c->env->name, twin);
+    lerror_set(L, "hint", "check the url in stallmig.ini: two environments lead to one database");
+    lerror_throw(L);
+}
+
+/* What the audit row says: the change, what is pending, the overrides used. */
+static void audit_detail(const struct change *ch, char *detail, size_t size, char *used, size_t used_size)
+{
+    overrides_describe(&run()->overrides, true, used, used_size);
+    snprintf(detail, size, "%s: %lld pending migration(s)%s%s", ch->what, ch->pending,
+             used[0] ? "; overrides: " : "", used);
+}
+
+/* Before the change writes anything: writes allowed on the session, the
+ * host's tables, the marker (a first write stamps it), the audit row and
+ * the lock's announcement. Once per change. */
+static void begin_writes(lua_State *L, struct change *ch)
+{
+    if (ch->writes_begun)
+        return;
+    struct lconn *c = ch->c;
+    refuse_protected_twin(L, c);
+    if (c->read_only && !guard_through_pooler(c)) {
+        PQclear(PQexec(c->pg, "SET default_transaction_read_only = off"));
+        ch->made_writable = true;
+    }
+    ledger_ensure_schema(L, c);
+    if (!c->id.marker_found)
+        ledger_stamp(L, c, false);
+    char detail[1200], used[800];
+    audit_detail(ch, detail, sizeof detail, used, sizeof used);
+    ch->audit_id = ledger_audit_with(L, c, ch->what, detail, used);
+    gate_lock_announce(L, c);
+    gate_state_push(ch->P, "begin_writes");
+    gate_state_call(L, ch->P, 0, 0);
+    ch->writes_begun = true;
+}
+
+/* ---- the steps -------------------------------------------------------------- */
+
+static void require_confirmed(lua_State *L, struct change *ch, const char *call)
+{
+    if (!ch->c->is_protected || ch->confirmed)
+        return;
+    lerror_push(L, "refused", "%s is protected: %s needs confirmation first, and the script did not "
+                "ask for it; nothing was changed", ch->c->env->name, call);
+    lerror_set(L, "hint", "call change:confirm(what) before it (the environment's name is typed, "
+               "or --yes given in CI)");
+    lerror_throw(L);
+}
+
+static void require_backup(lua_State *L, struct change *ch, const char *call)
+{
+    if (!ch->c->env->backup || ch->backup_done)
+        return;
+    lerror_push(L, "refused", "%s has backup = true: %s needs a verified backup taken in this "
+                "change first, and the script took none; nothing was changed", ch->c->env->name, call);
+    lerror_set(L, "hint", "call change:backup() before it (or run with --no-backup --reason TEXT, "
+               "which is recorded)");
+    lerror_throw(L);
+}
+
+/* A list of sentences returned by the gate's Lua half (on P's top) as one
+ * indented text on L; pops it. 0 when the list is empty. */
+static size_t push_list(lua_State *L, lua_State *P)
+{
+    size_t n = lua_rawlen(P, -1);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (size_t i = 1; i <= n; i++) {
+        lua_rawgeti(P, -1, (lua_Integer)i);
+        const char *line = lua_tostring(P, -1);
+        luaL_addstring(&b, "\n  ");
+        luaL_addstring(&b, line ? line : "?");
+        lua_pop(P, 1);
+    }
+    lua_pop(P, 1);
+    luaL_pushresult(&b);
+    return n;
+}
+
+/* Protected: the script must have asked for the review. */
+static void require_reviewed(lua_State *L, struct change *ch)
+{
+    struct lconn *c = ch->c;
+    if (!c->is_protected || ch->reviewed)
+        return;
+    {
+        lerror_push(L, "refused", "%s is protected: its pending migrations must be reviewed before "
+                    "they are applied, and the script did not ask for the review; nothing was changed",
+                    c->env->name);
+        lerror_set(L, "hint", "call change:review() first: it measures what each pending migration "
+                   "would lose in this database");
+        lerror_throw(L);
+    }
+}
+
+/* The review's refusals (protected environments only). */
+static void check_review(lua_State *L, struct change *ch)
+{
+    struct lconn *c = ch->c;
+    if (!c->is_protected)
+        return;
+    gate_state_push(ch->P, "blocked");
+    gate_state_call(L, ch->P, 0, 1);
+    size_t n = push_list(L, ch->P);
+    if (n > 0 && overridden(OVERRIDE_ACCEPT_DATA_LOSS)) {
+        use_override(OVERRIDE_ACCEPT_DATA_LOSS, "data loss accepted");
+        n = 0;
+    }
+    if (n == 0) {
+        lua_pop(L, 1);
+        return;
+    }
+    const char *list = lua_tostring(L, -1);
+    lerror_push(L, "refused", "%s is protected, and the review found data that %zu pending "
+                "migration(s) would lose there; nothing was changed:%s", c->env->name, n, list);
+    lerror_set(L, "hint", "change the migration so that it keeps the data; or, where losing it is "
+               "intended, say so in the file (-- stallmig:allow RULE: reason, on the line before the "
+               "statement) or run with --accept-data-loss --reason TEXT (recorded)");
+    lerror_throw(L);
+}
+
+/* promote_from: every pending migration applied there with the same checksum. */
+static void check_promotion(lua_State *L, struct change *ch)
+{
+    const struct env_config *env = ch->c->env;
+    if (env->promote_from == NULL || ch->pending == 0)
+        return;
+    if (overridden(OVERRIDE_SKIP_PROMOTION_CHECK)) {
+        char what[200];
+        snprintf(what, sizeof what, "promotion check against %s skipped", env->promote_from);
+        use_override(OVERRIDE_SKIP_PROMOTION_CHECK, what);
+        return;
+    }
+    gate_state_push(ch->P, "promotion");
+    lua_pushstring(ch->P, env->promote_from);
+    gate_state_call(L, ch->P, 1, 1);     /* raises "refused" when it cannot be read */
+    size_t n = push_list(L, ch->P);
+    if (n == 0) {
+        lua_pop(L, 1);
+        return;
+    }
+    const char *list = lua_tostring(L, -1);
+    lerror_push(L, "refused", "%s only takes migrations %s has applied; %zu are not:%s", env->name,
+                env->promote_from, n, list);
+    char hint[300];
+    snprintf(hint, sizeof hint, "deploy them to %s first: stallrun workflows/deploy.lua --env %s",
+             env->promote_from, env->promote_from);
+    lerror_set(L, "hint", hint);
+    lerror_throw(L);
+}
+
+/* The checks before the first migration is applied, once per change:
+ * the history (edited, missing, part-way), every pending file parsed, the
+ * review, promote_from. */
+static void ensure_checked(lua_State *L, struct change *ch)
+{
+    if (ch->checked)
+        return;
+    gate_state_push(ch->P, "check_history");
+    gate_state_call(L, ch->P, 0, 0);
+    gate_state_push(ch->P, "load_pending");
+    gate_state_call(L, ch->P, 0, 0);
+    require_reviewed(L, ch);
+    check_promotion(L, ch);
+    check_review(L, ch);
+    ch->checked = true;
+}
+
+/* change:check(): refuses now what change:apply() would refuse. */
+static int change_check(lua_State *L)
+{
+    ensure_checked(L, check_change(L, 1));
+    return 0;
+}
+
+/* change:review() -> the review document (verify's shape) */
+static int change_review(lua_State *L)
+{
+    struct change *ch = check_change(L, 1);
+    gate_state_push(ch->P, "review");
+    gate_state_call(L, ch->P, 0, 1);
+    gate_copy(ch->P, -1, L);
+    lua_pop(ch->P, 1);
+    ch->reviewed = true;
+    ch->checked = false;             /* a new review: its verdict is checked again */
+    return 1;
+}
+
+/* change:confirm(what) -> true */
+static int change_confirm(lua_State *L)
+{
+    struct change *ch = check_change(L, 1);
+    const char *what = luaL_checkstring(L, 2);
+    if (ch->c->is_protected && !ch->confirmed)
+        guard_confirm_env(L, ch->c->env->name, what);
+    ch->confirmed = true;
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* change:backup() -> {path, file, checksum, size, last_migration} | nil */
+static int change_backup(lua_State *L)
+{
+    struct change *ch = check_change(L, 1);
+    require_confirmed(L, ch, "the backup");
+    if (!ch->c->env->backup || ch->backup_done)
+        return 0;
+    if (overridden(OVERRIDE_NO_BACKUP)) {
+        use_override(OVERRIDE_NO_BACKUP, "no backup taken");
+        ch->backup_done = true;
+        return 0;
+    }
+    gate_state_push(ch->P, "backup_take");   /* raises: nothing was written */
+    gate_state_call(L, ch->P, 0, 0);
+    begin_writes(L, ch);
+    gate_state_push(ch->P, "backup_record");
+    gate_state_call(L, ch->P, 0, 1);
+    gate_copy(ch->P, -1, L);
+    lua_pop(ch->P, 1);
+    ch->backup_done = true;
+    return 1;
+}
+
+/* The steps every schema change waits for: checked, confirmed, backed up. */
+static void before_schema_change(lua_State *L, struct change *ch, const char *call)
+{
+    require_confirmed(L, ch, call);
+    require_backup(L, ch, call);
+    begin_writes(L, ch);
+}
+
+/* change:apply(name) -> {name, mode, duration_ms, warnings}; raises the failure */
+static int change_apply(lua_State *L)
+{
+    struct change *ch = check_change(L, 1);
+    const char *name = luaL_checkstring(L, 2);
+    ensure_checked(L, ch);
+    before_schema_change(L, ch, "applying a migration");
+    gate_state_push(ch->P, "apply");
+    lua_pushstring(ch->P, name);
+    ch->async_commits = true;        /* until the gate says this commit was flushed */
+    gate_state_call(L, ch->P, 1, 1);
+    lua_getfield(ch->P, -1, "durable");
+    ch->async_commits = !lua_toboolean(ch->P, -1);
+    lua_pop(ch->P, 1);
+    gate_copy(ch->P, -1, L);
+    lua_pop(ch->P, 1);
+    return 1;
+}
+
+/* change:undo(name): the newest applied migration's down.sql, recorded. */
+static int change_undo(lua_State *L)
+{
+    struct change *ch = check_change(L, 1);
+    const char *name = luaL_checkstring(L, 2);
+    gate_state_push(ch->P, "undo_review");
+    lua_pushstring(ch->P, name);
+    lua_pushboolean(ch->P, ch->c->is_protected);
+    gate_state_call(L, ch->P, 2, 1);
+    if (push_list(L, ch->P) > 0) {
+        if (!overridden(OVERRIDE_ACCEPT_DATA_LOSS)) {
+            const char *list = lua_tostring(L, -1);
+            lerror_push(L, "refused", "%s is protected, and the down.sql of %s would lose data "
+                        "there; nothing was changed:%s", ch->c->env->name, name, list);
+            lerror_set(L, "hint", "restore the backup instead, or run with --accept-data-loss "
+                       "--reason TEXT (recorded)");
+            lerror_throw(L);
+        }
+        use_override(OVERRIDE_ACCEPT_DATA_LOSS, "data loss accepted");
+    }
+    lua_pop(L, 1);
+    before_schema_change(L, ch, "rolling back a migration");
+    gate_state_push(ch->P, "undo");
+    lua_pushstring(ch->P, name);
+    gate_state_call(L, ch->P, 1, 0);
+    return 0;
+}
+
+/* change:resolve(name, "applied" | "rolled_back" [, reason]) */
+static int change_resolve(lua_State *L)
+{
+    struct change *ch = check_change(L, 1);
+    const char *name = luaL_checkstring(L, 2);
+    static const char *const outcomes[] = {"applied", "rolled_back", NULL};
+    int outcome = luaL_checkoption(L, 3, NULL, outcomes);
+    const char *reason = luaL_optstring(L, 4, run()->overrides.reason);
+    if (reason == NULL || strspn(reason, " \t\n") == strlen(reason))
+        return lerror_raise(L, "usage", "resolving %s needs a reason: --reason TEXT (it is recorded)",
+                            name);
+    require_confirmed(L, ch, "resolving a migration");
+    begin_writes(L, ch);
+    gate_state_push(ch->P, "resolve");
+    lua_pushstring(ch->P, name);
+    lua_pushstring(ch->P, outcomes[outcome]);
+    lua_pushstring(ch->P, reason);
+    gate_state_call(L, ch->P, 3, 0);
+    return 0;
+}
+
+/* change:adopt{from = "prisma"} | {baseline = NAME} -> how many were recorded */
+static int change_adopt(lua_State *L)
+{
+    struct change *ch = check_change(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_pushliteral(L, "from");
+    const char *from = lua_rawget(L, 2) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    lua_pushliteral(L, "baseline");
+    const char *baseline = lua_rawget(L, 2) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    if ((from == NULL) == (baseline == NULL) || (from && strcmp(from, "prisma") != 0))
+        return lerror_raise(L, "usage", "change:adopt takes {from = \"prisma\"} or {baseline = NAME}");
+    gate_state_push(ch->P, "adopt_plan");
+    lua_pushstring(ch->P, from);
+    lua_pushstring(ch->P, baseline);
+    gate_state_call(L, ch->P, 2, 0);  /* refuses (nothing written) when it does not match */
+    require_confirmed(L, ch, "adopting a history");
+    begin_writes(L, ch);
+    gate_state_push(ch->P, "adopt");
+    gate_state_call(L, ch->P, 0, 1);
+    lua_pushinteger(L, lua_tointeger(ch->P, -1));
+    lua_pop(ch->P, 1);
+    return 1;
+}
+
+/* change:rehearse() -> {info, results, skipped}: the pending migrations in
+ * one transaction, measured, then rolled back. */
+static int change_rehearse(lua_State *L)
+{
+    struct change *ch = check_change(L, 1);
+    const struct env_config *env = ch->c->env;
+    if (!env->rehearse) {
+        lerror_push(L, "refused", "--rehearse is not allowed on %s: it is protected, and a rehearsal "
+                    "runs the migrations there (then rolls them back)", env->name);
+        char hint[400];
+        snprintf(hint, sizeof hint, "to allow it, add 'rehearse = true' to [env.%s] in stallmig.ini "
+                 "(every rehearsal there then asks for confirmation and is recorded in "
+                 "stallmig.audit); or verify without --rehearse (read-only)", env->name);
+        lerror_set(L, "hint", hint);
+        return lerror_throw(L);
+    }
+    gate_state_push(ch->P, "load_pending");
+    gate_state_call(L, ch->P, 0, 0);
+    require_confirmed(L, ch, "the rehearsal");
+    gate_state_push(ch->P, "rehearsable");
+    gate_state_call(L, ch->P, 0, 1);
+    bool any = lua_toboolean(ch->P, -1);
+    lua_pop(ch->P, 1);
+    if (any)
+        begin_writes(L, ch);
+    gate_state_push(ch->P, "rehearse");
+    gate_state_call(L, ch->P, 0, 1);
+    gate_copy(ch->P, -1, L);
+    lua_pop(ch->P, 1);
+    return 1;
+}
+
+/* change:plan() -> {entries, pending, counts, warnings}: the host's plan */
+static int change_plan(lua_State *L)
+{
+    struct change *ch = check_change(L, 1);
+    gate_state_push(ch->P, "plan");
+    gate_state_call(L, ch->P, 0, 1);
+    gate_copy(ch->P, -1, L);
+    lua_pop(ch->P, 1);
+    return 1;
+}
+
+/* change:policy() -> what this change must go through here */
+static int change_policy(lua_State *L)
+{
+    struct change *ch = check_change(L, 1);
+    const struct env_config *env = ch->c->env;
+    lua_createtable(L, 0, 8);
+    lua_pushstring(L, env->name);
+    lua_setfield(L, -2, "environment");
+    lua_pushboolean(L, ch->c->is_protected);
+    lua_setfield(L, -2, "protected");
+    lua_pushboolean(L, ch->c->is_protected);
+    lua_setfield(L, -2, "review");
+    lua_pushboolean(L, ch->c->is_protected);
+    lua_setfield(L, -2, "confirm");
+    lua_pushboolean(L, env->backup && !overridden(OVERRIDE_NO_BACKUP));
+    lua_setfield(L, -2, "backup");
+    if (env->promote_from) {
+        lua_pushstring(L, env->promote_from);
+        lua_setfield(L, -2, "promote_from");
+    }
+    lua_pushinteger(L, ch->pending);
+    lua_setfield(L, -2, "pending");
+    return 1;
+}
+
+/* ---- opening --------------------------------------------------------------- */
+
+/* The options of begin_change: a string (what) or {what = ..., scan = ...}. */
+static const char *change_what(lua_State *L, int *scan_idx)
+{
+    *scan_idx = 0;
+    if (lua_type(L, 2) == LUA_TSTRING)
+        return lua_tostring(L, 2);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_pushliteral(L, "scan");
+    if (lua_rawget(L, 2) == LUA_TUSERDATA)
+        *scan_idx = lua_gettop(L);
+    else
+        lua_pop(L, 1);
+    lua_pushliteral(L, "what");
+    if (lua_rawget(L, 2) != LUA_TSTRING)
+        lerror_raise(L, "usage", "conn:begin_change needs what the change is: "
+                     "conn:begin_change(\"deploy\") or {what = \"deploy\", scan = scan}");
+    return lua_tostring(L, -1);
+}
+
+/* The gate's Lua half reads the history and the folder, after the lock. */
+static void open_plan(lua_State *L, struct change *ch, int scan_idx)
+{
+    lua_State *P = ch->P;
+    gate_state_push(P, "open");
+    lconn_push_borrowed(P, ch->c);
+    host_push_config(P, lconn_config());
+    host_push_env(P, ch->c->env);
+    lua_pushboolean(P, ch->c->is_protected);   /* a marker may protect what the INI does not */
+    lua_setfield(P, -2, "protected");
+    if (scan_idx == 0 || !lapi_files_pass_scan(L, scan_idx, P, lconn_config()->migrations_dir))
+        lua_pushnil(P);
+    gate_state_call(L, P, 4, 1);
+    ch->pending = lua_tointeger(P, -1);
+    lua_pop(P, 1);
+}
+
+/* conn:begin_change(what | {what, scan}) -> change */
+static int conn_begin_change(lua_State *L)
+{
+    struct lconn *c = lconn_check(L, 1);
+    int scan_idx;
+    const char *what = change_what(L, &scan_idx);
+    if (c->host_writer || c->change)
+        return lerror_raise(L, "usage", "a change is already open on this connection to %s",
+                            c->env->name);
+    char action[200];
+    snprintf(action, sizeof action, "%s on %s", what, c->env->name);
+    guard_require_writable(L, c, action);
+    struct change *ch = lua_newuserdatauv(L, sizeof *ch, 1);
+    memset(ch, 0, sizeof *ch);
+    luaL_setmetatable(L, CHANGE_MT);
+    lua_pushvalue(L, 1);
+    lua_setiuservalue(L, -2, 1);
+    int self = lua_gettop(L);
+    ch->c = c;
+    c->change = ch;
+    snprintf(ch->what, sizeof ch->what, "%s", what);
+    gate_lock_acquire(L, c, c->env->lock_wait);
+    ch->lock_held = true;
+    ch->P = gate_state_open(L);
+    open_plan(L, ch, scan_idx);
+    lua_pushvalue(L, self);
+    return 1;
+}
+
+const luaL_Reg change_conn_methods[] = {
+    {"begin_change", conn_begin_change},
+    {NULL, NULL},
+};
+
+static const luaL_Reg change_methods[] = {
+    {"plan", change_plan},         {"policy", change_policy},   {"review", change_review},
+    {"check", change_check},       {"confirm", change_confirm}, {"backup", change_backup},
+    {"apply", change_apply},       {"undo", change_undo},       {"resolve", change_resolve},
+    {"adopt", change_adopt},       {"rehearse", change_rehearse},
+    {"close", change_close},       {NULL, NULL},
+};
+
+static const luaL_Reg change_meta[] = {
+    {"__gc", change_gc},
+    {"__close", change_close_scope},
+    {NULL, NULL},
+};
+
+void lapi_change_register(lua_State *L)
+{
+    if (!luaL_newmetatable(L, CHANGE_MT)) {
+        lua_pop(L, 1);
+        return;
+    }
+    luaL_setfuncs(L, change_meta, 0);
+    lua_newtable(L);
+    luaL_setfuncs(L, change_methods, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+}
