@@ -13,7 +13,7 @@ BUILD    ?= build
 SRC       := $(wildcard src/*.c)
 OBJ       := $(SRC:src/%.c=$(BUILD)/%.o)
 # Plain-C modules (no lua.h): what the cmocka unit tests link against.
-PLAIN_OBJ := $(filter-out $(BUILD)/main.o $(BUILD)/host.o $(BUILD)/lapi_%.o $(BUILD)/lerror.o,$(OBJ))
+PLAIN_OBJ := $(filter-out $(BUILD)/main.o $(BUILD)/host.o $(BUILD)/lapi_%.o $(BUILD)/lerror.o $(BUILD)/ledger.o,$(OBJ))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 

@@ -266,25 +266,204 @@ static int conn_allow_writes(lua_State *L)
     return 0;
 }
 
-/* conn:restamp(): declares that this database now belongs to the
+/* ---- re-stamping ------------------------------------------------------------ */
+
+/* Whether the database's marker names a protected environment: the marker
+ * says so, or stallmig.ini now does (a marker written while that
+ * environment still said protected = false). */
+static bool restamp_marker_protected(const struct lconn *c)
+{
+    if (!c->id.marker_found)
+        return false;
+    const struct config *cfg = lconn_config();
+    const struct env_config *env = cfg ? config_find_env(cfg, c->id.marker_env) : NULL;
+    return c->id.marker_protected || (env && env->is_protected);
+}
+
+/* --restamp-from ENV, when given, must name the environment the database is
+ * marked as: naming another one means this is not the database meant. */
+static void restamp_check_from(lua_State *L, struct lconn *c)
+{
+    const struct run *run = lconn_run();
+    if (run == NULL || !run->overrides.given[OVERRIDE_RESTAMP_FROM])
+        return;
+    const char *named = run->overrides.restamp_from ? run->overrides.restamp_from : "";
+    if (c->id.marker_found && strcmp(named, c->id.marker_env) == 0)
+        return;
+    char hint[400];
+    if (c->id.marker_found) {
+        lerror_push(L, "refused", "%s: --restamp-from %s, but this database is marked as %s's%s; "
+                    "nothing was changed", c->env->name, named, c->id.marker_env,
+                    restamp_marker_protected(c) ? " (protected)" : "");
+        snprintf(hint, sizeof hint, "check that --env %s reaches the database you mean "
+                 "(workflows/doctor.lua); if it does, pass --restamp-from %s", c->env->name,
+                 c->id.marker_env);
+    } else {
+        lerror_push(L, "refused", "%s: --restamp-from %s, but this database has no marker (it "
+                    "is no environment's yet); nothing was changed", c->env->name, named);
+        snprintf(hint, sizeof hint, "leave out --restamp-from: it is for a database marked as "
+                 "a protected environment's");
+    }
+    lerror_set(L, "hint", hint);
+    lerror_throw(L);
+}
+
+/* Lowering protection (the marker names a protected environment, c's is
+ * not): the marker's environment typed at a terminal, or --restamp-from
+ * naming it (checked before); never --yes. Returns how it was confirmed. */
+static const char *restamp_confirm_lowering(lua_State *L, struct lconn *c)
+{
+    struct run *run = lconn_run();
+    const char *env = c->env->name, *from = c->id.marker_env;
+    if (run && run->overrides.given[OVERRIDE_RESTAMP_FROM]) {
+        run->overrides.used[OVERRIDE_RESTAMP_FROM] = true;
+        return "--restamp-from";
+    }
+    if (confirm_can_ask()) {
+        char intro[700];
+        snprintf(intro, sizeof intro, "This database is marked as %s's, a protected environment. "
+                 "Re-stamping it as %s's (not protected) lowers its protection: reset, push and "
+                 "dropping the database would then be allowed on it.", from, env);
+        if (confirm_typed(from, intro, "Type the name of the protected environment it is marked "
+                          "as (the one you are demoting) to continue"))
+            return "typed";
+        lerror_push(L, "refused", "%s: the name typed is not %s, the protected environment this "
+                    "database is marked as; nothing was changed", env, from);
+    } else if (assume_yes) {
+        lerror_push(L, "refused", "%s: re-stamping this database, marked as %s's (protected), as "
+                    "%s's (not protected) lowers its protection, which --yes does not confirm; "
+                    "nothing was changed", env, from, env);
+    } else {
+        lerror_push(L, "refused", "%s: re-stamping this database, marked as %s's (protected), as "
+                    "%s's (not protected) lowers its protection: it needs confirmation, and there "
+                    "is no terminal to ask on%s; nothing was changed", env, from, env,
+                    confirm_in_ci() ? " (CI)" : "");
+    }
+    char hint[400];
+    snprintf(hint, sizeof hint, "at a terminal, type %s (the environment being demoted) when "
+             "asked; without one (CI), pass --restamp-from %s --reason TEXT (recorded)", from, from);
+    lerror_set(L, "hint", hint);
+    return lerror_throw(L), NULL;
+}
+
+/* Anything else: the target environment's name typed, or --yes. */
+static const char *restamp_confirm(lua_State *L, struct lconn *c)
+{
+    const char *env = c->env->name;
+    if (assume_yes)
+        return "--yes";
+    if (confirm_can_ask()) {
+        char intro[600];
+        if (c->id.marker_found)
+            snprintf(intro, sizeof intro, "This database is marked as %s's%s. About to re-stamp it "
+                     "as belonging to %s.", c->id.marker_env,
+                     restamp_marker_protected(c) ? " (protected)" : "", env);
+        else
+            snprintf(intro, sizeof intro, "About to stamp this database as belonging to %s.", env);
+        if (confirm_typed(env, intro, "Type the environment's name to continue"))
+            return "typed";
+        lerror_push(L, "refused", "%s: the name typed did not match; nothing was changed", env);
+    } else {
+        lerror_push(L, "refused", "%s: re-stamping this database as %s's needs confirmation, and "
+                    "there is no terminal to ask on%s; nothing was changed", env, env,
+                    confirm_in_ci() ? " (CI)" : "");
+    }
+    lerror_set(L, "hint", "type the environment's name at a terminal, or pass --yes to confirm "
+               "without a prompt");
+    return lerror_throw(L), NULL;
+}
+
+/* Pushes the audit's account of the re-stamp about to be made (redacted:
+ * it holds the reason as given). */
+static const char *restamp_push_detail(lua_State *L, struct lconn *c, bool lowers, const char *how)
+{
+    const struct run *run = lconn_run();
+    const char *reason = run && run->overrides.reason && run->overrides.reason[0]
+                         ? run->overrides.reason : NULL;
+    const char *env = c->env->name, *from = c->id.marker_env;
+    if (!c->id.marker_found)
+        lua_pushliteral(L, "no marker");
+    else
+        lua_pushfstring(L, "%s (%s)", from, restamp_marker_protected(c) ? "protected" : "not protected");
+    if (strcmp(how, "typed") == 0)
+        lua_pushfstring(L, "typing %s at a terminal", lowers ? from : env);
+    else if (strcmp(how, "--restamp-from") == 0)
+        lua_pushfstring(L, "--restamp-from %s", from);
+    else
+        lua_pushstring(L, how);
+    lua_pushfstring(L, "re-stamped from %s to %s (%s)%s; confirmed by %s%s%s%s; before: %s",
+                    lua_tostring(L, -2), env, c->env->is_protected ? "protected" : "not protected",
+                    lowers ? ", lowering protection" : "", lua_tostring(L, -1),
+                    reason ? " (reason: " : "", reason ? reason : "", reason ? ")" : "",
+                    c->id.doubt[0] ? c->id.doubt : "no doubt");
+    char *safe = msg_redact(lua_tostring(L, -1));
+    lua_pop(L, 3);
+    lua_pushstring(L, safe);
+    free(safe);
+    return lua_tostring(L, -1);
+}
+
+static void set_field_string(lua_State *L, const char *key, const char *value)
+{
+    lua_pushstring(L, value);
+    lua_setfield(L, -2, key);
+}
+
+static void set_field_bool(lua_State *L, const char *key, bool value)
+{
+    lua_pushboolean(L, value);
+    lua_setfield(L, -2, key);
+}
+
+/* conn:restamp() -> {env, protected, from, from_protected, lowered,
+ * confirmed_by}: declares that this database now belongs to the
  * connection's environment (a restored copy of production becoming
- * staging). The environment's name must be typed, or --yes given. */
+ * staging). When the marker names a protected environment and this one is
+ * not, that lowers protection: the marker's environment must be typed, or
+ * --restamp-from name it (with --reason); --yes is refused. Otherwise this
+ * environment's name typed, or --yes. Recorded in the audit and, when it
+ * lowered protection, in the local log, which outlives the database. */
 static int conn_restamp(lua_State *L)
 {
     struct lconn *c = lconn_check(L, 1);
-    char what[300];
-    snprintf(what, sizeof what, "re-stamp this database as belonging to %s", c->env->name);
     guard_require_primary(L, c);
-    if (!assume_yes && !confirm_named(c->env->name, what))
-        return guard_refuse_unconfirmed(L, c->env->name, what, confirm_can_ask());
+    restamp_check_from(L, c);
+    bool lowers = restamp_marker_protected(c) && !c->env->is_protected;
+    const char *how = lowers ? restamp_confirm_lowering(L, c) : restamp_confirm(L, c);
+
+    /* what it was, before the marker is replaced */
+    bool had_marker = c->id.marker_found, from_protected = restamp_marker_protected(c);
+    lua_pushstring(L, c->id.marker_env);
+    int from = lua_gettop(L);
+    const char *detail = restamp_push_detail(L, c, lowers, how);
+
     ledger_ensure_schema(L, c);
     ledger_stamp(L, c, true);
-    ledger_audit(L, c, "restamp", c->id.doubt[0] ? c->id.doubt : "no doubt before");
+    ledger_audit(L, c, "restamp", detail);
+    if (lowers) {
+        msg_warn("%s", detail);
+        ledger_local_log(c->env->name, "database %s (oid %lld): %s", PQdb(c->pg), c->id.oid, detail);
+    }
+
+    bool was_read_only = c->read_only;
     c->id.doubt[0] = '\0';
     c->is_protected = c->env->is_protected;
     identity_evaluate(c);            /* aliases still count */
     c->read_only = c->is_protected && c->read_only;
-    return 0;
+    if (was_read_only && !c->read_only)  /* guard_inspect's SET (no pooler: checked above) */
+        PQclear(PQexec(c->pg, "SET default_transaction_read_only = off"));
+
+    lua_createtable(L, 0, 6);
+    set_field_string(L, "env", c->env->name);
+    set_field_bool(L, "protected", c->is_protected);
+    if (had_marker) {
+        lua_pushvalue(L, from);
+        lua_setfield(L, -2, "from");
+        set_field_bool(L, "from_protected", from_protected);
+    }
+    set_field_bool(L, "lowered", lowers);
+    set_field_string(L, "confirmed_by", how);
+    return 1;
 }
 
 /* ---- destructive primitives ----------------------------------------------- */

@@ -201,6 +201,108 @@ test_copied_database_is_in_doubt_until_restamped() {
   assert_eq "true|restamp" "$(psql_q "SELECT i.restamped || '|' || a.action FROM stallmig.identity i, stallmig.audit a WHERE a.action = 'restamp'" "${DB_URL/$orig/$copy}")"
 }
 
+# marker_of URL — the marker as "environment|protected|restamped".
+marker_of() {
+  psql_q "SELECT environment || '|' || protected || '|' || restamped FROM stallmig.identity" "$1"
+}
+
+# The incident: a database marked as prod's (protected), reached through dev.
+# Re-stamping it as dev's would lower its protection, and --yes never does
+# that; reset stays refused and the data stays. A copy of prod becoming
+# staging's (protected too) still takes --yes.
+test_restamp_lowering_protection_is_never_a_yes() {
+  safety_project
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  psql_q "INSERT INTO a VALUES (1), (2)" >/dev/null
+  set_marker "$DB_URL" prod true
+  CI=true run_stallrun workflows/restamp.lua --env dev --yes
+  assert_exit 3
+  assert_err_contains "dev: re-stamping this database, marked as prod's (protected), as dev's (not protected) lowers its protection, which --yes does not confirm; nothing was changed"
+  assert_err_contains "hint: at a terminal, type prod (the environment being demoted) when asked; without one (CI), pass --restamp-from prod --reason TEXT"
+  assert_eq "prod|true|false" "$(marker_of "$DB_URL")"
+  run_stallrun workflows/restamp.lua --env dev --yes      # no CI, but no terminal either
+  assert_exit 3
+  assert_err_contains "lowers its protection, which --yes does not confirm"
+  CI=true run_stallrun workflows/restamp.lua --env dev
+  assert_exit 3
+  assert_err_contains "lowers its protection: it needs confirmation, and there is no terminal to ask on (CI)"
+  assert_eq "prod|true|false" "$(marker_of "$DB_URL")"
+  assert_eq 0 "$(psql_q "SELECT count(*) FROM stallmig.audit WHERE action = 'restamp'")"
+  [ ! -e "$PROJECT/.stallmig/audit.log" ] || fail "a refused re-stamp was logged: $(cat "$PROJECT/.stallmig/audit.log")"
+  CI=true run_stallrun workflows/reset.lua --env dev --yes
+  assert_exit 3
+  assert_eq "2|prod" "$(psql_q "SELECT (SELECT count(*) FROM a) || '|' || (SELECT environment FROM stallmig.identity)")"
+  # same protection level: a copy of prod becoming staging's takes --yes
+  local staging_url
+  staging_url=$(new_db staging)
+  printf '\n[env.staging]\nurl = %s\n' "$staging_url" >>"$PROJECT/stallmig.ini"
+  set_marker "$staging_url" prod true
+  CI=true run_stallrun workflows/restamp.lua --env staging --yes
+  assert_exit 0
+  assert_out_contains "staging: re-stamped from prod (protected) to staging (protected), confirmed by --yes"
+  assert_eq "staging|true|true" "$(marker_of "$staging_url")"
+  assert_eq "re-stamped from prod (protected) to staging (protected); confirmed by --yes; before: staging reaches a database marked as belonging to prod (protected)" \
+    "$(psql_q "SELECT detail FROM stallmig.audit WHERE action = 'restamp'" "$staging_url")"
+  [ ! -e "$PROJECT/.stallmig/audit.log" ] || fail "a re-stamp that kept protection went to the local log"
+}
+
+# In CI, lowering protection takes --restamp-from naming the environment the
+# database is marked as, with --reason; it is recorded in the audit and in the
+# local log, which outlives the database (reset drops it and its audit rows).
+test_restamp_from_names_the_demoted_environment_in_ci() {
+  safety_project
+  run_stallrun workflows/deploy.lua --env dev
+  set_marker "$DB_URL" prod true
+  CI=true run_stallrun workflows/restamp.lua --env dev --restamp-from prod
+  assert_exit 2
+  assert_err_contains "--restamp-from needs --reason TEXT"
+  CI=true run_stallrun workflows/restamp.lua --env dev --restamp-from staging --reason "copy for INC-42"
+  assert_exit 3
+  assert_err_contains "dev: --restamp-from staging, but this database is marked as prod's (protected); nothing was changed"
+  assert_err_contains "pass --restamp-from prod"
+  assert_eq "prod|true|false" "$(marker_of "$DB_URL")"
+  CI=true run_stallrun workflows/restamp.lua --env dev --restamp-from prod --reason "copy for INC-42"
+  assert_exit 0
+  assert_out_contains "dev: re-stamped from prod (protected) to dev (not protected), lowering protection, confirmed by --restamp-from"
+  assert_out_contains "dev: now marked as dev's database"
+  assert_err_contains "warning: re-stamped from prod (protected) to dev (not protected), lowering protection"
+  assert_eq "dev|false|true" "$(marker_of "$DB_URL")"
+  local detail="re-stamped from prod (protected) to dev (not protected), lowering protection; confirmed by --restamp-from prod (reason: copy for INC-42); before: dev reaches a database marked as belonging to prod (protected)"
+  assert_eq "restamp|restamp|$detail" "$(psql_q "SELECT action || '|' || workflow || '|' || detail FROM stallmig.audit WHERE action = 'restamp'")"
+  local log="$PROJECT/.stallmig/audit.log" db oid
+  db=$(psql_q "SELECT current_database()")
+  oid=$(psql_q "SELECT oid FROM pg_database WHERE datname = current_database()")
+  [ -f "$log" ] || fail "no local log"
+  assert_eq 600 "$(stat -c %a "$log")"
+  assert_eq 1 "$(wc -l <"$log")"
+  grep -qF " $(id -un)@$(hostname) dev: database $db (oid $oid): $detail" "$log" || fail "local log: $(cat "$log")"
+  # now it is dev's: reset is allowed, and the local log keeps the story
+  CI=true run_stallrun workflows/reset.lua --env dev
+  assert_exit 0
+  assert_eq 0 "$(psql_q "SELECT count(*) FROM stallmig.audit WHERE action = 'restamp'")"
+  grep -qF "confirmed by --restamp-from prod (reason: copy for INC-42)" "$log" || fail "the local log lost the re-stamp"
+}
+
+# At a terminal, lowering protection asks for the name of the environment
+# being demoted (the marker's), not the target's.
+test_restamp_lowering_protection_at_a_terminal_types_the_marker_name() {
+  safety_project
+  run_stallrun workflows/deploy.lua --env dev
+  set_marker "$DB_URL" prod true
+  local cmd="cd '$PROJECT' && '$STALLRUN' workflows/restamp.lua --env dev --yes" wrong=0 right=0
+  printf 'dev\n' | env -u CI script -qec "$cmd" /dev/null >"$CASE_TMP/tty.out" 2>&1 || wrong=$?
+  grep -qF "Type the name of the protected environment it is marked as (the one you are demoting)" "$CASE_TMP/tty.out" || { cat "$CASE_TMP/tty.out"; fail "no prompt"; }
+  grep -qF "dev: the name typed is not prod, the protected environment this database is marked as; nothing was changed" "$CASE_TMP/tty.out" || { cat "$CASE_TMP/tty.out"; fail "the target's name was accepted"; }
+  assert_eq 3 "$wrong" "exit status after typing the target's name"
+  assert_eq "prod|true|false" "$(marker_of "$DB_URL")"
+  printf 'prod\n' | env -u CI script -qec "$cmd" /dev/null >"$CASE_TMP/tty.out" 2>&1 || right=$?
+  assert_eq 0 "$right" "exit status after typing prod: $(cat "$CASE_TMP/tty.out")"
+  assert_eq "dev|false|true" "$(marker_of "$DB_URL")"
+  assert_eq 1 "$(psql_q "SELECT count(*) FROM stallmig.audit WHERE action = 'restamp' AND detail LIKE '%lowering protection; confirmed by typing prod at a terminal;%'")"
+  grep -qF "lowering protection; confirmed by typing prod at a terminal" "$PROJECT/.stallmig/audit.log" || fail "not in the local log"
+}
+
 test_doctor_reports_a_healthy_environment() {
   safety_project
   run_stallrun workflows/deploy.lua --env prod --yes --json
