@@ -24,6 +24,7 @@
 #include "run.h"
 
 #include <lauxlib.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,8 @@ struct change {
     bool ended, lock_held, writes_begun, made_writable;
     bool reviewed, checked, confirmed, backup_done;
     bool async_commits;              /* commits not yet flushed (synchronous_commit off) */
+    long long applied;               /* migrations applied in this change */
+    char journal[1024];              /* what else it did, for the audit row */
 };
 
 static struct run *run(void)
@@ -69,6 +72,40 @@ static void use_override(enum override o, const char *what)
     msg_warn("%s: %s (%s)", what, ov->reason, override_option(o));
 }
 
+/* ---- the audit row ------------------------------------------------------------ */
+
+/* Notes one thing the change did, for its audit row ("resolved X as ..."). */
+static void journal(struct change *ch, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void journal(struct change *ch, const char *fmt, ...)
+{
+    size_t len = strlen(ch->journal);
+    if (len + 4 >= sizeof ch->journal)
+        return;
+    if (len > 0)
+        len += (size_t)snprintf(ch->journal + len, sizeof ch->journal - len, "; ");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ch->journal + len, sizeof ch->journal - len, fmt, ap);
+    va_end(ap);
+}
+
+/* What the audit row says: the change, what it did (or, before it did
+ * anything, what is pending), the overrides used. */
+static void audit_detail(const struct change *ch, char *detail, size_t size, char *used, size_t used_size)
+{
+    char did[1200];
+    if (ch->applied > 0)
+        snprintf(did, sizeof did, "applied %lld of %lld pending migration(s)%s%s", ch->applied,
+                 ch->pending, ch->journal[0] ? "; " : "", ch->journal);
+    else if (ch->journal[0])
+        snprintf(did, sizeof did, "%s", ch->journal);
+    else
+        snprintf(did, sizeof did, "%lld pending migration(s)", ch->pending);
+    overrides_describe(&run()->overrides, true, used, used_size);
+    snprintf(detail, size, "%s: %s%s%s", ch->what, did, used[0] ? "; overrides: " : "", used);
+}
+
 /* ---- ending ---------------------------------------------------------------- */
 
 /* A commit with synchronous_commit on that writes its own commit record:
@@ -93,7 +130,9 @@ void gate_change_end(struct change *ch, const char *outcome)
             PQclear(PQexec(c->pg, "SET default_transaction_read_only = on"));
         if (ch->lock_held)
             gate_lock_release(c);
-        ledger_audit_complete(c, ch->audit_id, outcome);
+        char detail[2100], used[800];
+        audit_detail(ch, detail, sizeof detail, used, sizeof used);
+        ledger_audit_complete(c, ch->audit_id, outcome, detail);
     }
     gate_state_close(ch->P);
     ch->P = NULL;
@@ -150,14 +189,6 @@ static void refuse_protected_twin(lua_State *L, struct lconn *c)
     lerror_throw(L);
 }
 
-/* What the audit row says: the change, what is pending, the overrides used. */
-static void audit_detail(const struct change *ch, char *detail, size_t size, char *used, size_t used_size)
-{
-    overrides_describe(&run()->overrides, true, used, used_size);
-    snprintf(detail, size, "%s: %lld pending migration(s)%s%s", ch->what, ch->pending,
-             used[0] ? "; overrides: " : "", used);
-}
-
 /* Before the change writes anything: writes allowed on the session, the
  * host's tables, the marker (a first write stamps it), the audit row and
  * the lock's announcement. Once per change. */
@@ -174,9 +205,11 @@ static void begin_writes(lua_State *L, struct change *ch)
     ledger_ensure_schema(L, c);
     if (!c->id.marker_found)
         ledger_stamp(L, c, false);
-    char detail[1200], used[800];
+    char detail[2100], used[800];
     audit_detail(ch, detail, sizeof detail, used, sizeof used);
     ch->audit_id = ledger_audit_with(L, c, ch->what, detail, used);
+    if (c->is_protected)
+        msg_warn("writing to protected environment %s: %s", c->env->name, detail);
     gate_lock_announce(L, c);
     gate_state_push(ch->P, "begin_writes");
     gate_state_call(L, ch->P, 0, 0);
@@ -307,6 +340,10 @@ static void ensure_checked(lua_State *L, struct change *ch)
         return;
     gate_state_push(ch->P, "check_history");
     gate_state_call(L, ch->P, 0, 0);
+    if (ch->pending == 0) {          /* nothing to review, promote or parse */
+        ch->checked = true;
+        return;
+    }
     gate_state_push(ch->P, "load_pending");
     gate_state_call(L, ch->P, 0, 0);
     require_reviewed(L, ch);
@@ -347,14 +384,16 @@ static int change_confirm(lua_State *L)
     return 1;
 }
 
-/* change:backup() -> {path, file, checksum, size, last_migration} | nil */
+/* change:backup([always]) -> {path, file, checksum, size, last_migration} | nil:
+ * the backup backup = true asks for (always: one even where it does not). */
 static int change_backup(lua_State *L)
 {
     struct change *ch = check_change(L, 1);
+    bool always = lua_toboolean(L, 2);
     require_confirmed(L, ch, "the backup");
-    if (!ch->c->env->backup || ch->backup_done)
+    if ((!ch->c->env->backup && !always) || ch->backup_done)
         return 0;
-    if (overridden(OVERRIDE_NO_BACKUP)) {
+    if (ch->c->env->backup && overridden(OVERRIDE_NO_BACKUP)) {
         use_override(OVERRIDE_NO_BACKUP, "no backup taken");
         ch->backup_done = true;
         return 0;
@@ -366,6 +405,9 @@ static int change_backup(lua_State *L)
     gate_state_call(L, ch->P, 0, 1);
     gate_copy(ch->P, -1, L);
     lua_pop(ch->P, 1);
+    lua_getfield(L, -1, "file");
+    journal(ch, "backed up to %s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "?");
+    lua_pop(L, 1);
     ch->backup_done = true;
     return 1;
 }
@@ -392,6 +434,7 @@ static int change_apply(lua_State *L)
     lua_getfield(ch->P, -1, "durable");
     ch->async_commits = !lua_toboolean(ch->P, -1);
     lua_pop(ch->P, 1);
+    ch->applied++;
     gate_copy(ch->P, -1, L);
     lua_pop(ch->P, 1);
     return 1;
@@ -422,6 +465,7 @@ static int change_undo(lua_State *L)
     gate_state_push(ch->P, "undo");
     lua_pushstring(ch->P, name);
     gate_state_call(L, ch->P, 1, 0);
+    journal(ch, "rolled back %s", name);
     return 0;
 }
 
@@ -443,6 +487,7 @@ static int change_resolve(lua_State *L)
     lua_pushstring(ch->P, outcomes[outcome]);
     lua_pushstring(ch->P, reason);
     gate_state_call(L, ch->P, 3, 0);
+    journal(ch, "resolved %s as %s: %s", name, outcomes[outcome], reason);
     return 0;
 }
 
@@ -465,8 +510,10 @@ static int change_adopt(lua_State *L)
     begin_writes(L, ch);
     gate_state_push(ch->P, "adopt");
     gate_state_call(L, ch->P, 0, 1);
-    lua_pushinteger(L, lua_tointeger(ch->P, -1));
+    lua_Integer n = lua_tointeger(ch->P, -1);
     lua_pop(ch->P, 1);
+    journal(ch, "adopted %lld migration(s) (%s)", (long long)n, from ? "from _prisma_migrations" : "baseline");
+    lua_pushinteger(L, n);
     return 1;
 }
 
@@ -493,10 +540,11 @@ static int change_rehearse(lua_State *L)
     gate_state_call(L, ch->P, 0, 1);
     bool any = lua_toboolean(ch->P, -1);
     lua_pop(ch->P, 1);
-    if (any)
-        begin_writes(L, ch);
+    if (any && ch->c->is_protected)
+        begin_writes(L, ch);         /* recorded where protected; elsewhere it leaves no trace */
     gate_state_push(ch->P, "rehearse");
     gate_state_call(L, ch->P, 0, 1);
+    journal(ch, "rehearsed the pending migrations in one transaction, rolled back");
     gate_copy(ch->P, -1, L);
     lua_pop(ch->P, 1);
     return 1;

@@ -70,6 +70,7 @@ void guard_confirm_env(lua_State *L, const char *env, const char *what)
 void guard_require_writable(lua_State *L, struct lconn *c, const char *action)
 {
     const struct run *run = lconn_run();
+    guard_require_primary(L, c);     /* a standby's marker is its primary's: say standby first */
     if (c->id.doubt[0]) {
         lerror_push(L, "refused", "%s is refused: %s; every write is refused while it is in doubt "
                     "(nothing was changed)", action, c->id.doubt);
@@ -84,7 +85,6 @@ void guard_require_writable(lua_State *L, struct lconn *c, const char *action)
                    "environment with protected = false; deploy with workflows/deploy.lua");
         lerror_throw(L);
     }
-    guard_require_primary(L, c);
 }
 
 /* guard.preflight(env_name, what): refuses before connecting when the

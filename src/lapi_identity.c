@@ -81,11 +81,14 @@ void identity_evaluate(struct lconn *c)
     struct identity *id = &c->id;
     const char *env = c->env->name;
     if (id->alias_of[0]) {
+        /* another unprotected environment's database is only a warning
+         * (guard_inspect): two names for one disposable database */
         const struct env_config *other = config_find_env(cfg, id->alias_of);
-        snprintf(id->doubt, sizeof id->doubt, "the url of %s leads to the same database as %s%s",
-                 env, id->alias_of, other && other->is_protected ? " (protected)" : "");
-        if (other && other->is_protected)
+        if (other && other->is_protected) {
+            snprintf(id->doubt, sizeof id->doubt, "the url of %s leads to the same database as %s "
+                     "(protected)", env, id->alias_of);
             c->is_protected = true;
+        }
     }
     if (!id->marker_found)
         return;
@@ -107,6 +110,9 @@ void guard_inspect(lua_State *L, struct lconn *c)
     read_marker(c);
     find_alias(c);
     identity_evaluate(c);
+    if (c->id.alias_of[0] && c->id.doubt[0] == '\0')
+        msg_warn("the url of %s leads to the same database as %s (two names for one database)",
+                 c->env->name, c->id.alias_of);
     if (c->id.doubt[0])
         msg_warn("%s; it is treated as %s and every write is refused until it is re-stamped "
                  "(stallrun workflows/doctor.lua --env %s explains)", c->id.doubt,

@@ -183,11 +183,12 @@ long long ledger_audit_with(lua_State *L, struct lconn *c, const char *action, c
 
 void ledger_audit_finish(struct lconn *c, const char *outcome)
 {
-    ledger_audit_complete(c, c->audit_id, outcome);
+    ledger_audit_complete(c, c->audit_id, outcome, NULL);
     c->audit_id = 0;
 }
 
-void ledger_audit_complete(struct lconn *c, long long audit_id, const char *outcome)
+void ledger_audit_complete(struct lconn *c, long long audit_id, const char *outcome,
+                           const char *detail)
 {
     if (audit_id == 0 || c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK)
         return;
@@ -195,14 +196,15 @@ void ledger_audit_complete(struct lconn *c, long long audit_id, const char *outc
         PQclear(PQexec(c->pg, "ROLLBACK"));
     char id[32];
     snprintf(id, sizeof id, "%lld", audit_id);
-    char *safe = msg_redact(outcome);
-    const char *params[] = {id, safe};
+    char *safe = msg_redact(outcome), *safe_detail = detail ? msg_redact(detail) : NULL;
+    const char *params[] = {id, safe, safe_detail};
     PQclear(PQexec(c->pg, "BEGIN READ WRITE"));
     PQclear(PQexecParams(c->pg, "UPDATE stallmig.audit SET finished_at = clock_timestamp(), "
-        "duration_ms = 1000 * extract(epoch FROM clock_timestamp() - at), outcome = left($2, 2000) "
-        "WHERE id = $1", 2, NULL, params, NULL, NULL, 0));
+        "duration_ms = 1000 * extract(epoch FROM clock_timestamp() - at), outcome = left($2, 2000), "
+        "detail = coalesce($3, detail) WHERE id = $1", 3, NULL, params, NULL, NULL, 0));
     PQclear(PQexec(c->pg, "COMMIT"));
     free(safe);
+    free(safe_detail);
 }
 
 /* Writes the marker: this database belongs to c's environment. */

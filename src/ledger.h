@@ -33,8 +33,10 @@ long long ledger_audit_with(lua_State *L, struct lconn *c, const char *action, c
 /* Completes c's audit row (c->audit_id, if any): when it ended, how long it
  * took, and how (outcome). Never raises. */
 void ledger_audit_finish(struct lconn *c, const char *outcome);
-/* The same for the audit row audit_id (a change's own). Never raises. */
-void ledger_audit_complete(struct lconn *c, long long audit_id, const char *outcome);
+/* The same for the audit row audit_id (a change's own), its detail
+ * replaced when detail is not NULL. Never raises. */
+void ledger_audit_complete(struct lconn *c, long long audit_id, const char *outcome,
+                           const char *detail);
 
 /* Writes the marker: this database belongs to c's environment (restamp:
  * replacing any marker there). */

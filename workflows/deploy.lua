@@ -39,19 +39,18 @@ return report.run(ctx, "deploy", function(out)
   for _, w in ipairs(plan.warnings) do out:warn(w) end
   out:set("pending", #plan.pending)
   out:set("applied", json.array())
+
+  -- 4. Review: on a protected environment, what each migration would lose in
+  --    this database's data (the gate refuses data loss unless allowed).
+  if change:policy().review and #plan.pending > 0 then out:set("review", change:review()) end
+
+  -- 5. Check before asking anyone: nothing edited, missing or left part-way,
+  --    every file parses, staging first (promote_from), the review's verdict.
+  change:check()
   if #plan.pending == 0 then
     out:say("Nothing to deploy: " .. env.name .. " is up to date (" .. #plan.entries .. " migrations).")
     return 0
   end
-
-  -- 4. Review: on a protected environment, what each migration would lose in
-  --    this database's data (the gate refuses data loss unless allowed).
-  local policy = change:policy()
-  if policy.review then out:set("review", change:review()) end
-
-  -- 5. Check before asking anyone: nothing edited or missing, every file
-  --    parses, staging first (promote_from), the review's verdict.
-  change:check()
 
   -- 6. Confirm (type the environment's name, or --yes).
   change:confirm("apply " .. #plan.pending .. " migration(s)")

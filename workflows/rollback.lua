@@ -36,10 +36,11 @@ local chosen = rollback.select(change:plan(), steps, to)
 if #chosen == 0 then print("Nothing to roll back.") return 0 end
 rollback.load(chosen, found)
 
--- 2. Confirm, and back up first where the environment says so.
+-- 2. Confirm, and back up first: where backup = true the gate insists; on
+--    any protected environment this script asks for one too.
 local what = "roll back " .. #chosen .. " migration(s)"
 change:confirm(what)
-local b = change:backup()
+local b = change:backup(env.protected)
 if b then print(string.format("Backed up %s to %s (%d bytes, verified).", env.name, b.file, b.size)) end
 
 -- 3. Undo, newest first (the gate runs each down.sql and records it).

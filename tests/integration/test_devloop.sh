@@ -78,7 +78,7 @@ test_reset_refused_on_protected_and_on_a_database_marked_protected() {
   psql_q "INSERT INTO users (id, email, updated_at) VALUES ('keep', 'k@example.no', now())" >/dev/null
   run_stallrun workflows/reset.lua --env dev --yes
   assert_exit 3
-  assert_err_contains "dev is protected: dropping and recreating the database is refused"
+  assert_err_contains "reset is dev-only work, and dev is protected"
   assert_eq 1 "$(psql_q 'SELECT count(*) FROM users')"
   # marked as production's: protected = false in the INI does not help
   printf 'protected = false\n' >>"$PROJECT/stallmig.ini"

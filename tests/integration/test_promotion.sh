@@ -43,5 +43,6 @@ test_promotion_gate_refuses_when_staging_is_unreachable_unless_overridden() {
   run_stallrun workflows/deploy.lua --env prod --yes --skip-promotion-check --reason "staging is down, hotfix INC-42"
   assert_exit 0
   assert_err_contains "promotion check against staging skipped: staging is down, hotfix INC-42"
-  assert_eq 1 "$(psql_q "SELECT count(*) FROM stallmig.audit WHERE detail LIKE '%promotion check against staging skipped: staging is down, hotfix INC-42'" "$PROD_URL")"
+  assert_eq "deploy|--skip-promotion-check (reason: staging is down, hotfix INC-42)" \
+    "$(psql_q "SELECT action || '|' || overrides FROM stallmig.audit" "$PROD_URL")"
 }

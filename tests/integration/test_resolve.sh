@@ -24,7 +24,7 @@ test_resolve_rolled_back_lets_deploy_apply_it_again() {
   assert_eq "b|c|d" "$(psql_q "SELECT to_regclass('b') || '|' || to_regclass('c') || '|' || to_regclass('d')")"
   assert_eq "failed,rolled_back,applied" "$(psql_q "SELECT string_agg(outcome, ',' ORDER BY id) FROM stallmig.migrations WHERE name = '20240101000001_half'")"
   assert_eq "resolved by hand: dropped b by hand|$(id -un)@$(hostname)" "$(psql_q "SELECT note || '|' || applied_by FROM stallmig.migrations WHERE outcome = 'rolled_back'")"
-  assert_eq 1 "$(psql_q "SELECT count(*) FROM stallmig.audit WHERE action = 'allow_writes' AND detail LIKE 'resolve 20240101000001_half as rolled_back: dropped b by hand'")"
+  assert_eq 1 "$(psql_q "SELECT count(*) FROM stallmig.audit WHERE action = 'resolve' AND detail = 'resolve: resolved 20240101000001_half as rolled_back: dropped b by hand'")"
 }
 
 test_resolve_applied_moves_deploy_past_it() {

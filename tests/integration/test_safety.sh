@@ -76,8 +76,8 @@ deploy      prod none   3
 deploy      prod match  3
 deploy-yes  prod none   0
 deploy-yes  prod match  0
-deploy-yes  prod other  0
-deploy-yes  dev  other  0
+deploy-yes  prod other  3
+deploy-yes  dev  other  3
 drop-schema dev  none   0
 drop-schema dev  match  0
 drop-schema dev  other  3
@@ -96,7 +96,7 @@ test_marker_naming_production_warns_and_is_recorded_by_first_deploy() {
   run_stallrun workflows/deploy.lua --env dev
   assert_exit 0
   assert_eq "dev|false|$(id -un)@$(hostname)" "$(psql_q "SELECT environment || '|' || protected || '|' || stamped_by FROM stallmig.identity")"
-  assert_eq "allow_writes|deploy|deploy: apply 1 migration(s)" "$(psql_q "SELECT action || '|' || workflow || '|' || detail FROM stallmig.audit")"
+  assert_eq "deploy|deploy|deploy: applied 1 of 1 pending migration(s)|ok" "$(psql_q "SELECT action || '|' || workflow || '|' || detail || '|' || outcome FROM stallmig.audit")"
   set_marker "$DB_URL" prod true
   run_stallrun workflows/status.lua --env dev
   assert_exit 0
@@ -165,12 +165,18 @@ guard.confirm(conn, "create the table x")
 conn:allow_writes("a one-off fix")
 conn:query("CREATE TABLE x (id int)")
 LUA
+  # confirmed, but ad hoc SQL on a protected environment is the run's choice, not the script's
   run_stallrun w.lua --env prod --yes
+  assert_exit 3
+  assert_err_contains "ad hoc SQL needs the run's --allow-adhoc-sql --reason TEXT"
+  assert_eq "" "$(psql_q "SELECT to_regclass('x')" "$PROD_URL")"
+  run_stallrun w.lua --env prod --yes --allow-adhoc-sql --reason "INC-7: the report needs x"
   assert_exit 0
   assert_err_contains "warning: writing to protected environment prod: a one-off fix"
-  assert_eq "x|a one-off fix" "$(psql_q "SELECT to_regclass('x') || '|' || detail FROM stallmig.audit" "$PROD_URL")"
+  assert_eq "x|a one-off fix|--allow-adhoc-sql (reason: INC-7: the report needs x)" \
+    "$(psql_q "SELECT to_regclass('x') || '|' || detail || '|' || overrides FROM stallmig.audit" "$PROD_URL")"
   sed -i 's/^guard.confirm.*$//' "$PROJECT/w.lua"
-  run_stallrun w.lua --env prod --yes
+  run_stallrun w.lua --env prod --yes --allow-adhoc-sql --reason "INC-7"
   assert_exit 3
   assert_err_contains "writing to protected prod needs confirmation first"
 }
@@ -349,7 +355,9 @@ INI
   assert_not_contains "Sentinel"
   assert_eq 0 "$(psql_q "SELECT count(*) FROM stallmig.migrations m, stallmig.audit a, stallmig.identity i
     WHERE concat(m.*::text, a.*::text, i.*::text) LIKE '%Sentinel%'")" "a password in a history, audit or marker row"
-  assert_eq 3 "$(psql_q "SELECT (SELECT count(*) FROM stallmig.migrations) + (SELECT count(*) FROM stallmig.audit) + (SELECT count(*) FROM stallmig.identity)")"
+  # two applied/failed rows, one audit row, and the marker (an alias of another unprotected
+  # environment is a warning, not doubt, so the first write stamps it)
+  assert_eq 4 "$(psql_q "SELECT (SELECT count(*) FROM stallmig.migrations) + (SELECT count(*) FROM stallmig.audit) + (SELECT count(*) FROM stallmig.identity)")"
 }
 
 test_blocked_migration_fails_after_lock_timeout() {

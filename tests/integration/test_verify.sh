@@ -183,10 +183,10 @@ test_rehearse_on_a_protected_environment_needs_yes_and_is_audited() {
   db_state "$STAGING_URL" >"$CASE_TMP/before"
   CI=true run_stallrun workflows/verify.lua --env staging --rehearse --yes
   assert_exit 0
-  assert_err_contains "warning: writing to protected environment staging: verify: rehearse 2 migration(s)"
+  assert_err_contains "warning: writing to protected environment staging: verify --rehearse: 2 pending migration(s)"
   assert_out_contains "The rehearsal on protected staging was recorded in stallmig.audit."
   assert_eq "0" "$(psql_q "SELECT count(*) FROM pg_tables WHERE tablename IN ('people', 'notes')" "$STAGING_URL")" "the rehearsal left tables behind"
-  assert_eq "1" "$(psql_q "SELECT count(*) FROM stallmig.audit WHERE detail LIKE 'verify: rehearse 2 migration(s)%'" "$STAGING_URL")"
+  assert_eq "1" "$(psql_q "SELECT count(*) FROM stallmig.audit WHERE action = 'verify --rehearse' AND detail LIKE '%rehearsed the pending migrations in one transaction, rolled back%'" "$STAGING_URL")"
 }
 
 test_rehearsal_blocked_by_a_lock_names_the_migration() {
@@ -403,7 +403,7 @@ test_rehearse_refused_when_the_database_is_marked_as_protected() {
   psql_q "UPDATE stallmig.identity SET environment = 'staging', protected = true" >/dev/null
   CI=true run_stallrun workflows/verify.lua --env dev --rehearse --yes
   assert_exit 3
-  assert_err_contains "--rehearse refused: dev's database is marked as protected environment staging's"
+  assert_err_contains "verify --rehearse on dev is refused: dev reaches a database marked as belonging to staging (protected)"
   assert_eq "" "$(psql_q "SELECT to_regclass('tags')")"
 }
 
