@@ -16,6 +16,7 @@ local create = require("stallmig.create")
 local drift = require("stallmig.drift")
 local schemasql = require("stallmig.schemasql")
 local files = require("stallmig.files")
+local guard = require("stallmig.guard")
 
 cli.check_options(ctx, { name = true, ["from-diff"] = true })
 create.check_name(ctx.options.name)   -- a bad name fails before anything is read
@@ -27,8 +28,12 @@ if files.kind(ctx.config.migrations) == "dir" then found = migrations.discover(c
 -- 2. With --from-diff: the SQL from the history's schema to the database's.
 local body, notes = nil, {}
 if ctx.options["from-diff"] then
+  -- capturing a prototype is dev-only work: the host refuses a protected
+  -- environment (a migration is written from dev's schema, never prod's)
   local env = cli.require_env(ctx)
+  guard.dev_only(env.name)
   local conn <close> = db.connect(env.name)
+  guard.dev_only(conn)
   local plan = migrations.plan(found, history.read(conn))
   body, notes = schemasql.generate(drift.snapshots(conn, env, found, plan))
   if body == "" and #notes == 0 then

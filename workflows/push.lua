@@ -10,6 +10,7 @@ local cli = require("stallmig.cli")
 local db = require("stallmig.db")
 local files = require("stallmig.files")
 local errors = require("stallmig.error")
+local guard = require("stallmig.guard")
 
 cli.check_options(ctx, { file = true })
 local env = cli.require_env(ctx)
@@ -21,7 +22,9 @@ end
 -- 1. Read the file first: nothing is sent if it cannot be read.
 local sql = files.read(path)
 
--- 2. Push it; the host decides whether this environment may take it.
+-- 2. Push it: dev-only work, which the host refuses on a protected
+--    environment and on any database whose identity is in doubt.
+guard.dev_only(env.name)
 local conn <close> = db.connect(env.name)
 conn:push(sql)
 print("Pushed " .. path .. " to " .. env.name .. " (not recorded as a migration).")

@@ -45,6 +45,8 @@ add("tx:", getmetatable(tx).__index)
 tx:rollback()
 local scan <close> = require("stallmig.files").scan(".")
 add("scan:", getmetatable(scan).__index)
+local change <close> = conn:begin_change("docs")
+add("change:", getmetatable(change).__index)
 table.sort(names)
 print(table.concat(names, "\n"))
 LUA

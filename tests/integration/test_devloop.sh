@@ -109,7 +109,7 @@ test_push_is_for_disposable_environments_only() {
   assert_eq "prototype|" "$(psql_q "SELECT to_regclass('prototype') || '|' || coalesce(to_regnamespace('stallmig')::text, '')")"
   run_stallrun workflows/push.lua --env prod --file schema.sql --yes
   assert_exit 3
-  assert_err_contains "prod is protected: pushing SQL that is not a migration is refused"
+  assert_err_contains "push is dev-only work, and prod is protected"
   assert_eq "" "$(psql_q "SELECT to_regclass('prototype')" "$PROD_URL")"
   run_stallrun workflows/push.lua --env dev
   assert_exit 2
