@@ -68,8 +68,9 @@ static bool overridden(enum override o)
 static void use_override(enum override o, const char *what)
 {
     struct overrides *ov = &run()->overrides;
+    if (!ov->used[o])
+        msg_warn("%s: %s (%s)", what, ov->reason, override_option(o));
     ov->used[o] = true;
-    msg_warn("%s: %s (%s)", what, ov->reason, override_option(o));
 }
 
 /* ---- the audit row ------------------------------------------------------------ */
@@ -100,10 +101,13 @@ static void audit_detail(const struct change *ch, char *detail, size_t size, cha
                  ch->pending, ch->journal[0] ? "; " : "", ch->journal);
     else if (ch->journal[0])
         snprintf(did, sizeof did, "%s", ch->journal);
-    else
+    else if (ch->pending > 0)
         snprintf(did, sizeof did, "%lld pending migration(s)", ch->pending);
+    else
+        did[0] = '\0';
     overrides_describe(&run()->overrides, true, used, used_size);
-    snprintf(detail, size, "%s: %s%s%s", ch->what, did, used[0] ? "; overrides: " : "", used);
+    snprintf(detail, size, "%s%s%s%s%s", ch->what, did[0] ? ": " : "", did,
+             used[0] ? "; overrides: " : "", used);
 }
 
 /* ---- ending ---------------------------------------------------------------- */
@@ -440,11 +444,10 @@ static int change_apply(lua_State *L)
     return 1;
 }
 
-/* change:undo(name): the newest applied migration's down.sql, recorded. */
-static int change_undo(lua_State *L)
+/* The review of name's down.sql on a protected connection: refused when it
+ * would lose data there, unless --accept-data-loss. */
+static void check_undo(lua_State *L, struct change *ch, const char *name)
 {
-    struct change *ch = check_change(L, 1);
-    const char *name = luaL_checkstring(L, 2);
     gate_state_push(ch->P, "undo_review");
     lua_pushstring(ch->P, name);
     lua_pushboolean(ch->P, ch->c->is_protected);
@@ -461,6 +464,23 @@ static int change_undo(lua_State *L)
         use_override(OVERRIDE_ACCEPT_DATA_LOSS, "data loss accepted");
     }
     lua_pop(L, 1);
+}
+
+/* change:check_undo(name): refuses now what change:undo(name) would refuse
+ * (no down.sql, not applied, data it would lose on a protected connection). */
+static int change_check_undo(lua_State *L)
+{
+    struct change *ch = check_change(L, 1);
+    check_undo(L, ch, luaL_checkstring(L, 2));
+    return 0;
+}
+
+/* change:undo(name): the newest applied migration's down.sql, recorded. */
+static int change_undo(lua_State *L)
+{
+    struct change *ch = check_change(L, 1);
+    const char *name = luaL_checkstring(L, 2);
+    check_undo(L, ch, name);
     before_schema_change(L, ch, "rolling back a migration");
     gate_state_push(ch->P, "undo");
     lua_pushstring(ch->P, name);
@@ -550,12 +570,20 @@ static int change_rehearse(lua_State *L)
     return 1;
 }
 
-/* change:plan() -> {entries, pending, counts, warnings}: the host's plan */
+/* change:plan([{entries = true}]) -> {pending, counts, total, warnings[, entries]}:
+ * the host's plan */
 static int change_plan(lua_State *L)
 {
     struct change *ch = check_change(L, 1);
+    bool entries = false;
+    if (lua_istable(L, 2)) {
+        lua_pushliteral(L, "entries");
+        entries = lua_rawget(L, 2) != LUA_TNIL && lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
     gate_state_push(ch->P, "plan");
-    gate_state_call(L, ch->P, 0, 1);
+    lua_pushboolean(ch->P, entries);
+    gate_state_call(L, ch->P, 1, 1);
     gate_copy(ch->P, -1, L);
     lua_pop(ch->P, 1);
     return 1;
@@ -661,7 +689,8 @@ const luaL_Reg change_conn_methods[] = {
 static const luaL_Reg change_methods[] = {
     {"plan", change_plan},         {"policy", change_policy},   {"review", change_review},
     {"check", change_check},       {"confirm", change_confirm}, {"backup", change_backup},
-    {"apply", change_apply},       {"undo", change_undo},       {"resolve", change_resolve},
+    {"apply", change_apply},       {"undo", change_undo},       {"check_undo", change_check_undo},
+    {"resolve", change_resolve},
     {"adopt", change_adopt},       {"rehearse", change_rehearse},
     {"close", change_close},       {NULL, NULL},
 };

@@ -106,6 +106,16 @@ static int prepare_config(const struct cli *cli, struct config *cfg)
     return 0;
 }
 
+/* An override the run gave but no gate relied on: said, so that nobody
+ * believes it was recorded. */
+static void warn_unused_overrides(const struct overrides *ov)
+{
+    for (int o = 0; o < OVERRIDE_COUNT; o++)
+        if (ov->given[o] && !ov->used[o])
+            msg_warn("%s was given but nothing needed it, so it was not used or recorded",
+                     override_option((enum override)o));
+}
+
 static int run(const struct cli *cli, const char *root)
 {
     char workflow[PATH_MAX];
@@ -137,6 +147,7 @@ static int run(const struct cli *cli, const char *root)
         .argc = cli->argc, .argv = cli->argv,
     };
     status = host_run_workflow(&hr);
+    warn_unused_overrides(&rn.overrides);
     lapi_set_run(NULL);
     config_free(&cfg);
     return status;

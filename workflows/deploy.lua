@@ -48,7 +48,7 @@ return report.run(ctx, "deploy", function(out)
   --    every file parses, staging first (promote_from), the review's verdict.
   change:check()
   if #plan.pending == 0 then
-    out:say("Nothing to deploy: " .. env.name .. " is up to date (" .. #plan.entries .. " migrations).")
+    out:say("Nothing to deploy: " .. env.name .. " is up to date (" .. plan.total .. " migrations).")
     return 0
   end
 

@@ -52,7 +52,7 @@ return report.run(ctx, "dev", function(out)
   -- 1. The folder against the history (the host's own reading, after the
   --    deploy lock): edited or deleted migrations stop here.
   local change <close> = conn:begin_change("dev")
-  local plan = change:plan()
+  local plan = change:plan({ entries = true })
   local broken = {}
   for _, m in ipairs(plan.entries) do
     if m.state == "modified" then broken[#broken + 1] = m.name .. " was edited after it was applied" end

@@ -32,18 +32,22 @@ guard.preflight(env.name, "roll back migrations")
 local found = migrations.discover(ctx.config)
 local conn <close> = db.connect(env.name)
 local change <close> = conn:begin_change("rollback")
-local chosen = rollback.select(change:plan(), steps, to)
+local chosen = rollback.select(change:plan({ entries = true }), steps, to)
 if #chosen == 0 then print("Nothing to roll back.") return 0 end
 rollback.load(chosen, found)
 
--- 2. Confirm, and back up first: where backup = true the gate insists; on
+-- 2. Before asking anyone: the gate refuses a down.sql that would lose data
+--    on a protected environment (unless --accept-data-loss --reason).
+for _, m in ipairs(chosen) do change:check_undo(m.name) end
+
+-- 3. Confirm, and back up first: where backup = true the gate insists; on
 --    any protected environment this script asks for one too.
 local what = "roll back " .. #chosen .. " migration(s)"
 change:confirm(what)
 local b = change:backup(env.protected)
 if b then print(string.format("Backed up %s to %s (%d bytes, verified).", env.name, b.file, b.size)) end
 
--- 3. Undo, newest first (the gate runs each down.sql and records it).
+-- 4. Undo, newest first (the gate runs each down.sql and records it).
 for _, m in ipairs(chosen) do
   change:undo(m.name)
   print("  - " .. m.name .. " rolled back")

@@ -9,14 +9,10 @@
 -- the host's own handle on the workflow's session (it may write the
 -- stallmig schema), the config and env tables are built by the host from
 -- stallmig.ini.
+-- What a no-op deploy needs is loaded at once; the rest when it is used.
 local migrations = require("stallmig.migrations")
 local history = require("stallmig.history")
-local deploy = require("stallmig.deploy")
-local apply = require("stallmig.apply")
-local indexbuild = require("stallmig.indexbuild")
-local interrupt = require("stallmig.interrupt")
 local errors = require("stallmig.error")
-local json = require("stallmig.json")
 local sys = require("stallmig.sys")
 
 local gate = {}
@@ -48,16 +44,18 @@ local function entry_view(m)
   return v
 end
 
--- {entries, pending, counts, warnings}: copies, so the host's own plan
--- stays as it read it.
-function gate.plan()
+-- {pending, counts, warnings[, entries]}: copies, so the host's own plan
+-- stays as it read it. Every entry only when asked (a no-op deploy needs
+-- the counts, not a copy of every row).
+function gate.plan(with_entries)
   local entries, pending, counts = {}, {}, {}
   for i, m in ipairs(S.plan.entries) do
-    entries[i] = entry_view(m)
+    if with_entries then entries[i] = entry_view(m) end
     counts[m.state] = (counts[m.state] or 0) + 1
   end
   for i = S.next, #S.plan.pending do pending[#pending + 1] = entry_view(S.plan.pending[i]) end
-  return { entries = entries, pending = pending, counts = counts, warnings = S.warnings }
+  return { entries = with_entries and entries or nil, pending = pending, counts = counts,
+    total = #S.plan.entries, warnings = S.warnings }
 end
 
 -- ---- checks ----------------------------------------------------------------
@@ -65,7 +63,7 @@ end
 -- Raises deploy's refusal when an applied migration was edited or deleted,
 -- or a failed one may have left part of its work behind.
 function gate.check_history()
-  deploy.check_plan(S.plan, S.env)
+  require("stallmig.deploy").check_plan(S.plan, S.env)
 end
 
 -- Parses every pending file before the first one runs (a syntax error
@@ -83,6 +81,7 @@ function gate.review()
   local evidence = require("stallmig.evidence")
   local review = require("stallmig.review")
   local snapshot = require("stallmig.snapshot")
+  local json = require("stallmig.json")
   local rules = lint.rules(S.config)
   local state = lint.context({ schema = snapshot.read(S.conn), lock_timeout = S.env.lock_timeout })
   local doc = review.new(S.env)
@@ -160,6 +159,8 @@ end
 -- Returns {name, mode, duration_ms, warnings, durable}; raises the failure,
 -- explained as deploy explains it.
 function gate.apply(name)
+  local deploy, apply = require("stallmig.deploy"), require("stallmig.apply")
+  local indexbuild, interrupt = require("stallmig.indexbuild"), require("stallmig.interrupt")
   local m = migrations.load(next_pending(name), S.found)
   local warnings = {}
   local function say(text) warnings[#warnings + 1] = text end
@@ -210,9 +211,18 @@ local function newest_applied(name)
   return newest
 end
 
+-- An applied migration (any: a rollback of several is checked before the
+-- first runs), with its down.sql read.
+local function applied_with_down(name)
+  local m = entry_named(name)
+  if m == nil or m.state ~= "applied" then refuse(name .. " is not an applied migration in " .. S.env.name) end
+  if not m.down then require("stallmig.rollback").load({ m }, S.found) end
+  return m
+end
+
 -- What the down.sql of `name` would lose here (on a protected environment).
 function gate.undo_review(name, protected)
-  local m = newest_applied(name)
+  local m = applied_with_down(name)
   if not protected then return {} end
   local lint = require("stallmig.lint")
   local evidence = require("stallmig.evidence")

@@ -325,3 +325,23 @@ test_create_from_diff_on_protected_is_refused() {
   assert_err_contains "create is dev-only work, and prod is protected"
   [ "$(ls "$PROJECT/migrations" | wc -l)" = 1 ] || fail "a migration folder was created"
 }
+
+# A rollback is a change too: its down.sql is reviewed where protected.
+test_rollback_that_loses_data_on_protected_is_refused() {
+  gate_project
+  printf 'DROP TABLE users;\n' >"$PROJECT/migrations/20240101000000_users/down.sql"
+  run_stallrun workflows/deploy.lua --env staging --yes
+  with_values "$STAGING_URL"
+  CI=true run_stallrun workflows/rollback.lua --env staging --steps 1 --yes
+  assert_exit 3
+  assert_err_contains "staging is protected, and the down.sql of 20240101000000_users would lose data there"
+  assert_err_contains "DROP TABLE public.users (line 1): 500 row(s) would be discarded"
+  assert_eq 1 "$(backups_of staging)" "a refused rollback took a backup"
+  assert_eq 1 "$(psql_q "SELECT count(*) FROM stallmig.audit" "$STAGING_URL")" "a refused rollback wrote an audit row"
+  assert_eq 500 "$(psql_q "SELECT count(*) FROM users" "$STAGING_URL")"
+  CI=true run_stallrun workflows/rollback.lua --env staging --steps 1 --yes --accept-data-loss --reason "staging is reloaded nightly"
+  assert_exit 0
+  assert_eq "" "$(psql_q "SELECT to_regclass('users')" "$STAGING_URL")"
+  assert_eq "t|--accept-data-loss (reason: staging is reloaded nightly)" \
+    "$(psql_q "SELECT detail LIKE '%; rolled back 20240101000000_users%', overrides FROM stallmig.audit WHERE action = 'rollback'" "$STAGING_URL" | tr '\n' '|' | sed 's/|$//')"
+}
