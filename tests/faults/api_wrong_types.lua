@@ -16,7 +16,9 @@ local takes_anything = {
   ["stallmig.db.local_cluster"] = true, ["conn.transaction_status"] = true,
   ["conn.info"] = true, ["conn.twins"] = true, ["conn.identity"] = true,
   ["conn.transaction"] = true, ["tx.commit"] = true, ["tx.rollback"] = true,
-  ["conn.require_primary"] = true,
+  ["conn.require_primary"] = true, ["change.plan"] = true, ["change.policy"] = true,
+  ["change.check"] = true, ["change.review"] = true, ["change.backup"] = true,
+  ["change.rehearse"] = true,
 }
 -- act on the database whatever their arguments: not called with junk here
 local destructive = { recreate_database = true, restamp = true, close = true }
@@ -103,6 +105,21 @@ end
 conn:close()
 conn:close()
 for _, k in ipairs(cnames) do try("conn." .. k, cidx[k], { conn, "SELECT 1" }, 2) end  -- closed
+
+-- a change: every method with junk, with a wrong self, and after it ended
+local conn2 <close> = db.connect(env)
+local change = conn2:begin_change("wrong types")
+local chidx, chnames = methods(change)
+for _, k in ipairs(chnames) do
+  if not destructive[k] then fuzz("change." .. k, chidx[k], change) end
+  try("change." .. k, chidx[k], { {}, "x" }, 2)
+  try("change." .. k, chidx[k], { conn2, "x" }, 2)
+end
+for k, v in pairs(getmetatable(change)) do
+  if type(v) == "function" and k ~= "__index" then try(k, v, { {} }, 1) end
+end
+change:close()
+for _, k in ipairs(chnames) do try("change." .. k, chidx[k], { change, "x" }, 2) end   -- ended
 
 local scan = files.scan(ctx.config.migrations)
 local sidx, snames = methods(scan)
