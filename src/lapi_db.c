@@ -767,6 +767,7 @@ int luaopen_stallmig_db(lua_State *L)
     luaL_setfuncs(L, guard_conn_methods, 0);
     luaL_setfuncs(L, identity_conn_methods, 0);
     luaL_setfuncs(L, database_conn_methods, 0);
+    luaL_setfuncs(L, lock_conn_methods, 0);
     lua_pop(L, 2);
     new_class(L, TX_MT, tx_meta, tx_methods);
     luaL_newmetatable(L, RESULT_MT);

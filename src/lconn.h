@@ -113,4 +113,9 @@ extern const luaL_Reg shadow_db_functions[];
 extern const luaL_Reg backup_db_functions[];
 extern const luaL_Reg restore_db_functions[];
 
+/* ---- implemented in lapi_lock.c ---- */
+
+/* conn:try_deploy_lock() and conn:release_deploy_lock(). */
+extern const luaL_Reg lock_conn_methods[];
+
 #endif

@@ -9,6 +9,7 @@ local interrupt = require("stallmig.interrupt")
 
 local lock = {}
 
+-- The deploy lock's key, as the host's DEPLOY_LOCK_KEY (src/lapi_lock.c).
 lock.KEY = string.unpack(">i8", "STALLMIG")
 
 -- The session holding the key: pid, application, user, and since when when
@@ -37,8 +38,10 @@ local function holder(conn)
     h.client_addr and (" from " .. h.client_addr) or "", h.exact and "" or "at most ", h.seconds)
 end
 
+-- The host takes and releases the key (a read-only connection may not call
+-- pg_advisory_* itself).
 local function try(conn)
-  return conn:query("SELECT pg_try_advisory_lock($1) AS ok", lock.KEY)[1].ok
+  return conn:try_deploy_lock()
 end
 
 -- Polls for the lock until deadline; true once taken.
@@ -84,7 +87,7 @@ function lock.announce(conn)
 end
 
 function lock.release(conn)
-  conn:query("SELECT pg_advisory_unlock($1)", lock.KEY)
+  conn:release_deploy_lock()
 end
 
 return lock

@@ -16,7 +16,7 @@ local takes_anything = {
   ["stallmig.db.local_cluster"] = true, ["conn.transaction_status"] = true,
   ["conn.info"] = true, ["conn.twins"] = true, ["conn.identity"] = true,
   ["conn.transaction"] = true, ["tx.commit"] = true, ["tx.rollback"] = true,
-  ["conn.require_primary"] = true,
+  ["conn.require_primary"] = true, ["conn.try_deploy_lock"] = true, ["conn.release_deploy_lock"] = true,
 }
 -- act on the database whatever their arguments: not called with junk here
 local destructive = { recreate_database = true, restamp = true, close = true }
