@@ -1,7 +1,8 @@
 /* fuzz_sqlparse.c — the statement splitter and classifier on arbitrary bytes.
  * Invariants: statements come in order, do not overlap, lie inside the text,
  * start on a token and carry the line/column of their offset; the mode agrees
- * with the statements; position helpers stay within the text. */
+ * with the statements; position helpers stay within the text; the host's
+ * schema is found only in a statement that is not read-only. */
 #include "sqlparse.h"
 
 #undef NDEBUG                        /* the invariants are the point */
@@ -66,5 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int line = -1;
     const char *problem = sql_read_only_problem(text, size, &line);
     assert(problem == NULL ? line == 0 : line >= 1);
+    int host_line = -1;                /* only a statement that is not read-only is found */
+    const char *host = sql_host_schema_problem(text, size, &host_line);
+    assert(host == NULL ? host_line == 0 : host_line >= 1 && problem != NULL && host_line >= line);
     return 0;
 }

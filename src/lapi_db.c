@@ -446,6 +446,67 @@ static const char **collect_params(lua_State *L, int from, int *count)
     return params;
 }
 
+/* ---- read-only connections ------------------------------------------------ */
+
+/* A read-only connection outside a transaction runs each statement inside
+ * BEGIN READ ONLY ... COMMIT that the host sends with it, so that neither a
+ * session setting (set_config inside a string, query_to_xml) nor a pooled
+ * server session without our SET can make it writable. A transaction the
+ * workflow opened (conn:transaction(): BEGIN READ ONLY) is left as it is. */
+static bool needs_read_only_transaction(struct lconn *c)
+{
+    return c->read_only && PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+}
+
+/* After a statement in our READ ONLY transaction failed, that transaction
+ * is open in the failed state: roll it back (after the error was read from
+ * the connection), so the connection is idle again as the caller found it. */
+static void end_read_only_transaction(PGconn *pg)
+{
+    PGTransactionStatusType st = PQtransactionStatus(pg);
+    if (st == PQTRANS_INTRANS || st == PQTRANS_INERROR)
+        PQclear(PQexec(pg, "ROLLBACK"));
+}
+
+/* BEGIN READ ONLY, the statement and COMMIT in one round trip (a libpq
+ * pipeline with one sync). Returns the statement's result, or the first
+ * failure (BEGIN's, the statement's or COMMIT's; NULL when libpq made none:
+ * its message is then on the connection). */
+static PGresult *query_read_only(PGconn *pg, const char *sql, int nparams, const char *const *params)
+{
+    if (!PQenterPipelineMode(pg))
+        return NULL;
+    const char *steps[] = {"BEGIN READ ONLY", sql, "COMMIT"};
+    bool sent = true;
+    for (int i = 0; i < 3 && sent; i++)
+        sent = PQsendQueryParams(pg, steps[i], i == 1 ? nparams : 0, NULL, i == 1 ? params : NULL,
+                                 NULL, NULL, 0) == 1;
+    bool synced = PQpipelineSync(pg) == 1;
+    PGresult *rows = NULL, *failed = NULL, *res;
+    /* each step's results end with a NULL; the sync's result ends it all
+     * (a broken connection gives NULLs: at most 4 of them are read) */
+    for (int step = 0; synced && step < 4;) {
+        if ((res = PQgetResult(pg)) == NULL) {
+            step++;
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_PIPELINE_SYNC)
+            step = 4;
+        if (st == PGRES_FATAL_ERROR && failed == NULL)
+            failed = res;
+        else if (step == 1 && rows == NULL && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK))
+            rows = res;
+        else
+            PQclear(res);
+    }
+    PQexitPipelineMode(pg);
+    if (failed == NULL && sent && synced && rows != NULL)
+        return rows;
+    PQclear(rows);
+    return failed;
+}
+
 /* conn:query(sql, ...) -> rows; parameters are $1, $2, ... (never pasted). */
 static int conn_query(lua_State *L)
 {
@@ -455,11 +516,15 @@ static int conn_query(lua_State *L)
         guard_check_read_only(L, c, sql);
     int nparams = 0;
     const char **params = collect_params(L, 3, &nparams);
-    PGresult *res = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+    bool wrapped = needs_read_only_transaction(c);
+    PGresult *res = wrapped ? query_read_only(c->pg, sql, nparams, params)
+                            : PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(res);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
         lconn_push_error(L, res, c->pg);
         PQclear(res);
+        if (wrapped)
+            end_read_only_transaction(c->pg);
         return lerror_throw(L);
     }
     push_rows(L, res);
@@ -479,6 +544,31 @@ static void refuse_copy(PGconn *pg, ExecStatusType st)
     }
 }
 
+/* On a read-only connection outside a transaction conn:exec sends its text
+ * wrapped, "BEGIN READ ONLY;" before and "\n;COMMIT" after, in the one
+ * simple-protocol message it always sends (a pipeline cannot carry several
+ * statements in one string, and splitting them would change the protocol).
+ * The statement check parsed the text first, so no open string or comment
+ * can swallow the COMMIT (the newline ends a trailing -- comment). */
+#define READ_ONLY_BEGIN "BEGIN READ ONLY;"
+#define READ_ONLY_COMMIT "\n;COMMIT"
+
+/* Takes the error at the top of the stack back to the caller's text:
+ * `position` less the prefix (ASCII: as many characters as bytes),
+ * `completed` without our BEGIN. */
+static void unwrap_exec_error(lua_State *L, const PGresult *failed, long completed)
+{
+    const char *position = failed ? PQresultErrorField(failed, PG_DIAG_STATEMENT_POSITION) : NULL;
+    long at = position ? atol(position) - (long)(sizeof READ_ONLY_BEGIN - 1) : 0;
+    if (position && at >= 1) {
+        lerror_set_int(L, "position", at);
+    } else if (position) {            /* in our BEGIN: not a place in the caller's text */
+        lua_pushnil(L);
+        lua_setfield(L, -2, "position");
+    }
+    lerror_set_int(L, "completed", completed > 0 ? completed - 1 : 0);
+}
+
 /* conn:exec(sql) -> number of statements completed.
  * Runs a multi-statement string (simple query protocol). On error raises an
  * error object with `completed` = statements that finished before it and
@@ -489,6 +579,9 @@ static int conn_exec(lua_State *L)
     const char *sql = luaL_checkstring(L, 2);
     if (c->read_only)
         guard_check_read_only(L, c, sql);
+    bool wrapped = needs_read_only_transaction(c);
+    if (wrapped)                      /* on the Lua stack: freed whatever happens */
+        sql = lua_pushfstring(L, READ_ONLY_BEGIN "%s" READ_ONLY_COMMIT, sql);
     if (!PQsendQuery(c->pg, sql)) {
         lconn_push_error(L, NULL, c->pg);
         return lerror_throw(L);
@@ -508,10 +601,14 @@ static int conn_exec(lua_State *L)
     if (failed != NULL || PQstatus(c->pg) != CONNECTION_OK) {
         lconn_push_error(L, failed, c->pg);
         lerror_set_int(L, "completed", completed);
+        if (wrapped) {
+            unwrap_exec_error(L, failed, completed);
+            end_read_only_transaction(c->pg);
+        }
         PQclear(failed);
         return lerror_throw(L);
     }
-    lua_pushinteger(L, completed);
+    lua_pushinteger(L, wrapped ? completed - 2 : completed);   /* not our BEGIN and COMMIT */
     return 1;
 }
 

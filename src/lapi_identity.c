@@ -119,10 +119,13 @@ void guard_inspect(lua_State *L, struct lconn *c)
                  c->is_protected ? "protected" : "doubtful", c->env->name);
     if (c->is_protected || c->id.doubt[0]) {
         /* through a pooler a session SET would stay on the server session
-         * for its next clients: the statement check alone keeps it read-only */
+         * for its next clients: the READ ONLY transaction conn:query and
+         * conn:exec put around each statement, and the statement check, keep
+         * it read-only (the SET is a default for the host's own queries) */
         if (guard_through_pooler(c))
-            msg_warn("%s goes through a connection pooler: read-only is enforced by stallrun's "
-                     "statement check alone (no session SET)", c->env->name);
+            msg_warn("%s goes through a connection pooler: read-only is enforced by a READ ONLY "
+                     "transaction around each statement and stallrun's statement check (no "
+                     "session SET)", c->env->name);
         else
             PQclear(PQexec(c->pg, "SET default_transaction_read_only = on"));
         c->read_only = true;

@@ -130,4 +130,7 @@ extern const luaL_Reg shadow_db_functions[];
 extern const luaL_Reg backup_db_functions[];
 extern const luaL_Reg restore_db_functions[];
 
+/* ---- implemented in lapi_lock.c ---- */
+
+
 #endif

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static bool parser_used;
 
@@ -363,27 +364,172 @@ void sql_script_free(struct sql_script *script)
 
 /* ---- read-only statements ------------------------------------------------- */
 
-/* Whether v calls a function named name anywhere (FuncCall.funcname's last part). */
-static bool calls_function(const struct json *v, const char *name)
+/* Every statement on a read-only connection also runs in a READ ONLY
+ * transaction (lapi_db.c), which stops writes to tables, sequences and the
+ * catalog. This check refuses what that transaction lets through or what
+ * would lift it: statements other than SELECT/SHOW/EXPLAIN, session
+ * settings, writes hidden in a SELECT, row locks, and functions that act
+ * on other sessions, the server or other connections. */
+
+static char problem_text[300];       /* the last problem found (see sqlparse.h) */
+
+/* The SQL words of a statement node, for messages. */
+static const char *statement_words(const char *kind)
+{
+    static const struct { const char *kind, *words; } names[] = {
+        {"InsertStmt", "INSERT"}, {"UpdateStmt", "UPDATE"}, {"DeleteStmt", "DELETE"},
+        {"MergeStmt", "MERGE"}, {"CreateTableAsStmt", "CREATE TABLE AS"},
+        {"DeclareCursorStmt", "DECLARE CURSOR"}, {"ExecuteStmt", "EXECUTE"},
+        {NULL, NULL},
+    };
+    for (size_t i = 0; names[i].kind; i++)
+        if (strcmp(kind, names[i].kind) == 0)
+            return names[i].words;
+    return kind;
+}
+
+static bool writes_rows(const char *kind)
+{
+    return strcmp(kind, "InsertStmt") == 0 || strcmp(kind, "UpdateStmt") == 0 ||
+           strcmp(kind, "DeleteStmt") == 0 || strcmp(kind, "MergeStmt") == 0;
+}
+
+/* The kind of a node {"Kind": {...}}, "" if it is not one. */
+static const char *node_kind(const struct json *node)
+{
+    return node && node->type == JSON_OBJECT && node->count > 0 ? node->keys[0] : "";
+}
+
+/* The last part of a function's name (pg_catalog.x is x), as the parser gives it. */
+static const char *function_name(const struct json *call)
+{
+    const struct json *parts = json_get(call, "funcname");
+    if (parts == NULL || parts->type != JSON_ARRAY || parts->count == 0)
+        return NULL;
+    return json_string(json_get(parts->items[parts->count - 1], "String"), "sval");
+}
+
+/* Functions a read-only connection does not call: a READ ONLY transaction
+ * lets most of them run. A name ending in '*' is a prefix. */
+static const struct { const char *name, *why; } refused_functions[] = {
+    {"set_config", "could turn read-only mode off"},
+    {"lo_*", "is a large-object function: they write large objects and server files"},
+    {"loread", "is a large-object function: they write large objects and server files"},
+    {"lowrite", "is a large-object function: they write large objects and server files"},
+    {"pg_advisory_*", "takes or releases an advisory lock (the deploy lock is one)"},
+    {"pg_try_advisory_*", "takes an advisory lock (the deploy lock is one)"},
+    {"nextval", "advances a sequence"},
+    {"setval", "sets a sequence"},
+    {"pg_terminate_backend", "ends another session"},
+    {"pg_cancel_backend", "cancels another session's query"},
+    {"pg_notify", "sends a notification to other sessions"},
+    {"pg_reload_conf", "reloads the server's configuration"},
+    {"pg_rotate_logfile", "acts on the server (rotates its log)"},
+    {"pg_switch_wal", "acts on the server (switches its WAL file)"},
+    {"pg_create_restore_point", "acts on the server (writes a restore point)"},
+    {"pg_promote", "acts on the server (promotes a standby)"},
+    {"pg_create_physical_replication_slot", "creates a replication slot"},
+    {"pg_create_logical_replication_slot", "creates a replication slot"},
+    {"pg_copy_physical_replication_slot", "creates a replication slot"},
+    {"pg_copy_logical_replication_slot", "creates a replication slot"},
+    {"pg_drop_replication_slot", "drops a replication slot"},
+    {"pg_stat_reset*", "resets the server's statistics"},
+    {"dblink*", "runs SQL on another connection, which is not read-only"},
+    {NULL, NULL},
+};
+
+static const char *refused_function(const char *name)
+{
+    for (size_t i = 0; name && refused_functions[i].name; i++) {
+        const char *pattern = refused_functions[i].name;
+        size_t n = strlen(pattern);
+        if (pattern[n - 1] == '*' ? strncmp(name, pattern, n - 1) == 0 : strcmp(name, pattern) == 0)
+            return refused_functions[i].why;
+    }
+    return NULL;
+}
+
+static const char *lock_strength(const char *strength)
+{
+    if (strength && strcmp(strength, "LCS_FORNOKEYUPDATE") == 0) return "FOR NO KEY UPDATE";
+    if (strength && strcmp(strength, "LCS_FORSHARE") == 0) return "FOR SHARE";
+    if (strength && strcmp(strength, "LCS_FORKEYSHARE") == 0) return "FOR KEY SHARE";
+    return "FOR UPDATE";
+}
+
+/* Whether the tree under v (part of a SELECT) writes, locks or calls a
+ * refused function; why says what, naming it. */
+static bool tree_problem(const struct json *v, char *why, size_t size)
 {
     if (v == NULL || (v->type != JSON_OBJECT && v->type != JSON_ARRAY))
         return false;
-    const struct json *call = json_get(v, "FuncCall");
-    const struct json *parts = call ? json_get(call, "funcname") : NULL;
-    if (parts && parts->type == JSON_ARRAY && parts->count > 0) {
-        const char *last = json_string(json_get(parts->items[parts->count - 1], "String"), "sval");
-        if (last && strcmp(last, name) == 0)
+    for (size_t i = 0; v->type == JSON_OBJECT && i < v->count; i++) {
+        const char *key = v->keys[i];
+        const struct json *body = v->items[i];
+        const char *what;
+        if (strcmp(key, "CommonTableExpr") == 0 && writes_rows(node_kind(json_get(body, "ctequery")))) {
+            const char *name = json_string(body, "ctename");
+            snprintf(why, size, "WITH %s AS (%s ...) writes", name ? name : "?",
+                     statement_words(node_kind(json_get(body, "ctequery"))));
             return true;
+        }
+        if (writes_rows(key)) {
+            snprintf(why, size, "%s inside a SELECT writes", statement_words(key));
+            return true;
+        }
+        if (strcmp(key, "intoClause") == 0 && body->type == JSON_OBJECT) {
+            const char *table = json_string(json_get(body, "rel"), "relname");
+            snprintf(why, size, "SELECT ... INTO %s creates a table", table ? table : "?");
+            return true;
+        }
+        if (strcmp(key, "LockingClause") == 0) {
+            snprintf(why, size, "SELECT ... %s locks rows", lock_strength(json_string(body, "strength")));
+            return true;
+        }
+        if (strcmp(key, "FuncCall") == 0 && (what = refused_function(function_name(body))) != NULL) {
+            snprintf(why, size, "%s() %s", function_name(body), what);
+            return true;
+        }
     }
     for (size_t i = 0; i < v->count; i++)
-        if (calls_function(v->items[i], name))
+        if (tree_problem(v->items[i], why, size))
             return true;
     return false;
 }
 
-static const char *const read_only_kinds[] = {"SelectStmt", "VariableShowStmt", "ExplainStmt", NULL};
+/* Whether one statement (its node {"Kind": body}) is not read-only, and why. */
+static bool statement_problem(const struct json *node, char *why, size_t size)
+{
+    const char *kind = node_kind(node);
+    const struct json *body = json_get(node, kind);
+    if (strcmp(kind, "ExplainStmt") == 0) {
+        const struct json *query = json_get(body, "query");
+        const char *explained = node_kind(query);
+        bool analyze = has_defelem(json_get(body, "options"), "analyze");
+        char inner[200];
+        if (strcmp(explained, "SelectStmt") != 0)
+            snprintf(why, size, analyze ? "EXPLAIN ANALYZE runs the %s it explains"
+                     : "EXPLAIN of %s: only a read-only statement is explained here",
+                     statement_words(explained));
+        else if (tree_problem(query, inner, sizeof inner))
+            snprintf(why, size, "EXPLAIN%s of a statement that is not read-only: %s",
+                     analyze ? " ANALYZE" : "", inner);
+        else
+            return false;
+        return true;
+    }
+    if (strcmp(kind, "SelectStmt") != 0 && strcmp(kind, "VariableShowStmt") != 0) {
+        snprintf(why, size, "only SELECT, SHOW and EXPLAIN run on a read-only connection");
+        return true;
+    }
+    return tree_problem(body, why, size);
+}
 
-const char *sql_read_only_problem(const char *text, size_t length, int *line)
+/* Parses text and applies check to each statement until one has a problem
+ * (written to out); *line is that statement's. Unreadable text is a
+ * problem too: what cannot be checked is refused. */
+static const char *first_problem(const char *text, size_t length, int *line, char *out, size_t size,
+                                 bool (*check)(const struct json *node, char *why, size_t size))
 {
     struct sql_error err;
     *line = 0;
@@ -398,22 +544,195 @@ const char *sql_read_only_problem(const char *text, size_t length, int *line)
     const struct json *stmts = json_get(doc, "stmts");
     const char *problem = NULL;
     for (size_t i = 0; stmts && stmts->type == JSON_ARRAY && i < stmts->count && !problem; i++) {
-        const struct json *node = json_get(stmts->items[i], "stmt");
-        const char *kind = node && node->count ? node->keys[0] : "";
-        bool allowed = false;
-        for (size_t k = 0; read_only_kinds[k]; k++)
-            allowed = allowed || strcmp(kind, read_only_kinds[k]) == 0;
-        if (!allowed)
-            problem = "only SELECT, SHOW and EXPLAIN run on a read-only connection";
-        else if (calls_function(node, "set_config"))
-            problem = "set_config() could turn read-only mode off";
-        if (problem) {
-            const struct json *loc = json_get(stmts->items[i], "stmt_location");
-            size_t at = skip_to_token(text, length, loc ? (size_t)loc->integer : 0, length);
-            int col;
-            sql_line_column(text, length, at, line, &col);
-        }
+        if (!check(json_get(stmts->items[i], "stmt"), out, size))
+            continue;
+        problem = out;
+        const struct json *loc = json_get(stmts->items[i], "stmt_location");
+        size_t at = skip_to_token(text, length, loc ? (size_t)loc->integer : 0, length);
+        int col;
+        sql_line_column(text, length, at, line, &col);
     }
     json_free(doc);
     return problem;
+}
+
+const char *sql_read_only_problem(const char *text, size_t length, int *line)
+{
+    return first_problem(text, length, line, problem_text, sizeof problem_text, statement_problem);
+}
+
+/* ---- the host's schema ----------------------------------------------------- */
+
+/* Only the host writes the stallmig schema (ledger.c): its history, marker
+ * and audit. A statement that is not read-only and names it, as PostgreSQL's
+ * parser sees names, is found here; a plain read of stallmig.* is not. */
+
+static char host_schema_text[300];   /* the last problem found (see sqlparse.h) */
+
+#define HOST_SCHEMA "stallmig"
+#define ONLY_THE_HOST "which only the host writes"
+
+static bool is_host_schema(const char *name)
+{
+    return name && strcasecmp(name, HOST_SCHEMA) == 0;
+}
+
+static bool is_identifier_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '$' || (unsigned char)c >= 0x80;
+}
+
+/* Whether code in a string (a DO block, a function body, EXECUTE's text)
+ * names the schema: stallmig.x or "stallmig".x, or the literal 'stallmig'
+ * (format('%I.x', 'stallmig')), any case. */
+static bool text_names_host_schema(const char *s)
+{
+    for (const char *p = s; (p = strcasestr(p, HOST_SCHEMA)) != NULL; p++) {
+        char before = p > s ? p[-1] : ' ';
+        const char *after = p + strlen(HOST_SCHEMA);
+        if (before == '\'' && *after == '\'')
+            return true;
+        if (is_identifier_char(before))
+            continue;
+        if (before == '"' && *after == '"')
+            after++;
+        if (*after == '.')
+            return true;
+    }
+    return false;
+}
+
+/* Whether a search_path value ("a, \"stallmig\", b") lists the schema. */
+static bool search_path_has_host_schema(const char *value)
+{
+    size_t want = strlen(HOST_SCHEMA);
+    while (value && *value) {
+        size_t n = strcspn(value, ",");
+        const char *from = value, *to = value + n;
+        while (from < to && strchr(" \t\r\n\"", *from))
+            from++;
+        while (to > from && strchr(" \t\r\n\"", to[-1]))
+            to--;
+        if ((size_t)(to - from) == want && strncasecmp(from, HOST_SCHEMA, want) == 0)
+            return true;
+        value += n + (value[n] == ',');
+    }
+    return false;
+}
+
+/* The string of a constant node {"A_Const": {"sval": {"sval": ...}}}, or NULL. */
+static const char *constant_text(const struct json *node)
+{
+    return json_string(json_get(json_get(node, "A_Const"), "sval"), "sval");
+}
+
+/* Whether the object v is about schemas as such: DROP/ALTER/COMMENT ON/GRANT
+ * ON SCHEMA, GRANT ... IN SCHEMA, ALTER DEFAULT PRIVILEGES IN SCHEMA,
+ * CREATE EXTENSION ... SCHEMA; then every name under it is a schema's. */
+static bool names_schemas(const struct json *v)
+{
+    static const char *const type_keys[] = {"objtype", "removeType", "objectType", "renameType", NULL};
+    for (size_t k = 0; type_keys[k]; k++) {
+        const char *type = json_string(v, type_keys[k]);
+        if (type && strcmp(type, "OBJECT_SCHEMA") == 0)
+            return true;
+    }
+    const char *target = json_string(v, "targtype"), *defname = json_string(v, "defname");
+    return (target && strcmp(target, "ACL_TARGET_ALL_IN_SCHEMA") == 0) ||
+           (defname && (strcmp(defname, "schemas") == 0 || strcmp(defname, "schema") == 0));
+}
+
+/* SET search_path (also in ALTER ROLE/DATABASE ... SET, CREATE FUNCTION
+ * ... SET) or set_config('search_path', ...) listing the schema. */
+static bool sets_search_path(const struct json *v)
+{
+    const char *var = json_string(v, "name"), *kind = json_string(v, "kind");
+    const struct json *args = json_get(v, "args");
+    if (var && kind && strcmp(var, "search_path") == 0 && strncmp(kind, "VAR_SET", 7) == 0) {
+        for (size_t i = 0; args && args->type == JSON_ARRAY && i < args->count; i++)
+            if (search_path_has_host_schema(constant_text(args->items[i])))
+                return true;
+        return false;
+    }
+    const struct json *call = json_get(v, "FuncCall");
+    const char *function = function_name(call);
+    args = json_get(call, "args");
+    if (function == NULL || strcmp(function, "set_config") != 0 || args == NULL ||
+        args->type != JSON_ARRAY || args->count < 2)
+        return false;
+    const char *setting = constant_text(args->items[0]);
+    return setting && strcasecmp(setting, "search_path") == 0 &&
+           search_path_has_host_schema(constant_text(args->items[1]));
+}
+
+/* The String node's text, or NULL. */
+static const char *name_text(const struct json *node)
+{
+    return json_string(json_get(node, "String"), "sval");
+}
+
+enum naming { NAMES_OBJECT, NAMES_SCHEMA, NAMES_SEARCH_PATH, NAMES_IN_STRING };
+
+/* Writes why the statement was found (object: the name after stallmig.). */
+static bool found(char *why, size_t size, enum naming how, const char *object)
+{
+    if (how == NAMES_OBJECT && object)
+        snprintf(why, size, "it is not read-only and names %s.%s, " ONLY_THE_HOST, HOST_SCHEMA, object);
+    else if (how == NAMES_SEARCH_PATH)
+        snprintf(why, size, "it puts %s on the search_path, so that unqualified names reach "
+                 "tables only the host writes", HOST_SCHEMA);
+    else if (how == NAMES_IN_STRING)
+        snprintf(why, size, "a string in it (a DO block, a function body or dynamic SQL) names "
+                 "%s, " ONLY_THE_HOST, HOST_SCHEMA);
+    else
+        snprintf(why, size, "it is not read-only and names the schema %s, " ONLY_THE_HOST, HOST_SCHEMA);
+    return true;
+}
+
+/* Whether the tree under v names the host's schema; why says how.
+ * in_schemas: v is under a statement about schemas, where every name is a
+ * schema's. Columns are skipped: their table is in FROM, a RangeVar. */
+static bool names_host_schema(const struct json *v, bool in_schemas, char *why, size_t size)
+{
+    if (v == NULL || (v->type != JSON_OBJECT && v->type != JSON_ARRAY))
+        return false;
+    if (v->type == JSON_ARRAY && v->count > 0 && is_host_schema(name_text(v->items[0])))
+        return found(why, size, NAMES_OBJECT, !in_schemas && v->count > 1 ? name_text(v->items[1]) : NULL);
+    if (v->type == JSON_OBJECT) {
+        in_schemas = in_schemas || names_schemas(v);
+        const char *text = name_text(v);
+        if (json_get(v, "ColumnRef"))
+            return false;
+        if (json_get(v, "relname") && is_host_schema(json_string(v, "schemaname")))
+            return found(why, size, NAMES_OBJECT, json_string(v, "relname"));
+        if (sets_search_path(v))
+            return found(why, size, NAMES_SEARCH_PATH, NULL);
+        if (is_host_schema(json_string(v, "schemaname")) || is_host_schema(json_string(v, "newschema")) ||
+            (in_schemas && (is_host_schema(json_string(v, "subname")) ||
+                            is_host_schema(json_string(v, "newname")) || is_host_schema(text))))
+            return found(why, size, NAMES_SCHEMA, NULL);
+        if (text == NULL && (text = constant_text(v)) != NULL && is_host_schema(text))
+            return found(why, size, NAMES_IN_STRING, NULL);
+        if (text && text_names_host_schema(text))
+            return found(why, size, NAMES_IN_STRING, NULL);
+    }
+    for (size_t i = 0; i < v->count; i++)
+        if (names_host_schema(v->items[i], in_schemas, why, size))
+            return true;
+    return false;
+}
+
+/* A statement that is not read-only and names the host's schema. */
+static bool host_schema_statement(const struct json *node, char *why, size_t size)
+{
+    char ignored[200];
+    return statement_problem(node, ignored, sizeof ignored) &&
+           names_host_schema(node, false, why, size);
+}
+
+const char *sql_host_schema_problem(const char *text, size_t length, int *line)
+{
+    return first_problem(text, length, line, host_schema_text, sizeof host_schema_text,
+                         host_schema_statement);
 }

@@ -45,10 +45,26 @@ char *sql_parse_json(const char *text, size_t length, struct sql_error *err);
 size_t sql_char_to_byte(const char *text, size_t length, long char_position);
 void sql_line_column(const char *text, size_t length, size_t byte_offset, int *line, int *column);
 
-/* NULL when text only reads (SELECT, SHOW, EXPLAIN; no set_config() call);
- * else why not, with *line the statement's line. The server's read-only
- * transaction stops the writes; this stops turning read-only mode off. */
+/* NULL when text only reads: SELECT, SHOW, EXPLAIN of such a SELECT, with
+ * no writable WITH, no SELECT ... INTO, no FOR UPDATE/SHARE and no call of a
+ * function that writes or acts on other sessions, the server or another
+ * connection (set_config, lo_*, pg_advisory_*, nextval, pg_terminate_backend,
+ * dblink*, ...: by the last part of the name). Else why not, naming it, with
+ * *line the statement's line; text that cannot be parsed is refused. The
+ * READ ONLY transaction every such statement runs in (lapi_db.c) stops the
+ * writes; this stops what that transaction lets through. The text returned
+ * is valid until the next call. */
 const char *sql_read_only_problem(const char *text, size_t length, int *line);
+
+/* NULL unless a statement that is not read-only (the rules above) names the
+ * host's schema stallmig (any case, quoted or not): a table stallmig.x, a
+ * name stallmig.x, the schema itself (CREATE/DROP/ALTER/COMMENT ON/GRANT ON
+ * SCHEMA, SET SCHEMA, IN SCHEMA), the search_path (SET, set_config), or a
+ * string holding "stallmig." or equal to "stallmig" (DO blocks, function
+ * bodies, EXECUTE's text). Then why, and *line the statement's line. Reads
+ * of stallmig.* (status) pass; text that cannot be parsed is refused. The
+ * text returned is valid until the next call. */
+const char *sql_host_schema_problem(const char *text, size_t length, int *line);
 
 /* "transactional", "self-managed", "non-transactional" */
 const char *sql_mode_name(enum sql_mode mode);

@@ -99,8 +99,60 @@ INI
   # one server session behind the pooler: the next client gets the same one
   assert_eq off "$(psql_q 'SHOW default_transaction_read_only' "$BOUNCER_URL")" \
     "a protected connection's read-only SET would stay on the pooled session"
-  assert_err_contains "pooled_prod goes through a connection pooler: read-only is enforced by stallrun's statement check alone"
+  assert_err_contains "pooled_prod goes through a connection pooler: read-only is enforced by a READ ONLY transaction around each statement"
   run_stallrun workflows/deploy.lua --env pooled_prod --yes
   assert_exit 3
   assert_err_contains "goes through a connection pooler"
+}
+
+# Through the pooler there is no session SET: every statement of a protected
+# connection runs in a READ ONLY transaction that the host sends with it (one
+# round trip), and the statement check refuses the writes a SELECT can hide.
+test_protected_connection_through_a_pooler_stays_read_only() {
+  new_project
+  start_pgbouncer
+  cat >>"$PROJECT/stallmig.ini" <<INI
+
+[env.pooled_prod]
+url = $BOUNCER_URL
+INI
+  psql_q "CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2), (3);
+    CREATE FUNCTION purge() RETURNS bigint LANGUAGE sql
+      AS 'WITH d AS (DELETE FROM t RETURNING 1) SELECT count(*) FROM d'" >/dev/null
+  local call says
+  while IFS='|' read -r call says; do
+    [ -z "$call" ] && continue
+    printf 'local ctx = ...\nlocal conn <close> = require("stallmig.db").connect(ctx.env)\nconn:%s\n' "$call" >"$PROJECT/w.lua"
+    run_stallrun w.lua --env pooled_prod --yes
+    [ "$STATUS" = 3 ] || fail "not refused through the pooler: $call (exit $STATUS)"
+    assert_err_contains "pooled_prod is protected and this connection is read-only: $says"
+  done <<'CASES'
+query([[WITH d AS (DELETE FROM t RETURNING *) SELECT count(*) FROM d]])|WITH d AS (DELETE ...) writes
+query([[EXPLAIN ANALYZE DELETE FROM t]])|EXPLAIN ANALYZE runs the DELETE it explains
+query([[SELECT * INTO newtable FROM t]])|SELECT ... INTO newtable creates a table
+exec([[WITH d AS (DELETE FROM t RETURNING *) SELECT count(*) FROM d]])|WITH d AS (DELETE ...) writes
+CASES
+  # a write the check cannot see (inside a function) meets the READ ONLY transaction
+  local call_kind
+  for call_kind in query exec; do
+    printf 'local ctx = ...\nlocal conn <close> = require("stallmig.db").connect(ctx.env)\nconn:%s("SELECT purge()")\n' "$call_kind" >"$PROJECT/w.lua"
+    run_stallrun w.lua --env pooled_prod --yes
+    assert_exit 1
+    assert_err_contains "in a read-only transaction"
+  done
+  assert_eq "3|" "$(psql_q "SELECT (SELECT count(*) FROM t) || '|' || coalesce(to_regclass('newtable')::text, '')")" \
+    "nothing changed through the pooler"
+  # reads work, and leave no transaction or setting on the pooled session
+  cat >"$PROJECT/w.lua" <<'LUA'
+local ctx = ...
+local conn <close> = require("stallmig.db").connect(ctx.env)
+print("rows " .. conn:query("SELECT count(*) AS n FROM t WHERE id >= $1", 1)[1].n .. " "
+  .. conn:exec("SELECT 1; SELECT 2") .. " " .. conn:transaction_status())
+LUA
+  run_stallrun w.lua --env pooled_prod --yes
+  assert_exit 0
+  assert_out_contains "rows 3 2 idle"
+  # the pooler's next client (one server session) gets it writable, not in our transaction
+  psql_q "INSERT INTO t VALUES (4)" "$BOUNCER_URL" >/dev/null
+  assert_eq 4 "$(psql_q "SELECT count(*) FROM t")"
 }

@@ -181,6 +181,111 @@ LUA
   assert_err_contains "writing to protected prod needs confirmation first"
 }
 
+# read_only_target URL — a table t with 3 rows, a sequence s, and purge(),
+# a function that deletes t's rows: a write no statement check can see.
+read_only_target() {
+  psql_q "CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2), (3); CREATE SEQUENCE s;
+    CREATE FUNCTION purge() RETURNS bigint LANGUAGE sql
+      AS 'WITH d AS (DELETE FROM t RETURNING 1) SELECT count(*) FROM d'" "$1" >/dev/null
+}
+
+# The attack that beat the session default: set_config run from inside a
+# string (query_to_xml) turned default_transaction_read_only off, and the
+# next statement that passed the check deleted rows. Every statement now
+# runs in a READ ONLY transaction of its own, whatever the session says.
+test_read_only_holds_after_set_config_inside_a_string() {
+  safety_project
+  read_only_target "$PROD_URL"
+  local call
+  for call in query exec; do
+    cat >"$PROJECT/w.lua" <<LUA
+local ctx = ...
+local conn <close> = require("stallmig.db").connect(ctx.env)
+conn:$call([[SELECT query_to_xml('SELECT set_config(''default_transaction_read_only'', ''off'', false)', false, false, '')]])
+-- the session default is off now (the trick runs: it is inside a string) ...
+print("default: " .. conn:query("SHOW default_transaction_read_only")[1].default_transaction_read_only)
+-- ... and the write that follows it is still in a READ ONLY transaction
+conn:$call("SELECT purge()")
+LUA
+    run_stallrun w.lua --env prod --yes
+    assert_exit 1
+    assert_out_contains "default: off"
+    assert_err_contains "in a read-only transaction"
+    assert_eq 3 "$(psql_q "SELECT count(*) FROM t" "$PROD_URL")" "rows deleted through conn:$call"
+  done
+}
+
+# The READ ONLY transaction around each statement (there even when the
+# session default was turned off) leaves the connection as it found it:
+# idle after a failure, nothing extra inside conn:transaction(), and
+# conn:exec's error positions and counts are in the caller's own text.
+test_read_only_transaction_is_invisible_to_the_workflow() {
+  safety_project
+  read_only_target "$PROD_URL"
+  cat >"$PROJECT/w.lua" <<'LUA'
+local ctx = ...
+local conn <close> = require("stallmig.db").connect(ctx.env)
+conn:query([[SELECT query_to_xml('SELECT set_config(''default_transaction_read_only'', ''off'', false)', false, false, '')]])
+print("statement read-only: " .. conn:query("SHOW transaction_read_only")[1].transaction_read_only)
+local ok, err = pcall(conn.query, conn, "SELECT purge()")
+print("query failed: " .. tostring(not ok) .. " " .. tostring(err.sqlstate) .. " " .. conn:transaction_status())
+ok, err = pcall(conn.exec, conn, "SELECT 1;\nSELECT nosuchcolumn FROM t")
+print("exec failed at: " .. tostring(err.position) .. " completed " .. tostring(err.completed) .. " "
+  .. conn:transaction_status())
+print("exec completed " .. conn:exec("SELECT 1; SELECT 2; -- a comment at the end"))
+print("rows " .. conn:query("SELECT count(*) AS n FROM t WHERE id > $1", 1)[1].n .. " " .. conn:transaction_status())
+local tx <close> = conn:transaction()
+print("in tx " .. conn:query("SELECT count(*) AS n FROM t")[1].n .. " " .. conn:exec("SELECT 1"))
+tx:commit()
+LUA
+  run_stallrun w.lua --env prod --yes
+  assert_exit 0
+  assert_out_contains "statement read-only: on"
+  assert_out_contains "query failed: true 25006 idle"
+  assert_out_contains "exec failed at: 18 completed 1 idle"
+  assert_out_contains "exec completed 2"
+  assert_out_contains "rows 2 idle"
+  assert_out_contains "in tx 3 1"
+  assert_not_contains "already a transaction in progress"
+  assert_not_contains "no transaction in progress"
+}
+
+# What a READ ONLY transaction lets through, or what hides a write inside a
+# SELECT, is refused by the statement check (exit 3) and changes nothing.
+test_protected_connection_refuses_hidden_writes_and_server_actions() {
+  safety_project
+  read_only_target "$PROD_URL"
+  hold_in_background bystander
+  local loaded call says
+  loaded=$(psql_q "SELECT pg_conf_load_time()" "$PROD_URL")
+  while IFS='|' read -r call says; do
+    [ -z "$call" ] && continue
+    printf 'local ctx = ...\nlocal conn <close> = require("stallmig.db").connect(ctx.env)\nconn:%s\n' "$call" >"$PROJECT/w.lua"
+    run_stallrun w.lua --env prod --yes
+    [ "$STATUS" = 3 ] || { release_background bystander; fail "not refused: $call (exit $STATUS)"; }
+    assert_err_contains "prod is protected and this connection is read-only: $says"
+    assert_err_contains "(statement at line $([[ $call == exec* ]] && echo 2 || echo 1))"
+  done <<'CASES'
+query([[WITH d AS (DELETE FROM t RETURNING *) SELECT count(*) FROM d]])|WITH d AS (DELETE ...) writes
+query([[EXPLAIN ANALYZE DELETE FROM t]])|EXPLAIN ANALYZE runs the DELETE it explains
+query([[SELECT * INTO newtable FROM t]])|SELECT ... INTO newtable creates a table
+exec("SELECT 1;\n SELECT * INTO newtable FROM t")|SELECT ... INTO newtable creates a table
+query([[SELECT lo_create(0)]])|lo_create() is a large-object function
+query([[SELECT pg_reload_conf()]])|pg_reload_conf() reloads the server's configuration
+query([[SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'bystander']])|pg_terminate_backend() ends another session
+query([[SELECT id FROM t FOR UPDATE]])|SELECT ... FOR UPDATE locks rows
+query([[SELECT nextval('s')]])|nextval() advances a sequence
+query([[SELECT pg_advisory_lock(6004495999145167175)]])|pg_advisory_lock() takes or releases an advisory lock
+CASES
+  local alive=no
+  background_holds bystander && alive=yes
+  release_background bystander
+  assert_eq yes "$alive" "pg_terminate_backend ended another session"
+  assert_eq "3||0|false|$loaded" "$(psql_q "SELECT (SELECT count(*) FROM t) || '|' || coalesce(to_regclass('newtable')::text, '')
+    || '|' || (SELECT count(*) FROM pg_largeobject_metadata) || '|' || (SELECT is_called FROM s)
+    || '|' || pg_conf_load_time()" "$PROD_URL")" "rows, newtable, large objects, the sequence, the configuration"
+}
+
 test_copied_database_is_in_doubt_until_restamped() {
   safety_project
   run_stallrun workflows/deploy.lua --env dev

@@ -301,6 +301,180 @@ static void sql_read_only_problem__writes_and_escapes_refused(void **state)
     assert_non_null(sql_read_only_problem("SELEC 1", 7, &line));   /* unparsable: refused */
 }
 
+/* problem_of(text): the read-only problem of text, NULL when it only reads. */
+static const char *problem_of(const char *text, int *line)
+{
+    return sql_read_only_problem(text, strlen(text), line);
+}
+
+/* Each form a READ ONLY transaction (or a pooler) let through, refused by
+ * name, with the statement's line. */
+static void sql_read_only_problem__hidden_writes_and_actions_refused(void **state)
+{
+    (void)state;
+    static const struct { const char *sql, *says; } cases[] = {
+        {"WITH d AS (DELETE FROM t RETURNING *) SELECT count(*) FROM d", "WITH d AS (DELETE ...) writes"},
+        {"SELECT (WITH u AS (UPDATE t SET a = 1 RETURNING a) SELECT max(a) FROM u)", "WITH u AS (UPDATE ...) writes"},
+        {"WITH a AS (SELECT 1), b AS (WITH c AS (INSERT INTO t VALUES (1) RETURNING 1) SELECT * FROM c) "
+         "SELECT * FROM b", "WITH c AS (INSERT ...) writes"},
+        {"EXPLAIN ANALYZE DELETE FROM t", "EXPLAIN ANALYZE runs the DELETE it explains"},
+        {"EXPLAIN (ANALYZE, BUFFERS) UPDATE t SET a = 1", "EXPLAIN ANALYZE runs the UPDATE it explains"},
+        {"EXPLAIN INSERT INTO t VALUES (1)", "EXPLAIN of INSERT"},
+        {"EXPLAIN ANALYZE CREATE TABLE x AS SELECT 1", "EXPLAIN ANALYZE runs the CREATE TABLE AS"},
+        {"EXPLAIN ANALYZE WITH d AS (DELETE FROM t RETURNING 1) SELECT * FROM d",
+         "EXPLAIN ANALYZE of a statement that is not read-only: WITH d AS (DELETE ...) writes"},
+        {"EXPLAIN ANALYZE SELECT nextval('s')", "nextval() advances a sequence"},
+        {"SELECT * INTO newtable FROM t", "SELECT ... INTO newtable creates a table"},
+        {"SELECT * FROM t FOR UPDATE", "SELECT ... FOR UPDATE locks rows"},
+        {"SELECT * FROM t FOR NO KEY UPDATE SKIP LOCKED", "FOR NO KEY UPDATE locks rows"},
+        {"SELECT * FROM (SELECT * FROM t FOR SHARE) s", "FOR SHARE locks rows"},
+        {"SELECT * FROM t FOR KEY SHARE OF t", "FOR KEY SHARE locks rows"},
+        {"SELECT lo_create(0)", "lo_create() is a large-object function"},
+        {"SELECT * FROM pg_catalog.lo_import('/etc/passwd')", "lo_import() is a large-object"},
+        {"SELECT lo_unlink(16384), lowrite(0, 'x')", "lo_unlink()"},
+        {"SELECT pg_reload_conf()", "pg_reload_conf() reloads the server's configuration"},
+        {"SELECT pg_terminate_backend(pid) FROM pg_stat_activity", "pg_terminate_backend() ends another session"},
+        {"SELECT pg_cancel_backend(1)", "pg_cancel_backend() cancels another session's query"},
+        {"SELECT pg_rotate_logfile()", "pg_rotate_logfile() acts on the server"},
+        {"SELECT pg_switch_wal()", "pg_switch_wal() acts on the server"},
+        {"SELECT pg_create_restore_point('x')", "pg_create_restore_point() acts on the server"},
+        {"SELECT pg_promote()", "pg_promote() acts on the server"},
+        {"SELECT pg_advisory_lock(1)", "pg_advisory_lock() takes or releases an advisory lock"},
+        {"SELECT pg_advisory_unlock_all()", "pg_advisory_unlock_all() takes or releases"},
+        {"SELECT pg_advisory_xact_lock_shared(1, 2)", "pg_advisory_xact_lock_shared()"},
+        {"SELECT pg_try_advisory_lock(6004233339220839751)", "pg_try_advisory_lock() takes an advisory lock"},
+        {"SELECT nextval('s')", "nextval() advances a sequence"},
+        {"SELECT PG_CATALOG.SETVAL('s', 1)", "setval() sets a sequence"},
+        {"SELECT * FROM dblink_exec('dbname=x', 'DELETE FROM t')", "dblink_exec() runs SQL on another connection"},
+        {"SELECT * FROM dblink('dbname=x', 'DELETE FROM t RETURNING 1') AS r(a int)", "dblink() runs SQL"},
+        {"SELECT pg_notify('jobs', 'go')", "pg_notify() sends a notification"},
+        {"SELECT 1 WHERE EXISTS (SELECT pg_drop_replication_slot('s'))", "pg_drop_replication_slot()"},
+        {"SELECT query_to_xml('SELECT 1', false, false, ''), set_config('a.b', 'c', false)",
+         "set_config() could turn read-only mode off"},
+    };
+    int line;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *problem = problem_of(cases[i].sql, &line);
+        if (problem == NULL || strstr(problem, cases[i].says) == NULL)
+            print_error("%s: got [%s], expected [%s]\n", cases[i].sql, problem ? problem : "(accepted)",
+                        cases[i].says);
+        assert_non_null(problem);
+        assert_non_null(strstr(problem, cases[i].says));
+        assert_int_equal(line, 1);
+    }
+    assert_non_null(problem_of("SELECT 1;\n\n  WITH d AS (DELETE FROM t RETURNING 1) SELECT 1", &line));
+    assert_int_equal(line, 3);
+}
+
+/* Reads that look like the refused forms stay allowed: names in strings,
+ * columns and tables called like functions, read-only functions. */
+static void sql_read_only_problem__lookalike_reads_pass(void **state)
+{
+    (void)state;
+    const char *reads[] = {
+        "SELECT 'DELETE FROM t', 'lo_create(0)', 'SELECT * INTO x FROM t'",
+        "WITH x AS (SELECT 1), y AS (SELECT * FROM x) SELECT * FROM y",
+        "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT * FROM r",
+        "EXPLAIN SELECT * FROM t", "EXPLAIN ANALYZE SELECT count(*) FROM t",
+        "EXPLAIN (ANALYZE, FORMAT json) SELECT 1",
+        "SELECT currval('s'), lastval()", "SELECT last_value FROM s",
+        "SELECT pg_backend_pid(), pg_is_in_recovery(), current_setting('lock_timeout')",
+        "SELECT lo FROM t", "SELECT nextval FROM t", "SELECT t.lo_create FROM t",
+        "SELECT l.pid FROM pg_locks l WHERE l.locktype = 'advisory'",
+        "SELECT query_to_xml(format('SELECT count(*) FROM %I', 't'), false, true, '')",
+        "SELECT * FROM stallmig.migrations ORDER BY name", "SHOW search_path",
+    };
+    int line;
+    for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++) {
+        const char *problem = problem_of(reads[i], &line);
+        if (problem)
+            print_error("refused: %s (%s)\n", reads[i], problem);
+        assert_null(problem);
+        assert_int_equal(line, 0);
+    }
+}
+
+static void sql_host_schema_problem__writes_naming_stallmig_found(void **state)
+{
+    (void)state;
+    static const struct { const char *sql, *says; } cases[] = {
+        {"INSERT INTO stallmig.migrations (name) VALUES ('x')", "names stallmig.migrations, which only the host writes"},
+        {"UPDATE \"stallmig\".migrations SET outcome = 'applied'", "names stallmig.migrations"},
+        {"DELETE FROM StallMig.audit", "names stallmig.audit"},
+        {"TRUNCATE stallmig.identity", "names stallmig.identity"},
+        {"WITH d AS (DELETE FROM stallmig.migrations RETURNING 1) SELECT count(*) FROM d", "names stallmig.migrations"},
+        {"INSERT INTO public.copy SELECT * FROM stallmig.migrations", "names stallmig.migrations"},
+        {"DROP TABLE stallmig.migrations", "names stallmig.migrations"},
+        {"DROP SCHEMA stallmig CASCADE", "names the schema stallmig"},
+        {"DROP SCHEMA scratch, stallmig", "names the schema stallmig"},
+        {"ALTER SCHEMA stallmig RENAME TO old", "names the schema stallmig"},
+        {"ALTER SCHEMA old RENAME TO stallmig", "names the schema stallmig"},
+        {"ALTER SCHEMA stallmig OWNER TO someone", "names the schema stallmig"},
+        {"COMMENT ON SCHEMA stallmig IS 'x'", "names the schema stallmig"},
+        {"GRANT ALL ON SCHEMA stallmig TO app", "names the schema stallmig"},
+        {"REVOKE ALL ON ALL TABLES IN SCHEMA stallmig FROM app", "names the schema stallmig"},
+        {"ALTER DEFAULT PRIVILEGES IN SCHEMA stallmig GRANT SELECT ON TABLES TO app", "names the schema stallmig"},
+        {"CREATE SCHEMA stallmig", "names the schema stallmig"},
+        {"CREATE TABLE stallmig.x (id int)", "names stallmig.x"},
+        {"CREATE FUNCTION stallmig.f() RETURNS int LANGUAGE sql AS 'SELECT 1'", "names stallmig.f"},
+        {"CREATE EXTENSION hstore SCHEMA stallmig", "names the schema stallmig"},
+        {"ALTER TABLE public.t SET SCHEMA stallmig", "names the schema stallmig"},
+        {"ALTER TABLE stallmig.migrations ADD COLUMN x int", "names stallmig.migrations"},
+        {"CREATE TRIGGER t BEFORE INSERT ON stallmig.migrations FOR EACH ROW EXECUTE FUNCTION f()",
+         "names stallmig.migrations"},
+        {"SET search_path = stallmig, public", "puts stallmig on the search_path"},
+        {"SET search_path TO \"$user\", \"StallMig\"", "puts stallmig on the search_path"},
+        {"ALTER ROLE app SET search_path = 'public, stallmig'", "puts stallmig on the search_path"},
+        {"SELECT set_config('search_path', 'stallmig', false)", "puts stallmig on the search_path"},
+        {"SET SCHEMA 'stallmig'", "puts stallmig on the search_path"},
+        {"DO $$ BEGIN DELETE FROM stallmig.migrations; END $$", "a string in it"},
+        {"DO $$ BEGIN EXECUTE 'TRUNCATE \"stallmig\".audit'; END $$", "a string in it"},
+        {"DO $$ BEGIN EXECUTE format('DROP SCHEMA %I CASCADE', 'stallmig'); END $$", "a string in it"},
+        {"CREATE FUNCTION f() RETURNS void LANGUAGE sql AS $$ DELETE FROM stallmig.audit $$", "a string in it"},
+        {"SELECT dblink_exec('dbname=x', 'DELETE FROM stallmig.migrations')", "a string in it"},
+        {"SELECT 1;\nCREATE TABLE a (id int);\n\nDROP SCHEMA stallmig", "names the schema stallmig"},
+    };
+    int line;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *problem = sql_host_schema_problem(cases[i].sql, strlen(cases[i].sql), &line);
+        if (problem == NULL || strstr(problem, cases[i].says) == NULL)
+            print_error("%s: got [%s], expected [%s]\n", cases[i].sql, problem ? problem : "(none)",
+                        cases[i].says);
+        assert_non_null(problem);
+        assert_non_null(strstr(problem, cases[i].says));
+        assert_int_equal(line, strchr(cases[i].sql, '\n') ? 4 : 1);
+    }
+    assert_string_equal(sql_host_schema_problem("DELETE FROM stallmig.migrations", 31, &line),
+                        "it is not read-only and names stallmig.migrations, which only the host writes");
+    assert_string_equal(sql_host_schema_problem("SELEC 1", 7, &line), "it cannot be parsed");
+}
+
+static void sql_host_schema_problem__reads_and_other_schemas_pass(void **state)
+{
+    (void)state;
+    const char *texts[] = {
+        "SELECT name, checksum FROM stallmig.migrations WHERE outcome = $1 ORDER BY name",
+        "SELECT * FROM \"stallmig\".identity LIMIT 1", "EXPLAIN SELECT * FROM stallmig.audit",
+        "SHOW search_path", "SELECT to_regclass('stallmig.migrations')",
+        "CREATE TABLE public.users (id int, stallmig_note text)",
+        "CREATE SCHEMA stallmig_archive", "CREATE TABLE stallmigration.x (id int)",
+        "INSERT INTO notes (body) VALUES ('we use stallmig for migrations')",
+        "UPDATE t SET a = b.stallmig FROM b", "CREATE TABLE stallmig (id int)",
+        "SET search_path = public, app", "DO $$ BEGIN PERFORM 1; END $$",
+        "DROP SCHEMA scratch CASCADE", "ALTER TABLE public.t SET SCHEMA archive",
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT count(*) FROM mystallmig.x'",
+        "", "-- DROP SCHEMA stallmig\nSELECT 1",
+    };
+    int line;
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        const char *problem = sql_host_schema_problem(texts[i], strlen(texts[i]), &line);
+        if (problem)
+            print_error("found: %s (%s)\n", texts[i], problem);
+        assert_null(problem);
+        assert_int_equal(line, 0);
+    }
+}
+
 static void sql_mode_name__names(void **state)
 {
     (void)state;
@@ -350,6 +524,10 @@ int main(void)
         cmocka_unit_test(sql_char_to_byte__multibyte),
         cmocka_unit_test(sql_read_only_problem__reads_pass),
         cmocka_unit_test(sql_read_only_problem__writes_and_escapes_refused),
+        cmocka_unit_test(sql_read_only_problem__hidden_writes_and_actions_refused),
+        cmocka_unit_test(sql_read_only_problem__lookalike_reads_pass),
+        cmocka_unit_test(sql_host_schema_problem__writes_naming_stallmig_found),
+        cmocka_unit_test(sql_host_schema_problem__reads_and_other_schemas_pass),
         cmocka_unit_test(sql_mode_name__names),
         cmocka_unit_test(sql_nesting_deeper_than_the_reader__clear_error_at_line_1),
     };
