@@ -512,8 +512,7 @@ static int conn_query(lua_State *L)
 {
     struct lconn *c = check_conn(L, 1);
     const char *sql = luaL_checkstring(L, 2);
-    if (c->read_only)
-        guard_check_read_only(L, c, sql);
+    guard_check_sql(L, c, sql);
     int nparams = 0;
     const char **params = collect_params(L, 3, &nparams);
     bool wrapped = needs_read_only_transaction(c);
@@ -577,8 +576,7 @@ static int conn_exec(lua_State *L)
 {
     struct lconn *c = check_conn(L, 1);
     const char *sql = luaL_checkstring(L, 2);
-    if (c->read_only)
-        guard_check_read_only(L, c, sql);
+    guard_check_sql(L, c, sql);
     bool wrapped = needs_read_only_transaction(c);
     if (wrapped)                      /* on the Lua stack: freed whatever happens */
         sql = lua_pushfstring(L, READ_ONLY_BEGIN "%s" READ_ONLY_COMMIT, sql);

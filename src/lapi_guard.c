@@ -23,6 +23,30 @@
 /* --yes, as the run gave it */
 #define assume_yes (lconn_run() && lconn_run()->yes)
 
+/* The stallmig schema is the host's: a workflow's SQL does not write to it
+ * (history rows, the marker and the audit are the gate's and the ledger's),
+ * on any connection but the gate's own. */
+static void check_host_schema(lua_State *L, struct lconn *c, const char *sql)
+{
+    int line = 0;
+    const char *problem = sql_host_schema_problem(sql, strlen(sql), &line);
+    if (problem == NULL)
+        return;
+    lerror_push(L, "refused", "the stallmig schema is the host's, and this SQL writes to it: %s "
+                "(statement at line %d); nothing was sent to %s", problem, line, c->env->name);
+    lerror_set(L, "hint", "history rows are written by the change gate (conn:begin_change: apply, "
+               "resolve, undo, adopt), the marker by workflows/restamp.lua, the audit by the host");
+    lerror_throw(L);
+}
+
+void guard_check_sql(lua_State *L, struct lconn *c, const char *sql)
+{
+    if (c->read_only)
+        guard_check_read_only(L, c, sql);
+    else if (!c->host_writer)
+        check_host_schema(L, c, sql);
+}
+
 void guard_check_read_only(lua_State *L, struct lconn *c, const char *sql)
 {
     int line = 0;
@@ -520,6 +544,7 @@ static int conn_push(lua_State *L)
     struct lconn *c = lconn_check(L, 1);
     const char *sql = luaL_checkstring(L, 2);
     guard_require_disposable(L, c, "pushing SQL that is not a migration");
+    check_host_schema(L, c, sql);
     PGresult *res = PQexec(c->pg, sql);
     ExecStatusType st = PQresultStatus(res);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {

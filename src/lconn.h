@@ -103,6 +103,10 @@ bool guard_through_pooler(struct lconn *c);
 
 /* Raises kind "refused" when sql may write and c is read-only. */
 void guard_check_read_only(lua_State *L, struct lconn *c, const char *sql);
+/* What every conn:query/conn:exec passes first: on a read-only connection
+ * the read-only check; on any other but the gate's own, no write to the
+ * stallmig schema. Raises kind "refused". */
+void guard_check_sql(lua_State *L, struct lconn *c, const char *sql);
 
 /* Raises kind "refused" unless c is an unprotected environment whose
  * database is, beyond doubt, its own (destructive primitives). */

@@ -345,3 +345,37 @@ test_rollback_that_loses_data_on_protected_is_refused() {
   assert_eq "t|--accept-data-loss (reason: staging is reloaded nightly)" \
     "$(psql_q "SELECT detail LIKE '%; rolled back 20240101000000_users%', overrides FROM stallmig.audit WHERE action = 'rollback'" "$STAGING_URL" | tr '\n' '|' | sed 's/|$//')"
 }
+
+# 7. Only the host writes the stallmig schema: a script's UPDATE of the
+#    marker, or a history row of its own, is refused on any environment.
+test_a_script_cannot_write_the_hosts_tables() {
+  gate_project
+  run_stallrun workflows/deploy.lua --env staging --yes
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  local sql env
+  for sql in "UPDATE stallmig.identity SET environment = 'prod', protected = true" \
+      "INSERT INTO stallmig.migrations (name, checksum, started_at, applied_by, environment, mode, outcome) VALUES ('x', 'y', now(), 'me', 'dev', 'transactional', 'applied')" \
+      "DELETE FROM stallmig.audit" "SET search_path = stallmig; DELETE FROM identity" \
+      "DO \$\$ BEGIN DELETE FROM stallmig.identity; END \$\$" "DROP SCHEMA stallmig CASCADE"; do
+    for env in dev staging; do
+      printf 'local ctx = ...\nlocal conn <close> = require("stallmig.db").connect("%s")\nrequire("stallmig.guard").confirm(conn, "x")\nconn:allow_writes("x")\nconn:exec([==[%s]==])\n' "$env" "$sql" >"$PROJECT/w.lua"
+      run_stallrun w.lua --yes --allow-adhoc-sql --reason test
+      [ "$STATUS" = 3 ] || fail "not refused on $env: $sql (exit $STATUS)"
+      assert_err_contains "the stallmig schema is the host's, and this SQL writes to it"
+    done
+  done
+  assert_eq "dev|f|1" "$(psql_q "SELECT environment, protected, (SELECT count(*) FROM stallmig.migrations) FROM stallmig.identity")"
+  assert_eq "staging|1" "$(psql_q "SELECT environment, (SELECT count(*) FROM stallmig.migrations) FROM stallmig.identity" "$STAGING_URL")"
+  # a database marked as another's is read-only for scripts: the marker cannot be edited back
+  psql_q "UPDATE stallmig.identity SET environment = 'prod', protected = true" >/dev/null
+  printf 'local ctx = ...\nlocal conn <close> = require("stallmig.db").connect("dev")\nconn:exec("UPDATE stallmig.identity SET environment = %s")\n' "'dev'" >"$PROJECT/w.lua"
+  run_stallrun w.lua
+  assert_exit 3
+  assert_eq "prod" "$(psql_q "SELECT environment FROM stallmig.identity")"
+  # reading the host's tables is fine
+  printf 'local ctx = ...\nlocal conn <close> = require("stallmig.db").connect("dev")\nprint(conn:query("SELECT count(*) AS n FROM stallmig.migrations")[1].n)\n' >"$PROJECT/w.lua"
+  run_stallrun w.lua
+  assert_exit 0
+  assert_out_contains "1"
+}
