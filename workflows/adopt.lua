@@ -2,12 +2,16 @@
 --
 --   stallrun workflows/adopt.lua --env prod --from prisma
 --   stallrun workflows/adopt.lua --env prod --baseline 20240219083000_add_bookings
+--   stallrun workflows/adopt.lua --env prod --baseline none
 --
 -- --from prisma reads _prisma_migrations and matches each finished row to a
 -- folder by name and Prisma's checksum (the same SHA-256 stallmig keeps).
 -- Every mismatch is listed, and then nothing is imported. --baseline marks
 -- every migration up to the one named as applied without running it, for a
--- database created by hand; the history says it was a baseline.
+-- database created by hand; the history says it was a baseline. --baseline
+-- none records nothing: none of the migrations is in the database yet, and
+-- the first deploy may apply them all over the schema that is already there
+-- (without it, deploy refuses a database that holds a schema of its own).
 local ctx = ...
 local cli = require("stallmig.cli")
 local db = require("stallmig.db")

@@ -39,8 +39,11 @@ function adopt.from_prisma(conn, found)
   return matches, problems
 end
 
--- Every folder up to and including `last`, as if applied (a baseline).
+-- Every folder up to and including `last`, as if applied (a baseline);
+-- "none": nothing (every migration is still to apply, over a schema that is
+-- already there: the first deploy's check is then satisfied).
 function adopt.baseline(found, last)
+  if last == "none" then return {} end
   local matches, seen = {}, false
   for _, m in ipairs(found) do
     if not seen then matches[#matches + 1] = { m = m } end

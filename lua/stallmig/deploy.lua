@@ -58,6 +58,59 @@ function deploy.check_plan(plan, env)
   end
 end
 
+-- What a database holds of its own, outside the system schemas and
+-- stallmig's, and not created by an extension: relations, types, functions,
+-- schemas; and whether it holds another tool's history.
+local OWN_OBJECTS = [[
+  WITH own AS (SELECT n.oid FROM pg_namespace n
+                WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'stallmig')
+                  AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp%'),
+       ext AS (SELECT classid, objid FROM pg_depend WHERE deptype = 'e')
+  SELECT (SELECT count(*) FROM pg_class c WHERE c.relnamespace IN (SELECT oid FROM own)
+            AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+            AND NOT EXISTS (SELECT 1 FROM ext WHERE classid = 'pg_class'::regclass AND objid = c.oid)) AS relations,
+         (SELECT count(*) FROM pg_type t WHERE t.typnamespace IN (SELECT oid FROM own)
+            AND t.typtype IN ('e', 'd', 'c', 'r', 'm') AND (t.typtype <> 'c' OR
+              (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
+            AND NOT EXISTS (SELECT 1 FROM ext WHERE classid = 'pg_type'::regclass AND objid = t.oid)) AS types,
+         (SELECT count(*) FROM pg_proc p WHERE p.pronamespace IN (SELECT oid FROM own)
+            AND NOT EXISTS (SELECT 1 FROM ext WHERE classid = 'pg_proc'::regclass AND objid = p.oid)) AS functions,
+         (SELECT count(*) FROM pg_namespace n WHERE n.oid IN (SELECT oid FROM own) AND n.nspname <> 'public'
+            AND NOT EXISTS (SELECT 1 FROM ext WHERE classid = 'pg_namespace'::regclass AND objid = n.oid)) AS schemas,
+         to_regclass('_prisma_migrations') IS NOT NULL AS prisma]]
+
+-- The first deploy onto a database (no stallmig history) refuses when the
+-- database already has a schema of its own or another tool's history, as
+-- Prisma's P3005 does: applying every migration over it would apply them
+-- twice. An empty database, or one holding only what extensions created,
+-- deploys. adopt.lua records an existing history without running it.
+function deploy.check_first_deploy(conn, plan, env)
+  for _, m in ipairs(plan.entries) do if m.row then return end end   -- not the first
+  if #plan.pending == 0 then return end
+  local audited = conn:query("SELECT to_regclass('stallmig.audit') IS NOT NULL AS yes")[1].yes
+  if audited and conn:query([[SELECT EXISTS (SELECT 1 FROM stallmig.audit
+      WHERE action = 'adopt' AND outcome = 'ok') AS yes]])[1].yes then
+    return                                         -- adopt.lua --baseline none: deploy over it
+  end
+  local own = conn:query(OWN_OBJECTS)[1]
+  local parts = {}
+  for _, k in ipairs({ "relations", "types", "functions", "schemas" }) do
+    if own[k] > 0 then parts[#parts + 1] = own[k] .. " " .. (k == "relations" and "table(s), view(s) or sequence(s)" or k) end
+  end
+  if #parts == 0 and not own.prisma then return end
+  local name = env and env.name or "the environment"
+  local how = own.prisma
+    and ("it holds a Prisma history (_prisma_migrations): take it over with stallrun workflows/adopt.lua --env "
+      .. name .. " --from prisma")
+    or ("if these migrations made it, record them as applied without running them: stallrun "
+      .. "workflows/adopt.lua --env " .. name .. " --baseline LAST_APPLIED_MIGRATION; if none of them "
+      .. "is there and they should all run over what is: --baseline none")
+  error(errors.new("refused", string.format("%s's database has no stallmig history but already holds "
+    .. "a schema of its own (%s%s): deploying would apply all %d migration(s) again over it; nothing "
+    .. "was changed", name, table.concat(parts, ", "), own.prisma and ", and _prisma_migrations" or "",
+    #plan.pending), { hint = how .. "; if it is not the database you meant, check the url in stallmig.ini" }), 0)
+end
+
 -- The tables a statement names (for "which lock was it waiting for").
 local function relations(text)
   local ok, tree = pcall(sql.parse, text)

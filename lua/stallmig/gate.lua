@@ -61,9 +61,12 @@ end
 -- ---- checks ----------------------------------------------------------------
 
 -- Raises deploy's refusal when an applied migration was edited or deleted,
--- or a failed one may have left part of its work behind.
+-- a failed one may have left part of its work behind, or (the first deploy)
+-- the database already holds a schema of its own or another tool's history.
 function gate.check_history()
-  require("stallmig.deploy").check_plan(S.plan, S.env)
+  local deploy = require("stallmig.deploy")
+  deploy.check_plan(S.plan, S.env)
+  deploy.check_first_deploy(S.conn, S.plan, S.env)
 end
 
 -- Parses every pending file before the first one runs (a syntax error

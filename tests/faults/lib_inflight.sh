@@ -8,6 +8,7 @@
 fault_project() {
   new_project
   psql_q "CREATE TABLE fault_control (seconds float NOT NULL)" >/dev/null
+  baseline_none
 }
 
 set_sleep() {

@@ -41,6 +41,7 @@ test_server_restart_during_a_deploy() {
   own_cluster
   own_project
   psql_q "CREATE TABLE fault_control (seconds float NOT NULL)" >/dev/null
+  baseline_none
   fault_migration 20240101000001_a
   slow_migration 20240101000002_slow
   fault_migration 20240101000003_c

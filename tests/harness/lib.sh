@@ -62,6 +62,14 @@ INI
   export PROJECT DB_URL
 }
 
+# baseline_none [ENV] — the case's database holds objects of the test's own
+# (made with psql_q) and none of the migrations: say so once (adopt.lua
+# --baseline none), so that the first deploy applies them all over it.
+baseline_none() {
+  run_stallrun workflows/adopt.lua --env "${1:-dev}" --baseline none
+  [ "$STATUS" = 0 ] || fail "adopt.lua --baseline none failed"
+}
+
 # add_migration FOLDER SQL — writes migrations/FOLDER/migration.sql exactly as
 # given (no newline added).
 add_migration() {

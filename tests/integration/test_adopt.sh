@@ -63,3 +63,53 @@ test_baseline_marks_without_running() {
   run_stallrun workflows/adopt.lua --env dev --baseline nope
   assert_exit 1
 }
+
+# The first deploy onto a database Prisma migrated (its tables and
+# _prisma_migrations, no stallmig history) applies nothing twice: it refuses
+# and names adopt.lua, with prisma_compat and without.
+test_first_deploy_over_a_prisma_history_refuses_and_names_adopt() {
+  prisma_database
+  local compat
+  for compat in false true; do
+    sed -i '/^prisma_compat = /d' "$PROJECT/stallmig.ini"
+    printf 'prisma_compat = %s\n' "$compat" >>"$PROJECT/stallmig.ini"
+    run_stallrun workflows/deploy.lua --env dev
+    assert_exit 3
+    assert_err_contains "dev's database has no stallmig history but already holds a schema of its own"
+    assert_err_contains "stallrun workflows/adopt.lua --env dev --from prisma"
+    assert_eq "7" "$(psql_q "SELECT count(*) FROM _prisma_migrations")" "prisma_compat=$compat wrote rows"
+    assert_eq "" "$(psql_q "SELECT to_regclass('stallmig.migrations')")" "prisma_compat=$compat: a history"
+  done
+  run_stallrun workflows/adopt.lua --env dev --from prisma
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_out_contains "Nothing to deploy"
+}
+
+# A schema of the database's own (made by hand) refuses the first deploy;
+# adopt.lua --baseline none says the migrations are all still to apply over
+# it; an empty database, or one holding only extensions, deploys at once.
+test_first_deploy_over_a_schema_of_its_own_needs_a_baseline_choice() {
+  new_project
+  add_migration 20240101000000_a 'CREATE TABLE a (id int);'
+  psql_q "CREATE TABLE legacy (id int); CREATE TYPE mood AS ENUM ('ok')" >/dev/null
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 3
+  assert_err_contains "(1 table(s), view(s) or sequence(s), 1 types)"
+  assert_err_contains "--baseline LAST_APPLIED_MIGRATION; if none of them is there and they should all run over what is: --baseline none"
+  assert_eq "" "$(psql_q "SELECT to_regclass('a')")"
+  run_stallrun workflows/adopt.lua --env dev --baseline none
+  assert_exit 0
+  assert_out_contains "dev: 0 migration(s) recorded as applied"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_eq "a|legacy" "$(psql_q "SELECT to_regclass('a') || '|' || to_regclass('legacy')")"
+  # only what an extension made: deploys
+  local other
+  other=$(new_db ext)
+  psql_q "CREATE EXTENSION IF NOT EXISTS pgcrypto; CREATE EXTENSION IF NOT EXISTS pg_trgm" "$other" >/dev/null
+  printf '\n[env.fresh]\nurl = %s\nprotected = false\n' "$other" >>"$PROJECT/stallmig.ini"
+  run_stallrun workflows/deploy.lua --env fresh
+  assert_exit 0
+  assert_eq "a" "$(psql_q "SELECT to_regclass('a')" "$other")"
+}
