@@ -16,8 +16,14 @@
 /* ---- gate_lock.c: the deploy lock ---------------------------------------- */
 
 /* Takes the deploy lock, waiting up to wait_seconds (saying who holds it);
- * raises "failed" when it stays taken, "interrupted" on SIGINT/SIGTERM. */
-void gate_lock_acquire(lua_State *L, struct lconn *c, double wait_seconds);
+ * raises "failed" when it stays taken, "interrupted" on SIGINT/SIGTERM.
+ * prisma: Prisma Migrate's lock too (prisma_compat), so each waits for the
+ * other. */
+void gate_lock_acquire(lua_State *L, struct lconn *c, double wait_seconds, bool prisma);
+/* A statement that fails ("stallmig: the deploy lock was released ...")
+ * when this session no longer holds the deploy lock: the last statement of
+ * every migration's own transaction (gate.LOCK_GUARD). */
+extern const char gate_lock_guard_sql[];
 /* Whether c's session holds the deploy lock. */
 bool gate_lock_held(struct lconn *c);
 /* Records who holds it and since when (stallmig.deploy_lock), for waiters. */

@@ -17,8 +17,28 @@
 #include <time.h>
 
 /* "STALLMIG" read as a big-endian 64-bit integer: the key every stallmig
- * deploy, rollback, resolve, adopt and rehearsal of a database shares. */
+ * deploy, rollback, resolve, adopt and rehearsal of a database shares. In
+ * pg_locks a bigint key is classid (high half) and objid (low half). */
 #define LOCK_KEY "6004495999145167175"
+#define LOCK_CLASSID "1398030668"
+#define LOCK_OBJID "1280133447"
+/* Prisma Migrate's own advisory lock key: with prisma_compat the gate holds
+ * it too, so that each tool waits for the other. */
+#define PRISMA_LOCK_KEY "72707369"
+
+/* Whether this session still holds the deploy lock (SQL a migration runs
+ * may release it: pg_advisory_unlock_all()). */
+#define HELD "EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted " \
+    "AND pid = pg_catalog.pg_backend_pid() AND objsubid = 1 AND classid = " LOCK_CLASSID \
+    " AND objid = " LOCK_OBJID ")"
+
+/* A statement that fails when the lock is no longer held, with a message
+ * that says so (the cast of a text that depends on the row is evaluated only
+ * then). It runs last inside a migration's own transaction, so a migration
+ * that released the lock is rolled back instead of committed. */
+const char gate_lock_guard_sql[] =
+    "SELECT CASE WHEN held THEN 0 ELSE ('stallmig: the deploy lock was released during this "
+    "migration ' || held::text)::int END FROM (SELECT " HELD " AS held) AS deploy_lock";
 
 /* The session holding the key: pid, application, user, and since when that
  * holder announced it (stallmig.deploy_lock), else since it connected. */
@@ -66,9 +86,10 @@ static void describe_holder(PGconn *pg, char *out, size_t size)
 }
 
 /* 1 taken, 0 held by another session, -1 the query failed (res kept). */
-static int try_lock(PGconn *pg, PGresult **failed)
+static int try_lock(PGconn *pg, PGresult **failed, bool prisma)
 {
-    PGresult *res = PQexec(pg, "SELECT pg_try_advisory_lock(" LOCK_KEY ")");
+    PGresult *res = PQexec(pg, prisma ? "SELECT pg_try_advisory_lock(" PRISMA_LOCK_KEY ")"
+                                      : "SELECT pg_try_advisory_lock(" LOCK_KEY ")");
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
         *failed = res;
         return -1;
@@ -99,30 +120,37 @@ static void raise_query_failed(lua_State *L, struct lconn *c, PGresult *res)
     lerror_throw(L);
 }
 
-void gate_lock_acquire(lua_State *L, struct lconn *c, double wait_seconds)
+/* Takes one lock (ours, or Prisma's), waiting up to deadline. */
+static void acquire_one(lua_State *L, struct lconn *c, double deadline, double wait_seconds,
+                        bool prisma)
 {
     PGresult *failed = NULL;
-    int taken = try_lock(c->pg, &failed);
+    int taken = try_lock(c->pg, &failed, prisma);
     if (taken < 0)
         raise_query_failed(L, c, failed);
     if (taken)
         return;
     char holder[400];
-    describe_holder(c->pg, holder, sizeof holder);
+    if (prisma)
+        snprintf(holder, sizeof holder, "Prisma Migrate's lock (key " PRISMA_LOCK_KEY ") is held: "
+                 "a prisma migrate command is running");
+    else
+        describe_holder(c->pg, holder, sizeof holder);
     msg_warn("waiting for the deploy lock: %s", holder);
-    double deadline = now_seconds() + wait_seconds, pause = 0.05;
+    double pause = 0.05;
     while (!taken && now_seconds() < deadline) {
         double left = deadline - now_seconds();
         pause_for(pause < left ? pause : (left > 0.01 ? left : 0.01));
         if (host_interrupted())
             host_raise_interrupt(L, " while waiting for the deploy lock: nothing was changed");
-        if ((taken = try_lock(c->pg, &failed)) < 0)
+        if ((taken = try_lock(c->pg, &failed, prisma)) < 0)
             raise_query_failed(L, c, failed);
         pause = pause * 1.5 < 1.0 ? pause * 1.5 : 1.0;
     }
     if (taken)
         return;
-    describe_holder(c->pg, holder, sizeof holder);
+    if (!prisma)
+        describe_holder(c->pg, holder, sizeof holder);
     lerror_push(L, "failed", "another deploy still holds the deploy lock after %gs: %s",
                 wait_seconds, holder);
     lerror_set(L, "hint", "wait for it to finish, or raise lock_wait in stallmig.ini; "
@@ -130,13 +158,18 @@ void gate_lock_acquire(lua_State *L, struct lconn *c, double wait_seconds)
     lerror_throw(L);
 }
 
+void gate_lock_acquire(lua_State *L, struct lconn *c, double wait_seconds, bool prisma)
+{
+    double deadline = now_seconds() + wait_seconds;
+    acquire_one(L, c, deadline, wait_seconds, false);
+    if (prisma)
+        acquire_one(L, c, deadline, wait_seconds, true);   /* released with ours: see below */
+}
+
 bool gate_lock_held(struct lconn *c)
 {
     bool held = false;
-    return query_bool(c->pg, "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
-                      "AND granted AND pid = pg_backend_pid() AND objsubid = 1 "
-                      "AND classid::bigint = (" LOCK_KEY "::bigint >> 32) & 4294967295 "
-                      "AND objid::bigint = " LOCK_KEY "::bigint & 4294967295)", &held) && held;
+    return query_bool(c->pg, "SELECT " HELD, &held) && held;
 }
 
 void gate_lock_announce(lua_State *L, struct lconn *c)
@@ -158,5 +191,8 @@ void gate_lock_release(struct lconn *c)
         return;                      /* the server ended the session, and the lock with it */
     if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
         PQclear(PQexec(c->pg, "ROLLBACK"));
-    PQclear(PQexec(c->pg, "SELECT pg_advisory_unlock(" LOCK_KEY ")"));
+    PQclear(PQexec(c->pg, "SELECT pg_advisory_unlock(" LOCK_KEY "), "
+                   "CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                   "AND pid = pg_backend_pid() AND objsubid = 1 AND classid = 0 AND objid = "
+                   PRISMA_LOCK_KEY ") THEN pg_advisory_unlock(" PRISMA_LOCK_KEY ") END"));
 }

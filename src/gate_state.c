@@ -32,6 +32,8 @@ lua_State *gate_state_open(lua_State *L)
         lua_close(P);
         lerror_throw(L);
     }
+    lua_pushstring(P, gate_lock_guard_sql);  /* the lock's SQL is the host's (gate_lock.c) */
+    lua_setfield(P, -2, "LOCK_GUARD");
     lua_setfield(P, LUA_REGISTRYINDEX, GATE_MODULE);
     lua_pop(P, 1);                   /* the handler */
     return P;

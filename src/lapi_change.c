@@ -673,7 +673,7 @@ static int conn_begin_change(lua_State *L)
     ch->c = c;
     c->change = ch;
     snprintf(ch->what, sizeof ch->what, "%s", what);
-    gate_lock_acquire(L, c, c->env->lock_wait);
+    gate_lock_acquire(L, c, c->env->lock_wait, c->env->prisma_compat);
     ch->lock_held = true;
     ch->P = gate_state_open(L);
     open_plan(L, ch, scan_idx);

@@ -65,7 +65,10 @@ local function run_transactional(conn, m, env, opts)
     prefix_statements = prefix_statements + 1
     suffix = prisma.finished_sql(conn, m) .. ";\n" .. suffix
   end
-  local text = prefix .. m.content .. "\n;\n" .. suffix .. ";\nCOMMIT;\nRESET ALL;"
+  -- opts.guard (the gate's lock check) fails the transaction when the file
+  -- released the deploy lock: rolled back rather than committed unguarded
+  local guard = opts.guard and (opts.guard .. ";\n") or ""
+  local text = prefix .. m.content .. "\n;\n" .. guard .. suffix .. ";\nCOMMIT;\nRESET ALL;"
   local ok, err = pcall(conn.exec, conn, text)
   if ok then return nil end
   rethrow_unless_sql(err)

@@ -158,6 +158,31 @@ local function next_pending(name)
   return m
 end
 
+-- The lock's guard failed inside the migration's transaction: the file
+-- released the deploy lock (pg_advisory_unlock_all()).
+local LOCK_RELEASED = "stallmig: the deploy lock was released"
+
+local function lock_released(failed)
+  return tostring(failed.server_message or failed.message):find(LOCK_RELEASED, 1, true) ~= nil
+end
+
+local function explain_lock_released(failed, m)
+  failed.message = string.format("migration %s released stallmig's deploy lock (pg_advisory_unlock_all() "
+    .. "or pg_advisory_unlock on its key), so another deploy could have started beside it%s; nothing "
+    .. "after it runs", m.name, m.mode == "transactional" and ": it was rolled back, not committed"
+    or ": it ran outside one transaction and stays applied")
+  failed.hint = "remove the unlock from " .. m.file .. " (the deploy lock is stallmig's; verify flags "
+    .. "such statements), then deploy again"
+end
+
+-- After a migration outside one transaction: is the lock still held? A
+-- failure object when it is not (the migration stays applied: recorded).
+local function lock_lost_after(m)
+  local ok = pcall(S.conn.query, S.conn, gate.LOCK_GUARD)
+  if ok then return nil end
+  return errors.new("failed", LOCK_RELEASED, { migration = m.name, server_message = LOCK_RELEASED })
+end
+
 -- Applies the next pending migration (which must be `name`) and records it.
 -- Returns {name, mode, duration_ms, warnings, durable}; raises the failure,
 -- explained as deploy explains it.
@@ -173,8 +198,11 @@ function gate.apply(name)
   local durable = S.next == #S.plan.pending
   local started = sys.clock()
   local ok, failed = interrupt.pcall(apply.run, S.conn, m, S.env.name,
-    { durable = durable, prisma = S.env.prisma_compat })
-  if ok and failed then
+    { durable = durable, prisma = S.env.prisma_compat, guard = gate.LOCK_GUARD })
+  if ok and not failed and m.mode ~= "transactional" then failed = lock_lost_after(m) end
+  if ok and failed and lock_released(failed) then
+    explain_lock_released(failed, m)
+  elseif ok and failed then
     indexbuild.remember(S.conn, m, failed)
     if failed.lost then deploy.explain_lost(failed, m, S.applied, S.env)
     else deploy.explain_failure(failed, m, S.applied, S.env) end

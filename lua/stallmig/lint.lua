@@ -21,7 +21,7 @@ M.builtin = {
   "rename_table", "rename_column", "set_not_null", "change_column_type",
   "index_not_concurrent", "constraint_not_valid", "volatile_default", "set_not_null_scan",
   "rewrite_table", "lock_table", "lock_timeout",
-  "partial_migration", "session_set",
+  "partial_migration", "session_set", "advisory_unlock",
 }
 
 local FIELDS = { id = "string", severity = "string", explanation = "string", suggestion = "string",

@@ -102,7 +102,7 @@ function review.judge(entry)
       if risk then
         out[#out + 1] = risk.text
       elseif not measured then
-        out[#out + 1] = string.format("%s (%s, line %s): nothing measures what it loses, so it counts as data at risk",
+        out[#out + 1] = string.format("%s (%s, line %s): nothing here can show it is harmless in this database, so it counts",
           f.message, f.rule, tostring(f.line))
       end
     end

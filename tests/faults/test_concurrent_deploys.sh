@@ -68,3 +68,45 @@ CREATE INDEX CONCURRENTLY m40_id ON \"20240101000040_m40\" (id);"
   each_applied_once
   assert_eq "m40_id" "$(psql_q "SELECT indexrelid::regclass FROM pg_index WHERE indisvalid AND indrelid = '\"20240101000040_m40\"'::regclass")"
 }
+
+# A migration that releases advisory locks must not let a second deploy run
+# beside the first: the gate's guard fails the migration's own transaction,
+# so it is rolled back, and a waiting deploy applies everything exactly once.
+test_a_migration_that_releases_the_deploy_lock_is_rolled_back() {
+  new_project
+  add_migration 20240101000001_a 'CREATE TABLE a (id int);'
+  add_migration 20240101000002_unlock $'CREATE TABLE b (id int);\nSELECT pg_advisory_unlock_all();\n'
+  add_migration 20240101000003_c 'CREATE TABLE c (id int);'
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 1
+  assert_err_contains "migration 20240101000002_unlock released stallmig's deploy lock"
+  assert_err_contains "it was rolled back, not committed; nothing after it runs"
+  assert_eq "a||" "$(psql_q "SELECT to_regclass('a') || '|' || coalesce(to_regclass('b')::text, '') || '|' || coalesce(to_regclass('c')::text, '')")"
+  assert_eq "20240101000001_a:applied,20240101000002_unlock:failed" \
+    "$(psql_q "SELECT string_agg(name || ':' || outcome, ',' ORDER BY id) FROM stallmig.migrations")"
+  # outside one transaction: applied (and recorded), and the deploy stops there
+  add_migration 20240101000002_unlock $'-- stallmig:no-transaction\nCREATE TABLE b (id int);\nSELECT pg_advisory_unlock_all();\n'
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 1
+  assert_err_contains "it ran outside one transaction and stays applied; nothing after it runs"
+  assert_eq "b|" "$(psql_q "SELECT to_regclass('b') || '|' || coalesce(to_regclass('c')::text, '')")"
+}
+
+# With prisma_compat the gate holds Prisma Migrate's advisory lock too
+# (key 72707369), so a prisma migrate deploy waits for stallrun and stallrun
+# waits for it.
+test_prisma_compat_waits_for_prismas_own_lock() {
+  new_project
+  printf 'prisma_compat = true\nlock_wait = 1s\n' >>"$PROJECT/stallmig.ini"
+  sed -i '/^lock_wait = 60s$/d' "$PROJECT/stallmig.ini"
+  add_migration 20240101000001_a 'CREATE TABLE a (id int);'
+  hold_in_background prisma "SELECT pg_advisory_lock(72707369)"
+  run_stallrun workflows/deploy.lua --env dev
+  release_background prisma
+  assert_exit 1
+  assert_err_contains "Prisma Migrate's lock (key 72707369) is held"
+  assert_eq "" "$(psql_q "SELECT to_regclass('a')")"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_eq 0 "$(psql_q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")" "a lock left behind"
+}

@@ -198,6 +198,12 @@ local spec = {
     quiet = { "SET LOCAL statement_timeout = '1min';",
       "SET lock_timeout = '1s';\nCREATE INDEX CONCURRENTLY i ON users (bio);", "SHOW search_path;" },
   },
+  ["advisory-unlock"] = {
+    fire = { "SELECT pg_advisory_unlock_all();", "SELECT pg_catalog.pg_advisory_unlock(42);",
+      "DO $$ BEGIN PERFORM 1; END $$; SELECT pg_advisory_unlock_shared(1);" },
+    quiet = { "SELECT pg_advisory_xact_lock(42);", "SELECT pg_advisory_lock(42);",
+      "CREATE FUNCTION f() RETURNS void LANGUAGE sql AS 'SELECT 1';" },
+  },
 }
 
 local function wrappers(text)
