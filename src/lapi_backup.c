@@ -4,7 +4,6 @@
  * history (freshness.h); db.restore: a backup into a new database beside
  * the environment's, confirmed on a protected environment. */
 #include "backup.h"
-#include "confirm.h"
 #include "config.h"
 #include "dbswap.h"
 #include "freshness.h"
@@ -12,7 +11,6 @@
 #include "lapi_database.h"
 #include "lconn.h"
 #include "lerror.h"
-#include "msg.h"
 #include "run.h"
 
 #include <lauxlib.h>
@@ -127,20 +125,15 @@ const luaL_Reg backup_db_functions[] = {
 };
 
 /* On a protected environment: the name typed, or --yes; else refused. */
-static void require_confirmed(lua_State *L, const struct env_config *env, const char *given)
+static void require_confirmed(lua_State *L, const struct env_config *env, const char *path)
 {
     if (!env->is_protected)
         return;
-    const char *what = "restore a backup into a new database on its server";
-    char intro[PATH_MAX + 400];
-    if (database_assume_yes()) {
-        msg_warn("%s is protected; confirmed by --yes: %s (%s)", env->name, what, given);
-        return;
-    }
-    snprintf(intro, sizeof intro, "%s is a protected environment. About to restore %s into a new "
-             "database on its server (its own database is not touched).", env->name, given);
-    if (!confirm_typed(env->name, intro, "Type the environment's name to continue"))
-        guard_refuse_unconfirmed(L, env->name, what, confirm_can_ask());
+    const char *base = strrchr(path, '/');
+    char what[PATH_MAX + 100];
+    snprintf(what, sizeof what, "restore the backup %s into a new database on its server",
+             base ? base + 1 : path);
+    guard_confirm_env(L, env->name, what);
 }
 
 /* Creates target and restores path into it; 0, or -1 with err (no
@@ -171,7 +164,7 @@ static int db_restore(lua_State *L)
     const struct env_config *env = lconn_find_env(L, name);
     char path[PATH_MAX], target[DBSWAP_NAME_SIZE], err[1024], drop[200];
     resolve_backup(L, given, path, sizeof path);
-    require_confirmed(L, env, given);
+    require_confirmed(L, env, path);
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);

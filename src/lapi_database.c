@@ -13,18 +13,12 @@
 #include "lconn.h"
 #include "lerror.h"
 #include "msg.h"
-#include "run.h"
 
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-bool database_assume_yes(void)
-{
-    return lconn_run() && lconn_run()->yes;
-}
 
 void database_require_swap_rights(lua_State *L, struct lconn *c, const char *action,
                                   struct dbswap_target *t)

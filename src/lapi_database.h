@@ -10,9 +10,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* --yes, as the run gave it. */
-bool database_assume_yes(void);
-
 /* Refuses (kind "refused", nothing changed) unless c's role may make a new
  * database and rename c's (dbswap_may_swap); fills t. */
 void database_require_swap_rights(lua_State *L, struct lconn *c, const char *action,

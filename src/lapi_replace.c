@@ -13,7 +13,6 @@
  * A failure before 7 leaves the database untouched and drops the half-made
  * new one. */
 #include "backup.h"
-#include "confirm.h"
 #include "config.h"
 #include "dbswap.h"
 #include "freshness.h"
@@ -94,24 +93,18 @@ static void require_fresh(lua_State *L, struct replace *r)
     lerror_throw(L);
 }
 
-/* 4. Protected, or in doubt: the name typed, or --yes. */
+/* 4. Protected, or in doubt: the name typed, or --yes (unless
+ * guard.confirm already confirmed this connection). */
 static void require_confirmed(lua_State *L, struct replace *r)
 {
     struct lconn *c = r->c;
     if (!(c->is_protected || c->id.doubt[0]) || c->confirmed)
         return;
-    const char *what = "replace its database with a backup";
-    char intro[PATH_MAX + 700];
-    if (database_assume_yes()) {
-        msg_warn("%s %s; confirmed by --yes: %s (%s)", r->env->name, c->is_protected ?
-                 "is protected" : "is in doubt", what, r->given);
-        return;
-    }
-    snprintf(intro, sizeof intro, "%s %s. About to replace its database with the backup %s (what "
-             "it replaces is backed up first and kept as another database).", r->env->name,
-             c->is_protected ? "is a protected environment" : "is in doubt", r->given);
-    if (!confirm_typed(r->env->name, intro, "Type the environment's name to continue"))
-        guard_refuse_unconfirmed(L, r->env->name, what, confirm_can_ask());
+    const char *base = strrchr(r->path, '/');
+    char what[PATH_MAX + 100];
+    snprintf(what, sizeof what, "replace its database with the backup %s (what it replaces is "
+             "backed up and kept)", base ? base + 1 : r->path);
+    guard_confirm_env(L, r->env->name, what);
     c->confirmed = true;
 }
 

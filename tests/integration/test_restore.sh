@@ -141,7 +141,7 @@ test_restore_into_a_new_database_on_a_protected_environment_needs_confirmation()
   count=$(psql_q "SELECT count(*) FROM pg_database")
   CI=true run_stallrun workflows/restore.lua --env prod --backup "$STALE"
   assert_exit 3
-  assert_err_contains "stallrun: prod is protected: to restore a backup into a new database on its server it needs confirmation, and there is no terminal to ask on (CI); nothing was changed"
+  assert_err_contains "stallrun: prod is protected: to restore the backup $(basename "$STALE") into a new database on its server it needs confirmation, and there is no terminal to ask on (CI); nothing was changed"
   assert_err_contains "hint: pass --yes"
   assert_eq "$count" "$(psql_q "SELECT count(*) FROM pg_database")" "databases after the refusal"
   CI=true run_stallrun workflows/restore.lua --env prod --backup "$STALE" --yes
