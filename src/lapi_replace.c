@@ -202,7 +202,7 @@ static int record_in_database(lua_State *L)
     else
         msg_warn("the restored database is marked as %s's: it stays in doubt until it is "
                  "re-stamped (stallrun workflows/restamp.lua --env %s)", marked, c->env->name);
-    ledger_audit(L, c, "restore", detail);
+    ledger_audit_complete(c, ledger_audit(L, c, "restore", detail), "ok", NULL);
     return 0;
 }
 
