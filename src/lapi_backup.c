@@ -11,7 +11,6 @@
 #include "lapi_database.h"
 #include "lconn.h"
 #include "lerror.h"
-#include "run.h"
 
 #include <lauxlib.h>
 #include <limits.h>
@@ -98,8 +97,6 @@ static int db_describe_backup(lua_State *L)
     freshness_utc(age.taken, when, sizeof when);
     freshness_span(seconds, span, sizeof span);
     freshness_utc(age.newest_at, newest, sizeof newest);
-    const char *option = run_option(lconn_run(), "backup");
-    char named[PATH_MAX];
     lua_createtable(L, 0, 10);
     set_string(L, "path", path);
     set_string(L, "taken_at", when);
@@ -113,7 +110,7 @@ static int db_describe_backup(lua_State *L)
     set_string(L, "newest_at", age.newest[0] ? newest : NULL);
     lua_pushboolean(L, freshness_is_stale(&age));
     lua_setfield(L, -2, "stale");
-    lua_pushboolean(L, option && realpath(option, named) && strcmp(named, path) == 0);
+    lua_pushboolean(L, database_named_by_user(path));
     lua_setfield(L, -2, "named");
     return 1;
 }
@@ -147,8 +144,11 @@ static int restore_into(const char *url, const char *target, const char *path, c
         snprintf(err, errlen, "cannot reach the server's 'postgres' database");
     else if ((rc = dbswap_create(admin, target, NULL, err, errlen)) == 0 &&
              (rc = backup_restore(url, target, path, err, errlen)) != 0) {
-        char ignored[300];
-        dbswap_drop(admin, target, ignored, sizeof ignored);
+        char why[300];
+        size_t n = strlen(err);
+        if (dbswap_drop(admin, target, why, sizeof why) != 0)
+            snprintf(err + n, errlen - n, " (the half-made database %s could not be dropped: %s)",
+                     target, why);
     }
     PQfinish(admin);
     return rc;
@@ -173,8 +173,8 @@ static int db_restore(lua_State *L)
     int rc = restore_into(url, target, path, err, sizeof err);
     free(url);
     if (rc != 0)
-        return lerror_raise(L, "failed", "restoring %s into a new database failed: %s; nothing "
-                            "was changed", given, err);
+        return lerror_raise(L, "failed", "restoring %s into a new database failed: %s; %s's "
+                            "database was not touched", given, err, name);
     database_drop_sql(target, drop, sizeof drop);
     lua_pushstring(L, target);
     lua_pushstring(L, drop);

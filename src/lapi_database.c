@@ -13,8 +13,10 @@
 #include "lconn.h"
 #include "lerror.h"
 #include "msg.h"
+#include "run.h"
 
 #include <lauxlib.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,13 @@ void database_require_swap_rights(lua_State *L, struct lconn *c, const char *act
                "role needs CREATEDB and must own the database (ALTER ROLE name CREATEDB; ALTER "
                "DATABASE db OWNER TO name), or connect as a role that has both");
     lerror_throw(L);
+}
+
+bool database_named_by_user(const char *path)
+{
+    const char *option = run_option(lconn_run(), "backup");
+    char real[PATH_MAX];
+    return option && realpath(option, real) != NULL && strcmp(real, path) == 0;
 }
 
 void database_close(lua_State *L, int idx)

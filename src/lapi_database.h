@@ -15,6 +15,10 @@
 void database_require_swap_rights(lua_State *L, struct lconn *c, const char *action,
                                   struct dbswap_target *t);
 
+/* Did the user name exactly the file at path (absolute, canonical) with
+ * the run's own --backup option, resolved the same way? */
+bool database_named_by_user(const char *path);
+
 /* Closes c (the connection at idx) through its own close method. */
 void database_close(lua_State *L, int idx);
 

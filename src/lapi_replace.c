@@ -10,8 +10,8 @@
  *   7. the swap by rename: the old database kept aside, never dropped;
  *   8. the restored one re-stamped and the restore recorded (its audit and
  *      the project's local log).
- * A failure before 7 leaves the database untouched and drops the half-made
- * new one. */
+ * A failure in 5-7 (the renames included) leaves the database untouched and
+ * drops the half-made new one. */
 #include "backup.h"
 #include "config.h"
 #include "dbswap.h"
@@ -21,7 +21,6 @@
 #include "ledger.h"
 #include "lerror.h"
 #include "msg.h"
-#include "run.h"
 
 #include <lauxlib.h>
 #include <limits.h>
@@ -61,21 +60,13 @@ static void check_backup(lua_State *L, struct replace *r)
     }
 }
 
-/* Did the user name exactly this file on the command line (--backup)? */
-static bool named_by_user(const char *path)
-{
-    const char *option = run_option(lconn_run(), "backup");
-    char real[PATH_MAX];
-    return option && realpath(option, real) != NULL && strcmp(real, path) == 0;
-}
-
 /* 3. Not older than the newest applied migration, unless named. */
 static void require_fresh(lua_State *L, struct replace *r)
 {
     char why[600];
     if (freshness_read(r->c->pg, r->path, &r->age, why, sizeof why) != 0)
         lerror_raise(L, "failed", "%s; nothing was changed", why);
-    if (!freshness_is_stale(&r->age) || named_by_user(r->path))
+    if (!freshness_is_stale(&r->age) || database_named_by_user(r->path))
         return;
     char span[32], taken[32], newest[32], holds[300];
     freshness_span((double)time(NULL) - r->age.taken, span, sizeof span);

@@ -232,3 +232,40 @@ test_restore_replace_by_an_owner_with_createdb_waits_for_sessions_it_cannot_end(
   assert_eq "$ROLE" "$(psql_q "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '$db'")" "owner of the restored database"
   assert_eq 1 "$(psql_q "SELECT count(*) FROM stallmig.audit WHERE action = 'restore'")" "the restore's audit row"
 }
+
+test_replace_with_backup_enforces_its_rules_for_any_script() {
+  prod_project
+  cat >"$PROJECT/my-rollback.lua" <<'LUA'
+local ctx = ...
+local db = require("stallmig.db")
+local guard = require("stallmig.guard")
+local conn = db.connect(ctx.env)
+guard.confirm(conn, "roll back")
+conn:replace_with_backup(ctx.args[1])
+LUA
+  # a script of its own, no --backup: the stale backup is refused all the same
+  run_stallrun my-rollback.lua --env prod --yes "$STALE"
+  assert_exit 3
+  assert_err_contains "stallrun: the backup $STALE is older than prod's newest migration"
+  prod_untouched
+  # --backup names another file than the one the script restores: still refused
+  run_stallrun my-rollback.lua --env prod --yes --backup "$(ls "$PROJECT"/backups/prod/*-after-nothing.dump)" "$STALE"
+  assert_exit 3
+  assert_err_contains "is older than prod's newest migration"
+  run_stallrun my-rollback.lua --env prod --yes no-such.dump
+  assert_exit 1
+  assert_err_contains "stallrun: cannot read the backup no-such.dump: No such file or directory; nothing was changed"
+  prod_untouched
+}
+
+test_restore_into_a_new_database_that_fails_leaves_nothing_behind() {
+  prod_project
+  local count
+  count=$(psql_q "SELECT count(*) FROM pg_database")
+  spy pg_restore 'case "$*" in *--dbname*) echo "pg_restore: error: the spy refuses" >&2; exit 1;; esac'
+  PATH="$CASE_TMP/spy:$PATH" run_stallrun workflows/restore.lua --env prod --backup "$STALE" --yes
+  assert_exit 1
+  assert_err_contains "stallrun: restoring $STALE into a new database failed: pg_restore failed (exit 1): pg_restore: error: the spy refuses; prod's database was not touched"
+  assert_eq "$count" "$(psql_q "SELECT count(*) FROM pg_database")" "databases after the failed restore"
+  prod_untouched
+}
