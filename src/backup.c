@@ -3,6 +3,8 @@
 
 #include "proc.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
@@ -154,10 +156,36 @@ static int dump(const char *conninfo, const char *path, const char *log, bool *c
     return rc;
 }
 
-int backup_take(const char *conninfo, const char *path, struct backup_result *out, char *err,
+/* path made absolute (from the current directory): the programs run from
+ * '/' (proc.c), where a relative name means another file or none. */
+static void absolute(const char *path, char *out, size_t size)
+{
+    char cwd[PATH_MAX];
+    int n = -1;
+    if (path[0] != '/' && getcwd(cwd, sizeof cwd) != NULL)
+        n = snprintf(out, size, "%s/%s", cwd, path);
+    if (n < 0 || (size_t)n >= size)
+        snprintf(out, size, "%s", path);      /* too long: as given (it fails, naming it) */
+}
+
+/* A new empty file for a program's messages; 0, or -1 with err. */
+static int temporary_log(char log[32], char *err, size_t errlen)
+{
+    snprintf(log, 32, "/tmp/stallmig-log.XXXXXX");
+    int fd = mkstemp(log);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create a temporary file: %s", strerror(errno));
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+int backup_take(const char *conninfo, const char *given, struct backup_result *out, char *err,
                 size_t errlen)
 {
-    char log[PATH_MAX + 8];
+    char path[PATH_MAX], log[PATH_MAX + 8];
+    absolute(given, path, sizeof path);
     snprintf(log, sizeof log, "%s.log", path);
     if (make_parent(path, err, errlen) != 0)
         return -1;
@@ -182,42 +210,56 @@ int backup_take(const char *conninfo, const char *path, struct backup_result *ou
     return rc;
 }
 
-int backup_check(const char *path, char *err, size_t errlen)
+int backup_check(const char *given, char *err, size_t errlen)
 {
     struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s is not a file", path);
+    if (stat(given, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s is not a file", given);
         return -1;
     }
-    char log[] = "/tmp/stallmig-check.XXXXXX";
-    int fd = mkstemp(log);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot create a temporary file: %s", strerror(errno));
+    char path[PATH_MAX], log[32];
+    absolute(given, path, sizeof path);
+    if (temporary_log(log, err, errlen) != 0)
         return -1;
-    }
-    close(fd);
     const char *argv[] = {"pg_restore", "--file=/dev/null", path, NULL};
     int rc = run_logged(argv, -1, NULL, log, err, errlen);
     unlink(log);
     return rc;
 }
 
-int backup_restore(const char *conninfo, const char *dbname, const char *path, char *err,
+/* conninfo with dbname set to name (quoted as libpq reads key='value'). */
+static char *with_dbname(const char *conninfo, const char *name)
+{
+    char quoted[2 * 256 + 1];
+    size_t n = 0;
+    for (const char *p = name; *p && n + 2 < sizeof quoted; p++) {
+        if (*p == '\'' || *p == '\\')
+            quoted[n++] = '\\';
+        quoted[n++] = *p;
+    }
+    quoted[n] = '\0';
+    char *target = NULL;
+    return asprintf(&target, "%s dbname='%s'", conninfo, quoted) < 0 ? NULL : target;
+}
+
+int backup_restore(const char *conninfo, const char *dbname, const char *given, char *err,
                    size_t errlen)
 {
     char *password = NULL;
     char *plain = without_password(conninfo, &password);
-    char *target = NULL;
     char **envp = plain ? child_environment(password) : NULL;
-    if (envp == NULL || asprintf(&target, "%s dbname='%s'", plain, dbname) < 0) {
-        snprintf(err, errlen, "cannot prepare pg_restore's connection");
+    char *target = envp ? with_dbname(plain, dbname) : NULL;
+    char path[PATH_MAX], log[32];
+    absolute(given, path, sizeof path);
+    if (target == NULL || temporary_log(log, err, errlen) != 0) {
+        if (target == NULL)
+            snprintf(err, errlen, "cannot prepare pg_restore's connection");
+        free(target);
         free_environment(envp, password);
         free(plain);
         free(password);
         return -1;
     }
-    char log[PATH_MAX + 16];
-    snprintf(log, sizeof log, "%s.restore.log", path);
     const char *argv[] = {"pg_restore", "--no-owner", "--no-privileges", "--exit-on-error",
                           "--dbname", target, path, NULL};
     int rc = run_logged(argv, -1, envp, log, err, errlen);
@@ -227,4 +269,52 @@ int backup_restore(const char *conninfo, const char *dbname, const char *path, c
     free(plain);
     free(password);
     return rc;
+}
+
+int backup_resolve(const char *given, char *out, size_t size, char *err, size_t errlen)
+{
+    char real[PATH_MAX];
+    if (given[0] == '\0' || realpath(given, real) == NULL) {
+        snprintf(err, errlen, "cannot read the backup %s: %s", given,
+                 given[0] ? strerror(errno) : "no file named");
+        return -1;
+    }
+    if (strlen(real) >= size) {
+        snprintf(err, errlen, "the path of the backup %s is too long", given);
+        return -1;
+    }
+    memcpy(out, real, strlen(real) + 1);
+    return 0;
+}
+
+/* How many entries of dir start with prefix. */
+static int count_prefixed(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d)) != NULL;)
+        n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+int backup_next_path(const char *dir, const char *env, const char *tag, time_t when, char *out,
+                     size_t size)
+{
+    char stamp[32], prefix[300];
+    struct tm tm;
+    gmtime_r(&when, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%d%H%M%S", &tm);
+    int n = snprintf(prefix, sizeof prefix, "%s-%s-", env, stamp);
+    if (n < 0 || (size_t)n >= sizeof prefix)
+        return -1;
+    n = snprintf(out, size, "%s/%s%02d-%s.dump", dir, prefix, count_prefixed(dir, prefix) + 1, tag);
+    if (n < 0 || (size_t)n >= size)
+        return -1;
+    char *t = out + strlen(dir) + 1 + strlen(prefix);
+    for (t = strchr(t, '-') + 1; *t && strcmp(t, ".dump") != 0; t++)
+        if (!(isalnum((unsigned char)*t) || *t == '_' || *t == '.' || *t == '-'))
+            *t = '_';
+    return 0;
 }

@@ -2,13 +2,15 @@
  * into a file created here with mode 0600, then read back whole with
  * pg_restore (which, unlike pg_restore --list, notices a dump cut short).
  * The password reaches pg_dump through its environment, never its command
- * line. Plain C. */
+ * line. A relative path is taken from the current directory (the programs
+ * themselves run from '/'). Plain C. */
 #ifndef STALLMIG_BACKUP_H
 #define STALLMIG_BACKUP_H
 
 #include "hash.h"
 
 #include <stddef.h>
+#include <time.h>
 
 struct backup_result {
     char checksum[HASH_HEX_LEN + 1]; /* SHA-256 of the file */
@@ -30,5 +32,18 @@ int backup_check(const char *path, char *err, size_t errlen);
  * 0, or -1 with err. */
 int backup_restore(const char *conninfo, const char *dbname, const char *path, char *err,
                    size_t errlen);
+
+/* The absolute, canonical path of the existing file given names (a
+ * relative name: from the current directory, as the user typed it), so
+ * that it still means that file where programs run from '/'. 0, or -1 with
+ * err. */
+int backup_resolve(const char *given, char *out, size_t size, char *err, size_t errlen);
+
+/* The next free backup name in dir, as lua/stallmig/backup.lua names them:
+ * <dir>/<env>-<UTC YYYYMMDDHHMMSS>-<nn>-<tag>.dump, nn one more than the
+ * backups already named for that second; in tag, bytes outside
+ * [A-Za-z0-9_.-] become '_'. 0, or -1 when it does not fit in size. */
+int backup_next_path(const char *dir, const char *env, const char *tag, time_t when, char *out,
+                     size_t size);
 
 #endif

@@ -1,153 +1,131 @@
-/* lapi_database.c — whole databases: create one for a fresh machine, drop
- * and recreate a disposable one, replace one with a backup (the emergency
- * rollback). The destructive ones are guarded in C, below the library. */
-#include "backup.h"
+/* lapi_database.c — whole databases: create one for a fresh machine,
+ * recreate a disposable one empty, replace one with a backup (the
+ * emergency rollback, lapi_replace.c). The destructive ones are guarded in
+ * C, below the library, and never leave a moment without the database: the
+ * new one is made under another name first and swapped in by rename
+ * (dbswap.h). */
+#include "lapi_database.h"
+
 #include "config.h"
+#include "dbswap.h"
 #include "endpoint.h"
 #include "lapi.h"
 #include "lconn.h"
-#include "ledger.h"
 #include "lerror.h"
 #include "msg.h"
+#include "run.h"
 
 #include <lauxlib.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <time.h>
 
-static void ignore_notice(void *arg, const char *message)
+void database_require_swap_rights(lua_State *L, struct lconn *c, const char *action,
+                                  struct dbswap_target *t)
 {
-    (void)arg;
-    (void)message;
-}
-
-/* Runs drop, then create, on a maintenance connection; frees both; raises
- * (after closing admin) when either fails. */
-static void drop_and_create(lua_State *L, PGconn *admin, char *drop, char *create)
-{
-    PGresult *res = PQexec(admin, drop);
-    if (PQresultStatus(res) == PGRES_COMMAND_OK) {
-        PQclear(res);
-        res = PQexec(admin, create);
-    }
-    free(drop);
-    free(create);
-    if (PQresultStatus(res) == PGRES_COMMAND_OK) {
-        PQclear(res);
+    char why[600];
+    int rc = dbswap_may_swap(c->pg, t, why, sizeof why);
+    if (rc == -2)
+        lerror_raise(L, "failed", "cannot read what the role may do on %s's database (%s); "
+                     "nothing was changed", c->env->name, why);
+    if (rc == 0)
         return;
-    }
-    lconn_push_error(L, res, admin);
-    PQclear(res);
-    PQfinish(admin);
+    lerror_push(L, "refused", "%s: %s; nothing was changed", action, why);
+    lerror_set(L, "hint", "stallmig makes the new database first and swaps it in by rename, so the "
+               "role needs CREATEDB and must own the database (ALTER ROLE name CREATEDB; ALTER "
+               "DATABASE db OWNER TO name), or connect as a role that has both");
     lerror_throw(L);
 }
 
-/* conn:recreate_database(): drops the connection's database (ending its
- * other sessions) and creates it empty again, disposable environments only.
- * The connection is closed; connect again to use the new database. */
+bool database_named_by_user(const char *path)
+{
+    const char *option = run_option(lconn_run(), "backup");
+    char real[PATH_MAX];
+    return option && realpath(option, real) != NULL && strcmp(real, path) == 0;
+}
+
+void database_close(lua_State *L, int idx)
+{
+    lua_getfield(L, idx, "close");   /* via the metatable: closes and untracks */
+    lua_pushvalue(L, idx);
+    lua_call(L, 1, 0);
+}
+
+void database_drop_sql(const char *name, char *out, size_t size)
+{
+    size_t n = (size_t)snprintf(out, size, "DROP DATABASE \"");
+    for (const char *p = name; *p && n + 4 < size; p++) {
+        if (*p == '"')
+            out[n++] = '"';
+        out[n++] = *p;
+    }
+    snprintf(out + n, size - n, "\";");
+}
+
+int database_raise(lua_State *L, const struct database_fail *f)
+{
+    lerror_push(L, f->kind ? f->kind : "failed", "%s", f->message);
+    if (f->hint[0])
+        lerror_set(L, "hint", f->hint);
+    return lerror_throw(L);
+}
+
+/* The empty database made, swapped in, the old one dropped; 0, or -1 with
+ * f (the old database is then still there, under its own name). */
+static int recreate_on(PGconn *admin, const struct dbswap_target *t, const char *env,
+                       struct database_fail *f)
+{
+    char fresh[DBSWAP_NAME_SIZE], aside[DBSWAP_NAME_SIZE], err[800], ignored[300];
+    time_t now = time(NULL);
+    dbswap_name(t->db, "new", now, fresh);
+    dbswap_name(t->db, "old", now, aside);
+    if (PQstatus(admin) != CONNECTION_OK) {
+        snprintf(f->message, sizeof f->message, "cannot reach the maintenance database 'postgres' "
+                 "of %s to recreate the database; nothing was changed", env);
+        return -1;
+    }
+    if (dbswap_create(admin, fresh, t->owner, err, sizeof err) != 0) {
+        snprintf(f->message, sizeof f->message, "creating the new empty database for %s failed: "
+                 "%s; the database was left as it was", env, err);
+        return -1;
+    }
+    if (dbswap_swap(admin, t->db, fresh, aside, err, sizeof err) != 0) {
+        dbswap_drop(admin, fresh, ignored, sizeof ignored);
+        snprintf(f->message, sizeof f->message, "swapping in the new empty database for %s "
+                 "failed: %s; the database was left as it was", env, err);
+        snprintf(f->hint, sizeof f->hint, "end the other sessions on the database and run it again");
+        return -1;
+    }
+    if (dbswap_drop(admin, aside, err, sizeof err) != 0) {
+        char drop[200];
+        database_drop_sql(aside, drop, sizeof drop);
+        msg_warn("the old database of %s, renamed %s, could not be dropped (%s); drop it by "
+                 "hand: %s", env, aside, err, drop);
+    }
+    return 0;
+}
+
+/* conn:recreate_database(): replaces the connection's database with an
+ * empty one, disposable environments only: the empty one is created under a
+ * new name first, then swapped in by rename (the old one's sessions ended)
+ * and the old one dropped; a failure before the swap leaves the old one in
+ * place. The connection is closed; connect again to use the new database. */
 static int conn_recreate_database(lua_State *L)
 {
     struct lconn *c = lconn_check(L, 1);
     guard_require_disposable(L, c, "dropping and recreating the database");
+    struct dbswap_target t;
+    database_require_swap_rights(L, c, "recreating the database is refused", &t);
     char *url = lconn_env_url(L, c->env);
-    char *db = strdup(PQdb(c->pg));
-    char *quoted = db ? PQescapeIdentifier(c->pg, db, strlen(db)) : NULL;
-    char *drop = NULL, *create = NULL;
-    bool ok = url && quoted && asprintf(&drop, "DROP DATABASE %s WITH (FORCE)", quoted) >= 0 &&
-              asprintf(&create, "CREATE DATABASE %s", quoted) >= 0;
-    PQfreemem(quoted);
-    free(db);
-    lua_getfield(L, 1, "close");     /* via the metatable: closes and untracks */
-    lua_pushvalue(L, 1);
-    lua_call(L, 1, 0);
-    const char *keys[] = {"dbname", "dbname", NULL}, *values[] = {url, "postgres", NULL};
-    PGconn *admin = ok ? PQconnectdbParams(keys, values, 1) : NULL;
+    database_close(L, 1);
+    struct database_fail f = {.kind = "failed"};
+    PGconn *admin = dbswap_admin(url);
     free(url);
-    if (admin == NULL || PQstatus(admin) != CONNECTION_OK) {
-        free(drop), free(create);
-        PQfinish(admin);
-        return lerror_raise(L, "failed", "cannot reach the maintenance database 'postgres' of %s "
-                            "to recreate the database", c->env->name);
-    }
-    PQsetNoticeProcessor(admin, ignore_notice, NULL);
-    drop_and_create(L, admin, drop, create);
+    int rc = recreate_on(admin, &t, c->env->name, &f);
     PQfinish(admin);
-    return 0;
-}
-
-/* After a restore: the database is new (a new OID) but carries the marker of
- * the backup; say it is this environment's again, and record the restore. */
-static void restamp_restored(const char *url, const char *env, const char *path)
-{
-    PGconn *pg = PQconnectdb(url);
-    if (PQstatus(pg) == CONNECTION_OK) {
-        PQsetNoticeProcessor(pg, ignore_notice, NULL);
-        const char *params[] = {env, ledger_actor(), path};
-        PQclear(PQexecParams(pg,
-            "UPDATE stallmig.identity SET database_oid = (SELECT oid FROM pg_database "
-            "WHERE datname = current_database()), stamped_by = $2, stamped_at = now(), "
-            "restamped = true WHERE environment = $1", 2, NULL, params, NULL, NULL, 0));
-        PQclear(PQexecParams(pg,
-            "INSERT INTO stallmig.audit (environment, actor, workflow, action, detail) "
-            "VALUES ($1, $2, 'restore', 'restore', 'replaced from ' || $3)", 3, NULL, params,
-            NULL, NULL, 0));
-    }
-    PQfinish(pg);
-}
-
-/* conn:replace_with_backup(path): the emergency rollback — drops the
- * connection's database and restores the backup in its place. On a
- * protected environment, or one whose identity is in doubt, only after
- * guard.confirm (the name typed, or --yes). The connection is closed. */
-static int conn_replace_with_backup(lua_State *L)
-{
-    struct lconn *c = lconn_check(L, 1);
-    const char *path = luaL_checkstring(L, 2);
-    guard_require_primary(L, c);
-    if ((c->is_protected || c->id.doubt[0]) && !c->confirmed)
-        return lerror_raise(L, "refused", "replacing %s's database needs confirmation first "
-                            "(guard.confirm(conn, what))", c->env->name);
-    if (access(path, R_OK) != 0)
-        return lerror_raise(L, "failed", "cannot read the backup %s", path);
-    char why[1024];
-    if (backup_check(path, why, sizeof why) != 0) {   /* before the database is dropped */
-        lerror_push(L, "failed", "%s is not a backup pg_restore can read (%s); nothing was changed",
-                    path, why);
-        lerror_set(L, "hint", "name a .dump file taken by stallrun (backups/ENV/) or by "
-                   "pg_dump --format=custom");
-        return lerror_throw(L);
-    }
-    char *url = lconn_env_url(L, c->env);
-    char *db = strdup(PQdb(c->pg));
-    char *quoted = db ? PQescapeIdentifier(c->pg, db, strlen(db)) : NULL;
-    char *drop = NULL, *create = NULL;
-    bool ok = quoted && asprintf(&drop, "DROP DATABASE %s WITH (FORCE)", quoted) >= 0 &&
-              asprintf(&create, "CREATE DATABASE %s", quoted) >= 0;
-    PQfreemem(quoted);
-    lua_getfield(L, 1, "close");
-    lua_pushvalue(L, 1);
-    lua_call(L, 1, 0);
-    const char *keys[] = {"dbname", "dbname", NULL}, *values[] = {url, "postgres", NULL};
-    PGconn *admin = ok ? PQconnectdbParams(keys, values, 1) : NULL;
-    if (admin == NULL || PQstatus(admin) != CONNECTION_OK) {
-        free(drop), free(create), free(url), free(db);
-        PQfinish(admin);
-        return lerror_raise(L, "failed", "cannot reach the server's 'postgres' database to restore");
-    }
-    PQsetNoticeProcessor(admin, ignore_notice, NULL);
-    drop_and_create(L, admin, drop, create);   /* frees drop and create; raises on failure */
-    PQfinish(admin);
-    char err[1024];
-    int rc = backup_restore(url, db, path, err, sizeof err);
-    if (rc == 0)
-        restamp_restored(url, c->env->name, path);
-    free(url);
-    free(db);
-    if (rc != 0)
-        return lerror_raise(L, "failed", "the database was emptied but the restore failed: %s "
-                            "(run the restore again)", err);
-    return 0;
+    return rc == 0 ? 0 : database_raise(L, &f);
 }
 
 /* db.create_database(env_name): creates the environment's database when it
@@ -166,30 +144,18 @@ static int db_create_database(lua_State *L)
         free(url);
         return lerror_raise(L, "config", "the url of %s cannot be parsed", name);
     }
-    const char *keys[] = {"dbname", "dbname", NULL}, *values[] = {url, "postgres", NULL};
-    PGconn *admin = PQconnectdbParams(keys, values, 1);
+    PGconn *admin = dbswap_admin(url);
     free(url);
-    if (PQstatus(admin) != CONNECTION_OK) {
-        PQfinish(admin);
-        return lerror_raise(L, "failed", "cannot reach the maintenance database 'postgres' of %s "
-                            "to create database \"%s\"", name, where.dbname);
-    }
-    PQsetNoticeProcessor(admin, ignore_notice, NULL);
-    char *quoted = PQescapeIdentifier(admin, where.dbname, strlen(where.dbname)), *create = NULL;
-    if (quoted == NULL || asprintf(&create, "CREATE DATABASE %s", quoted) < 0)
-        create = NULL;
-    PQfreemem(quoted);
-    PGresult *res = create ? PQexec(admin, create) : NULL;
-    free(create);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        lconn_push_error(L, res, admin);
-        PQclear(res);
-        PQfinish(admin);
-        return lerror_throw(L);
-    }
-    PQclear(res);
+    struct database_fail f = {.kind = "failed"};
+    char err[800];
+    if (PQstatus(admin) != CONNECTION_OK)
+        snprintf(f.message, sizeof f.message, "cannot reach the maintenance database 'postgres' "
+                 "of %s to create database \"%s\"", name, where.dbname);
+    else if (dbswap_create(admin, where.dbname, NULL, err, sizeof err) != 0)
+        snprintf(f.message, sizeof f.message, "creating database \"%s\" for %s failed: %s",
+                 where.dbname, name, err);
     PQfinish(admin);
-    return 0;
+    return f.message[0] ? database_raise(L, &f) : 0;
 }
 
 const luaL_Reg database_db_functions[] = {
@@ -199,6 +165,6 @@ const luaL_Reg database_db_functions[] = {
 
 const luaL_Reg database_conn_methods[] = {
     {"recreate_database", conn_recreate_database},
-    {"replace_with_backup", conn_replace_with_backup},
+    {"replace_with_backup", database_replace_with_backup},
     {NULL, NULL},
 };

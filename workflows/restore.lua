@@ -3,16 +3,21 @@
 --   stallrun workflows/restore.lua --env prod                    # latest backup, into a new database
 --   stallrun workflows/restore.lua --env prod --backup FILE --replace
 --
--- By default nothing is touched: the backup goes into a new database on the
--- same server, to look at or to copy from. --replace drops the environment's
--- database and restores the backup in its place, after the environment's
--- name is typed (or --yes); then the status shows what the backup lacks.
+-- By default the environment's database is not touched: the backup goes
+-- into a new database on the same server, to look at or to copy from (on a
+-- protected environment after its name is typed, or --yes). --replace puts
+-- the backup in the database's place. The host refuses a backup older than
+-- the newest applied migration unless --backup names that very file, asks
+-- for the environment's name (or --yes), backs up what it replaces, restores
+-- into a new database and swaps it in by rename, keeping the old one; then
+-- the status shows what the backup lacks.
 local ctx = ...
 local cli = require("stallmig.cli")
 local db = require("stallmig.db")
 local files = require("stallmig.files")
 local guard = require("stallmig.guard")
 local errors = require("stallmig.error")
+local migrations = require("stallmig.migrations")
 
 cli.check_options(ctx, { backup = true, replace = true })
 local env = cli.require_env(ctx)
@@ -30,18 +35,30 @@ if type(path) ~= "string" then
   end
 end
 
--- 2a. Into a new database: nothing else is touched.
+-- 2. What it holds, shown before anyone is asked.
+local b = db.describe_backup(env.name, path)
+print("Backup " .. migrations.display_path(ctx.config, b.path) .. ":")
+print("  taken " .. b.taken_at .. " (" .. b.age .. " ago)" .. (b.recorded and "" or ", by the file's time"))
+print("  last migration applied then: " .. (b.last_migration or "unknown"))
+if b.stale then
+  print("  older than " .. env.name .. "'s newest migration, " .. b.newest_migration
+    .. " (applied " .. b.newest_at .. ")")
+end
+
+-- 3a. Into a new database: the environment's own is not touched.
 if not ctx.options.replace then
-  local target = db.restore(env.name, path)
+  local target, drop = db.restore(env.name, path)
   print("Restored " .. path .. " into the new database " .. target .. " (" .. env.name .. "'s server).")
+  print("When it is no longer needed: " .. drop)
   return 0
 end
 
--- 2b. In place: confirm, replace, then show what the backup lacks.
+-- 3b. In place, then show what the backup lacks.
 guard.preflight(env.name, "replace the database with a backup")
 local conn = db.connect(env.name)
-guard.confirm(conn, "drop " .. env.name .. "'s database and restore " .. path .. " in its place")
-conn:replace_with_backup(path)
+local done = conn:replace_with_backup(path)
 print("Replaced " .. env.name .. "'s database with " .. path .. ".")
+print("  What it replaced was backed up to " .. migrations.display_path(ctx.config, done.before))
+print("  and kept as the database " .. done.kept .. "; when it is no longer needed: " .. done.drop_kept)
 local status = assert(loadfile(ctx.root .. "/workflows/status.lua", "t"))
 return status(setmetatable({ options = {}, args = {} }, { __index = ctx }))

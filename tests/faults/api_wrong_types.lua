@@ -21,7 +21,7 @@ local takes_anything = {
   ["change.rehearse"] = true,
 }
 -- act on the database whatever their arguments: not called with junk here
-local destructive = { recreate_database = true, restamp = true, close = true }
+local destructive = { recreate_database = true, replace_with_backup = true, restamp = true, close = true }
 
 local huge = string.rep("x", 1 << 20)
 local junk = {
