@@ -212,21 +212,24 @@ end
 
 -- A migration whose connection was lost (session terminated, server
 -- stopped): what the server did with it, and what to do.
-function deploy.explain_lost(err, m, applied_before, env)
+-- what_stays: what is known of the migrations applied before it in this run
+-- (the gate reads the history again after reconnecting), else nil.
+function deploy.explain_lost(err, m, applied_before, env, what_stays)
+  local stays = what_stays or stay_applied(applied_before)
   local where = err.failed_line and (m.file .. ":" .. err.failed_line) or m.file
   err.message = string.format("lost the connection to %s during %s (%s): %s", env.name, m.name, where,
     tostring(err.server_message or err.message))
   if err.partial then
     err.hint = string.format("%s runs outside a single transaction and is recorded as failed part-way "
       .. "(%s); once the server is back, inspect what it did, then run: %s, or: %s", m.name,
-      stay_applied(applied_before), deploy.resolve_command(m.name, env.name, "--rolled-back"),
+      stays, deploy.resolve_command(m.name, env.name, "--rolled-back"),
       deploy.resolve_command(m.name, env.name, "--applied"))
   else
     -- cut off inside the file: certainly rolled back; at its COMMIT: maybe not
     local fate = err.statement and "which the server rolled back as the session ended"
       or "which the server rolls back as the session ends, unless its COMMIT had reached it (status shows which)"
     err.hint = string.format("%s ran in one transaction, %s; %s; deploy again once the server "
-      .. "accepts connections", m.name, fate, stay_applied(applied_before))
+      .. "accepts connections", m.name, fate, stays)
   end
 end
 

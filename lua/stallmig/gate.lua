@@ -183,6 +183,46 @@ local function lock_lost_after(m)
   return errors.new("failed", LOCK_RELEASED, { migration = m.name, server_message = LOCK_RELEASED })
 end
 
+-- Commits before the last migration of a change do not wait for their WAL
+-- flush (synchronous_commit off; each stays atomic). A migration that runs
+-- outside one transaction never starts before they are flushed.
+local function flush_commits()
+  if not S.unflushed or #S.unflushed == 0 then return end
+  S.conn:exec("BEGIN; SELECT txid_current(); COMMIT")   -- waits for the flush that covers them
+  S.unflushed = {}
+end
+
+-- After the connection was lost: which of this run's migrations the
+-- history holds now (read through a new connection, if the server is back),
+-- in a sentence; the truth, not what the progress lines said.
+local function what_stays()
+  local applied = S.applied_names or {}
+  if #applied == 0 then return "nothing before it was applied in this run" end
+  local ok, rows = pcall(function()
+    local conn <close> = require("stallmig.db").connect(S.env.name)
+    return history.read(conn).latest
+  end)
+  if not ok then
+    local unflushed = S.unflushed and #S.unflushed or 0
+    return string.format("%d migration(s) before it committed in this run%s; the server cannot be "
+      .. "read now: stallrun workflows/status.lua shows what stays once it is back, and the next deploy "
+      .. "applies what is missing", #applied, unflushed > 0 and string.format(", the last %d of them not yet "
+      .. "flushed to disk: if the server crashed they may be lost", unflushed) or "")
+  end
+  local gone = {}
+  for _, name in ipairs(applied) do
+    local row = rows[name]
+    if not (row and row.outcome == "applied") then gone[#gone + 1] = name end
+  end
+  if #gone == 0 then
+    return string.format("the %d migration(s) before it stay applied (read again from the history after "
+      .. "reconnecting)", #applied)
+  end
+  return string.format("of the %d migration(s) reported ok before it, %d are not in the history after all "
+    .. "(committed but not flushed when the server went down): %s; the next deploy applies them again",
+    #applied, #gone, table.concat(gone, ", "))
+end
+
 -- Applies the next pending migration (which must be `name`) and records it.
 -- Returns {name, mode, duration_ms, warnings, durable}; raises the failure,
 -- explained as deploy explains it.
@@ -195,6 +235,7 @@ function gate.apply(name)
   if m.out_of_order then say(m.name .. " sorts before migrations already applied; applying it now") end
   local dropped = m.row and m.row.outcome ~= "applied" and indexbuild.drop_leftover(S.conn, m, say)
   if m.retry and not dropped then say(m.name .. " failed before and left nothing behind; trying it again") end
+  if m.mode ~= "transactional" then flush_commits() end
   local durable = S.next == #S.plan.pending
   local started = sys.clock()
   local ok, failed = interrupt.pcall(apply.run, S.conn, m, S.env.name,
@@ -204,7 +245,7 @@ function gate.apply(name)
     explain_lock_released(failed, m)
   elseif ok and failed then
     indexbuild.remember(S.conn, m, failed)
-    if failed.lost then deploy.explain_lost(failed, m, S.applied, S.env)
+    if failed.lost then deploy.explain_lost(failed, m, S.applied, S.env, what_stays())
     else deploy.explain_failure(failed, m, S.applied, S.env) end
   elseif not ok and interrupt.is(failed) then
     deploy.explain_interrupt(failed, S.conn, m, S.applied, S.env, #S.plan.pending - S.next)
@@ -219,6 +260,10 @@ function gate.apply(name)
   end
   m.state = "applied"
   S.next, S.applied = S.next + 1, S.applied + 1
+  S.applied_names = S.applied_names or {}
+  S.applied_names[#S.applied_names + 1] = m.name
+  S.unflushed = S.unflushed or {}
+  if durable or m.mode ~= "transactional" then S.unflushed = {} else S.unflushed[#S.unflushed + 1] = m.name end
   return { name = m.name, mode = m.mode, duration_ms = (sys.clock() - started) * 1000,
     warnings = warnings, durable = durable }
 end

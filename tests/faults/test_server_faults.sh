@@ -54,3 +54,46 @@ test_server_restart_during_a_deploy() {
   assert_invariant
   redeploy_completes 2
 }
+
+# A crash (immediate stop) while a migration runs: the migrations reported
+# ok before it were committed without waiting for their flush, so the
+# message must not say they stay applied; a migration outside one
+# transaction never starts before what came before is flushed.
+test_server_crash_during_a_deploy_says_what_may_be_lost() {
+  own_cluster
+  own_project
+  psql_q "CREATE TABLE fault_control (seconds float NOT NULL)" >/dev/null
+  baseline_none
+  fault_migration 20240101000001_a
+  fault_migration 20240101000002_b
+  slow_migration 20240101000003_slow
+  fault_migration 20240101000004_c
+  deploy_until_it_sleeps
+  own_pg_ctl -m immediate -w stop >/dev/null || fail "the stop failed"
+  wait_stallrun_within 20
+  assert_exit 1
+  assert_err_contains "lost the connection to dev during 20240101000003_slow"
+  assert_err_contains "2 migration(s) before it committed in this run, the last 2 of them not yet flushed to disk: if the server crashed they may be lost"
+  assert_not_contains "migration(s) before it stay applied"
+  own_pg_ctl -l "$OWN_CLUSTER/server.log" -w -t 60 start >/dev/null || fail "the start failed"
+  assert_invariant
+  redeploy_completes
+}
+
+test_no_transaction_migration_starts_after_a_flush() {
+  own_cluster
+  own_project
+  psql_q "CREATE TABLE fault_control (seconds float NOT NULL)" >/dev/null
+  baseline_none
+  fault_migration 20240101000001_a
+  slow_no_transaction_migration 20240101000002_slow_nt
+  fault_migration 20240101000003_c
+  deploy_until_it_sleeps
+  own_pg_ctl -m immediate -w stop >/dev/null || fail "the stop failed"
+  wait_stallrun_within 20
+  assert_exit 1
+  assert_err_contains "the server cannot be read now"
+  assert_not_contains "not yet flushed"       # flushed before the migration outside a transaction began
+  own_pg_ctl -l "$OWN_CLUSTER/server.log" -w -t 60 start >/dev/null || fail "the start failed"
+  assert_eq "applied" "$(own_psql "SELECT outcome FROM stallmig.migrations WHERE name = '20240101000001_a'" faults)"
+}
