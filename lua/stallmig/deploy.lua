@@ -111,37 +111,68 @@ function deploy.check_first_deploy(conn, plan, env)
     #plan.pending), { hint = how .. "; if it is not the database you meant, check the url in stallmig.ini" }), 0)
 end
 
--- The tables a statement names (for "which lock was it waiting for").
+-- The tables a statement names (for "which lock was it waiting for"): their
+-- names as shown ("public.users"), and {schema, name} to look them up.
 local function relations(text)
   local ok, tree = pcall(sql.parse, text)
   if not ok and interrupt.is(tree) then error(tree, 0) end
-  local names, seen = {}, {}
+  local names, refs, seen = {}, {}, {}
   local function walk(node)
     if type(node) ~= "table" then return end
     if type(node.relname) == "string" and not seen[node.relname] then
       seen[node.relname] = true
       names[#names + 1] = '"' .. (node.schemaname and (node.schemaname .. ".") or "") .. node.relname .. '"'
+      refs[#refs + 1] = { schema = node.schemaname, name = node.relname }
     end
     for _, child in pairs(node) do walk(child) end
   end
   if ok then walk(tree) end
-  return names
+  return names, refs
+end
+
+-- The session that holds a lock on one of the tables (the one whose
+-- transaction is oldest), described for a person; nil when none does now.
+local BLOCKER = [[
+  SELECT a.pid, coalesce(a.application_name, '') AS application, coalesce(a.usename::text, '?') AS usename,
+         coalesce(a.state, '?') AS state, left(regexp_replace(coalesce(a.query, ''), '\s+', ' ', 'g'), 120) AS query,
+         round(extract(epoch FROM now() - coalesce(a.xact_start, a.query_start, a.backend_start)))::bigint AS seconds
+    FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+   WHERE l.granted AND l.pid <> pg_backend_pid() AND l.locktype = 'relation'
+     AND l.relation = to_regclass(CASE WHEN $1::text IS NULL THEN format('%I', $2::text)
+                                       ELSE format('%I.%I', $1::text, $2::text) END)
+   ORDER BY a.xact_start NULLS LAST LIMIT 1]]
+
+function deploy.blocker(conn, refs)
+  for _, r in ipairs(refs or {}) do
+    local ok, rows = pcall(conn.query, conn, BLOCKER, r.schema, r.name)
+    if ok and rows[1] then
+      local b = rows[1]
+      return string.format("pid %d (application '%s', user %s, %s for %ds: %s)", b.pid, b.application,
+        b.usename, b.state, b.seconds, b.query)
+    end
+  end
+  return nil
 end
 
 -- A migration that gave up waiting for a lock (lock_timeout): say which
--- tables it needed and how long it waited.
-local function explain_lock_timeout(err, m, env)
+-- tables it needed, how long it waited, and who holds the lock (conn: the
+-- connection to look that up on, when it is still usable).
+local function explain_lock_timeout(err, m, env, conn)
   local statement = err.statement and m.script.statements[err.statement]
-  local tables = statement and relations(statement.text) or {}
+  local tables, refs = {}, {}
+  if statement then tables, refs = relations(statement.text) end
+  local holder = conn and deploy.blocker(conn, refs)
+  err.blocker = holder
   err.message = string.format("migration %s waited %s (lock_timeout of %s) for a lock on %s "
-    .. "held by another session, and gave up at %s:%s", m.name, env.lock_timeout or "?",
+    .. "held by another session%s, and gave up at %s:%s", m.name, env.lock_timeout or "?",
     env.name, #tables > 0 and table.concat(tables, ", ") or "a table it needs",
-    m.file, tostring(err.failed_line or "?"))
+    holder and (": " .. holder) or "", m.file, tostring(err.failed_line or "?"))
 end
 
--- Adds to a migration failure what state the database is in now.
-function deploy.explain_failure(err, m, applied_before, env)
-  if err.sqlstate == "55P03" and env then explain_lock_timeout(err, m, env) end
+-- Adds to a migration failure what state the database is in now (conn, if
+-- given, is asked who held a lock it timed out on).
+function deploy.explain_failure(err, m, applied_before, env, conn)
+  if err.sqlstate == "55P03" and env then explain_lock_timeout(err, m, env, conn) end
   if err.partial then
     err.hint = string.format("%s ran outside a single transaction (%s): statements before %s "
       .. "may be applied, and deploy refuses to continue until it is resolved. Undo them, fix the "

@@ -246,7 +246,7 @@ function gate.apply(name)
   elseif ok and failed then
     indexbuild.remember(S.conn, m, failed)
     if failed.lost then deploy.explain_lost(failed, m, S.applied, S.env, what_stays())
-    else deploy.explain_failure(failed, m, S.applied, S.env) end
+    else deploy.explain_failure(failed, m, S.applied, S.env, S.conn) end
   elseif not ok and interrupt.is(failed) then
     deploy.explain_interrupt(failed, S.conn, m, S.applied, S.env, #S.plan.pending - S.next)
   end

@@ -481,7 +481,9 @@ test_blocked_migration_fails_after_lock_timeout() {
   background_holds blocker && blocker_alive=yes
   release_background blocker
   assert_exit 1
-  assert_err_contains 'migration 20240102000000_b waited 500ms (lock_timeout of dev) for a lock on "a"'
+  assert_err_contains 'migration 20240102000000_b waited 500ms (lock_timeout of dev) for a lock on "a" held by another session: pid'
+  assert_err_contains "(application 'blocker', user postgres, active for"
+  assert_err_contains "SELECT pg_sleep(60))"
   assert_err_contains "migration.sql:2"
   assert_eq yes "$blocker_alive" "the deploy returned while the blocker still held its lock"
   assert_eq "|" "$(psql_q "SELECT coalesce(to_regclass('b')::text, '') || '|' || coalesce((SELECT attname FROM pg_attribute WHERE attrelid = 'a'::regclass AND attname = 'note'), '')")" "nothing half-applied"
