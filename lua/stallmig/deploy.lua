@@ -286,4 +286,57 @@ function deploy.apply_pending(change, out, plan)
   end
 end
 
+-- deploy.run(ctx, env_name [, opts]) -> result: the runbook's deploy of one
+-- environment, through the change gate. opts.out: a report to print to
+-- (stallmig.report); without one nothing is printed. The result is deploy's
+-- --json document: {environment, pending, applied = {{name, mode, ok,
+-- duration_ms}}, backup = {path, checksum, size}, review, warnings}. A
+-- refusal or a failed migration is raised, explained.
+function deploy.run(ctx, env_name, opts)
+  opts = opts or {}
+  local sys = require("stallmig.sys")
+  local out = opts.out or report.quiet("deploy", env_name)
+
+  -- 1. The change: a protected environment needs a confirmation (with no
+  --    terminal and no --yes, nothing is touched); the host takes the deploy
+  --    lock, reads the history and the files itself, and decides what is pending.
+  local s <close> = require("stallmig.session").open(ctx,
+    { env = env_name, change = "deploy", confirm = "apply migrations" })
+  local env, change, plan = s.env, s.change, s.plan
+  for _, w in ipairs(plan.warnings) do out:warn(w) end
+  out:set("environment", env.name)
+  out:set("pending", #plan.pending)
+  out:set("applied", json.array())
+
+  -- 2. Review: on a protected environment, what each migration would lose in
+  --    this database's data (the gate refuses data loss unless allowed).
+  if change:policy().review and #plan.pending > 0 then out:set("review", change:review()) end
+
+  -- 3. Check before asking anyone: nothing edited, missing or left part-way,
+  --    every file parses, staging first (promote_from), the review's verdict.
+  change:check()
+  if #plan.pending == 0 then
+    out:say("Nothing to deploy: " .. env.name .. " is up to date (" .. plan.total .. " migrations).")
+    return out.doc
+  end
+
+  -- 4. Confirm (type the environment's name, or --yes).
+  change:confirm("apply " .. #plan.pending .. " migration(s)")
+
+  -- 5. Back up first (backup = true): a verified pg_dump, or nothing changes.
+  local taken = change:backup()
+  if taken then
+    out:say(string.format("Backed up %s to %s (%d bytes, verified).", env.name, taken.file, taken.size))
+    out:set("backup", { path = taken.path, checksum = taken.checksum, size = taken.size })
+  end
+
+  -- 6. Apply in order; stop at the first failure (what came before stays applied).
+  out:say("Deploying " .. #plan.pending .. " migration(s) to " .. env.name .. ":")
+  local started = sys.clock()
+  deploy.apply_pending(change, out, plan)
+  out:say(string.format("Deployed %d migration(s) to %s in %s.", #plan.pending, env.name,
+    report.ms(sys.clock() - started)))
+  return out.doc
+end
+
 return deploy

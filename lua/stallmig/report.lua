@@ -14,14 +14,40 @@ function report.new(ctx, workflow)
   }, report)
 end
 
+-- A report that prints nothing (a library call a script makes without
+-- asking for output): lines are dropped, warnings kept in doc.warnings.
+function report.quiet(workflow, environment)
+  return setmetatable({
+    silent = true,
+    doc = { workflow = workflow, environment = environment, warnings = json.array() },
+    width = 40,
+  }, report)
+end
+
+-- A part of this report with a document of its own, kept in doc[key] (a
+-- release script's "staging" and "prod"): it prints as this one does, and
+-- its warnings are also this one's.
+function report:section(key)
+  local child = setmetatable({
+    json = self.json, silent = self.silent, parent = self,
+    doc = { warnings = json.array() }, width = self.width,
+  }, report)
+  self.doc[key] = child.doc
+  return child
+end
+
 -- A line for people; with --json it goes nowhere (stdout holds the JSON).
 function report:say(text)
-  if not self.json then sys.out(text, "\n") end
+  if not self.json and not self.silent then sys.out(text, "\n") end
 end
 
 function report:warn(text)
-  self.doc.warnings[#self.doc.warnings + 1] = text
-  sys.warn(text)
+  local r = self
+  while r do
+    r.doc.warnings[#r.doc.warnings + 1] = text
+    r = r.parent
+  end
+  if not self.silent then sys.warn(text) end
 end
 
 function report:set(key, value)
