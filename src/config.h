@@ -62,9 +62,19 @@ char *config_env_url(const struct config *cfg, const struct env_config *env,
  * string or NULL with a message in errbuf (e.g. "${X} is not set"). */
 char *config_interpolate(const char *value, char *errbuf, size_t errlen);
 
-/* "500ms", "5s", "2min", "1h", "1d" or a plain number of milliseconds (as
- * PostgreSQL reads lock_timeout). Returns 0 and sets *seconds, or -1. */
-int config_parse_duration(const char *text, double *seconds);
+/* The longest duration PostgreSQL takes for lock_timeout and
+ * statement_timeout (INT_MAX milliseconds, about 24.8 days); lock_wait has
+ * the same limit. */
+#define CONFIG_MAX_DURATION_MS 2147483647LL
+/* exact_count_below: more rows than any table holds (2^53, exact in a double). */
+#define CONFIG_MAX_ROWS 9007199254740992LL
+
+/* A duration as PostgreSQL reads lock_timeout: a whole or decimal number
+ * and a unit (ms, s, min, h, d; a number alone is milliseconds), a space
+ * allowed between them. 0 and *ms set (rounded to whole milliseconds, as
+ * the server counts them); -1 when it is not a duration; -2 when it is
+ * longer than CONFIG_MAX_DURATION_MS, or not 0 but under 1ms. */
+int config_parse_duration(const char *text, long long *ms);
 
 /* "true/false/yes/no/on/off/1/0". Returns 0 and sets *out, or -1. */
 int config_parse_bool(const char *text, bool *out);

@@ -108,3 +108,39 @@ test_config_that_is_a_device_fifo_folder_or_huge() {
     assert_err_contains "hint: pass --config with the path of your project's stallmig.ini"
   done
 }
+
+# A duration the server would not take used to pass the INI check, and then
+# every connection failed ("check that the server is running"): "5 s" as a
+# startup option splits in two, 99999999999h is beyond INT_MAX milliseconds.
+# The first is now given to the server as 5s; the others are exit 2 at the
+# line, before anything connects, saying what is accepted.
+test_durations_postgresql_would_refuse() {
+  new_project
+  add_migration 20240101000000_a 'CREATE TABLE a (id int);'
+  cat >"$PROJECT/timeout.lua" <<'LUA'
+local ctx = ...
+local conn <close> = require("stallmig.db").connect(ctx.env)
+local row = conn:query("SELECT current_setting('lock_timeout') AS l, current_setting('statement_timeout') AS s")[1]
+print(row.l .. "|" .. row.s)
+LUA
+  printf 'lock_timeout = 5 s\nstatement_timeout = 1.5min\n' >>"$PROJECT/stallmig.ini"
+  run_stallrun timeout.lua --env dev
+  assert_exit 0
+  assert_eq "5s|90s" "$OUT" "the server's lock_timeout and statement_timeout"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  local value line
+  for value in 99999999999h 25d 0.2ms '5 sec' 5S; do
+    sed -i "s/^lock_timeout = .*/lock_timeout = $value/" "$PROJECT/stallmig.ini"
+    line=$(grep -n '^lock_timeout' "$PROJECT/stallmig.ini" | cut -d: -f1)
+    run_stallrun workflows/status.lua --env dev
+    assert_exit 2
+    assert_err_contains "stallmig.ini:$line: [env.dev] lock_timeout = '$value' is"
+    assert_err_contains "PostgreSQL"
+    assert_err_contains "hint: fix"
+  done
+  sed -i 's/^lock_timeout = .*/lock_timeout = 5s/; s/^statement_timeout = .*/keep_backups = 4294967297/' "$PROJECT/stallmig.ini"
+  run_stallrun workflows/status.lua --env dev
+  assert_exit 2
+  assert_err_contains "[env.dev] keep_backups = '4294967297': expected a whole number from 1 to 10000"
+}
