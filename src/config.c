@@ -5,6 +5,9 @@
  * reader also sees section headers, which catches duplicate sections. */
 #include "config.h"
 
+#include "endpoint.h"
+#include "localpg.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -145,6 +148,37 @@ static int parse_count(const char *text, long long min, long long max, long long
     return 0;
 }
 
+/* ---- the process environment ------------------------------------------ */
+
+/* What libpq would fill in from the environment when a url leaves it out,
+ * choosing the server, the database or the role; pg_dump and pg_restore
+ * would too (they inherit the environment). Taken out of the process's
+ * environment at load; ${VAR} in the INI still reads them. */
+static const char *const chooser_names[] = {"PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE",
+                                            "PGUSER", "PGSERVICE", NULL};
+static char *chooser_values[sizeof chooser_names / sizeof chooser_names[0]];
+
+void config_hide_pg_environment(void)
+{
+    for (size_t i = 0; chooser_names[i]; i++) {
+        const char *value = getenv(chooser_names[i]);
+        if (value == NULL)
+            continue;
+        free(chooser_values[i]);
+        chooser_values[i] = xstrdup(value);
+        unsetenv(chooser_names[i]);
+    }
+}
+
+const char *config_getenv(const char *name)
+{
+    const char *value = getenv(name);
+    for (size_t i = 0; value == NULL && chooser_names[i]; i++)
+        if (strcmp(name, chooser_names[i]) == 0)
+            value = chooser_values[i];
+    return value;
+}
+
 /* ---- interpolation ----------------------------------------------------- */
 
 static void append(char **out, size_t *len, const char *s, size_t n)
@@ -185,7 +219,7 @@ static int expand_one(const char **p, char **out, size_t *len, char *errbuf, siz
     }
     char name[256];
     snprintf(name, sizeof name, "%.*s", (int)name_len, start);
-    const char *value = getenv(name);
+    const char *value = config_getenv(name);
     if (value == NULL || value[0] == '\0') {
         if (dflt && dflt < close) {
             append(out, len, dflt + 2, (size_t)(close - dflt - 2));
@@ -224,6 +258,7 @@ char *config_env_url(const struct config *cfg, const struct env_config *env,
                      struct config_error *err)
 {
     char why[512];
+    err->hint[0] = '\0';
     char *url = config_interpolate(env->url.raw, why, sizeof why);
     if (url == NULL) {
         err->line = env->url.line;
@@ -243,6 +278,15 @@ char *config_env_url(const struct config *cfg, const struct env_config *env,
         err->line = env->url.line;
         snprintf(err->message, sizeof err->message, "%s:%d: [env.%s] url is empty", cfg->path,
                  env->url.line, env->name);
+        free(url);
+        return NULL;
+    }
+    const char *hint = NULL;
+    if (!localpg_is_local(url) && endpoint_check(url, why, sizeof why, &hint) != 0) {
+        err->line = env->url.line;   /* every reader of a url: connect, pg_dump, aliases, ... */
+        snprintf(err->message, sizeof err->message, "%s:%d: the url of [env.%s] %s", cfg->path,
+                 env->url.line, env->name, why);
+        snprintf(err->hint, sizeof err->hint, "%s", hint);
         free(url);
         return NULL;
     }
@@ -634,6 +678,7 @@ int config_load(const char *path, struct config *cfg, struct config_error *err)
 {
     memset(cfg, 0, sizeof *cfg);
     memset(err, 0, sizeof *err);
+    config_hide_pg_environment();
     struct loader ld = {.path = path, .cfg = cfg, .err = err};
     cfg->path = xstrdup(path);
     char *text = slurp(&ld);

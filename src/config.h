@@ -44,6 +44,7 @@ struct config {
 struct config_error {
     char message[768];
     int line;                        /* 0 when the error is not about a line */
+    char hint[300];                  /* config_env_url: what to write instead, or "" */
 };
 
 /* Loads and validates path. 0 on success; -1 with err filled (message
@@ -54,9 +55,21 @@ void config_free(struct config *cfg);
 const struct env_config *config_find_env(const struct config *cfg, const char *name);
 
 /* The environment's URL with ${VAR} and ${VAR:-default} taken from the
- * process environment. Returns a malloc'd string, or NULL with err filled. */
+ * process environment. Returns a malloc'd string, or NULL with err filled:
+ * also when it is not local:NAME and endpoint_check refuses it (it names
+ * no database, or reads two ways), so that no reader of a url sees one. */
 char *config_env_url(const struct config *cfg, const struct env_config *env,
                      struct config_error *err);
+
+/* Takes PGHOST, PGHOSTADDR, PGPORT, PGDATABASE, PGUSER and PGSERVICE out of
+ * the process environment (config_load does it first), so that neither
+ * libpq nor pg_dump or pg_restore fill in what a url leaves out; an
+ * environment's url alone says where it leads. */
+void config_hide_pg_environment(void);
+
+/* getenv, also for the variables config_hide_pg_environment took out:
+ * ${PGHOST} in the INI is the INI saying it. */
+const char *config_getenv(const char *name);
 
 /* ${VAR} / ${VAR:-default} interpolation of one value. Returns a malloc'd
  * string or NULL with a message in errbuf (e.g. "${X} is not set"). */

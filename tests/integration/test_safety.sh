@@ -502,7 +502,9 @@ test_terminal_confirmation_by_typing_the_name() {
 }
 
 # Two names for one database that no URL comparison sees: dev reaches prod's
-# database through a pg_service.conf entry. Cluster id and OID catch it.
+# database through a port written with a leading zero. Cluster id and OID
+# catch it. (A pg_service.conf entry is read as libpq reads it, so the URL
+# comparison sees through that one.)
 test_same_database_under_another_name_is_caught_by_identity() {
   safety_project
   local db
@@ -511,6 +513,10 @@ test_same_database_under_another_name_is_caught_by_identity() {
   export PGSERVICEFILE="$CASE_TMP/pg_service.conf"
   set_url dev "service=prodsvc"
   psql_q "CREATE SCHEMA scratch" "$PROD_URL" >/dev/null
+  run_stallrun drop.lua --env dev
+  assert_exit 3
+  assert_err_contains "dropping a schema is refused: the url of dev leads to the same database as prod (protected)"
+  set_url dev "host=$CLUSTER port=05432 dbname=$db user=postgres"
   run_stallrun drop.lua --env dev
   assert_exit 3
   assert_err_contains "the database of dev is the database of prod (protected): same cluster and database"
