@@ -189,8 +189,8 @@ int endpoint_check(const char *conninfo, char *why, size_t size, const char **hi
                  "'/', '?', '#' or '@' that is not percent-encoded, so libpq would read part of "
                  "it as the host, the port or the database");
         *hint = "percent-encode those characters in the url ('@' as %40, '/' as %2F, '?' as %3F, "
-                "'#' as %23, ':' as %3A, '%' as %25), or write it as key=value: host=HOST "
-                "dbname=NAME user=USER password='...'";
+                "'#' as %23, ':' as %3A, '%' as %25), or write it as key=value (host=HOST "
+                "dbname=NAME user=USER, and the password quoted), which needs no encoding";
         return -1;
     }
     char *ignored = NULL;
