@@ -189,6 +189,55 @@ static void config_env_url__set_and_default(void **state)
     config_free(&cfg);
 }
 
+/* Every reader of a url gets it through config_env_url, which refuses one
+ * that names no database or reads two ways, at its line, quoting none of it. */
+static void config_env_url__refuses_urls_libpq_would_complete_or_misread(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct config_error err;
+    assert_int_equal(config_load("data/config/url_checks.ini", &cfg, &err), 0);
+    assert_null(config_env_url(&cfg, config_find_env(&cfg, "bare"), &err));
+    assert_int_equal(err.line, 2);
+    assert_non_null(strstr(err.message, "url_checks.ini:2: the url of [env.bare] does not name a "
+                           "database"));
+    assert_non_null(strstr(err.hint, "write the database in the url"));
+    assert_null(config_env_url(&cfg, config_find_env(&cfg, "slash"), &err));
+    assert_int_equal(err.line, 5);
+    assert_non_null(strstr(err.message, "url_checks.ini:5: the url of [env.slash] is ambiguous"));
+    assert_null(strstr(err.message, "Sentinel"));
+    assert_non_null(strstr(err.hint, "percent-encode"));
+    char *local = config_env_url(&cfg, config_find_env(&cfg, "local"), &err);
+    assert_string_equal(local, "local:stallplass_dev");      /* the project's own: resolved later */
+    free(local);
+    config_free(&cfg);
+}
+
+/* Loading takes the variables that would choose a server out of the
+ * environment (libpq and pg_dump would fill in from them); ${PGHOST} in the
+ * INI still reads them. */
+static void config_load__hides_the_variables_that_choose_a_server(void **state)
+{
+    (void)state;
+    setenv("PGHOST", "db.example.com", 1);
+    setenv("PGUSER", "app", 1);
+    setenv("PGDATABASE", "elsewhere", 1);
+    setenv("PGPASSWORD", "kept", 1);
+    struct config cfg;
+    struct config_error err;
+    assert_int_equal(config_load("data/config/url_checks.ini", &cfg, &err), 0);
+    assert_null(getenv("PGHOST"));
+    assert_null(getenv("PGUSER"));
+    assert_null(getenv("PGDATABASE"));
+    assert_string_equal(getenv("PGPASSWORD"), "kept");      /* a credential, not a choice */
+    char *url = config_env_url(&cfg, config_find_env(&cfg, "fromvars"), &err);
+    assert_string_equal(url, "postgresql://app@db.example.com/prod");
+    free(url);
+    assert_string_equal(config_getenv("PGDATABASE"), "elsewhere");
+    config_free(&cfg);
+    unsetenv("PGPASSWORD");
+}
+
 static void config_interpolate__cases(void **state)
 {
     (void)state;
@@ -299,6 +348,8 @@ int main(void)
         cmocka_unit_test(config_env_url__control_character_from_variable),
         cmocka_unit_test(config_load__device_is_not_read),
         cmocka_unit_test(config_env_url__set_and_default),
+        cmocka_unit_test(config_env_url__refuses_urls_libpq_would_complete_or_misread),
+        cmocka_unit_test(config_load__hides_the_variables_that_choose_a_server),
         cmocka_unit_test(config_interpolate__cases),
         cmocka_unit_test(config_parse_duration__units),
         cmocka_unit_test(config_load__durations_normalised_for_the_server),
