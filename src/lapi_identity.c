@@ -247,9 +247,8 @@ static int conn_twins(lua_State *L)
         enum sameness same = &cfg->envs[i] == c->env ? DIFFERENT : same_database(c, &cfg->envs[i]);
         if (same == DIFFERENT)
             continue;
-        int list = same == SAME ? -2 : -1;
-        lua_pushstring(L, cfg->envs[i].name);
-        lua_rawseti(L, list - 1, ++n[same == SAME ? 0 : 1]);
+        lua_pushstring(L, cfg->envs[i].name);          /* above it: same, then undecided */
+        lua_rawseti(L, same == SAME ? -3 : -2, ++n[same == SAME ? 0 : 1]);
     }
     return 2;
 }
