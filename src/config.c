@@ -5,11 +5,15 @@
  * reader also sees section headers, which catches duplicate sections. */
 #include "config.h"
 
+#include "endpoint.h"
+#include "localpg.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,22 +87,96 @@ int config_parse_bool(const char *text, bool *out)
     return -1;
 }
 
-int config_parse_duration(const char *text, double *seconds)
+int config_parse_duration(const char *text, long long *ms)
 {
     static const struct { const char *unit; double factor; } units[] = {
-        {"ms", 0.001}, {"s", 1}, {"min", 60}, {"h", 3600}, {"d", 86400}, {"", 0.001},
+        {"ms", 1}, {"s", 1000}, {"min", 60000}, {"h", 3600000}, {"d", 86400000}, {"", 1},
     };
-    char *end = NULL;
-    errno = 0;
-    double value = strtod(text, &end);
-    if (end == text || errno != 0 || value < 0 || !isdigit((unsigned char)text[0]))
+    /* digits, an optional fraction: no sign, exponent, hex or "inf" (the
+     * server reads integers with strtol(.., 0), so 010 would be 8 there) */
+    const char *p = text;
+    size_t whole = strspn(p, "0123456789");
+    p += whole;
+    size_t fraction = 0;
+    if (*p == '.')
+        fraction = strspn(++p, "0123456789"), p += fraction;
+    if (whole + fraction == 0 || whole > 18 || fraction > 18)
         return -1;
-    while (*end == ' ')
-        end++;
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-        if (strcmp(end, units[i].unit) == 0)
-            return *seconds = value * units[i].factor, 0;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (strcmp(p, units[i].unit) != 0)
+            continue;
+        double value = strtod(text, NULL) * units[i].factor;
+        if (value > (double)CONFIG_MAX_DURATION_MS)
+            return -2;
+        *ms = llround(value);
+        return *ms == 0 && value != 0 ? -2 : 0;
+    }
     return -1;
+}
+
+/* The text PostgreSQL is given for a duration config_parse_duration read:
+ * "0", the number and its unit without a space ("5 s" would split the
+ * startup options), or whole milliseconds when it had a fraction or
+ * leading zeros. */
+static char *duration_text(const char *text, long long ms)
+{
+    char out[64];
+    size_t digits = strspn(text, "0123456789");
+    const char *unit = text + digits;
+    while (*unit == ' ' || *unit == '\t')
+        unit++;
+    if (ms == 0)
+        snprintf(out, sizeof out, "0");
+    else if (text[0] != '0' && text[digits] != '.')
+        snprintf(out, sizeof out, "%.*s%s", (int)digits, text, unit);
+    else
+        snprintf(out, sizeof out, "%lldms", ms);
+    return xstrdup(out);
+}
+
+/* A whole number from min to max, digits only. 0, or -1. */
+static int parse_count(const char *text, long long min, long long max, long long *out)
+{
+    if (text[0] == '\0' || strspn(text, "0123456789") != strlen(text) || strlen(text) > 18)
+        return -1;
+    long long value = strtoll(text, NULL, 10);
+    if (value < min || value > max)
+        return -1;
+    *out = value;
+    return 0;
+}
+
+/* ---- the process environment ------------------------------------------ */
+
+/* What libpq would fill in from the environment when a url leaves it out,
+ * choosing the server, the database or the role; pg_dump and pg_restore
+ * would too (they inherit the environment). Taken out of the process's
+ * environment at load; ${VAR} in the INI still reads them. */
+static const char *const chooser_names[] = {"PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE",
+                                            "PGUSER", "PGSERVICE", NULL};
+static char *chooser_values[sizeof chooser_names / sizeof chooser_names[0]];
+
+void config_hide_pg_environment(void)
+{
+    for (size_t i = 0; chooser_names[i]; i++) {
+        const char *value = getenv(chooser_names[i]);
+        if (value == NULL)
+            continue;
+        free(chooser_values[i]);
+        chooser_values[i] = xstrdup(value);
+        unsetenv(chooser_names[i]);
+    }
+}
+
+const char *config_getenv(const char *name)
+{
+    const char *value = getenv(name);
+    for (size_t i = 0; value == NULL && chooser_names[i]; i++)
+        if (strcmp(name, chooser_names[i]) == 0)
+            value = chooser_values[i];
+    return value;
 }
 
 /* ---- interpolation ----------------------------------------------------- */
@@ -141,7 +219,7 @@ static int expand_one(const char **p, char **out, size_t *len, char *errbuf, siz
     }
     char name[256];
     snprintf(name, sizeof name, "%.*s", (int)name_len, start);
-    const char *value = getenv(name);
+    const char *value = config_getenv(name);
     if (value == NULL || value[0] == '\0') {
         if (dflt && dflt < close) {
             append(out, len, dflt + 2, (size_t)(close - dflt - 2));
@@ -180,6 +258,7 @@ char *config_env_url(const struct config *cfg, const struct env_config *env,
                      struct config_error *err)
 {
     char why[512];
+    err->hint[0] = '\0';
     char *url = config_interpolate(env->url.raw, why, sizeof why);
     if (url == NULL) {
         err->line = env->url.line;
@@ -199,6 +278,15 @@ char *config_env_url(const struct config *cfg, const struct env_config *env,
         err->line = env->url.line;
         snprintf(err->message, sizeof err->message, "%s:%d: [env.%s] url is empty", cfg->path,
                  env->url.line, env->name);
+        free(url);
+        return NULL;
+    }
+    const char *hint = NULL;
+    if (!localpg_is_local(url) && endpoint_check(url, why, sizeof why, &hint) != 0) {
+        err->line = env->url.line;   /* every reader of a url: connect, pg_dump, aliases, ... */
+        snprintf(err->message, sizeof err->message, "%s:%d: the url of [env.%s] %s", cfg->path,
+                 env->url.line, env->name, why);
+        snprintf(err->hint, sizeof err->hint, "%s", hint);
         free(url);
         return NULL;
     }
@@ -326,18 +414,26 @@ static void set_project_key(struct loader *ld, const char *name, const char *val
 static void set_duration(struct loader *ld, struct env_config *e, const char *name,
                          const char *value, char **text, double *seconds)
 {
-    double parsed;
-    if (config_parse_duration(value, &parsed) != 0) {
-        fail(ld, ld->line, "[env.%s] %s = '%s' is not a duration (e.g. 500ms, 5s, 2min)", e->name,
-             name, value);
+    long long ms;
+    int rc = config_parse_duration(value, &ms);
+    if (rc == -1) {
+        fail(ld, ld->line, "[env.%s] %s = '%.40s' is not a duration: write a number and one of "
+             "the units PostgreSQL takes, ms, s, min, h or d (e.g. 500ms, 5s, 2min); a number "
+             "alone is milliseconds", e->name, name, value);
+        return;
+    }
+    if (rc == -2) {
+        fail(ld, ld->line, "[env.%s] %s = '%.40s' is out of range: PostgreSQL takes whole "
+             "milliseconds from 1ms to %lldms (about 24 days)%s", e->name, name, value,
+             (long long)CONFIG_MAX_DURATION_MS, text ? ", or 0 for no timeout" : "");
         return;
     }
     if (text) {
         free(*text);
-        *text = xstrdup(value);
+        *text = duration_text(value, ms);
     }
     if (seconds)
-        *seconds = parsed;
+        *seconds = (double)ms / 1000.0;
 }
 
 static void set_bool(struct loader *ld, struct env_config *e, const char *name, const char *value,
@@ -361,7 +457,7 @@ static void set_env_key(struct loader *ld, struct env_config *e, const char *nam
     snprintf(section, sizeof section, "env.%s", e->name);
     if (!first_setting(ld, ld->env_keys[e - ld->cfg->envs], i, section, name))
         return;
-    char *end = NULL;
+    long long count;
     switch (i) {
     case 0: e->url.raw = xstrdup(value), e->url.line = ld->line; break;
     case 1: set_bool(ld, e, name, value, &e->is_protected); break;
@@ -376,18 +472,20 @@ static void set_env_key(struct loader *ld, struct env_config *e, const char *nam
             e->promote_from = xstrdup(value);
         break;
     case 7:
-        e->keep_backups = (int)strtol(value, &end, 10);
-        if (end == value || *end != '\0' || e->keep_backups < 1 || e->keep_backups > 10000)
-            fail(ld, ld->line, "[env.%s] keep_backups = '%s': expected a whole number from 1 to 10000",
-                 e->name, value);
+        if (parse_count(value, 1, 10000, &count) != 0)
+            fail(ld, ld->line, "[env.%s] keep_backups = '%.40s': expected a whole number from 1 "
+                 "to 10000", e->name, value);
+        else
+            e->keep_backups = (int)count;
         break;
     case 8: set_bool(ld, e, name, value, &e->prisma_compat); break;
     case 9: set_bool(ld, e, name, value, &e->rehearse); break;
     case 10:
-        e->exact_count_below = strtol(value, &end, 10);
-        if (end == value || *end != '\0' || e->exact_count_below < 0)
-            fail(ld, ld->line, "[env.%s] exact_count_below = '%s': expected a whole number of rows",
-                 e->name, value);
+        if (parse_count(value, 0, CONFIG_MAX_ROWS, &count) != 0)
+            fail(ld, ld->line, "[env.%s] exact_count_below = '%.40s': expected a whole number of "
+                 "rows from 0 to %lld", e->name, value, (long long)CONFIG_MAX_ROWS);
+        else
+            e->exact_count_below = (long)count;
         break;
     }
 }
@@ -580,6 +678,7 @@ int config_load(const char *path, struct config *cfg, struct config_error *err)
 {
     memset(cfg, 0, sizeof *cfg);
     memset(err, 0, sizeof *err);
+    config_hide_pg_environment();
     struct loader ld = {.path = path, .cfg = cfg, .err = err};
     cfg->path = xstrdup(path);
     char *text = slurp(&ld);

@@ -44,6 +44,7 @@ struct config {
 struct config_error {
     char message[768];
     int line;                        /* 0 when the error is not about a line */
+    char hint[300];                  /* config_env_url: what to write instead, or "" */
 };
 
 /* Loads and validates path. 0 on success; -1 with err filled (message
@@ -54,17 +55,39 @@ void config_free(struct config *cfg);
 const struct env_config *config_find_env(const struct config *cfg, const char *name);
 
 /* The environment's URL with ${VAR} and ${VAR:-default} taken from the
- * process environment. Returns a malloc'd string, or NULL with err filled. */
+ * process environment. Returns a malloc'd string, or NULL with err filled:
+ * also when it is not local:NAME and endpoint_check refuses it (it names
+ * no database, or reads two ways), so that no reader of a url sees one. */
 char *config_env_url(const struct config *cfg, const struct env_config *env,
                      struct config_error *err);
+
+/* Takes PGHOST, PGHOSTADDR, PGPORT, PGDATABASE, PGUSER and PGSERVICE out of
+ * the process environment (config_load does it first), so that neither
+ * libpq nor pg_dump or pg_restore fill in what a url leaves out; an
+ * environment's url alone says where it leads. */
+void config_hide_pg_environment(void);
+
+/* getenv, also for the variables config_hide_pg_environment took out:
+ * ${PGHOST} in the INI is the INI saying it. */
+const char *config_getenv(const char *name);
 
 /* ${VAR} / ${VAR:-default} interpolation of one value. Returns a malloc'd
  * string or NULL with a message in errbuf (e.g. "${X} is not set"). */
 char *config_interpolate(const char *value, char *errbuf, size_t errlen);
 
-/* "500ms", "5s", "2min", "1h", "1d" or a plain number of milliseconds (as
- * PostgreSQL reads lock_timeout). Returns 0 and sets *seconds, or -1. */
-int config_parse_duration(const char *text, double *seconds);
+/* The longest duration PostgreSQL takes for lock_timeout and
+ * statement_timeout (INT_MAX milliseconds, about 24.8 days); lock_wait has
+ * the same limit. */
+#define CONFIG_MAX_DURATION_MS 2147483647LL
+/* exact_count_below: more rows than any table holds (2^53, exact in a double). */
+#define CONFIG_MAX_ROWS 9007199254740992LL
+
+/* A duration as PostgreSQL reads lock_timeout: a whole or decimal number
+ * and a unit (ms, s, min, h, d; a number alone is milliseconds), a space
+ * allowed between them. 0 and *ms set (rounded to whole milliseconds, as
+ * the server counts them); -1 when it is not a duration; -2 when it is
+ * longer than CONFIG_MAX_DURATION_MS, or not 0 but under 1ms. */
+int config_parse_duration(const char *text, long long *ms);
 
 /* "true/false/yes/no/on/off/1/0". Returns 0 and sets *out, or -1. */
 int config_parse_bool(const char *text, bool *out);

@@ -184,12 +184,11 @@ static int change_gc(lua_State *L)
 
 static void refuse_protected_twin(lua_State *L, struct lconn *c)
 {
-    const char *twin = c->is_protected ? NULL : identity_protected_twin(c);
+    const char *hint = NULL, *twin = c->is_protected ? NULL : identity_protected_twin(c, &hint);
     if (twin == NULL)
         return;
-    lerror_push(L, "refused", "the database of %s is the database of %s (protected): same cluster "
-                "and database; nothing was changed", c->env->name, twin);
-    lerror_set(L, "hint", "check the url in stallmig.ini: two environments lead to one database");
+    lerror_push(L, "refused", "%s; nothing was changed", twin);
+    lerror_set(L, "hint", hint);
     lerror_throw(L);
 }
 

@@ -213,27 +213,11 @@ static void add_option(char *options, size_t size, const char *name, const char 
     snprintf(options + len, size - len, "%s-c %s=%s", len ? " " : "", name, value);
 }
 
-/* A URL whose user:password part holds more than one '@': libpq would take
- * the rest of the password for a host name and print it. */
-static bool unescaped_at(const char *url)
-{
-    const char *scheme = strstr(url, "://");
-    if (scheme == NULL || strncmp(url, "postgres", 8) != 0)
-        return false;
-    const char *authority = scheme + 3;
-    size_t len = strcspn(authority, "/?#"), ats = 0;
-    for (size_t i = 0; i < len; i++)
-        ats += authority[i] == '@';
-    return ats > 1;
-}
-
 /* Parses url without ever showing libpq's text (it can echo the password);
  * registers the password as a secret; copies the URL's own options (when
  * options is not NULL). */
 static int inspect_url(const char *url, char *options, size_t size)
 {
-    if (unescaped_at(url))
-        return -1;
     char *ignored = NULL;
     PQconninfoOption *info = PQconninfoParse(url, &ignored);
     PQfreemem(ignored);
@@ -266,8 +250,9 @@ char *lconn_env_url(lua_State *L, const struct env_config *env)
     char *url = config_env_url(db_config, env, &err);
     if (url == NULL) {
         lerror_push(L, "config", "%s", err.message);
-        lerror_set(L, "hint", "fix the url of [env.NAME] in stallmig.ini, or the environment "
-                   "variable it names (printf '%s' \"$VAR\" | od -c shows hidden characters)");
+        lerror_set(L, "hint", err.hint[0] ? err.hint : "fix the url of [env.NAME] in "
+                   "stallmig.ini, or the environment variable it names (printf '%s' \"$VAR\" | "
+                   "od -c shows hidden characters)");
         lerror_throw(L);
     }
     if (!localpg_is_local(url)) {

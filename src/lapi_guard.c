@@ -497,21 +497,21 @@ static int conn_restamp(lua_State *L)
 void guard_require_disposable(lua_State *L, struct lconn *c, const char *action)
 {
     guard_require_primary(L, c);
-    const char *env = c->env->name, *twin = NULL;
+    const char *env = c->env->name, *twin = NULL, *hint = NULL;
     if (c->env->is_protected)
         lerror_push(L, "refused", "%s is protected: %s is refused (only an environment with "
                     "protected = false, a disposable database, allows it)", env, action);
     else if (c->is_protected || c->id.doubt[0])
         lerror_push(L, "refused", "%s is refused: %s", action,
                     c->id.doubt[0] ? c->id.doubt : "the database is marked as protected");
-    else if ((twin = identity_protected_twin(c)) != NULL)
-        lerror_push(L, "refused", "%s is refused: the database of %s is the database of %s "
-                    "(protected): same cluster and database", action, env, twin);
+    else if ((twin = identity_protected_twin(c, &hint)) != NULL)
+        lerror_push(L, "refused", "%s is refused: %s", action, twin);
     else
         return;
     if (c->id.doubt[0] || twin)
-        lerror_set(L, "hint", "check the url in stallmig.ini; if this database really is a copy "
-                   "that now belongs here, re-stamp it: stallrun workflows/restamp.lua --env NAME");
+        lerror_set(L, "hint", hint ? hint : "check the url in stallmig.ini; if this database "
+                   "really is a copy that now belongs here, re-stamp it: stallrun "
+                   "workflows/restamp.lua --env NAME");
     lerror_throw(L);
 }
 

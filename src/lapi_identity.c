@@ -33,7 +33,7 @@ void identity_read_own(struct lconn *c)
     char state[6];
     if (lconn_scalar(c, "SELECT system_identifier FROM pg_control_system()", c->id.sysid,
                      sizeof c->id.sysid, state) != 0)
-        c->id.sysid[0] = '\0';     /* not allowed for this role: compare by OID only */
+        c->id.sysid[0] = '\0';     /* not allowed for this role (identity_evaluate) */
 }
 
 static void read_marker(struct lconn *c)
@@ -101,6 +101,15 @@ void identity_evaluate(struct lconn *c)
              (id->marker_oid != 0 && id->marker_oid != id->oid))
         snprintf(id->doubt, sizeof id->doubt, "the database marked for %s is not the one that "
                  "was stamped (another cluster or database: a restored copy or a clone?)", env);
+    else if (id->marker_sysid[0] && id->sysid[0] == '\0')
+        /* what cannot be checked is doubt: a copy in another cluster may
+         * have the same OID (a marker stamped without the identifier, by
+         * a role that could not read it either, has only the OID to check) */
+        snprintf(id->doubt, sizeof id->doubt, "the database marked for %s cannot be checked "
+                 "against its marker: this role may not read the cluster's system identifier "
+                 "(pg_control_system()), so a copy in another cluster cannot be told from it "
+                 "(GRANT EXECUTE ON FUNCTION pg_control_system() TO the role, or re-stamp it as "
+                 "this role)", env);
 }
 
 void guard_inspect(lua_State *L, struct lconn *c)
@@ -134,73 +143,114 @@ void guard_inspect(lua_State *L, struct lconn *c)
 
 /* ---- the same database under another name -------------------------------- */
 
-/* The key that identifies a cluster when its system identifier is not
- * readable: the data directory (also superuser-only, so often unknown). */
-static void cluster_key(struct lconn *c, char *out, size_t size)
+/* What tells two connections' clusters apart. The system identifier is
+ * the cluster's own and outlives restarts, but a role may be refused
+ * pg_control_system(); the postmaster's start time (to the microsecond)
+ * and port every role may read, and while both connections are open they
+ * are the same server exactly when these agree. The data directory is no
+ * key: it is superuser-only too, and /var/lib/postgresql/15/main on many
+ * machines. */
+struct cluster_key {
+    char sysid[32];
+    char started[64];
+};
+
+static void read_cluster_key(struct lconn *c, struct cluster_key *k)
 {
     char state[6];
-    if (c->id.sysid[0])
-        snprintf(out, size, "sysid:%s", c->id.sysid);
-    else if (lconn_scalar(c, "SELECT current_setting('data_directory', true)", out + 8,
-                          size - 8, state) == 0 && out[8])
-        memcpy(out, "datadir:", 8);
-    else
-        out[0] = '\0';
+    snprintf(k->sysid, sizeof k->sysid, "%s", c->id.sysid);
+    if (lconn_scalar(c, "SELECT (extract(epoch FROM pg_postmaster_start_time()) * 1000000)"
+                     "::bigint || ' port ' || current_setting('port')", k->started,
+                     sizeof k->started, state) != 0)
+        k->started[0] = '\0';
 }
 
-/* Whether env's database is the one c is connected to: the same cluster
- * (system identifier, or data directory) and the same database OID. With
- * neither key readable nothing is concluded; unreachable or unresolvable
- * environments do not count. */
-static bool is_same_database(struct lconn *c, const struct env_config *env)
+enum sameness { DIFFERENT, SAME, UNDECIDED };
+
+/* Whether env's database is the one c is connected to: the same database
+ * OID in the same cluster (system identifier where both sides read it,
+ * else the postmaster's start time and port). UNDECIDED when it was
+ * reached but neither key could be read on both sides; an environment that
+ * cannot be reached (or whose url cannot be used) is DIFFERENT. */
+static enum sameness same_database(struct lconn *c, const struct env_config *env)
 {
     struct config_error err;
     char *url = config_env_url(lconn_config(), env, &err);
     if (url == NULL)
-        return false;
+        return DIFFERENT;
     const char *keys[] = {"dbname", "connect_timeout", "options", NULL};
     const char *values[] = {url, "3", "-c default_transaction_read_only=on", NULL};
     PGconn *other = PQconnectdbParams(keys, values, 1);
     free(url);
-    bool same = false;
+    enum sameness same = DIFFERENT;
     if (PQstatus(other) == CONNECTION_OK) {
         struct lconn probe = {.pg = other};
-        char here[600], there[600];
+        struct cluster_key here, there;
         identity_read_own(&probe);
-        cluster_key(c, here, sizeof here);
-        cluster_key(&probe, there, sizeof there);
-        same = here[0] && strcmp(here, there) == 0 && c->id.oid == probe.id.oid;
+        read_cluster_key(c, &here);
+        read_cluster_key(&probe, &there);
+        if (c->id.oid == 0 || probe.id.oid == 0)
+            same = UNDECIDED;
+        else if (c->id.oid != probe.id.oid)
+            same = DIFFERENT;
+        else if (here.sysid[0] && there.sysid[0])
+            same = strcmp(here.sysid, there.sysid) == 0 ? SAME : DIFFERENT;
+        else if (here.started[0] && there.started[0])
+            same = strcmp(here.started, there.started) == 0 ? SAME : DIFFERENT;
+        else
+            same = UNDECIDED;
     }
     PQfinish(other);
     return same;
 }
 
-/* The first protected environment whose database is this one, or NULL. */
-const char *identity_protected_twin(struct lconn *c)
+const char *identity_protected_twin(struct lconn *c, const char **hint)
 {
+    static char why[400];
     const struct config *cfg = lconn_config();
     for (size_t i = 0; i < cfg->env_count; i++) {
         const struct env_config *env = &cfg->envs[i];
-        if (env != c->env && env->is_protected && is_same_database(c, env))
-            return env->name;
+        if (env == c->env || !env->is_protected)
+            continue;
+        enum sameness same = same_database(c, env);
+        if (same == SAME) {
+            snprintf(why, sizeof why, "the database of %s is the database of %s (protected): "
+                     "same cluster and database", c->env->name, env->name);
+            *hint = "check the url in stallmig.ini; if this database really is a copy that now "
+                    "belongs here, re-stamp it: stallrun workflows/restamp.lua --env NAME";
+            return why;
+        }
+        if (same == UNDECIDED) {
+            snprintf(why, sizeof why, "cannot tell whether the database of %s is the database of "
+                     "%s (protected): they have the same OID, and the roles may read neither the "
+                     "cluster's system identifier nor the server's start time", c->env->name,
+                     env->name);
+            *hint = "let the roles read the cluster's identity (GRANT EXECUTE ON FUNCTION "
+                    "pg_control_system() TO the role), or check the urls in stallmig.ini";
+            return why;
+        }
     }
     return NULL;
 }
 
-/* conn:twins() -> { env_name, ... }: the other environments (that can be
- * reached now) whose database is this one, by cluster id and OID. */
+/* conn:twins() -> { env_name, ... }, { env_name, ... }: the other
+ * environments (that can be reached now) whose database is this one, and
+ * those that cannot be told apart from it (see same_database). */
 static int conn_twins(lua_State *L)
 {
     struct lconn *c = lconn_check(L, 1);
     const struct config *cfg = lconn_config();
     lua_newtable(L);
-    int n = 0;
-    for (size_t i = 0; i < cfg->env_count; i++)
-        if (&cfg->envs[i] != c->env && is_same_database(c, &cfg->envs[i])) {
-            lua_pushstring(L, cfg->envs[i].name);
-            lua_rawseti(L, -2, ++n);
-        }
-    return 1;
+    lua_newtable(L);
+    int n[2] = {0, 0};
+    for (size_t i = 0; i < cfg->env_count; i++) {
+        enum sameness same = &cfg->envs[i] == c->env ? DIFFERENT : same_database(c, &cfg->envs[i]);
+        if (same == DIFFERENT)
+            continue;
+        lua_pushstring(L, cfg->envs[i].name);          /* above it: same, then undecided */
+        lua_rawseti(L, same == SAME ? -3 : -2, ++n[same == SAME ? 0 : 1]);
+    }
+    return 2;
 }
 
 static void set_text(lua_State *L, const char *key, const char *value)

@@ -89,8 +89,12 @@ void guard_inspect(lua_State *L, struct lconn *c);
 void identity_read_own(struct lconn *c);
 /* Decides protection and doubt from the marker and the aliases. */
 void identity_evaluate(struct lconn *c);
-/* The first protected environment whose database is c's (by identity), or NULL. */
-const char *identity_protected_twin(struct lconn *c);
+/* Why c's database may be a protected environment's, with *hint: it is
+ * (same cluster and OID), or it cannot be told apart (same OID, no cluster
+ * key readable: fail closed). NULL when no protected environment's is; one
+ * that cannot be reached now does not count. The text lasts until the
+ * next call. */
+const char *identity_protected_twin(struct lconn *c, const char **hint);
 extern const luaL_Reg identity_conn_methods[];
 
 /* ---- implemented in lapi_guard.c ---- */

@@ -41,12 +41,15 @@ return report.run(ctx, "doctor", function(out)
   if id.doubt then check(false, "identity", id.doubt)
   elseif id.marker_env then check(true, "identity", "marked as " .. id.marker_env .. "'s database")
   else check("warn", "identity", "no marker yet (the first deploy writes it)") end
-  local twins = conn:twins()          -- connects to every other environment it can reach
+  local twins, undecided = conn:twins()   -- connects to every other environment it can reach
   local same = id.alias_of or twins[1]
-  check(same == nil, "other environments", id.alias_of
+  check(same == nil and undecided[1] == nil, "other environments", id.alias_of
     and ("the url of " .. env.name .. " leads to the same database as " .. id.alias_of)
     or same and ("the database of " .. env.name .. " is the database of " .. same
       .. " (same cluster and database)")
+    or undecided[1] and ("cannot tell whether the database of " .. env.name .. " is the database of "
+      .. undecided[1] .. " (same OID; the roles may read neither the cluster's system identifier "
+      .. "nor the server's start time)")
     or "no other environment's database is this one")
   check(true, "protection", id.protected
     and "protected: read-only unless a change is confirmed" or "not protected (protected = false)")

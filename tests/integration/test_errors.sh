@@ -114,7 +114,7 @@ INI
   assert_not_contains "Sentinel"
   run_stallrun workflows/status.lua --env at      # libpq would print "Tail-8@127.0.0.1" as a host
   assert_exit 2
-  assert_err_contains "is not a valid PostgreSQL URL"
+  assert_err_contains "the url of [env.at] is ambiguous"
   assert_not_contains "Tail-8"
   assert_not_contains "Sentinel"
 }

@@ -508,7 +508,9 @@ test_terminal_confirmation_by_typing_the_name() {
 }
 
 # Two names for one database that no URL comparison sees: dev reaches prod's
-# database through a pg_service.conf entry. Cluster id and OID catch it.
+# database through a port written with a leading zero. Cluster id and OID
+# catch it. (A pg_service.conf entry is read as libpq reads it, so the URL
+# comparison sees through that one.)
 test_same_database_under_another_name_is_caught_by_identity() {
   safety_project
   local db
@@ -517,6 +519,10 @@ test_same_database_under_another_name_is_caught_by_identity() {
   export PGSERVICEFILE="$CASE_TMP/pg_service.conf"
   set_url dev "service=prodsvc"
   psql_q "CREATE SCHEMA scratch" "$PROD_URL" >/dev/null
+  run_stallrun drop.lua --env dev
+  assert_exit 3
+  assert_err_contains "dropping a schema is refused: the url of dev leads to the same database as prod (protected)"
+  set_url dev "host=$CLUSTER port=05432 dbname=$db user=postgres"
   run_stallrun drop.lua --env dev
   assert_exit 3
   assert_err_contains "the database of dev is the database of prod (protected): same cluster and database"
@@ -546,4 +552,118 @@ LUA
   assert_exit 3
   assert_err_contains "prod is protected: dropping and recreating the database is refused"
   assert_eq "a" "$(psql_q "SELECT to_regclass('a')" "$PROD_URL")"
+}
+
+# plain_role_project — safety_project whose dev and prod are reached as a
+# role that is not a superuser and may not run pg_control_system() (EXECUTE
+# revoked in both databases, as hardened servers and some managed services
+# do; in PostgreSQL 15 every role may by default). The role owns both
+# databases. Sets ROLE; drop_plain_role removes it.
+plain_role_project() {
+  safety_project
+  ROLE="ident_plain_$BASHPID"
+  psql_q "CREATE ROLE $ROLE LOGIN NOSUPERUSER" >/dev/null
+  local url db
+  for url in "$DB_URL" "$PROD_URL"; do
+    db=$(sed -E 's|^postgresql:///([^?]+)\?.*|\1|' <<<"$url")
+    psql_q "REVOKE EXECUTE ON FUNCTION pg_control_system() FROM PUBLIC;
+      ALTER DATABASE \"$db\" OWNER TO $ROLE" "$url" >/dev/null
+  done
+  set_url dev "${DB_URL/user=postgres/user=$ROLE}"
+  set_url prod "${PROD_URL/user=postgres/user=$ROLE}"
+}
+
+drop_plain_role() {
+  local url db
+  for url in "$DB_URL" "$PROD_URL"; do
+    db=$(sed -E 's|^postgresql:///([^?]+)\?.*|\1|' <<<"$url")
+    psql_q "ALTER DATABASE \"$db\" OWNER TO postgres; REASSIGN OWNED BY $ROLE TO postgres; DROP OWNED BY $ROLE" "$url" >/dev/null
+  done
+  psql_q "DROP ROLE $ROLE" >/dev/null
+}
+
+# The same-database check had nothing to compare for such a role, so push
+# and reset ran on prod's database through a dev url that no URL comparison
+# sees through (the port written 05432). The server's start time and port
+# tell it; prod's own deploy through the role still works.
+test_role_without_the_system_identifier_still_finds_a_protected_twin() {
+  plain_role_project
+  local db
+  db=$(sed -E 's|^postgresql:///([^?]+)\?.*|\1|' <<<"$PROD_URL")
+  set_url dev "host=$CLUSTER port=05432 dbname=$db user=$ROLE"
+  psql_q "CREATE SCHEMA scratch" "$PROD_URL" >/dev/null
+  CI=true run_stallrun push.lua --env dev
+  assert_exit 3
+  assert_err_contains "pushing SQL that is not a migration is refused: the database of dev is the database of prod (protected): same cluster and database"
+  CI=true run_stallrun workflows/reset.lua --env dev
+  assert_exit 3
+  assert_err_contains "the database of dev is the database of prod (protected)"
+  CI=true run_stallrun workflows/deploy.lua --env dev
+  assert_exit 3
+  assert_err_contains "the database of dev is the database of prod (protected): same cluster and database; nothing was changed"
+  assert_eq "scratch||" "$(psql_q "SELECT to_regnamespace('scratch') || '|' || coalesce(to_regclass('pushed')::text, '') || '|' || coalesce(to_regclass('a')::text, '')" "$PROD_URL")" "prod's database was changed"
+  CI=true run_stallrun workflows/doctor.lua --env dev
+  assert_exit 1
+  assert_out_contains "the database of dev is the database of prod (same cluster and database)"
+  # prod through the role: an ordinary deploy works, and stamps what it can read
+  CI=true run_stallrun workflows/deploy.lua --env prod --yes
+  assert_exit 0
+  assert_eq "a|prod|" "$(psql_q "SELECT to_regclass('a') || '|' || environment || '|' || coalesce(system_identifier, '') FROM stallmig.identity" "$PROD_URL")"
+  CI=true run_stallrun push.lua --env dev
+  assert_exit 3
+  assert_eq "" "$(psql_q "SELECT to_regclass('pushed')" "$PROD_URL")"
+  # dev's own database through the same role is dev's: push works there
+  set_url dev "${DB_URL/user=postgres/user=$ROLE}"
+  CI=true run_stallrun push.lua --env dev
+  assert_exit 0
+  assert_eq "pushed" "$(psql_q "SELECT to_regclass('pushed')")"
+  drop_plain_role
+}
+
+# With nothing to tell the clusters apart (pg_postmaster_start_time()
+# revoked as well) and the same OID, the destructive primitives fail closed.
+test_role_that_can_read_no_cluster_key_is_doubt_for_destructive_primitives() {
+  plain_role_project
+  local db
+  db=$(sed -E 's|^postgresql:///([^?]+)\?.*|\1|' <<<"$PROD_URL")
+  psql_q "REVOKE EXECUTE ON FUNCTION pg_postmaster_start_time() FROM PUBLIC" "$PROD_URL" >/dev/null
+  set_url dev "host=$CLUSTER port=05432 dbname=$db user=$ROLE"
+  CI=true run_stallrun push.lua --env dev
+  assert_exit 3
+  assert_err_contains "pushing SQL that is not a migration is refused: cannot tell whether the database of dev is the database of prod (protected)"
+  assert_err_contains "hint: let the roles read the cluster's identity (GRANT EXECUTE ON FUNCTION pg_control_system() TO the role)"
+  assert_eq "" "$(psql_q "SELECT to_regclass('pushed')" "$PROD_URL")"
+  CI=true run_stallrun workflows/doctor.lua --env dev
+  assert_exit 1
+  assert_out_contains "cannot tell whether the database of dev is the database of prod"
+  drop_plain_role
+}
+
+# A marker stamped with the cluster's system identifier, read by a role
+# that may not read it: a copy in another cluster could have the same OID,
+# and the comparison passed on the OID alone. What cannot be checked is
+# doubt: every write refused, saying why, until the role may read it or
+# re-stamps the database (then only the OID is checked).
+test_marker_that_the_role_cannot_check_is_doubt() {
+  plain_role_project
+  local stamp_sysid="UPDATE stallmig.identity SET system_identifier = (SELECT system_identifier::text FROM pg_control_system())"
+  CI=true run_stallrun workflows/deploy.lua --env prod --yes
+  assert_exit 0
+  psql_q "$stamp_sysid" "$PROD_URL" >/dev/null      # as a superuser would have stamped it
+  add_migration 20240102000000_b 'CREATE TABLE b (id int);'
+  CI=true run_stallrun workflows/deploy.lua --env prod --yes
+  assert_exit 3
+  assert_err_contains "the database marked for prod cannot be checked against its marker: this role may not read the cluster's system identifier"
+  assert_eq "" "$(psql_q "SELECT to_regclass('b')" "$PROD_URL")" "deployed under doubt"
+  CI=true run_stallrun workflows/restamp.lua --env prod --yes
+  assert_exit 0
+  CI=true run_stallrun workflows/deploy.lua --env prod --yes
+  assert_exit 0
+  assert_eq "b" "$(psql_q "SELECT to_regclass('b')" "$PROD_URL")"
+  # where the role may read it, the marker is checked as before
+  psql_q "GRANT EXECUTE ON FUNCTION pg_control_system() TO $ROLE; $stamp_sysid" "$PROD_URL" >/dev/null
+  CI=true run_stallrun workflows/status.lua --env prod
+  assert_exit 0
+  assert_not_contains "cannot be checked"
+  drop_plain_role
 }

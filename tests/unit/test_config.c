@@ -189,6 +189,55 @@ static void config_env_url__set_and_default(void **state)
     config_free(&cfg);
 }
 
+/* Every reader of a url gets it through config_env_url, which refuses one
+ * that names no database or reads two ways, at its line, quoting none of it. */
+static void config_env_url__refuses_urls_libpq_would_complete_or_misread(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct config_error err;
+    assert_int_equal(config_load("data/config/url_checks.ini", &cfg, &err), 0);
+    assert_null(config_env_url(&cfg, config_find_env(&cfg, "bare"), &err));
+    assert_int_equal(err.line, 2);
+    assert_non_null(strstr(err.message, "url_checks.ini:2: the url of [env.bare] does not name a "
+                           "database"));
+    assert_non_null(strstr(err.hint, "write the database in the url"));
+    assert_null(config_env_url(&cfg, config_find_env(&cfg, "slash"), &err));
+    assert_int_equal(err.line, 5);
+    assert_non_null(strstr(err.message, "url_checks.ini:5: the url of [env.slash] is ambiguous"));
+    assert_null(strstr(err.message, "Sentinel"));
+    assert_non_null(strstr(err.hint, "percent-encode"));
+    char *local = config_env_url(&cfg, config_find_env(&cfg, "local"), &err);
+    assert_string_equal(local, "local:stallplass_dev");      /* the project's own: resolved later */
+    free(local);
+    config_free(&cfg);
+}
+
+/* Loading takes the variables that would choose a server out of the
+ * environment (libpq and pg_dump would fill in from them); ${PGHOST} in the
+ * INI still reads them. */
+static void config_load__hides_the_variables_that_choose_a_server(void **state)
+{
+    (void)state;
+    setenv("PGHOST", "db.example.com", 1);
+    setenv("PGUSER", "app", 1);
+    setenv("PGDATABASE", "elsewhere", 1);
+    setenv("PGPASSWORD", "kept", 1);
+    struct config cfg;
+    struct config_error err;
+    assert_int_equal(config_load("data/config/url_checks.ini", &cfg, &err), 0);
+    assert_null(getenv("PGHOST"));
+    assert_null(getenv("PGUSER"));
+    assert_null(getenv("PGDATABASE"));
+    assert_string_equal(getenv("PGPASSWORD"), "kept");      /* a credential, not a choice */
+    char *url = config_env_url(&cfg, config_find_env(&cfg, "fromvars"), &err);
+    assert_string_equal(url, "postgresql://app@db.example.com/prod");
+    free(url);
+    assert_string_equal(config_getenv("PGDATABASE"), "elsewhere");
+    config_free(&cfg);
+    unsetenv("PGPASSWORD");
+}
+
 static void config_interpolate__cases(void **state)
 {
     (void)state;
@@ -211,16 +260,57 @@ static void config_interpolate__cases(void **state)
 static void config_parse_duration__units(void **state)
 {
     (void)state;
-    double s;
-    assert_int_equal(config_parse_duration("500ms", &s), 0), assert_true(s == 0.5);
-    assert_int_equal(config_parse_duration("5s", &s), 0), assert_true(s == 5);
-    assert_int_equal(config_parse_duration("2min", &s), 0), assert_true(s == 120);
-    assert_int_equal(config_parse_duration("1h", &s), 0), assert_true(s == 3600);
-    assert_int_equal(config_parse_duration("1500", &s), 0), assert_true(s == 1.5);
-    assert_int_equal(config_parse_duration("-1s", &s), -1);
-    assert_int_equal(config_parse_duration("5 parsecs", &s), -1);
-    assert_int_equal(config_parse_duration("", &s), -1);
+    long long ms;
+    assert_int_equal(config_parse_duration("500ms", &ms), 0), assert_true(ms == 500);
+    assert_int_equal(config_parse_duration("5s", &ms), 0), assert_true(ms == 5000);
+    assert_int_equal(config_parse_duration("2min", &ms), 0), assert_true(ms == 120000);
+    assert_int_equal(config_parse_duration("1h", &ms), 0), assert_true(ms == 3600000);
+    assert_int_equal(config_parse_duration("1d", &ms), 0), assert_true(ms == 86400000);
+    assert_int_equal(config_parse_duration("1500", &ms), 0), assert_true(ms == 1500);
+    assert_int_equal(config_parse_duration("1.5s", &ms), 0), assert_true(ms == 1500);
+    assert_int_equal(config_parse_duration("5 s", &ms), 0), assert_true(ms == 5000);
+    assert_int_equal(config_parse_duration("0", &ms), 0), assert_true(ms == 0);
+    assert_int_equal(config_parse_duration("2147483647ms", &ms), 0), assert_true(ms == 2147483647);
+    assert_int_equal(config_parse_duration("-1s", &ms), -1);
+    assert_int_equal(config_parse_duration("5 parsecs", &ms), -1);
+    assert_int_equal(config_parse_duration("5S", &ms), -1);      /* units are case-sensitive */
+    assert_int_equal(config_parse_duration("1e3", &ms), -1);
+    assert_int_equal(config_parse_duration("0x10", &ms), -1);
+    assert_int_equal(config_parse_duration("inf", &ms), -1);
+    assert_int_equal(config_parse_duration("", &ms), -1);
+    assert_int_equal(config_parse_duration("2147483648ms", &ms), -2);
+    assert_int_equal(config_parse_duration("25d", &ms), -2);
+    assert_int_equal(config_parse_duration("99999999999h", &ms), -2);
+    assert_int_equal(config_parse_duration("0.4ms", &ms), -2);
 }
+
+/* What PostgreSQL is given: no space between number and unit (a startup
+ * option "-c lock_timeout=5 s" splits in two), whole milliseconds for a
+ * fraction or a leading zero (the server reads 010 as octal), "0" for off. */
+static void config_load__durations_normalised_for_the_server(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct config_error err;
+    assert_int_equal(config_load("data/config/durations.ini", &cfg, &err), 0);
+    const struct env_config *dev = config_find_env(&cfg, "dev");
+    const struct env_config *prod = config_find_env(&cfg, "prod");
+    assert_string_equal(dev->lock_timeout, "5s");
+    assert_string_equal(dev->statement_timeout, "1500ms");
+    assert_true(dev->lock_wait == 120.0);
+    assert_string_equal(prod->lock_timeout, "0");
+    assert_string_equal(prod->statement_timeout, "10ms");
+    assert_true(prod->lock_wait == 24 * 86400.0);
+    config_free(&cfg);
+}
+
+static void config_load__duration_beyond_postgresql_limit(void **s) { (void)s; expect_error("huge_duration.ini", 4, "[env.dev] lock_timeout = '99999999999h' is out of range: PostgreSQL takes whole milliseconds from 1ms to 2147483647ms (about 24 days), or 0 for no timeout"); }
+static void config_load__duration_just_over_int_max(void **s) { (void)s; expect_error("over_int_max.ini", 3, "statement_timeout = '25d' is out of range"); }
+static void config_load__duration_below_a_millisecond(void **s) { (void)s; expect_error("below_1ms.ini", 3, "[env.dev] lock_wait = '0.2ms' is out of range: PostgreSQL takes whole milliseconds from 1ms to 2147483647ms (about 24 days)"); }
+static void config_load__duration_unit_postgresql_refuses(void **s) { (void)s; expect_error("bad_unit.ini", 3, "lock_timeout = '5 sec' is not a duration: write a number and one of the units PostgreSQL takes, ms, s, min, h or d (e.g. 500ms, 5s, 2min); a number alone is milliseconds"); }
+static void config_load__duration_with_exponent(void **s) { (void)s; expect_error("exponent.ini", 3, "lock_timeout = '1e3s' is not a duration"); }
+static void config_load__count_that_wraps_an_int(void **s) { (void)s; expect_error("wrapping_count.ini", 3, "keep_backups = '4294967297': expected a whole number from 1 to 10000"); }
+static void config_load__count_beyond_a_long(void **s) { (void)s; expect_error("huge_count.ini", 3, "exact_count_below = '99999999999999999999': expected a whole number of rows from 0 to 9007199254740992"); }
 
 static void config_parse_bool__words(void **state)
 {
@@ -258,8 +348,18 @@ int main(void)
         cmocka_unit_test(config_env_url__control_character_from_variable),
         cmocka_unit_test(config_load__device_is_not_read),
         cmocka_unit_test(config_env_url__set_and_default),
+        cmocka_unit_test(config_env_url__refuses_urls_libpq_would_complete_or_misread),
+        cmocka_unit_test(config_load__hides_the_variables_that_choose_a_server),
         cmocka_unit_test(config_interpolate__cases),
         cmocka_unit_test(config_parse_duration__units),
+        cmocka_unit_test(config_load__durations_normalised_for_the_server),
+        cmocka_unit_test(config_load__duration_beyond_postgresql_limit),
+        cmocka_unit_test(config_load__duration_just_over_int_max),
+        cmocka_unit_test(config_load__duration_below_a_millisecond),
+        cmocka_unit_test(config_load__duration_unit_postgresql_refuses),
+        cmocka_unit_test(config_load__duration_with_exponent),
+        cmocka_unit_test(config_load__count_that_wraps_an_int),
+        cmocka_unit_test(config_load__count_beyond_a_long),
         cmocka_unit_test(config_parse_bool__words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
