@@ -163,15 +163,17 @@ static int db_restore(lua_State *L)
     const char *given = luaL_checkstring(L, 2);
     const struct env_config *env = lconn_find_env(L, name);
     char path[PATH_MAX], target[DBSWAP_NAME_SIZE], err[1024], drop[200];
+    char *raw = lconn_env_url(L, env);   /* a bad url is a configuration error, first */
+    lua_pushstring(L, raw);              /* anchored: what follows may raise */
+    free(raw);
+    const char *url = lua_tostring(L, -1);
     resolve_backup(L, given, path, sizeof path);
     require_confirmed(L, env, path);
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(target, sizeof target, "restored_%Y%m%d%H%M%S", &tm);
-    char *url = lconn_env_url(L, env);
     int rc = restore_into(url, target, path, err, sizeof err);
-    free(url);
     if (rc != 0)
         return lerror_raise(L, "failed", "restoring %s into a new database failed: %s; %s's "
                             "database was not touched", given, err, name);

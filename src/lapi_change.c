@@ -38,7 +38,7 @@ struct change {
     long long pending;               /* migrations the host's plan has pending */
     long long audit_id;              /* this change's audit row, once it writes */
     bool ended, lock_held, writes_begun, made_writable;
-    bool reviewed, checked, confirmed, backup_done;
+    bool reviewed, checked, confirmed, backup_done, twin_checked;
     bool async_commits;              /* commits not yet flushed (synchronous_commit off) */
     long long applied;               /* migrations applied in this change */
     char journal[1024];              /* what else it did, for the audit row */
@@ -182,9 +182,16 @@ static int change_gc(lua_State *L)
 
 /* ---- the first write ------------------------------------------------------- */
 
-static void refuse_protected_twin(lua_State *L, struct lconn *c)
+/* An unprotected environment whose database is a protected one's (same
+ * cluster and database under another name): refused before anything else
+ * is said about it. Asked once per change. */
+static void refuse_protected_twin(lua_State *L, struct change *ch)
 {
+    struct lconn *c = ch->c;
+    if (ch->twin_checked)
+        return;
     const char *hint = NULL, *twin = c->is_protected ? NULL : identity_protected_twin(c, &hint);
+    ch->twin_checked = true;
     if (twin == NULL)
         return;
     lerror_push(L, "refused", "%s; nothing was changed", twin);
@@ -200,7 +207,7 @@ static void begin_writes(lua_State *L, struct change *ch)
     if (ch->writes_begun)
         return;
     struct lconn *c = ch->c;
-    refuse_protected_twin(L, c);
+    refuse_protected_twin(L, ch);
     if (c->read_only && !guard_through_pooler(c)) {
         PQclear(PQexec(c->pg, "SET default_transaction_read_only = off"));
         ch->made_writable = true;
@@ -341,6 +348,7 @@ static void ensure_checked(lua_State *L, struct change *ch)
 {
     if (ch->checked)
         return;
+    refuse_protected_twin(L, ch);
     gate_state_push(ch->P, "check_history");
     gate_state_call(L, ch->P, 0, 0);
     if (ch->pending == 0) {          /* nothing to review, promote or parse */

@@ -14,26 +14,29 @@
 -- (without it, deploy refuses a database that holds a schema of its own).
 local ctx = ...
 local cli = require("stallmig.cli")
-local db = require("stallmig.db")
-local guard = require("stallmig.guard")
+local session = require("stallmig.session")
+local report = require("stallmig.report")
 local errors = require("stallmig.error")
 
-cli.check_options(ctx, { from = true, baseline = true })
-local env = cli.require_env(ctx)
-local from, baseline = ctx.options.from, ctx.options.baseline
-if (from ~= "prisma") == (type(baseline) ~= "string") then
-  error(errors.new("usage", "say what to adopt: --from prisma, or --baseline MIGRATION"), 0)
-end
+return report.run(ctx, "adopt", function(out)
+  cli.check_options(ctx, { from = true, baseline = true })
+  local env = cli.require_env(ctx)
+  local from, baseline = ctx.options.from, ctx.options.baseline
+  if (from ~= "prisma") == (type(baseline) ~= "string") then
+    error(errors.new("usage", "say what to adopt: --from prisma, or --baseline MIGRATION"), 0)
+  end
 
--- 1. The change: the host takes the deploy lock and reads the history
---    (a database with a stallmig history has nothing to adopt).
-guard.preflight(env.name, "adopt the migration history")
-local conn <close> = db.connect(env.name)
-local change <close> = conn:begin_change("adopt")
+  -- 1. The change: the host takes the deploy lock and reads the history
+  --    (a database with a stallmig history has nothing to adopt).
+  local s <close> = session.open(ctx, { env = env.name, change = "adopt", confirm = "adopt the migration history" })
 
--- 2. Record Prisma's rows (matched and checked) or the baseline, after
---    confirmation on a protected environment.
-local how = from == "prisma" and "adopted from _prisma_migrations" or "baseline: recorded as applied without running it"
-change:confirm("record migrations as applied without running them (" .. how .. ")")
-local count = change:adopt(from == "prisma" and { from = "prisma" } or { baseline = baseline })
-print(string.format("%s: %d migration(s) recorded as applied (%s).", env.name, count, how))
+  -- 2. Record Prisma's rows (matched and checked) or the baseline, after
+  --    confirmation on a protected environment.
+  local how = from == "prisma" and "adopted from _prisma_migrations" or "baseline: recorded as applied without running it"
+  s.change:confirm("record migrations as applied without running them (" .. how .. ")")
+  local count = s.change:adopt(from == "prisma" and { from = "prisma" } or { baseline = baseline })
+  out:set("recorded", count)
+  out:set("how", how)
+  out:say(string.format("%s: %d migration(s) recorded as applied (%s).", env.name, count, how))
+  return 0
+end)

@@ -9,29 +9,33 @@
 -- finished it; deploy goes on past it). Who, when and why are recorded.
 local ctx = ...
 local cli = require("stallmig.cli")
-local db = require("stallmig.db")
-local guard = require("stallmig.guard")
+local session = require("stallmig.session")
+local report = require("stallmig.report")
 local errors = require("stallmig.error")
 
-cli.check_options(ctx, { migration = true, ["rolled-back"] = true, applied = true })
-local env = cli.require_env(ctx)
-local o = ctx.options
-local function usage(text) error(errors.new("usage", text), 0) end
-if type(o.migration) ~= "string" then usage("--migration NAME is required") end
-if (o["rolled-back"] and o.applied) or not (o["rolled-back"] or o.applied) then
-  usage("say how it was resolved: --rolled-back or --applied")
-end
-if type(ctx.reason) ~= "string" or ctx.reason:match("^%s*$") then usage("--reason TEXT is required (it is recorded)") end
-local outcome = o.applied and "applied" or "rolled_back"
+return report.run(ctx, "resolve", function(out)
+  cli.check_options(ctx, { migration = true, ["rolled-back"] = true, applied = true })
+  local env = cli.require_env(ctx)
+  local o = ctx.options
+  local function usage(text) error(errors.new("usage", text), 0) end
+  if type(o.migration) ~= "string" then usage("--migration NAME is required") end
+  if (o["rolled-back"] and o.applied) or not (o["rolled-back"] or o.applied) then
+    usage("say how it was resolved: --rolled-back or --applied")
+  end
+  if type(ctx.reason) ~= "string" or ctx.reason:match("^%s*$") then usage("--reason TEXT is required (it is recorded)") end
+  local outcome = o.applied and "applied" or "rolled_back"
 
--- 1. The change: the host takes the deploy lock and reads the history.
-guard.preflight(env.name, "resolve " .. o.migration)
-local conn <close> = db.connect(env.name)
-local change <close> = conn:begin_change("resolve")
+  -- 1. The change: the host takes the deploy lock and reads the history.
+  local s <close> = session.open(ctx, { env = env.name, change = "resolve", confirm = "resolve " .. o.migration })
 
--- 2. Confirm on a protected environment, then record it (the gate checks
---    that the migration's latest attempt failed).
-change:confirm("mark " .. o.migration .. " as " .. outcome:gsub("_", " "))
-change:resolve(o.migration, outcome, ctx.reason)
-print(string.format("%s is now recorded as %s in %s (%s).", o.migration, outcome:gsub("_", " "),
-  env.name, ctx.reason))
+  -- 2. Confirm on a protected environment, then record it (the gate checks
+  --    that the migration's latest attempt failed).
+  s.change:confirm("mark " .. o.migration .. " as " .. outcome:gsub("_", " "))
+  s.change:resolve(o.migration, outcome, ctx.reason)
+  out:set("migration", o.migration)
+  out:set("outcome", outcome)
+  out:set("reason", ctx.reason)
+  out:say(string.format("%s is now recorded as %s in %s (%s).", o.migration, outcome:gsub("_", " "),
+    env.name, ctx.reason))
+  return 0
+end)

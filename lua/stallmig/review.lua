@@ -282,7 +282,7 @@ end
 
 -- Puts the document in out (--json) or prints it; returns the exit status.
 function review.emit(out, doc, format)
-  local v = review.verdict(doc)
+  local v = doc.verdict or review.verdict(doc)
   for key, value in pairs(doc) do out:set(key, value) end
   out:set("pending", #doc.migrations)
   out:set("ok", v.ok)

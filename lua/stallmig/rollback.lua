@@ -76,4 +76,49 @@ function rollback.undo(conn, m, env, prisma_compat)
   end
 end
 
+-- rollback.run(ctx, env_name, {steps = N} | {to = NAME} [, out]) -> result:
+-- the newest applied migrations undone with their down.sql, newest first,
+-- through the change gate (confirmation where protected, a backup where
+-- backup = true or the environment is protected, each down.sql reviewed
+-- where protected). result: {environment, rolled_back = {names}, backup}.
+-- Refuses before anything when one of them has no down.sql. out: a report
+-- to print to; without it nothing is printed.
+function rollback.run(ctx, env_name, which, out)
+  local report = require("stallmig.report")
+  local json = require("stallmig.json")
+  out = out or report.quiet("rollback", env_name)
+  -- 1. Which migrations, newest first, and every down.sql read (and, where
+  --    protected, reviewed) before anything runs or anyone is asked.
+  local s <close> = require("stallmig.session").open(ctx,
+    { env = env_name, change = "rollback", confirm = "roll back migrations", entries = true })
+  local env, change = s.env, s.change
+  local chosen = rollback.select(s.plan, which.steps, which.to)
+  out:set("environment", env.name)
+  out:set("rolled_back", json.array())
+  if #chosen == 0 then
+    out:say("Nothing to roll back.")
+    return out.doc
+  end
+  rollback.load(chosen, s:found())
+  for _, m in ipairs(chosen) do change:check_undo(m.name) end
+
+  -- 2. Confirm, and back up first: where backup = true the gate insists; on
+  --    any protected environment this asks for one too.
+  change:confirm("roll back " .. #chosen .. " migration(s)")
+  local b = change:backup(env.protected)
+  if b then
+    out:say(string.format("Backed up %s to %s (%d bytes, verified).", env.name, b.file, b.size))
+    out:set("backup", { path = b.path, checksum = b.checksum, size = b.size })
+  end
+
+  -- 3. Undo, newest first (the gate runs each down.sql and records it).
+  for _, m in ipairs(chosen) do
+    change:undo(m.name)
+    table.insert(out.doc.rolled_back, m.name)
+    out:say("  - " .. m.name .. " rolled back")
+  end
+  out:say(string.format("Rolled back %d migration(s) on %s.", #chosen, env.name))
+  return out.doc
+end
+
 return rollback

@@ -157,7 +157,7 @@ if what == "connect" then db.connect(ctx.env):close()
 elseif what == "create_database" then db.create_database(ctx.env)
 elseif what == "shadow" then db.shadow(ctx.env):close()
 elseif what == "backup" then db.backup(ctx.env, ctx.config.dir .. "/backups/x.dump")
-elseif what == "restore" then print(db.restore(ctx.env, ctx.config.dir .. "/backups/x.dump"))
+elseif what == "restore" then print((db.restore(ctx.env, ctx.config.dir .. "/backups/x.dump")))
 end
 LUA
 }

@@ -66,7 +66,7 @@ INI
 # (made with psql_q) and none of the migrations: say so once (adopt.lua
 # --baseline none), so that the first deploy applies them all over it.
 baseline_none() {
-  run_stallrun workflows/adopt.lua --env "${1:-dev}" --baseline none
+  run_stallrun workflows/adopt.lua --env "${1:-dev}" --baseline none --yes
   [ "$STATUS" = 0 ] || fail "adopt.lua --baseline none failed"
 }
 

@@ -85,3 +85,17 @@ SPY
   grep -q '^PGPASSWORD=Sentinel-Dump-6$' "$CASE_TMP/spy/env" || fail "the password is not in pg_dump's environment"
   assert_not_contains "Sentinel"
 }
+
+# backup.lua: a backup now, outside a deploy, recorded like deploy's.
+test_backup_workflow_takes_a_recorded_verified_backup() {
+  backup_project
+  run_stallrun workflows/deploy.lua --env dev
+  run_stallrun workflows/backup.lua --env dev --json
+  assert_exit 0
+  local file
+  file=$(json_get "['path']")
+  [[ "$file" == *"-after-20240101000000_a.dump" ]] || fail "unexpected name $file"
+  assert_eq 600 "$(stat -c %a "$file")"
+  assert_eq 2 "$(psql_q "SELECT count(*) FROM stallmig.backups")"
+  assert_eq "backup" "$(psql_q "SELECT action FROM stallmig.audit ORDER BY id DESC LIMIT 1")"
+}

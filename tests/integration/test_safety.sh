@@ -605,7 +605,9 @@ test_role_without_the_system_identifier_still_finds_a_protected_twin() {
   CI=true run_stallrun workflows/doctor.lua --env dev
   assert_exit 1
   assert_out_contains "the database of dev is the database of prod (same cluster and database)"
-  # prod through the role: an ordinary deploy works, and stamps what it can read
+  # prod through the role: an ordinary deploy works (over its scratch schema,
+  # said once), and stamps what it can read
+  CI=true baseline_none prod
   CI=true run_stallrun workflows/deploy.lua --env prod --yes
   assert_exit 0
   assert_eq "a|prod|" "$(psql_q "SELECT to_regclass('a') || '|' || environment || '|' || coalesce(system_identifier, '') FROM stallmig.identity" "$PROD_URL")"
