@@ -42,7 +42,7 @@ struct loader {
     bool failed;
     int project_header;              /* line of [project], 0 if none yet */
     int project_keys[5];             /* line each [project] key was set on */
-    int env_keys[CONFIG_MAX_ENVS][12];
+    int env_keys[CONFIG_MAX_ENVS][16];
 };
 
 static void fail(struct loader *ld, int line, const char *fmt, ...)
@@ -357,7 +357,8 @@ static const char *const project_keys[] = {"migrations", "seed", "backups", "lin
 static const char *const env_keys[] = {"url", "protected", "backup", "lock_timeout",
                                        "statement_timeout", "lock_wait", "promote_from",
                                        "keep_backups", "prisma_compat", "rehearse",
-                                       "exact_count_below", NULL};
+                                       "exact_count_below", "integration_tests",
+                                       "lock_retries", NULL};
 
 /* "a, b, c" of a key table, for "unknown key" messages. */
 static const char *key_list(const char *const *keys, char *buf, size_t len)
@@ -486,6 +487,20 @@ static void set_env_key(struct loader *ld, struct env_config *e, const char *nam
                  "rows from 0 to %lld", e->name, value, (long long)CONFIG_MAX_ROWS);
         else
             e->exact_count_below = (long)count;
+        break;
+    case 11:
+        if (value[0] == '\0')
+            fail(ld, ld->line, "[env.%s] integration_tests is empty: name the command, e.g. "
+                 "npm run test:integration", e->name);
+        else
+            e->integration_tests = xstrdup(value);
+        break;
+    case 12:
+        if (parse_count(value, 0, 100, &count) != 0)
+            fail(ld, ld->line, "[env.%s] lock_retries = '%.40s': expected a whole number from 0 "
+                 "to 100", e->name, value);
+        else
+            e->lock_retries = (int)count;
         break;
     }
 }
@@ -721,6 +736,7 @@ void config_free(struct config *cfg)
         free(e->lock_timeout);
         free(e->statement_timeout);
         free(e->promote_from);
+        free(e->integration_tests);
     }
     free(cfg->path);
     free(cfg->dir);

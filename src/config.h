@@ -28,6 +28,8 @@ struct env_config {
     bool prisma_compat;              /* also keep _prisma_migrations as Prisma does */
     bool rehearse;                   /* verify --rehearse allowed (default: unless protected) */
     long exact_count_below;          /* verify counts rows exactly below this estimate */
+    char *integration_tests;         /* the command that tests this environment after a deploy */
+    int lock_retries;                /* a migration that timed out on a lock is retried this often */
 };
 
 struct config {

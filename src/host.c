@@ -195,6 +195,9 @@ void host_push_env(lua_State *L, const struct env_config *e)
     lua_setfield(L, -2, "rehearse");
     lua_pushinteger(L, e->exact_count_below);
     lua_setfield(L, -2, "exact_count_below");
+    set_string(L, "integration_tests", e->integration_tests);
+    lua_pushinteger(L, e->lock_retries);
+    lua_setfield(L, -2, "lock_retries");
 }
 
 void host_push_config(lua_State *L, const struct config *cfg)

@@ -154,6 +154,14 @@ function deploy.blocker(conn, refs)
   return nil
 end
 
+-- Who holds the lock that statement err.statement of m timed out on, or nil.
+function deploy.holder_of(conn, m, err)
+  local statement = err.statement and m.script.statements[err.statement]
+  if not statement then return nil end
+  local _, refs = relations(statement.text)
+  return deploy.blocker(conn, refs)
+end
+
 -- A migration that gave up waiting for a lock (lock_timeout): say which
 -- tables it needed, how long it waited, and who holds the lock (conn: the
 -- connection to look that up on, when it is still usable).
@@ -277,6 +285,7 @@ function deploy.apply_pending(change, out, plan)
     local ok, result = interrupt.pcall(change.apply, change, m.name)
     local r = type(result) == "table" and result or {}
     for _, w in ipairs(r.warnings or {}) do out:warn(w) end
+    for _, w in ipairs(r.told or {}) do table.insert(out.doc.warnings, w) end   -- said already
     local ran = ok or (r.kind == "failed" and r.migration == m.name)
     if ran then
       table.insert(out.doc.applied, { name = m.name, mode = r.mode, ok = ok, duration_ms = r.duration_ms })

@@ -230,7 +230,7 @@ function gate.apply(name)
   local deploy, apply = require("stallmig.deploy"), require("stallmig.apply")
   local indexbuild, interrupt = require("stallmig.indexbuild"), require("stallmig.interrupt")
   local m = migrations.load(next_pending(name), S.found)
-  local warnings = {}
+  local warnings, told = {}, {}
   local function say(text) warnings[#warnings + 1] = text end
   if m.out_of_order then say(m.name .. " sorts before migrations already applied; applying it now") end
   local dropped = m.row and m.row.outcome ~= "applied" and indexbuild.drop_leftover(S.conn, m, say)
@@ -238,8 +238,23 @@ function gate.apply(name)
   if m.mode ~= "transactional" then flush_commits() end
   local durable = S.next == #S.plan.pending
   local started = sys.clock()
-  local ok, failed = interrupt.pcall(apply.run, S.conn, m, S.env.name,
-    { durable = durable, prisma = S.env.prisma_compat, guard = gate.LOCK_GUARD })
+  local run = { durable = durable, prisma = S.env.prisma_compat, guard = gate.LOCK_GUARD }
+  local ok, failed = interrupt.pcall(apply.run, S.conn, m, S.env.name, run)
+  -- lock_retries: a transactional migration that gave up on a lock left
+  -- nothing behind; it is tried again after a jittered, growing pause
+  local tries = 0
+  while ok and failed and failed.sqlstate == "55P03" and m.mode == "transactional"
+      and not failed.lost and tries < (S.env.lock_retries or 0) do
+    tries = tries + 1
+    local pause = math.min(30, 2 ^ (tries - 1)) * (0.5 + math.random())
+    local holder = deploy.holder_of(S.conn, m, failed)
+    local text = string.format("%s gave up waiting for a lock%s; try %d of %d in %.1fs", m.name,
+      holder and (" held by " .. holder) or "", tries + 1, S.env.lock_retries + 1, pause)
+    sys.warn(text)                   -- now, not after the wait: said once, kept in `told`
+    told[#told + 1] = text
+    sys.sleep(pause)
+    ok, failed = interrupt.pcall(apply.run, S.conn, m, S.env.name, run)
+  end
   if ok and not failed and m.mode ~= "transactional" then failed = lock_lost_after(m) end
   if ok and failed and lock_released(failed) then
     explain_lock_released(failed, m)
@@ -253,7 +268,7 @@ function gate.apply(name)
   if not ok or failed then
     S.failed = m.name
     if type(failed) == "table" then
-      failed.warnings, failed.mode = warnings, m.mode
+      failed.warnings, failed.told, failed.mode = warnings, told, m.mode
       failed.duration_ms = (sys.clock() - started) * 1000
     end
     error(failed, 0)
@@ -265,7 +280,7 @@ function gate.apply(name)
   S.unflushed = S.unflushed or {}
   if durable or m.mode ~= "transactional" then S.unflushed = {} else S.unflushed[#S.unflushed + 1] = m.name end
   return { name = m.name, mode = m.mode, duration_ms = (sys.clock() - started) * 1000,
-    warnings = warnings, durable = durable }
+    warnings = warnings, told = told, durable = durable }
 end
 
 -- ---- rollback, resolve, adopt, rehearse ---------------------------------------

@@ -53,3 +53,36 @@ test_statement_blocked_past_lock_timeout_then_the_next_deploy_works() {
   assert_invariant
 }
 
+
+# lock_retries: a migration that gave up on a lock is tried again after a
+# pause, naming the session that holds it; it applies once the lock is free.
+test_lock_retries_try_again_and_name_the_blocker() {
+  new_project
+  printf 'lock_timeout = 200ms\nlock_retries = 5\n' >>"$PROJECT/stallmig.ini"
+  add_migration 20240101000001_a 'CREATE TABLE a (id int);'
+  run_stallrun workflows/deploy.lua --env dev
+  add_migration 20240101000002_b 'ALTER TABLE a ADD COLUMN note text;'
+  hold_in_background holder "BEGIN" "LOCK TABLE a IN ACCESS SHARE MODE"
+  (cd "$PROJECT" && exec "$STALLRUN" workflows/deploy.lua --env dev --json) >"$CASE_TMP/out" 2>"$CASE_TMP/err" </dev/null &
+  local pid=$! tries=0
+  until grep -q "try 2 of 6" "$CASE_TMP/err"; do
+    tries=$((tries + 1)); [ $tries -lt 200 ] || { release_background holder; fail "no retry was said"; }
+    sleep 0.05
+  done
+  release_background holder
+  STATUS=0; wait "$pid" || STATUS=$?
+  assert_exit 0
+  assert_err_contains "20240101000002_b gave up waiting for a lock held by pid"
+  assert_err_contains "(application 'holder', user postgres"
+  assert_eq "note" "$(psql_q "SELECT attname FROM pg_attribute WHERE attrelid = 'a'::regclass AND attname = 'note'")"
+  python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert any('gave up waiting for a lock' in w for w in d['warnings']), d['warnings']" "$CASE_TMP/out" \
+    || fail "the retry is not in the --json document's warnings"
+}
+
+test_lock_retries_is_checked_in_the_ini() {
+  new_project
+  printf 'lock_retries = many\n' >>"$PROJECT/stallmig.ini"
+  run_stallrun workflows/status.lua --env dev
+  assert_exit 2
+  assert_err_contains "lock_retries = 'many': expected a whole number from 0 to 100"
+}
