@@ -12,6 +12,7 @@
 #include "lerror.h"
 #include "msg.h"
 #include "run.h"
+#include "sigwatch.h"
 
 #include <lauxlib.h>
 #include <libpq-fe.h>
@@ -22,7 +23,6 @@
 
 #define TX_MT "stallmig.tx"
 #define RESULT_MT "stallmig.result"
-#define MAX_OPEN 32
 
 struct ltx {
     int open;                        /* 1 until committed or rolled back */
@@ -30,14 +30,6 @@ struct ltx {
 
 static struct run *db_run;
 #define db_config (db_run ? db_run->cfg : NULL)
-/* Open connections and their cancel objects, made at connect time: the
- * signal handler may only call PQcancel (async-signal-safe), not
- * PQgetCancel (it allocates). */
-static struct {
-    PGconn *pg;
-    PGcancel *cancel;
-} open_conns[MAX_OPEN];
-
 struct run *lconn_run(void)
 {
     return db_run;
@@ -60,30 +52,12 @@ void lapi_set_run(struct run *run)
 
 void lconn_track(PGconn *pg)
 {
-    for (int i = 0; i < MAX_OPEN; i++)
-        if (open_conns[i].pg == NULL) {
-            open_conns[i].cancel = PQgetCancel(pg);
-            open_conns[i].pg = pg;
-            return;
-        }
+    sigwatch_track(pg);
 }
 
 void lconn_untrack(PGconn *pg)
 {
-    for (int i = 0; i < MAX_OPEN; i++)
-        if (open_conns[i].pg == pg) {
-            open_conns[i].pg = NULL;
-            PQfreeCancel(open_conns[i].cancel);
-            open_conns[i].cancel = NULL;
-        }
-}
-
-void lapi_db_cancel_all(void)
-{
-    char ignored[256];
-    for (int i = 0; i < MAX_OPEN; i++)
-        if (open_conns[i].pg != NULL && open_conns[i].cancel != NULL)
-            PQcancel(open_conns[i].cancel, ignored, sizeof ignored);
+    sigwatch_untrack(pg);
 }
 
 struct lconn *lconn_check(lua_State *L, int idx)

@@ -55,8 +55,8 @@ void shadow_drop(struct lconn *c);
 
 struct lconn *lconn_check(lua_State *L, int idx);
 
-/* Registers pg for the signal handler's PQcancel (lapi_db_cancel_all), and
- * forgets it (before PQfinish). */
+/* Registers pg so that SIGINT/SIGTERM cancel what runs on it (sigwatch.h),
+ * and forgets it (before PQfinish). */
 void lconn_track(PGconn *pg);
 void lconn_untrack(PGconn *pg);
 
