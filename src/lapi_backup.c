@@ -51,7 +51,7 @@ static void quiet(void *arg, const char *message)
 static int on_server(const char *url, const char *sql, char *err, size_t errlen)
 {
     const char *keys[] = {"dbname", "dbname", NULL}, *values[] = {url, "postgres", NULL};
-    PGconn *admin = PQconnectdbParams(keys, values, 1);
+    PGconn *admin = lconn_connect(keys, values);
     PGresult *res = NULL;
     if (PQstatus(admin) == CONNECTION_OK) {
         PQsetNoticeProcessor(admin, quiet, NULL);

@@ -25,3 +25,11 @@ proxy_project() {
 # comes back.
 stall_path() { touch "$STALL_FILE"; }
 heal_path() { rm -f "$STALL_FILE"; }
+
+# stallrun_keepalive — the TCP keepalive timer of the background stallrun's
+# connection to the proxy, as ss shows it: "keepalive,29sec,0" (the time
+# to the next probe), or nothing when keepalives are off.
+stallrun_keepalive() {
+  ss -tnopH state established "( dport = :$PROXY_PORT )" 2>/dev/null |
+    grep -F "pid=$BG_PID," | grep -oE 'timer:\(keepalive,[^)]*' | head -n 1 | sed 's/timer:(//' || true
+}

@@ -67,3 +67,48 @@ test_sigint_through_a_tcp_path_rolls_back() {
   assert_invariant
   redeploy_completes 1
 }
+
+# The connections probe an idle TCP connection after 30 s (libpq's default
+# is the system's, 2 hours), so a dead path is noticed while a long
+# statement runs; a URL that sets keepalives itself keeps its own.
+test_connections_probe_after_30_s_unless_the_url_says_otherwise() {
+  command -v ss >/dev/null || fail "ss (iproute2) is needed to see the socket's timers"
+  local setting want timer
+  for setting in "" keepalives_idle=600 keepalives=0; do
+    proxy_project "$setting"
+    fault_migration 20240101000001_a
+    slow_migration 20240101000002_slow
+    deploy_until_it_sleeps
+    timer=$(stallrun_keepalive)
+    case "$setting" in
+      "") [[ "$timer" =~ ^keepalive,[0-9]+sec, ]] || fail "no keepalive probe within 30 s: ${timer:-no timer}" ;;
+      keepalives_idle=600) [[ "$timer" =~ ^keepalive,(9|10)min ]] || fail "the URL's keepalives_idle was not kept: ${timer:-no timer}" ;;
+      keepalives=0) assert_eq "" "$timer" "the URL turned keepalives off" ;;
+    esac
+    kill_and_wait INT
+    assert_exit 130
+    assert_invariant
+  done
+}
+
+# The server's side too (its own keepalives end a session whose client is
+# gone for good, with the deploy lock): each session asks for them at
+# startup. (On a unix socket the server shows them as 0, but as set.)
+test_sessions_set_the_servers_keepalives() {
+  new_project
+  cat >"$PROJECT/probe.lua" <<'LUA'
+-- probe.lua — where the session's TCP settings came from
+local db = require("stallmig.db")
+local conn <close> = db.connect("dev")
+for _, r in ipairs(conn:query([[SELECT name, source FROM pg_settings WHERE name IN ('tcp_keepalives_idle',
+    'tcp_keepalives_interval', 'tcp_keepalives_count', 'tcp_user_timeout') ORDER BY name]])) do
+  print(r.name .. "=" .. r.source)
+end
+LUA
+  run_stallrun probe.lua --env dev
+  assert_exit 0
+  assert_eq "tcp_keepalives_count=client
+tcp_keepalives_idle=client
+tcp_keepalives_interval=client
+tcp_user_timeout=client" "$OUT" "the session's TCP settings"
+}
