@@ -89,8 +89,7 @@ static void notice_to_stderr(void *arg, const char *message)
     size_t n = strlen(safe);
     while (n > 0 && safe[n - 1] == '\n')
         safe[--n] = '\0';
-    fflush(stdout);
-    fprintf(stderr, "  %s\n", safe);
+    msg_line(stderr, "  ", safe);
     free(safe);
 }
 
