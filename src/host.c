@@ -13,6 +13,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +106,90 @@ static int redacted_print(lua_State *L)
     luaL_pushresult(&b);
     msg_write(stdout, lua_tostring(L, -1));
     return 0;
+}
+
+/* Writes the arguments of a write call (from index first on) as Lua's
+ * file:write would, but through msg_write: redacted, escaped, and an output
+ * error remembered for the end of the run instead of returned (a script
+ * that asserts on it would end the run in the middle of a migration). */
+static void write_redacted(lua_State *L, FILE *to, int first)
+{
+    for (int i = first, n = lua_gettop(L); i <= n; i++) {
+        char number[64];
+        const char *text = number;
+        if (lua_type(L, i) == LUA_TNUMBER) {
+            if (lua_isinteger(L, i))
+                snprintf(number, sizeof number, LUA_INTEGER_FMT, (LUAI_UACINT)lua_tointeger(L, i));
+            else
+                snprintf(number, sizeof number, LUA_NUMBER_FMT, (LUAI_UACNUMBER)lua_tonumber(L, i));
+        } else {
+            text = luaL_checkstring(L, i);
+        }
+        msg_write(to, text);
+    }
+}
+
+/* The standard stream a file handle writes to (stdout or stderr), or NULL. */
+static FILE *standard_stream(lua_State *L, int idx)
+{
+    luaL_Stream *p = luaL_testudata(L, idx, LUA_FILEHANDLE);
+    if (p == NULL || p->closef == NULL)
+        return NULL;                 /* not a file, or closed: Lua's own write says so */
+    return p->f == stdout || p->f == stderr ? p->f : NULL;
+}
+
+/* file:write(...) as Lua's, but io.stdout and io.stderr go through the
+ * host's output. Upvalue 1: Lua's own write. */
+static int redacted_file_write(lua_State *L)
+{
+    FILE *to = standard_stream(L, 1);
+    if (to == NULL) {
+        lua_pushvalue(L, lua_upvalueindex(1));
+        lua_insert(L, 1);
+        lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+        return lua_gettop(L);
+    }
+    write_redacted(L, to, 2);
+    lua_settop(L, 1);
+    return 1;                        /* the file, as Lua's write returns it */
+}
+
+/* io.write(...) as Lua's: to the default output file (io.output()).
+ * Upvalue 1: io.output, 2: Lua's own io.write. */
+static int redacted_io_write(lua_State *L)
+{
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_call(L, 0, 1);
+    FILE *to = standard_stream(L, -1);
+    lua_pop(L, 1);
+    if (to == NULL) {
+        lua_pushvalue(L, lua_upvalueindex(2));
+        lua_insert(L, 1);
+        lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+        return lua_gettop(L);
+    }
+    write_redacted(L, to, 1);        /* argument numbers as Lua's io.write gives them */
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_call(L, 0, 1);
+    return 1;
+}
+
+/* io.write and the write method of every file handle (io.stdout:write,
+ * io.stderr:write, io.output():write) redacted like print. */
+static void redact_io(lua_State *L)
+{
+    luaL_getmetatable(L, LUA_FILEHANDLE);
+    lua_getfield(L, -1, "__index");
+    lua_getfield(L, -1, "write");
+    lua_pushcclosure(L, redacted_file_write, 1);
+    lua_setfield(L, -2, "write");
+    lua_pop(L, 2);
+    lua_getglobal(L, "io");
+    lua_getfield(L, -1, "output");
+    lua_getfield(L, -2, "write");
+    lua_pushcclosure(L, redacted_io_write, 2);
+    lua_setfield(L, -2, "write");
+    lua_pop(L, 1);
 }
 
 static void warn_to_stderr(void *ud, const char *message, int tocont)
@@ -362,6 +447,7 @@ lua_State *host_new_state(const char *root)
     lua_warning(L, "@on", 0);
     luaL_openlibs(L);
     lua_register(L, "print", redacted_print);
+    redact_io(L);
     preload(L);
     luaopen_stallmig_error(L);       /* the error metatable, before any error is raised */
     lua_pop(L, 1);

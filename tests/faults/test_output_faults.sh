@@ -94,6 +94,38 @@ test_progress_lines_reach_a_file_before_the_run_ends() {
   assert_invariant
 }
 
+# io.write, io.stdout:write, io.stderr:write and io.output():write are
+# redacted as print is, and an output error there does not stop the script
+# (a script that asserts on it would otherwise end in the middle).
+test_io_write_is_redacted_and_never_fails_the_script() {
+  new_project
+  sed -i "s|^url = postgresql:///\([^?]*\)?|url = postgresql://postgres:Sentinel-Io-8@/\1?|" "$PROJECT/stallmig.ini"
+  psql_q "CREATE TABLE t (name text)" >/dev/null
+  cat >"$PROJECT/writes.lua" <<'LUA'
+-- writes.lua — writes a password every way io can
+local db = require("stallmig.db")
+local conn <close> = db.connect("dev")
+assert(io.write("io.write Sentinel-Io-8 postgresql://app:Hidden-1@db/x\n"))
+assert(io.stdout:write("stdout ", "Sentinel-Io-8", " ", 42, "\n") == io.stdout)
+assert(io.stderr:write("stderr Sentinel-Io-8\n") == io.stderr)
+assert(io.output():write("output Sentinel-Io-8\n"))
+conn:exec("INSERT INTO t VALUES ('written')")
+LUA
+  run_stallrun writes.lua --env dev
+  assert_exit 0
+  assert_not_contains "Sentinel"
+  assert_not_contains "Hidden-1"
+  assert_out_contains "io.write *** postgresql://app:***@db/x"
+  assert_out_contains "stdout *** 42"
+  assert_out_contains "output ***"
+  assert_err_contains "stderr ***"
+  run_stdout_full writes.lua --env dev
+  assert_exit 1
+  assert_err_contains "could not write to stdout (No space left on device)"
+  assert_not_contains "Sentinel"
+  assert_eq 2 "$(psql_q "SELECT count(*) FROM t")" "the script went on after the failed writes"
+}
+
 # no_raw_control — neither stream holds a byte a terminal would act on
 # (a C0 control but newline and tab, DEL, or a UTF-8 C1 control).
 no_raw_control() {
