@@ -168,6 +168,17 @@ test_control_characters_in_folder_names_are_shown_escaped() {
   no_raw_control
 }
 
+# --help lists a project's own workflows by their first line: escaped too.
+test_control_characters_in_a_workflows_description_are_shown_escaped() {
+  new_project
+  mkdir -p "$PROJECT/workflows"
+  printf -- '-- release.lua \xe2\x80\x94 ships it\033]0;owned\007\033[2J\n' >"$PROJECT/workflows/release.lua"
+  run_stallrun --help
+  assert_exit 0
+  assert_out_contains 'workflows/release.lua  ships it\x1b]0;owned\x07\x1b[2J'
+  no_raw_control
+}
+
 # A server's message (a NOTICE, an error quoting the file) is escaped too.
 test_control_characters_in_server_messages_are_shown_escaped() {
   fault_project
