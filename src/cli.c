@@ -1,6 +1,8 @@
 /* cli.c — option table, parsing and the usage text. */
 #include "cli.h"
 
+#include "msg.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,7 +149,9 @@ static void print_workflow(const char *dir, const char *name)
     const char *dash = strstr(text, " — ");
     if (dash && strncmp(text, name, strlen(name)) == 0)
         text = dash + strlen(" — ");
-    printf("  %s/%-12s %s\n", dir, name, text);
+    char shown[4600];                /* through msg: a name or a first line can hold escapes */
+    snprintf(shown, sizeof shown, "  %s/%-12s %s\n", dir, name, text);
+    msg_write(stdout, shown);
 }
 
 static int by_name(const void *a, const void *b)

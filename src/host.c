@@ -7,16 +7,17 @@
 #include "lerror.h"
 #include "msg.h"
 #include "overrides.h"
+#include "sigwatch.h"
 
+#include <errno.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static lua_State *volatile running_state;
-static volatile sig_atomic_t caught_signal;
 
 int host_exit_status(const char *kind)
 {
@@ -27,63 +28,40 @@ int host_exit_status(const char *kind)
     if (strcmp(kind, "refused") == 0)
         return 3;
     if (strcmp(kind, "interrupted") == 0)
-        return caught_signal == SIGTERM ? 143 : 130;
+        return sigwatch_signal() == SIGTERM ? 143 : 130;
     return 1;
 }
 
 /* ---- signals: as lua.c does, a hook raises at the next Lua instruction ---- */
 
+/* The signal handler and the watcher that cancels the running statements
+ * are sigwatch.c's; the handler calls interrupt_lua at the first signal. */
+
+static const char *signal_name(void)
+{
+    return sigwatch_signal() == SIGTERM ? "SIGTERM" : "SIGINT";
+}
+
+/* Raised at the next Lua instruction after the first signal, once the
+ * cancel requests were answered: the cleanup that unwinding runs (a
+ * ROLLBACK, a history row) must not be what a late cancel hits. */
 static void interrupt_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     lua_sethook(L, NULL, 0, 0);
-    lerror_push(L, "interrupted", "interrupted by %s", caught_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    sigwatch_wait_cancelled();
+    lerror_push(L, "interrupted", "interrupted by %s", signal_name());
     lerror_set(L, "hint", "the running statement was cancelled and what was not committed rolled "
                "back; what had committed stays (stallrun workflows/status.lua shows it)");
     lerror_throw(L);
 }
 
-static void say(const char *text)
+/* In the signal handler: lua_sethook is async-signal-safe. */
+static void interrupt_lua(void)
 {
-    ssize_t ignored = write(STDERR_FILENO, text, strlen(text));
-    (void)ignored;
-}
-
-/* The first signal cancels the running statements and raises "interrupted"
- * in Lua, whose cleanup (rollback, history, closing) then runs. A second one
- * only cancels again (a cleanup statement that hangs), so that the cleanup
- * is not itself cut short; a third ends the process at once (the server
- * rolls back what its sessions had open). */
-static void on_signal(int sig)
-{
-    static volatile sig_atomic_t count;
-    count++;
-    if (count >= 3) {
-        say("stallrun: interrupted again; stopping now, without cleanup\n");
-        signal(sig, SIG_DFL);
-        raise(sig);
-        return;
-    }
-    lapi_db_cancel_all();            /* async-signal-safe: PQcancel */
-    if (count == 2) {
-        say("stallrun: still cleaning up (rolling back, releasing the deploy lock); "
-            "interrupt once more to quit at once\n");
-        return;
-    }
-    caught_signal = sig;
-    if (running_state)
-        lua_sethook(running_state, interrupt_hook,
-                    LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
-}
-
-static void catch_signals(bool on)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on ? on_signal : SIG_DFL;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    lua_State *L = running_state;
+    if (L)
+        lua_sethook(L, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
 /* ---- globals ------------------------------------------------------------- */
@@ -128,6 +106,90 @@ static int redacted_print(lua_State *L)
     luaL_pushresult(&b);
     msg_write(stdout, lua_tostring(L, -1));
     return 0;
+}
+
+/* Writes the arguments of a write call (from index first on) as Lua's
+ * file:write would, but through msg_write: redacted, escaped, and an output
+ * error remembered for the end of the run instead of returned (a script
+ * that asserts on it would end the run in the middle of a migration). */
+static void write_redacted(lua_State *L, FILE *to, int first)
+{
+    for (int i = first, n = lua_gettop(L); i <= n; i++) {
+        char number[64];
+        const char *text = number;
+        if (lua_type(L, i) == LUA_TNUMBER) {
+            if (lua_isinteger(L, i))
+                snprintf(number, sizeof number, LUA_INTEGER_FMT, (LUAI_UACINT)lua_tointeger(L, i));
+            else
+                snprintf(number, sizeof number, LUA_NUMBER_FMT, (LUAI_UACNUMBER)lua_tonumber(L, i));
+        } else {
+            text = luaL_checkstring(L, i);
+        }
+        msg_write(to, text);
+    }
+}
+
+/* The standard stream a file handle writes to (stdout or stderr), or NULL. */
+static FILE *standard_stream(lua_State *L, int idx)
+{
+    luaL_Stream *p = luaL_testudata(L, idx, LUA_FILEHANDLE);
+    if (p == NULL || p->closef == NULL)
+        return NULL;                 /* not a file, or closed: Lua's own write says so */
+    return p->f == stdout || p->f == stderr ? p->f : NULL;
+}
+
+/* file:write(...) as Lua's, but io.stdout and io.stderr go through the
+ * host's output. Upvalue 1: Lua's own write. */
+static int redacted_file_write(lua_State *L)
+{
+    FILE *to = standard_stream(L, 1);
+    if (to == NULL) {
+        lua_pushvalue(L, lua_upvalueindex(1));
+        lua_insert(L, 1);
+        lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+        return lua_gettop(L);
+    }
+    write_redacted(L, to, 2);
+    lua_settop(L, 1);
+    return 1;                        /* the file, as Lua's write returns it */
+}
+
+/* io.write(...) as Lua's: to the default output file (io.output()).
+ * Upvalue 1: io.output, 2: Lua's own io.write. */
+static int redacted_io_write(lua_State *L)
+{
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_call(L, 0, 1);
+    FILE *to = standard_stream(L, -1);
+    lua_pop(L, 1);
+    if (to == NULL) {
+        lua_pushvalue(L, lua_upvalueindex(2));
+        lua_insert(L, 1);
+        lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+        return lua_gettop(L);
+    }
+    write_redacted(L, to, 1);        /* argument numbers as Lua's io.write gives them */
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_call(L, 0, 1);
+    return 1;
+}
+
+/* io.write and the write method of every file handle (io.stdout:write,
+ * io.stderr:write, io.output():write) redacted like print. */
+static void redact_io(lua_State *L)
+{
+    luaL_getmetatable(L, LUA_FILEHANDLE);
+    lua_getfield(L, -1, "__index");
+    lua_getfield(L, -1, "write");
+    lua_pushcclosure(L, redacted_file_write, 1);
+    lua_setfield(L, -2, "write");
+    lua_pop(L, 2);
+    lua_getglobal(L, "io");
+    lua_getfield(L, -1, "output");
+    lua_getfield(L, -2, "write");
+    lua_pushcclosure(L, redacted_io_write, 2);
+    lua_setfield(L, -2, "write");
+    lua_pop(L, 1);
 }
 
 static void warn_to_stderr(void *ud, const char *message, int tocont)
@@ -388,6 +450,7 @@ lua_State *host_new_state(const char *root)
     lua_warning(L, "@on", 0);
     luaL_openlibs(L);
     lua_register(L, "print", redacted_print);
+    redact_io(L);
     preload(L);
     luaopen_stallmig_error(L);       /* the error metatable, before any error is raised */
     lua_pop(L, 1);
@@ -405,7 +468,7 @@ lua_State *host_set_running(lua_State *L)
 
 bool host_interrupted(void)
 {
-    return caught_signal != 0;
+    return sigwatch_signal() != 0;
 }
 
 int host_raise_interrupt(lua_State *L, const char *where)
@@ -413,8 +476,8 @@ int host_raise_interrupt(lua_State *L, const char *where)
     lua_sethook(L, NULL, 0, 0);      /* raised here, not again at the next instruction */
     if (running_state && running_state != L)
         lua_sethook(running_state, NULL, 0, 0);
-    lerror_push(L, "interrupted", "interrupted by %s%s", caught_signal == SIGTERM ? "SIGTERM" : "SIGINT",
-                where ? where : "");
+    sigwatch_wait_cancelled();
+    lerror_push(L, "interrupted", "interrupted by %s%s", signal_name(), where ? where : "");
     lerror_set(L, "hint", "the running statement was cancelled and what was not committed rolled "
                "back; what had committed stays (stallrun workflows/status.lua shows it)");
     return lerror_throw(L);
@@ -437,14 +500,19 @@ int host_run_workflow(const struct host_run *run)
     if ((status = load_workflow(L, run->workflow)) == 0) {
         push_context(L, run);
         running_state = L;
-        catch_signals(true);
+        if (sigwatch_start(interrupt_lua) != 0) {
+            msg_error("cannot watch for SIGINT and SIGTERM: %s", strerror(errno));
+            running_state = NULL;
+            lua_close(L);
+            return 1;
+        }
         int rc = lua_pcall(L, 1, 1, 1);
-        catch_signals(false);
         running_state = NULL;
         status = rc == LUA_OK ? returned_status(L) : report_error(L);
-        if (rc != LUA_OK && caught_signal != 0)
+        if (rc != LUA_OK && host_interrupted())
             status = host_exit_status("interrupted");  /* whatever error the unwinding became */
     }
-    lua_close(L);
+    lua_close(L);                    /* closing connections still counts as cleanup: a */
+    sigwatch_stop();                 /* signal cancels, the deadline still applies */
     return status;
 }

@@ -14,7 +14,5 @@ int luaopen_stallmig_guard(lua_State *L);
 
 /* The run the host modules serve (owned by main; NULL after it). */
 void lapi_set_run(struct run *run);
-/* Cancels the statement running on every open connection (signal path). */
-void lapi_db_cancel_all(void);
 
 #endif

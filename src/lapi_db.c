@@ -12,6 +12,7 @@
 #include "lerror.h"
 #include "msg.h"
 #include "run.h"
+#include "sigwatch.h"
 
 #include <lauxlib.h>
 #include <libpq-fe.h>
@@ -22,7 +23,6 @@
 
 #define TX_MT "stallmig.tx"
 #define RESULT_MT "stallmig.result"
-#define MAX_OPEN 32
 
 struct ltx {
     int open;                        /* 1 until committed or rolled back */
@@ -30,14 +30,6 @@ struct ltx {
 
 static struct run *db_run;
 #define db_config (db_run ? db_run->cfg : NULL)
-/* Open connections and their cancel objects, made at connect time: the
- * signal handler may only call PQcancel (async-signal-safe), not
- * PQgetCancel (it allocates). */
-static struct {
-    PGconn *pg;
-    PGcancel *cancel;
-} open_conns[MAX_OPEN];
-
 struct run *lconn_run(void)
 {
     return db_run;
@@ -60,30 +52,12 @@ void lapi_set_run(struct run *run)
 
 void lconn_track(PGconn *pg)
 {
-    for (int i = 0; i < MAX_OPEN; i++)
-        if (open_conns[i].pg == NULL) {
-            open_conns[i].cancel = PQgetCancel(pg);
-            open_conns[i].pg = pg;
-            return;
-        }
+    sigwatch_track(pg);
 }
 
 void lconn_untrack(PGconn *pg)
 {
-    for (int i = 0; i < MAX_OPEN; i++)
-        if (open_conns[i].pg == pg) {
-            open_conns[i].pg = NULL;
-            PQfreeCancel(open_conns[i].cancel);
-            open_conns[i].cancel = NULL;
-        }
-}
-
-void lapi_db_cancel_all(void)
-{
-    char ignored[256];
-    for (int i = 0; i < MAX_OPEN; i++)
-        if (open_conns[i].pg != NULL && open_conns[i].cancel != NULL)
-            PQcancel(open_conns[i].cancel, ignored, sizeof ignored);
+    sigwatch_untrack(pg);
 }
 
 struct lconn *lconn_check(lua_State *L, int idx)
@@ -115,8 +89,7 @@ static void notice_to_stderr(void *arg, const char *message)
     size_t n = strlen(safe);
     while (n > 0 && safe[n - 1] == '\n')
         safe[--n] = '\0';
-    fflush(stdout);
-    fprintf(stderr, "  %s\n", safe);
+    msg_line(stderr, "  ", safe);
     free(safe);
 }
 
@@ -278,6 +251,21 @@ char *lconn_env_url(lua_State *L, const struct env_config *env)
     return real;
 }
 
+PGconn *lconn_connect(const char *const *keys, const char *const *values)
+{
+    static const char *const tcp_keys[] = {"keepalives", "keepalives_idle", "keepalives_interval",
+                                           "keepalives_count", "tcp_user_timeout"};
+    static const char *const tcp_values[] = {"1", "30", "10", "3", "60000"};
+    const char *k[32], *v[32];
+    size_t n = 0, tcp = PQlibVersion() >= 120000 ? 5 : 4;   /* tcp_user_timeout: libpq 12 */
+    for (size_t i = 0; i < tcp; i++)
+        k[n] = tcp_keys[i], v[n++] = tcp_values[i];
+    for (size_t i = 0; keys[i] && n < 31; i++)
+        k[n] = keys[i], v[n++] = values[i];
+    k[n] = v[n] = NULL;
+    return PQconnectdbParams(k, v, 1);
+}
+
 /* client_encoding: migration files are UTF-8 (checked before sending),
  * whatever the database's own encoding. */
 static PGconn *connect_with(const char *url, const char *app, const char *options)
@@ -287,26 +275,43 @@ static PGconn *connect_with(const char *url, const char *app, const char *option
     const char *values[] = {url, app, options, "10", "UTF8", NULL};
     if (options[0] == '\0')
         keys[2] = "fallback_application_name", values[2] = app;
-    return PQconnectdbParams(keys, values, 1);
+    return lconn_connect(keys, values);
 }
 
-/* Connects with client_connection_check_interval = 1s (unless the URL sets
- * it), so that a statement whose stallrun was killed (kill -9, a lost
- * machine) ends within about a second, with its locks and the deploy lock,
- * instead of running on orphaned. A server that refuses the setting (before
+/* Server settings each session gets unless the URL's options set them:
+ * client_connection_check_interval, so that a statement whose stallrun was
+ * killed (kill -9, a lost machine) ends within about a second, with its
+ * locks and the deploy lock, instead of running on orphaned; and the
+ * server's side of TCP keepalives, so that a session whose network path
+ * went dead ends too (a dead path answers no probe; the setting is ignored
+ * on a unix socket). */
+static const struct {
+    const char *name, *value;
+} session_settings[] = {
+    {"client_connection_check_interval", "1s"}, {"tcp_keepalives_idle", "30"},
+    {"tcp_keepalives_interval", "10"}, {"tcp_keepalives_count", "3"},
+    {"tcp_user_timeout", "60000"},
+};
+#define SESSION_SETTINGS (sizeof session_settings / sizeof session_settings[0])
+
+/* Connects with session_settings. A server that refuses one (before
  * PostgreSQL 14, a platform without it, a pooler that takes no startup
- * options) gets the connection without it. */
+ * options) gets the connection without them. */
 static PGconn *connect_checking_client(const char *url, const char *app, const char *options)
 {
-    if (strstr(options, "client_connection_check_interval") != NULL)
-        return connect_with(url, app, options);
-    char checked[1100];
+    char checked[1400];
     snprintf(checked, sizeof checked, "%s", options);
-    add_option(checked, sizeof checked, "client_connection_check_interval", "1s");
+    for (size_t i = 0; i < SESSION_SETTINGS; i++)
+        if (strstr(options, session_settings[i].name) == NULL)
+            add_option(checked, sizeof checked, session_settings[i].name, session_settings[i].value);
     PGconn *pg = connect_with(url, app, checked);
-    const char *why = pg ? PQerrorMessage(pg) : "";
-    if (pg && PQstatus(pg) != CONNECTION_OK &&
-        (strstr(why, "client_connection_check_interval") || strstr(why, "startup parameter"))) {
+    if (pg == NULL || PQstatus(pg) == CONNECTION_OK || strcmp(checked, options) == 0)
+        return pg;
+    const char *why = PQerrorMessage(pg);
+    bool refused = strstr(why, "startup parameter") != NULL;
+    for (size_t i = 0; i < SESSION_SETTINGS && !refused; i++)
+        refused = strstr(why, session_settings[i].name) != NULL;
+    if (refused) {
         PQfinish(pg);
         pg = connect_with(url, app, options);
     }

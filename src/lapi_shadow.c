@@ -30,7 +30,7 @@ static PGconn *connect_to(const char *url, const char *dbname)
 {
     const char *keys[] = {"dbname", "dbname", "application_name", NULL};
     const char *values[] = {url, dbname, "stallrun shadow", NULL};
-    PGconn *pg = PQconnectdbParams(keys, values, 1);
+    PGconn *pg = lconn_connect(keys, values);
     if (pg)
         PQsetNoticeProcessor(pg, quiet, NULL);
     return pg;

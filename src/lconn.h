@@ -55,10 +55,17 @@ void shadow_drop(struct lconn *c);
 
 struct lconn *lconn_check(lua_State *L, int idx);
 
-/* Registers pg for the signal handler's PQcancel (lapi_db_cancel_all), and
- * forgets it (before PQfinish). */
+/* Registers pg so that SIGINT/SIGTERM cancel what runs on it (sigwatch.h),
+ * and forgets it (before PQfinish). */
 void lconn_track(PGconn *pg);
 void lconn_untrack(PGconn *pg);
+
+/* PQconnectdbParams(keys, values, expand_dbname = 1) with TCP keepalives
+ * (idle 30 s, then every 10 s, 3 probes) and tcp_user_timeout = 60 s in
+ * front, so that a URL that sets them wins: a connection whose network
+ * path went dead fails within about a minute instead of waiting for ever.
+ * At most 26 keys. */
+PGconn *lconn_connect(const char *const *keys, const char *const *values);
 
 /* Runs sql (no parameters) and returns its first row's first value into out,
  * "" for NULL. 0, or the SQLSTATE-bearing failure: -1 (nothing raised). */

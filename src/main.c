@@ -5,6 +5,7 @@
 #include "lapi.h"
 #include "msg.h"
 #include "run.h"
+#include "sigwatch.h"
 #include "sqlparse.h"
 #include "hash.h"
 
@@ -167,7 +168,7 @@ static void print_help(const char *root)
     cli_print_help(dirs);
 }
 
-int main(int argc, char **argv)
+static int run_main(int argc, char **argv)
 {
     struct cli cli;
     char err[512], root[PATH_MAX];
@@ -200,4 +201,13 @@ int main(int argc, char **argv)
     sql_release();
     hash_release();
     return status;
+}
+
+/* Output errors never stop a run (a closed pipe or a full disk in the middle
+ * of a migration): SIGPIPE does nothing, writes fail instead, and the run
+ * ends with a non-zero status and one line saying so. */
+int main(int argc, char **argv)
+{
+    sigwatch_catch_sigpipe();
+    return msg_finish(run_main(argc, argv));
 }

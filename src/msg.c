@@ -2,6 +2,7 @@
 #include "msg.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -174,15 +175,114 @@ char *msg_redact(const char *text)
     return out.data;
 }
 
+/* ---- writing ---------------------------------------------------------------- */
+
+/* The first error writing to stdout and to stderr (an errno), 0 while none.
+ * Once a stream failed nothing more is written to it (a closed pipe stays
+ * closed, a full disk stays full); the run goes on, and msg_finish says so
+ * at the end. */
+static int lost[2];
+
+static int *lost_slot(FILE *to)
+{
+    return to == stdout ? &lost[0] : to == stderr ? &lost[1] : NULL;
+}
+
+/* The length of the control sequence at s, 0 if none: a C0 control but
+ * newline and tab, DEL, or a C1 control (U+0080..U+009F, two bytes in
+ * UTF-8: an 8-bit CSI among them). */
+static size_t control_at(const unsigned char *s)
+{
+    if ((*s < 0x20 && *s != '\n' && *s != '\t') || *s == 0x7f)
+        return 1;
+    return s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f ? 2 : 0;
+}
+
+static bool has_control(const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        if (control_at(p) != 0)
+            return true;
+    return false;
+}
+
+char *msg_escape(const char *text)
+{
+    struct buf out = {0};
+    buf_put(&out, "", 0);
+    for (const unsigned char *p = (const unsigned char *)(text ? text : ""); *p;) {
+        size_t n = control_at(p);
+        char code[8];
+        if (n == 0) {
+            size_t plain = 1;
+            while (p[plain] && control_at(p + plain) == 0)
+                plain++;
+            buf_put(&out, (const char *)p, plain);
+            p += plain;
+            continue;
+        }
+        if (n == 1)
+            snprintf(code, sizeof code, "\\x%02x", *p);
+        else
+            snprintf(code, sizeof code, "\\u%04x", p[1]);   /* U+0080..U+009F: valid in JSON too */
+        buf_put(&out, code, strlen(code));
+        p += n;
+    }
+    return out.data;
+}
+
+/* Writes text (already redacted) with its control characters escaped, and
+ * flushes when it holds a newline: progress lines reach a file or a pipe as
+ * they happen, not when a buffer fills or the run ends (a kill -9 lost them
+ * all). Records a failure instead of raising or dying of it. */
+static void emit(FILE *to, const char *text)
+{
+    int *slot = lost_slot(to);
+    if (slot && *slot != 0)
+        return;
+    char *escaped = has_control(text) ? msg_escape(text) : NULL;
+    const char *out = escaped ? escaped : text;
+    errno = 0;
+    bool failed = fputs(out, to) == EOF || (strchr(out, '\n') && fflush(to) == EOF);
+    if (failed && slot)
+        *slot = errno ? errno : EIO;
+    free(escaped);
+}
+
 void msg_write(FILE *to, const char *text)
 {
     if (nothing_to_redact(text)) {
-        fputs(text, to);
+        emit(to, text);
         return;
     }
     char *safe = msg_redact(text);
-    fputs(safe, to);
+    emit(to, safe);
     free(safe);
+}
+
+void msg_line(FILE *to, const char *prefix, const char *text)
+{
+    char *safe = msg_redact(text);
+    struct buf line = {0};
+    buf_put(&line, prefix, strlen(prefix));
+    buf_put(&line, safe, strlen(safe));
+    buf_put(&line, "\n", 1);
+    if (to == stderr)
+        fflush(stdout);              /* what stdout holds comes first */
+    emit(to, line.data);
+    free(line.data);
+    free(safe);
+}
+
+int msg_finish(int status)
+{
+    errno = 0;
+    if (fflush(stdout) == EOF && lost[0] == 0)
+        lost[0] = errno ? errno : EIO;
+    if (lost[0] != 0)                /* (when stderr failed too, nothing can be said) */
+        msg_error("could not write to stdout (%s), so part of the output was lost; the run itself "
+                  "went on to its end", strerror(lost[0]));
+    return lost[0] == 0 && lost[1] == 0 ? status : status == 0 ? 1 : status;
 }
 
 static void vprefixed(const char *prefix, const char *fmt, va_list ap)
@@ -190,10 +290,7 @@ static void vprefixed(const char *prefix, const char *fmt, va_list ap)
     char *text = NULL;
     if (vasprintf(&text, fmt, ap) < 0)
         text = NULL;
-    char *safe = msg_redact(text ? text : "(message lost: out of memory)");
-    fflush(stdout);
-    fprintf(stderr, "%s%s\n", prefix, safe);
-    free(safe);
+    msg_line(stderr, prefix, text ? text : "(message lost: out of memory)");
     free(text);
 }
 

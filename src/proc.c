@@ -1,10 +1,13 @@
 /* proc.c — fork/exec with an argument vector (see proc.h). */
 #include "proc.h"
 
+#include "sigwatch.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,11 +63,17 @@ int proc_run_with(const char *const argv[], const struct proc_options *opts, cha
     if (pid == 0)
         child(argv, opts);
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
+    bool passed_on = false;
+    while (waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR) {
             snprintf(err, errlen, "lost %s: %s", argv[0], strerror(errno));
             return -1;
         }
+        /* SIGINT/SIGTERM: the child stops too, rather than outliving a run
+         * that sigwatch ends SIGWATCH_DEADLINE seconds later */
+        if (!passed_on && sigwatch_signal() != 0)
+            passed_on = kill(pid, sigwatch_signal()) == 0;
+    }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
         snprintf(err, errlen, "cannot run %s (not installed, or not on PATH)", argv[0]);
         return -1;

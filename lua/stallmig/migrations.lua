@@ -22,6 +22,13 @@ function M.scan(config)
   return files.scan(config.migrations)
 end
 
+-- A folder name as an error shows it: control characters as \x0a, so that
+-- a newline in a name cannot start a line of its own (the host's output
+-- escapes the rest, but keeps newlines).
+local function printable(name)
+  return (name:gsub("[%c\127]", function(c) return string.format("\\x%02x", c:byte()) end))
+end
+
 -- Every migration folder in byte-wise order of its name (Prisma's rule).
 -- Returns the list and a list of warnings about unconventional names.
 -- Paths are set later, for the few migrations that need them (M.locate).
@@ -42,12 +49,12 @@ function M.discover(config, scan)
   for _, entry in ipairs(found) do
     if entry.too_large then
       error(errors.new("failed", string.format("%s%s: %s (it is %.1f MiB; nothing was read or sent)",
-        rel, entry.name, entry.problem, entry.size / 1048576), { migration = entry.name,
+        rel, printable(entry.name), entry.problem, entry.size / 1048576), { migration = entry.name,
         hint = "a file this large is usually a data dump: load data with psql's \\copy or "
           .. "pg_restore outside the migration, or split the change into smaller migrations" }), 0)
     end
     if entry.problem then
-      error(errors.new("config", rel .. entry.name .. ": " .. entry.problem,
+      error(errors.new("config", rel .. printable(entry.name) .. ": " .. entry.problem,
         { hint = "every folder under migrations/ holds one readable migration.sql (a symbolic "
           .. "link is followed); remove or fix this one" }), 0)
     end

@@ -151,6 +151,6 @@ PY
   wait "$fake" || true
   assert_exit 1
   assert_err_contains "stallrun: cannot connect to dev: database \"faults\" does not exist on $CASE_TMP/fake port 5432"
-  assert_eq "attempt 1 options=[-c client_connection_check_interval=1s]
+  assert_eq "attempt 1 options=[-c client_connection_check_interval=1s -c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3 -c tcp_user_timeout=60000]
 attempt 2 options=[]" "$(cat "$CASE_TMP/fake/log")" "the two attempts"
 }

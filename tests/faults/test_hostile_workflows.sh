@@ -70,6 +70,34 @@ test_endless_loop_stops_on_sigint_and_sigterm() {
   done
 }
 
+# A pattern that backtracks for ever runs inside one C call (string.find),
+# where Lua's hook never runs, so the interruption cannot be raised there:
+# SIGWATCH_DEADLINE (30 s) after SIGTERM stallrun stops anyway, and the
+# server rolls back the transaction the script held.
+test_sigterm_stops_a_pattern_matching_bomb() {
+  new_project
+  psql_q "CREATE TABLE t (name text)" >/dev/null
+  write_workflow bomb 'io.stderr:write("matching\n")
+return string.find(string.rep("a", 100000), string.rep(".-", 20) .. "b")'
+  (cd "$PROJECT" && exec "$STALLRUN" bomb.lua --env dev) >"$CASE_TMP/out" 2>"$CASE_TMP/err" </dev/null &
+  local pid=$!
+  wait_for_text "$CASE_TMP/err" "matching"
+  sleep 0.5                          # inside string.find by now
+  kill -TERM "$pid"
+  for _ in $(seq 1 900); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid"; fail "still running 90 s after SIGTERM"; fi
+  RC=0
+  wait "$pid" || RC=$?
+  assert_eq 143 "$RC" "exit status after SIGTERM"
+  assert_err_contains "stallrun: the run has not ended 30 s after SIGTERM"
+  ! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$CASE_TMP/err" || fail "sanitizer report"
+  for _ in $(seq 1 50); do   # the server notices the dropped connection
+    [ "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'stallrun bomb%'")" = 0 ] && break
+    sleep 0.1
+  done
+  no_transaction_left
+}
+
 # A script that catches the interruption with pcall and goes on: the second
 # Ctrl-C only cancels again (cleanup is not cut short), the third ends
 # stallrun at once; the server rolls the transaction back.

@@ -176,3 +176,32 @@ CREATE INDEX CONCURRENTLY ON \"$name\" (id);"
     assert_invariant
   done
 }
+
+# SIGTERM (to stallrun alone, as a supervisor sends it) while pg_dump takes
+# the backup: pg_dump is stopped too, nothing is applied, and stallrun ends
+# as interrupted, not by its deadline with pg_dump left running.
+test_sigterm_during_the_backup_stops_pg_dump_too() {
+  fault_project
+  printf 'backup = true\n' >>"$PROJECT/stallmig.ini"
+  fault_migration 20240101000001_a
+  mkdir -p "$CASE_TMP/bin"
+  cat >"$CASE_TMP/bin/pg_dump" <<SLOW
+#!/bin/sh
+echo \$\$ >"$CASE_TMP/pg_dump.pid"
+exec sleep 300
+SLOW
+  chmod +x "$CASE_TMP/bin/pg_dump"
+  LAST_ARGS="workflows/deploy.lua --env dev (a pg_dump that sleeps)"
+  (cd "$PROJECT" && exec env PATH="$CASE_TMP/bin:$PATH" "$STALLRUN" workflows/deploy.lua --env dev) \
+    >"$CASE_TMP/out" 2>"$CASE_TMP/err" </dev/null &
+  BG_PID=$!
+  eventually 20 test -s "$CASE_TMP/pg_dump.pid" || fail "pg_dump never started"
+  kill -s TERM "$BG_PID"
+  wait_stallrun_within 60
+  assert_exit 143
+  assert_err_contains "interrupted by SIGTERM"
+  ! grep -qF "has not ended" "$CASE_TMP/err" || fail "stallrun waited for pg_dump until its deadline"
+  ! kill -0 "$(cat "$CASE_TMP/pg_dump.pid")" 2>/dev/null || fail "pg_dump still runs after stallrun ended"
+  assert_eq "" "$(psql_q "SELECT to_regclass('\"20240101000001_a\"')")" "a migration was applied"
+  assert_invariant
+}

@@ -7,6 +7,7 @@
 
 #include "msg.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,6 +134,50 @@ static void msg_redact__adjacent_secrets_one_marker(void **state)
     expect_redacted("hunter2hunter2 and hunter2", "*** and ***");
 }
 
+static void expect_escaped(const char *input, const char *expected)
+{
+    char *out = msg_escape(input);
+    assert_string_equal(out, expected);
+    free(out);
+}
+
+/* What a terminal acts on is shown, not acted on; newlines and tabs stay. */
+static void msg_escape__controls_but_newline_and_tab(void **state)
+{
+    (void)state;
+    expect_escaped("a\x1b[31mred\x1b[0m", "a\\x1b[31mred\\x1b[0m");
+    expect_escaped("\x1b]0;title\a", "\\x1b]0;title\\x07");
+    expect_escaped("line 1\nline\t2\n", "line 1\nline\t2\n");
+    expect_escaped("del\x7f cr\r bs\b", "del\\x7f cr\\x0d bs\\x08");
+    expect_escaped(NULL, "");
+    expect_escaped("", "");
+}
+
+/* C1 controls (an 8-bit CSI) in UTF-8; other non-ASCII text is kept. */
+static void msg_escape__c1_controls_in_utf8(void **state)
+{
+    (void)state;
+    expect_escaped("\xc2\x9b" "2J", "\\u009b2J");
+    expect_escaped("caf\xc3\xa9 \xc2\xa0 \xe2\x80\x94", "caf\xc3\xa9 \xc2\xa0 \xe2\x80\x94");
+    expect_escaped("\xc2", "\xc2");           /* a truncated sequence is not read past its end */
+}
+
+/* Redacted first (a secret holding a control character still matches),
+ * then escaped. */
+static void msg_write__redacts_then_escapes(void **state)
+{
+    (void)state;
+    msg_add_secret("pass\x1bword");
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    msg_write(f, "postgresql://u:s3cret@h/db \x1b[2J pass\x1bword\n");
+    char got[128] = "";
+    rewind(f);
+    assert_non_null(fgets(got, sizeof got, f));
+    assert_string_equal(got, "postgresql://u:***@h/db \\x1b[2J ***\n");
+    fclose(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -148,6 +193,9 @@ int main(void)
         cmocka_unit_test_teardown(msg_redact__dsn_value_with_ampersand, forget),
         cmocka_unit_test_teardown(msg_redact__quoted_value_holding_password_key, forget),
         cmocka_unit_test_teardown(msg_redact__adjacent_secrets_one_marker, forget),
+        cmocka_unit_test_teardown(msg_escape__controls_but_newline_and_tab, forget),
+        cmocka_unit_test_teardown(msg_escape__c1_controls_in_utf8, forget),
+        cmocka_unit_test_teardown(msg_write__redacts_then_escapes, forget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

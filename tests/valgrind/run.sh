@@ -36,17 +36,45 @@ url = $URL
 protected = false
 INI
 
+# --child-silent-after-fork: the cancel requests a signal sends come from a
+# forked child that only calls PQcancel and _exit (src/sigwatch.c); its copy
+# of the heap has lost the other threads that pointed into it.
 VALGRIND=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect
           --error-exitcode=99 --suppressions="$REPO/tests/valgrind/stallmig.supp"
-          --log-file="$TMP/valgrind.%p.log")
+          --child-silent-after-fork=yes --log-file="$TMP/valgrind.%p.log")
 runs=0 failed=0 started=$(date +%s)
 
 # step EXPECTED_STATUS ARGS... — one stallrun run under valgrind.
 step() {
-  local want=$1 rc=0 log
+  local want=$1 rc=0
   shift
   rm -f "$TMP"/valgrind.*.log
   (cd "$PROJECT" && exec "${VALGRIND[@]}" "$STALLRUN" "$@") >"$TMP/out" 2>"$TMP/err" </dev/null || rc=$?
+  judge "$want" "$rc" "$@"
+}
+
+# interrupted ARGS... — the same, with a SIGINT once its session sleeps on
+# the server (pg_sleep): the signal watcher, its cancel and the cleanup.
+interrupted() {
+  local rc=0 tries=0 pid
+  rm -f "$TMP"/valgrind.*.log
+  (cd "$PROJECT" && exec "${VALGRIND[@]}" "$STALLRUN" "$@") >"$TMP/out" 2>"$TMP/err" </dev/null &
+  pid=$!
+  until [ "$("$PSQL" -XAtq -d "$URL" -c "SELECT count(*) FROM pg_stat_activity
+                 WHERE wait_event = 'PgSleep' AND application_name LIKE 'stallrun%'")" = 1 ]; do
+    tries=$((tries + 1))
+    [ $tries -lt 600 ] && kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -INT "$pid" 2>/dev/null
+  wait "$pid" || rc=$?
+  judge 130 "$rc" "$@" "(SIGINT)"
+}
+
+# judge EXPECTED_STATUS STATUS ARGS... — counts and reports one run.
+judge() {
+  local want=$1 rc=$2 log
+  shift 2
   runs=$((runs + 1))
   log=$(cat "$TMP"/valgrind.*.log 2>/dev/null)
   if [ -n "$log" ] || [ "$rc" != "$want" ]; then
@@ -81,6 +109,10 @@ rm -r "$PROJECT/migrations/20240603000000_broken"
 step 0 workflows/status.lua --env dev
 step 0 workflows/doctor.lua --env dev
 step 0 workflows/drift.lua --env dev                  # a shadow database, replayed and dropped
+add 20240604000000_sleeps 'CREATE TABLE sleeps (id int);
+SELECT pg_sleep(60);'
+interrupted workflows/deploy.lua --env dev            # cancelled, rolled back
+rm -r "$PROJECT/migrations/20240604000000_sleeps"
 step 2 workflows/status.lua --env nowhere             # a usage error
 step 0 "$REPO/tests/faults/api_wrong_types.lua" --env dev
 
