@@ -2,6 +2,7 @@
 #include "lapi.h"
 #include "lerror.h"
 #include "msg.h"
+#include "proc.h"
 
 #include <lauxlib.h>
 #include <pwd.h>
@@ -136,7 +137,76 @@ static int sys_redact(lua_State *L)
     return 1;
 }
 
+/* What a command run by sys.run writes, passed on a line at a time through
+ * the host's output (redacted, control characters escaped) on stderr, so
+ * that stdout stays the workflow's (--json). */
+struct command_output {
+    char line[4096];
+    size_t len;
+};
+
+static void flush_line(struct command_output *o)
+{
+    if (o->len == 0)
+        return;
+    o->line[o->len] = '\0';
+    msg_write(stderr, o->line);
+    o->len = 0;
+}
+
+static void on_command_output(const char *data, size_t n, void *user)
+{
+    struct command_output *o = user;
+    for (size_t i = 0; i < n; i++) {
+        o->line[o->len++] = data[i];
+        if (data[i] == '\n' || o->len == sizeof o->line - 1)
+            flush_line(o);
+    }
+}
+
+/* sys.run({program, arg, ...} [, {cwd = dir}]) -> exit status: a program
+ * of the team's own (the integration tests), with an argument vector, never
+ * a shell; its output goes to stderr through the host's redaction. Raises
+ * kind "failed" when it cannot be started at all. */
+static int sys_run(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_Integer n = (lua_Integer)lua_rawlen(L, 1);
+    if (n < 1 || n > 4096)
+        return lerror_raise(L, "usage", "sys.run takes the command as a list of words: "
+                            "sys.run({\"npm\", \"run\", \"test:integration\"})");
+    const char **argv = lua_newuserdatauv(L, sizeof *argv * (size_t)(n + 1), 0);
+    for (lua_Integer i = 1; i <= n; i++) {
+        if (lua_rawgeti(L, 1, i) != LUA_TSTRING)
+            return lerror_raise(L, "usage", "sys.run: word %lld of the command is not a string",
+                                (long long)i);
+        argv[i - 1] = lua_tostring(L, -1);   /* anchored by the table */
+        lua_pop(L, 1);
+    }
+    argv[n] = NULL;
+    const char *cwd = NULL;
+    if (lua_istable(L, 2)) {
+        lua_pushliteral(L, "cwd");
+        if (lua_rawget(L, 2) == LUA_TSTRING)
+            cwd = lua_tostring(L, -1);
+    }
+    struct command_output *out = lua_newuserdatauv(L, sizeof *out, 0);
+    out->len = 0;
+    char err[600];
+    int rc = proc_run_streamed(argv, cwd, on_command_output, out, err, sizeof err);
+    flush_line(out);
+    if (rc < 0) {
+        lerror_push(L, "failed", "%s", err);
+        lerror_set(L, "hint", "check the command's name and that it is installed (it runs "
+                   "without a shell: no pipes, variables or quotes are interpreted)");
+        return lerror_throw(L);
+    }
+    lua_pushinteger(L, rc);
+    return 1;
+}
+
 static const luaL_Reg sys_functions[] = {
+    {"run", sys_run},
     {"clock", sys_clock},
     {"utc_timestamp", sys_utc_timestamp},
     {"utc_time", sys_utc_time},

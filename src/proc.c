@@ -92,3 +92,79 @@ int proc_run(const char *const argv[], const char *as_user, const char *log_path
     struct proc_options o = {as_user, log_path, -1, NULL};
     return proc_run_with(argv, &o, err, errlen);
 }
+
+/* In the child of proc_run_streamed: both streams into the pipe, then exec. */
+static void streamed_child(const char *const argv[], const char *dir, int out)
+{
+    int in = open("/dev/null", O_RDONLY);
+    if (in < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+        _exit(126);
+    if (dir && chdir(dir) != 0)
+        _exit(126);
+    if (strchr(argv[0], '/'))
+        execv(argv[0], (char *const *)argv);
+    else
+        execvp(argv[0], (char *const *)argv);
+    _exit(127);
+}
+
+/* Reads the child's output until it closes its end; a signal on the way is
+ * passed on to it once. */
+static void drain(int fd, pid_t pid, void (*on_output)(const char *, size_t, void *), void *user)
+{
+    char buf[4096];
+    bool passed_on = false;
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n > 0) {
+            on_output(buf, (size_t)n, user);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) {
+            if (!passed_on && sigwatch_signal() != 0)
+                passed_on = kill(pid, sigwatch_signal()) == 0;
+            continue;
+        }
+        return;                      /* end of output, or an error reading it */
+    }
+}
+
+int proc_run_streamed(const char *const argv[], const char *dir,
+                      void (*on_output)(const char *data, size_t len, void *user), void *user,
+                      char *err, size_t errlen)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+        snprintf(err, errlen, "cannot start %s: %s", argv[0], strerror(errno));
+        return -1;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "cannot start %s: %s", argv[0], strerror(errno));
+        close(fds[0]), close(fds[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        streamed_child(argv, dir, fds[1]);
+    }
+    close(fds[1]);
+    drain(fds[0], pid, on_output, user);
+    close(fds[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) {
+            snprintf(err, errlen, "lost %s: %s", argv[0], strerror(errno));
+            return -1;
+        }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+        snprintf(err, errlen, "cannot run %s (not installed, or not on PATH)", argv[0]);
+        return -1;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 126) {
+        snprintf(err, errlen, "cannot start %s in %s", argv[0], dir ? dir : ".");
+        return -1;
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}

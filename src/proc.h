@@ -29,6 +29,16 @@ struct proc_options {
 int proc_run_with(const char *const argv[], const struct proc_options *opts, char *err,
                   size_t errlen);
 
+/* Runs argv (a program name without '/' is looked up in PATH) in directory
+ * dir with stdin from /dev/null; everything it writes on stdout and stderr
+ * is handed to on_output as it arrives (one stream, in the order written).
+ * A SIGINT/SIGTERM this process gets is passed on to it. Returns its exit
+ * status (0..255, or 128 + the signal that ended it), or -1 with err filled
+ * when it could not be run. */
+int proc_run_streamed(const char *const argv[], const char *dir,
+                      void (*on_output)(const char *data, size_t len, void *user), void *user,
+                      char *err, size_t errlen);
+
 /* The uid and gid of user; 0 on success, -1 when there is no such user. */
 int proc_user_ids(const char *user, uid_t *uid, gid_t *gid);
 
