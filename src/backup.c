@@ -47,8 +47,43 @@ static char *without_password(const char *conninfo, char **password)
     return out;
 }
 
-/* This environment, PGPASSWORD replaced by password (or removed). */
-static char **child_environment(const char *password)
+/* A password for pg_dump/pg_restore, in a password file that has no name:
+ * written to a new 0600 file, unlinked at once, and handed over as
+ * PGPASSFILE=/dev/fd/N (libpq opens it anew and checks it is a plain file
+ * readable by its owner alone). Unlike PGPASSWORD it is not in the child's
+ * environment (readable in /proc), and unlike a named file a kill -9
+ * leaves nothing behind. -1 when there is no password. */
+static int password_file(const char *password)
+{
+    if (password == NULL)
+        return -1;
+    char name[] = "/tmp/stallmig-pgpass.XXXXXX";
+    int fd = mkstemp(name);
+    if (fd < 0)
+        return -1;
+    unlink(name);
+    FILE *f = fdopen(dup(fd), "w");
+    if (f == NULL) {
+        close(fd);
+        return -1;
+    }
+    fputs("*:*:*:*:", f);
+    for (const char *p = password; *p; p++) {  /* ':' and '\' are escaped in a password file */
+        if (*p == ':' || *p == '\\')
+            fputc('\\', f);
+        fputc(*p, f);
+    }
+    fputc('\n', f);
+    if (fclose(f) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* This environment without PGPASSWORD, with PGPASSFILE naming the password
+ * file passfile (when there is one). */
+static char **child_environment(int passfile)
 {
     size_t n = 0;
     while (environ[n])
@@ -56,33 +91,68 @@ static char **child_environment(const char *password)
     char **envp = calloc(n + 2, sizeof *envp);
     size_t k = 0;
     for (size_t i = 0; envp && i < n; i++)
-        if (strncmp(environ[i], "PGPASSWORD=", 11) != 0)
+        if (strncmp(environ[i], "PGPASSWORD=", 11) != 0 && strncmp(environ[i], "PGPASSFILE=", 11) != 0)
             envp[k++] = environ[i];
-    if (envp && password && asprintf(&envp[k], "PGPASSWORD=%s", password) < 0)
+    if (envp && passfile >= 0 && asprintf(&envp[k], "PGPASSFILE=/dev/fd/%d", passfile) < 0)
         envp[k] = NULL;
     return envp;
 }
 
-static void free_environment(char **envp, const char *password)
+static void free_environment(char **envp, int passfile)
 {
     if (envp == NULL)
         return;
     size_t k = 0;
     while (envp[k])
         k++;
-    if (password && k > 0 && strncmp(envp[k - 1], "PGPASSWORD=", 11) == 0)
+    if (passfile >= 0 && k > 0 && strncmp(envp[k - 1], "PGPASSFILE=", 11) == 0)
         free(envp[k - 1]);
     free(envp);
 }
 
-/* The last non-empty line of a log file, for an error message. */
+/* What a child needs to connect: the connection string without its
+ * password, and the environment that carries the password. */
+struct child_login {
+    char *plain;
+    int passfile;
+    char **envp;
+};
+
+static int child_login(const char *conninfo, struct child_login *login)
+{
+    char *password = NULL;
+    login->plain = without_password(conninfo, &password);
+    login->passfile = login->plain ? password_file(password) : -1;
+    login->envp = login->plain && (password == NULL || login->passfile >= 0)
+                      ? child_environment(login->passfile) : NULL;
+    if (password)
+        memset(password, 0, strlen(password));
+    free(password);
+    return login->envp ? 0 : -1;
+}
+
+static void child_logout(struct child_login *login)
+{
+    free_environment(login->envp, login->passfile);
+    if (login->passfile >= 0)
+        close(login->passfile);
+    free(login->plain);
+    login->envp = NULL;
+    login->plain = NULL;
+    login->passfile = -1;
+}
+
+/* The last line of a log file that says "error" (pg_dump's detail lines
+ * come after it), else its last non-empty line, for an error message. */
 static void last_line(const char *log, char *out, size_t size)
 {
     FILE *f = fopen(log, "r");
     char line[512];
+    bool error_seen = false;
     out[0] = '\0';
     while (f && fgets(line, sizeof line, f))
-        if (line[0] != '\n') {
+        if (line[0] != '\n' && (!error_seen || strstr(line, "error") != NULL)) {
+            error_seen = error_seen || strstr(line, "error") != NULL;
             size_t n = strcspn(line, "\n");
             n = n < size - 1 ? n : size - 1;
             memcpy(out, line, n);
@@ -127,22 +197,28 @@ static int run_logged(const char *const argv[], int stdout_fd, char **envp, cons
     return rc == 0 ? 0 : -1;
 }
 
-static int dump(const char *conninfo, const char *path, const char *log, bool *created,
-                char *err, size_t errlen)
+/* pg_dump into path (a new file); lock_wait: pg_dump's --lock-wait-timeout
+ * (PostgreSQL's duration syntax), or NULL. */
+static int dump(const char *conninfo, const char *path, const char *lock_wait, const char *log,
+                bool *created, char *err, size_t errlen)
 {
-    char *password = NULL;
-    char *plain = without_password(conninfo, &password);
-    char **envp = plain ? child_environment(password) : NULL;
-    int fd = envp ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) : -1;
+    struct child_login login;
+    int ready = child_login(conninfo, &login);
+    int fd = ready == 0 ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) : -1;
     int rc = -1;
     *created = fd >= 0;
-    if (plain == NULL || envp == NULL)
+    char wait[80];
+    snprintf(wait, sizeof wait, "--lock-wait-timeout=%s", lock_wait ? lock_wait : "");
+    if (ready != 0)
         snprintf(err, errlen, "cannot prepare pg_dump's connection");
     else if (fd < 0)
         snprintf(err, errlen, "cannot create the backup %s: %s", path, strerror(errno));
     else {
-        const char *argv[] = {"pg_dump", "--format=custom", "--no-password", "--dbname", plain, NULL};
-        rc = run_logged(argv, fd, envp, log, err, errlen);
+        const char *argv[7] = {"pg_dump", "--format=custom", "--no-password", "--dbname",
+                               login.plain, NULL, NULL};
+        if (lock_wait)
+            argv[5] = wait;
+        rc = run_logged(argv, fd, login.envp, log, err, errlen);
         if (rc == 0 && fsync(fd) != 0) {
             snprintf(err, errlen, "cannot write the backup %s: %s", path, strerror(errno));
             rc = -1;
@@ -150,9 +226,7 @@ static int dump(const char *conninfo, const char *path, const char *log, bool *c
     }
     if (fd >= 0)
         close(fd);
-    free_environment(envp, password);
-    free(plain);
-    free(password);
+    child_logout(&login);
     return rc;
 }
 
@@ -181,16 +255,47 @@ static int temporary_log(char log[32], char *err, size_t errlen)
     return 0;
 }
 
-int backup_take(const char *conninfo, const char *given, struct backup_result *out, char *err,
-                size_t errlen)
+/* Removes what a backup cut short (kill -9) left in dir: *.partial files
+ * and their logs. Only one backup of an environment runs at a time (the
+ * deploy lock), so a partial file there is a dead run's. */
+static void remove_partials(const char *path)
 {
-    char path[PATH_MAX], log[PATH_MAX + 8];
-    absolute(given, path, sizeof path);
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        return;
+    *slash = '\0';
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        bool partial = n > 8 && strcmp(e->d_name + n - 8, ".partial") == 0;
+        bool log = n > 12 && strcmp(e->d_name + n - 12, ".partial.log") == 0;
+        char stale[PATH_MAX + 260];
+        if ((partial || log) && snprintf(stale, sizeof stale, "%s/%s", dir, e->d_name) < (int)sizeof stale)
+            unlink(stale);
+    }
+    if (d)
+        closedir(d);
+}
+
+int backup_take(const char *conninfo, const char *given, const char *lock_wait,
+                struct backup_result *out, char *err, size_t errlen)
+{
+    char final[PATH_MAX - 16], path[PATH_MAX], log[PATH_MAX + 32];
+    absolute(given, final, sizeof final);
+    snprintf(path, sizeof path, "%s.partial", final);    /* the name it gets once verified */
     snprintf(log, sizeof log, "%s.log", path);
     if (make_parent(path, err, errlen) != 0)
         return -1;
+    remove_partials(path);
+    if (access(final, F_OK) == 0) {
+        snprintf(err, errlen, "cannot create the backup %s: it exists", final);
+        return -1;
+    }
     bool created = false;
-    int rc = dump(conninfo, path, log, &created, err, errlen);
+    int rc = dump(conninfo, path, lock_wait, log, &created, err, errlen);
     if (rc == 0) {
         const char *argv[] = {"pg_restore", "--file=/dev/null", path, NULL};
         rc = run_logged(argv, -1, NULL, log, err, errlen);
@@ -201,7 +306,11 @@ int backup_take(const char *conninfo, const char *given, struct backup_result *o
         }
     }
     if (rc == 0 && hash_sha256_file(path, out->checksum, &out->size) != 0) {
-        snprintf(err, errlen, "cannot read the backup %s back", path);
+        snprintf(err, errlen, "cannot read the backup %s back", final);
+        rc = -1;
+    }
+    if (rc == 0 && rename(path, final) != 0) {
+        snprintf(err, errlen, "cannot name the backup %s: %s", final, strerror(errno));
         rc = -1;
     }
     unlink(log);
@@ -245,29 +354,23 @@ static char *with_dbname(const char *conninfo, const char *name)
 int backup_restore(const char *conninfo, const char *dbname, const char *given, char *err,
                    size_t errlen)
 {
-    char *password = NULL;
-    char *plain = without_password(conninfo, &password);
-    char **envp = plain ? child_environment(password) : NULL;
-    char *target = envp ? with_dbname(plain, dbname) : NULL;
+    struct child_login login;
+    char *target = child_login(conninfo, &login) == 0 ? with_dbname(login.plain, dbname) : NULL;
     char path[PATH_MAX], log[32];
     absolute(given, path, sizeof path);
     if (target == NULL || temporary_log(log, err, errlen) != 0) {
         if (target == NULL)
             snprintf(err, errlen, "cannot prepare pg_restore's connection");
         free(target);
-        free_environment(envp, password);
-        free(plain);
-        free(password);
+        child_logout(&login);
         return -1;
     }
     const char *argv[] = {"pg_restore", "--no-owner", "--no-privileges", "--exit-on-error",
                           "--dbname", target, path, NULL};
-    int rc = run_logged(argv, -1, envp, log, err, errlen);
+    int rc = run_logged(argv, -1, login.envp, log, err, errlen);
     unlink(log);
     free(target);
-    free_environment(envp, password);
-    free(plain);
-    free(password);
+    child_logout(&login);
     return rc;
 }
 
@@ -317,4 +420,14 @@ int backup_next_path(const char *dir, const char *env, const char *tag, time_t w
         if (!(isalnum((unsigned char)*t) || *t == '_' || *t == '.' || *t == '-'))
             *t = '_';
     return 0;
+}
+
+const char *backup_lock_wait(const char *lock_timeout, double lock_wait, char *buf, size_t size)
+{
+    if (lock_timeout && lock_timeout[0])
+        return lock_timeout;
+    if (lock_wait <= 0)
+        return NULL;
+    snprintf(buf, size, "%.0fs", lock_wait < 1 ? 1 : lock_wait);
+    return buf;
 }

@@ -18,10 +18,19 @@ struct backup_result {
 };
 
 /* Dumps conninfo's database into path (which must not exist; its
- * directory is made 0700 if missing). 0, or -1 with err, the partial file
- * removed. */
-int backup_take(const char *conninfo, const char *path, struct backup_result *out, char *err,
-                size_t errlen);
+ * directory is made 0700 if missing): into path.partial, read back whole,
+ * then renamed, so a file with the backup's name is always a verified one;
+ * partial files a killed run left in that directory are removed first.
+ * lock_wait: how long pg_dump waits for a table's lock (PostgreSQL's
+ * duration syntax, e.g. "5s"), or NULL for no limit. The password reaches
+ * pg_dump in a password file with no name (PGPASSFILE=/dev/fd/N), never
+ * its environment or command line. 0, or -1 with err. */
+int backup_take(const char *conninfo, const char *path, const char *lock_wait,
+                struct backup_result *out, char *err, size_t errlen);
+
+/* How long pg_dump waits for a table's lock: the environment's lock_timeout,
+ * else its lock_wait (in buf); NULL for no limit. */
+const char *backup_lock_wait(const char *lock_timeout, double lock_wait, char *buf, size_t size);
 
 /* Reads the dump at path whole with pg_restore, restoring nothing: is it a
  * backup pg_restore can restore? 0, or -1 with err. */

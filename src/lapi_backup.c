@@ -28,8 +28,19 @@ static int db_backup(lua_State *L)
     char *url = lconn_env_url(L, env);
     struct backup_result result;
     char err[1024];
-    int rc = backup_take(url, path, &result, err, sizeof err);
+    char wait[32];
+    const char *lock_wait = backup_lock_wait(env->lock_timeout, env->lock_wait, wait, sizeof wait);
+    int rc = backup_take(url, path, lock_wait, &result, err, sizeof err);
     free(url);
+    if (rc != 0 && lock_wait && strstr(err, "canceling statement due to statement timeout")) {
+        /* pg_dump's --lock-wait-timeout ends its LOCK TABLE with a statement timeout */
+        lerror_push(L, "failed", "the backup of %s failed, so nothing was changed: pg_dump waited %s "
+                    "(lock_timeout) for a lock on a table another session holds, and gave up", name,
+                    lock_wait);
+        lerror_set(L, "hint", "find the session in pg_locks and pg_stat_activity, or deploy when "
+                   "the tables are quiet");
+        return lerror_throw(L);
+    }
     if (rc != 0) {
         lerror_push(L, "failed", "the backup of %s failed, so nothing was changed: %s", name, err);
         lerror_set(L, "hint", "pg_dump must be installed and as new as the server, and the "

@@ -103,13 +103,14 @@ static void require_confirmed(lua_State *L, struct replace *r)
 static int take_before(const char *url, struct replace *r, struct database_fail *f)
 {
     const char *last = r->age.newest[0] ? r->age.newest : "nothing";
-    char dir[PATH_MAX], tag[400], err[1024];
+    char dir[PATH_MAX], tag[400], err[1024], wait[32];
     snprintf(dir, sizeof dir, "%s/%s", lconn_config()->backups_dir, r->env->name);
     snprintf(tag, sizeof tag, "before-restore-after-%s", last);
     struct backup_result taken;
     if (backup_next_path(dir, r->env->name, tag, time(NULL), r->before, sizeof r->before) != 0)
         snprintf(err, sizeof err, "the backups folder's path is too long");
-    else if (backup_take(url, r->before, &taken, err, sizeof err) == 0)
+    else if (backup_take(url, r->before, backup_lock_wait(r->env->lock_timeout, r->env->lock_wait,
+                                                          wait, sizeof wait), &taken, err, sizeof err) == 0)
         return 0;
     snprintf(f->message, sizeof f->message, "the backup of %s's database before the restore "
              "failed, so nothing was changed: %s", r->env->name, err);

@@ -10,7 +10,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +26,14 @@ int proc_user_ids(const char *user, uid_t *uid, gid_t *gid)
     *uid = pw->pw_uid;
     *gid = pw->pw_gid;
     return 0;
+}
+
+/* In a child: it dies with stallrun (kill -9 included) instead of running
+ * on orphaned, e.g. a pg_dump that would finish an unrecorded backup. */
+static void die_with_parent(pid_t parent)
+{
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+        _exit(126);                  /* the parent is already gone */
 }
 
 /* In the child: redirect, drop privileges, exec. Never returns. */
@@ -55,13 +65,15 @@ int proc_run_with(const char *const argv[], const struct proc_options *opts, cha
                   size_t errlen)
 {
     fflush(NULL);
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
     if (pid < 0) {
         snprintf(err, errlen, "cannot start %s: %s", argv[0], strerror(errno));
         return -1;
     }
-    if (pid == 0)
+    if (pid == 0) {
+        die_with_parent(parent);
         child(argv, opts);
+    }
     int status = 0;
     bool passed_on = false;
     while (waitpid(pid, &status, 0) < 0) {
@@ -139,13 +151,14 @@ int proc_run_streamed(const char *const argv[], const char *dir,
         return -1;
     }
     fflush(NULL);
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
     if (pid < 0) {
         snprintf(err, errlen, "cannot start %s: %s", argv[0], strerror(errno));
         close(fds[0]), close(fds[1]);
         return -1;
     }
     if (pid == 0) {
+        die_with_parent(parent);
         close(fds[0]);
         streamed_child(argv, dir, fds[1]);
     }

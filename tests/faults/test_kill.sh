@@ -60,3 +60,57 @@ test_kill_9_during_a_no_transaction_migration_between_statements() {
   assert_out_contains "Deployed 2 migration(s)"
   assert_invariant
 }
+
+# kill -9 during a backup: pg_dump dies with stallrun (it does not finish an
+# unrecorded backup on its own), and the next run removes the partial file.
+test_kill_9_during_a_backup_leaves_no_pg_dump_and_no_partial_file() {
+  new_project
+  printf 'backup = true\n' >>"$PROJECT/stallmig.ini"
+  add_migration 20240101000000_a 'CREATE TABLE a (id int);'
+  mkdir -p "$CASE_TMP/spy"
+  cat >"$CASE_TMP/spy/pg_dump" <<SPY
+#!/bin/sh
+echo \$\$ >"$CASE_TMP/spy/pid"
+printf 'PGDMP partial' 
+exec sleep 60
+SPY
+  chmod +x "$CASE_TMP/spy/pg_dump"
+  (cd "$PROJECT" && exec env PATH="$CASE_TMP/spy:$PATH" "$STALLRUN" workflows/deploy.lua --env dev) \
+    >"$CASE_TMP/out" 2>"$CASE_TMP/err" </dev/null &
+  local bg=$! tries=0
+  until [ -s "$CASE_TMP/spy/pid" ]; do
+    tries=$((tries + 1)); [ $tries -lt 200 ] || fail "the spy pg_dump never started"
+    sleep 0.05
+  done
+  kill -9 "$bg"; wait "$bg" 2>/dev/null || true
+  local dump_pid tries=0
+  dump_pid=$(cat "$CASE_TMP/spy/pid")
+  while kill -0 "$dump_pid" 2>/dev/null; do
+    tries=$((tries + 1)); [ $tries -lt 100 ] || { kill "$dump_pid"; fail "pg_dump outlived stallrun"; }
+    sleep 0.05
+  done
+  ls "$PROJECT"/backups/dev/*.partial >/dev/null 2>&1 || fail "no partial file to clean up (the test proves nothing)"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  ! ls "$PROJECT"/backups/dev/*.partial* >/dev/null 2>&1 || fail "a partial file is left: $(ls "$PROJECT"/backups/dev)"
+  assert_eq 1 "$(ls "$PROJECT"/backups/dev/*.dump | wc -l)"
+}
+
+# pg_dump waits for a table's lock no longer than the environment's lock_timeout.
+test_backup_waits_for_a_lock_only_as_long_as_lock_timeout() {
+  new_project
+  printf 'backup = true\nlock_timeout = 300ms\n' >>"$PROJECT/stallmig.ini"
+  add_migration 20240101000000_a 'CREATE TABLE a (id int);'
+  run_stallrun workflows/deploy.lua --env dev
+  add_migration 20240102000000_b 'CREATE TABLE b (id int);'
+  hold_in_background exclusive "BEGIN" "LOCK TABLE a IN ACCESS EXCLUSIVE MODE"
+  run_stallrun workflows/deploy.lua --env dev
+  local alive=no
+  background_holds exclusive && alive=yes
+  release_background exclusive
+  assert_exit 1
+  assert_err_contains "the backup of dev failed, so nothing was changed"
+  assert_err_contains "pg_dump waited 300ms (lock_timeout) for a lock on a table another session holds, and gave up"
+  assert_eq yes "$alive" "the backup returned only after the lock was released"
+  assert_eq "" "$(psql_q "SELECT to_regclass('b')")"
+}

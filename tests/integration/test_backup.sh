@@ -64,6 +64,9 @@ test_keep_backups_keeps_the_newest() {
   ls "$PROJECT/backups/dev" | grep -q -- "-after-20240102000000_m2.dump" || fail "the newest was not kept: $(ls "$PROJECT/backups/dev")"
 }
 
+# The password reaches pg_dump in a password file with no name on disk
+# (PGPASSFILE=/dev/fd/N, unlinked at once): never its command line, never its
+# environment (readable in /proc), and nothing left behind by a kill -9.
 test_backup_password_never_on_a_command_line() {
   backup_project
   # pg_dump on PATH is a spy that records its arguments and environment
@@ -72,6 +75,8 @@ test_backup_password_never_on_a_command_line() {
 #!/bin/sh
 printf '%s\n' "\$@" >"$CASE_TMP/spy/args"
 env >"$CASE_TMP/spy/env"
+cat "\$PGPASSFILE" >"$CASE_TMP/spy/passfile"
+ls -l "\$PGPASSFILE" >"$CASE_TMP/spy/passfile.ls"
 exec "$PGBIN/pg_dump" "\$@"
 SPY
   chmod +x "$CASE_TMP/spy/pg_dump"
@@ -82,7 +87,10 @@ SPY
   assert_exit 0
   [ -f "$CASE_TMP/spy/args" ] || fail "the spy pg_dump did not run"
   ! grep -q Sentinel "$CASE_TMP/spy/args" || fail "the password is on pg_dump's command line"
-  grep -q '^PGPASSWORD=Sentinel-Dump-6$' "$CASE_TMP/spy/env" || fail "the password is not in pg_dump's environment"
+  ! grep -q Sentinel "$CASE_TMP/spy/env" || fail "the password is in pg_dump's environment"
+  grep -q '^PGPASSFILE=/dev/fd/[0-9]*$' "$CASE_TMP/spy/env" || fail "no PGPASSFILE for pg_dump"
+  assert_eq '*:*:*:*:Sentinel-Dump-6' "$(cat "$CASE_TMP/spy/passfile")" "the password file"
+  grep -q "(deleted)" "$CASE_TMP/spy/passfile.ls" || fail "the password file has a name on disk: $(cat "$CASE_TMP/spy/passfile.ls")"
   assert_not_contains "Sentinel"
 }
 
