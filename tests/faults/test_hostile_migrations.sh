@@ -121,6 +121,49 @@ test_symlinks_are_followed_and_dangling_ones_are_errors() {
   assert_eq 3 "$(psql_q "SELECT count(*) FROM stallmig.migrations")" "only the three linked migrations ran"
 }
 
+# A migration folder linked to another migration folder (or its migration.sql
+# to another's) was applied under each name: the same SQL twice (issue 12,
+# item 4). Every workflow's scan refuses it, naming both folders; a link out
+# of the folder stays allowed, but not one shared file under two names.
+test_migration_linked_to_another_migration_is_refused() {
+  new_project
+  add_migration 20240101000000_a 'CREATE TABLE a (id int);'
+  ln -s 20240101000000_a "$PROJECT/migrations/20240102000000_b"
+  for workflow in deploy status; do
+    run_stallrun workflows/$workflow.lua --env dev
+    assert_exit 2
+    assert_err_contains "stallrun: migrations/20240101000000_a and migrations/20240102000000_b are one migration under two names: their migration.sql is the same file (a link), so it would be applied twice"
+    assert_err_contains "hint: a migration folder must not link to another migration's folder or migration.sql: remove migrations/20240102000000_b"
+  done
+  nothing_applied
+  # a link to an earlier migration's file; the later file is the one that stays
+  rm "$PROJECT/migrations/20240102000000_b"
+  add_migration 20240102000000_b 'CREATE TABLE b (id int);'
+  mkdir "$PROJECT/migrations/20240101000000_c"
+  ln -s ../20240102000000_b/migration.sql "$PROJECT/migrations/20240101000000_c/migration.sql"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 2
+  assert_err_contains "stallrun: migrations/20240102000000_b and migrations/20240101000000_c are one migration under two names"
+  assert_err_contains "remove migrations/20240101000000_c"
+  nothing_applied
+  # two folders linking one shared file outside the migrations folder
+  rm -r "$PROJECT/migrations/20240101000000_c"
+  printf 'CREATE TABLE shared (id int);' >"$CASE_TMP/shared.sql"
+  mkdir "$PROJECT/migrations/20240103000000_s1" "$PROJECT/migrations/20240103000000_s2"
+  ln -s "$CASE_TMP/shared.sql" "$PROJECT/migrations/20240103000000_s1/migration.sql"
+  ln -s "$CASE_TMP/shared.sql" "$PROJECT/migrations/20240103000000_s2/migration.sql"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 2
+  assert_err_contains "stallrun: migrations/20240103000000_s1 and migrations/20240103000000_s2 are one migration under two names"
+  nothing_applied
+  # one link to it is a migration like any other
+  rm -r "$PROJECT/migrations/20240103000000_s2"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_eq "20240101000000_a,20240102000000_b,20240103000000_s1" \
+    "$(psql_q "SELECT string_agg(name, ',' ORDER BY id) FROM stallmig.migrations WHERE outcome = 'applied'")"
+}
+
 # Run as the unprivileged user the cluster runs as: root reads anything.
 test_unreadable_files_and_folders_as_an_unprivileged_user() {
   new_project
