@@ -4,8 +4,9 @@
 --                    so the migration and its history row commit together.
 -- self-managed:      the file's own BEGIN/COMMIT, statement by statement.
 -- non-transactional: statement by statement in autocommit.
--- After each, RESET ALL: a session SET in one file must not leak into the
--- next (not DISCARD ALL, which would also drop the deploy lock).
+-- After each, the session is reset (RESET_SESSION): what one file left in it
+-- must not reach the next. History rows are written as the connecting role
+-- (history.AS_CONNECTING_ROLE), whatever role the file switched to.
 -- Failure behaviour (tests/faults/): a SIGINT/SIGTERM (src/host.c cancels
 -- the statement and raises kind "interrupted") rolls back what is open and
 -- is re-raised with what happened to the migration; a lost connection
@@ -21,6 +22,18 @@ local indexbuild = require("stallmig.indexbuild")
 local interrupt = require("stallmig.interrupt")
 
 local apply = {}
+
+-- Everything of DISCARD ALL that a migration can leave in the session, but
+-- the advisory locks: DISCARD ALL would also release the deploy lock (a
+-- session-level advisory lock). RESET ALL leaves the role and the session
+-- authorization alone, hence their own RESETs; then temporary tables (a
+-- second CREATE TEMP TABLE of the same name would fail), currval/lastval,
+-- prepared statements, WITH HOLD cursors and LISTENs. Not DISCARD PLANS:
+-- DDL already invalidates the plans it affects, and no plan is state the
+-- next file can see. Sent in the text that already follows each migration,
+-- so it costs no round trip.
+apply.RESET_SESSION = "RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL; DISCARD TEMP; "
+  .. "DISCARD SEQUENCES; DEALLOCATE ALL; CLOSE ALL; UNLISTEN *;"
 
 -- Where in the file the server's error points: a character position in the
 -- text sent (minus what came before the file), else the failing statement.
@@ -59,20 +72,29 @@ end
 local function run_transactional(conn, m, env, opts)
   local prefix = "BEGIN;\n" .. (opts.durable and "" or "SET LOCAL synchronous_commit = off;\n")
   local prefix_statements = opts.durable and 1 or 2
-  local suffix = history.applied_sql(conn, m, env)
+  local suffix = history.AS_CONNECTING_ROLE .. ";\n" .. history.applied_sql(conn, m, env)
+  local suffix_statements = 3
   if opts.prisma then                 -- Prisma's row commits with the migration, like ours
     prefix = prefix .. prisma.started_sql(conn, m) .. ";\n"
     prefix_statements = prefix_statements + 1
-    suffix = prisma.finished_sql(conn, m) .. ";\n" .. suffix
+    suffix = suffix .. ";\n" .. prisma.finished_sql(conn, m)
+    suffix_statements = suffix_statements + 1
   end
-  -- opts.guard (the gate's lock check) fails the transaction when the file
-  -- released the deploy lock: rolled back rather than committed unguarded
+  -- opts.guard (the gate's lock check, one statement) fails the transaction
+  -- when the file released the deploy lock: rolled back rather than committed
   local guard = opts.guard and (opts.guard .. ";\n") or ""
-  local text = prefix .. m.content .. "\n;\n" .. guard .. suffix .. ";\nCOMMIT;\nRESET ALL;"
+  suffix_statements = suffix_statements + (opts.guard and 1 or 0)
+  local text = prefix .. m.content .. "\n;\n" .. guard .. suffix .. ";\nCOMMIT;\n" .. apply.RESET_SESSION
   local ok, err = pcall(conn.exec, conn, text)
   if ok then return nil end
   rethrow_unless_sql(err)
-  if not lost(conn) then interrupt.try(conn.exec, conn, "ROLLBACK; RESET ALL;") end
+  -- only the reset after the COMMIT failed: the migration and its row are in
+  local through_commit = prefix_statements + #m.script.statements + suffix_statements + 1
+  if not lost(conn) and (err.completed or 0) >= through_commit and conn:transaction_status() == "idle" then
+    interrupt.try(conn.exec, conn, apply.RESET_SESSION)
+    return nil
+  end
+  if not lost(conn) then interrupt.try(conn.exec, conn, "ROLLBACK; " .. apply.RESET_SESSION) end
   local index = (err.completed or 0) - prefix_statements + 1
   local statement = m.script.statements[index]
   local line, column = locate(m, err, #prefix, statement)
@@ -149,7 +171,7 @@ local function attempt(conn, m, env, opts, progress)
     err.lost = true                   -- nothing more can be written; progress.row says part-way
     return err
   end
-  interrupt.try(conn.exec, conn, "RESET ALL")
+  if m.mode ~= "transactional" then interrupt.try(conn.exec, conn, apply.RESET_SESSION) end
   if err and opts.prisma then prisma.failed(conn, m, err.server_message or err.message) end
   if not err and opts.prisma and m.mode ~= "transactional" then conn:exec(prisma.finished_sql(conn, m)) end
   local outcome = {
@@ -172,7 +194,7 @@ local function settle_interrupt(conn, m, progress, err)
   err.migration = m.name
   if lost(conn) then return end
   if conn:transaction_status() ~= "idle" then pcall(conn.exec, conn, "ROLLBACK") end
-  pcall(conn.exec, conn, "RESET ALL")
+  pcall(conn.exec, conn, apply.RESET_SESSION)
   if progress.row then
     err.statement = progress.index or 1
     local statement = m.script.statements[err.statement]

@@ -164,6 +164,50 @@ test_migration_linked_to_another_migration_is_refused() {
     "$(psql_q "SELECT string_agg(name, ',' ORDER BY id) FROM stallmig.migrations WHERE outcome = 'applied'")"
 }
 
+# owners TABLE... — "name=owner" of each table, comma-separated, in order.
+owners() {
+  local t list=""
+  for t in "$@"; do list+="${list:+,}'$t'"; done
+  psql_q "SELECT string_agg(relname || '=' || pg_get_userbyid(relowner), ',' ORDER BY relname)
+            FROM pg_class WHERE relname IN ($list) AND relkind = 'r'"
+}
+
+# What a migration left in its session once reached the next ones (issue 12,
+# item 9): after a SET ROLE the later tables and the history rows (db_user)
+# were another role's; a temporary table made the next CREATE TEMP TABLE
+# fail. Every migration (and down.sql) starts as the connecting role in a
+# clean session, the history is written as that role, and the deploy lock
+# (a session advisory lock) stays held throughout.
+test_session_state_does_not_leak_between_migrations() {
+  new_project
+  psql_q "DO \$\$ BEGIN CREATE ROLE stallmig_other NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$;
+          GRANT CREATE ON SCHEMA public TO stallmig_other" >/dev/null
+  add_migration 20240101000001_role 'SET ROLE stallmig_other; CREATE TABLE t1 (id int);'
+  add_migration 20240101000002_after_role 'CREATE TABLE t2 (id int);'
+  add_migration 20240101000003_auth 'SET SESSION AUTHORIZATION stallmig_other; CREATE TABLE t3 (id int);'
+  add_migration 20240101000004_after_auth 'CREATE TABLE t4 (id int);'
+  # statement by statement: its role holds for its own statements only
+  add_migration 20240101000005_by_statement $'-- stallmig:no-transaction\nSET ROLE stallmig_other;\nCREATE TABLE t5 (id int);\nCREATE INDEX CONCURRENTLY t5_id ON t5 (id);\nCREATE TABLE t5b (id int);\n'
+  add_migration 20240101000006_after_statements 'CREATE TABLE t6 (id int);'
+  add_migration 20240101000007_leaves_state $'CREATE TEMP TABLE scratch (id int);\nCREATE SEQUENCE s;\nSELECT nextval(\'s\');\nPREPARE p AS SELECT 1;\nDECLARE c CURSOR WITH HOLD FOR SELECT 1;\nLISTEN stallmig_test;\nSET search_path = nowhere;\n'
+  add_migration 20240101000008_same_names $'CREATE TEMP TABLE scratch (id int);\nPREPARE p AS SELECT 2;\nDECLARE c CURSOR WITH HOLD FOR SELECT 2;\nCREATE TABLE t8 (id int);\nDO $$ BEGIN\n  PERFORM currval(\'s\');\n  RAISE EXCEPTION \'currval() leaked from the migration before\';\nEXCEPTION WHEN object_not_in_prerequisite_state THEN NULL;\nEND $$;\nDO $$ BEGIN\n  IF EXISTS (SELECT pg_listening_channels()) THEN RAISE EXCEPTION \'LISTEN leaked\'; END IF;\n  IF NOT EXISTS (SELECT FROM pg_locks WHERE locktype = \'advisory\' AND pid = pg_backend_pid()) THEN\n    RAISE EXCEPTION \'the deploy lock was released\';\n  END IF;\nEND $$;\n'
+  printf 'DROP TABLE t8;\nSET ROLE stallmig_other;\nCREATE TABLE t8_down (id int);\n' \
+    >"$PROJECT/migrations/20240101000008_same_names/down.sql"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_eq "t1=stallmig_other,t2=postgres,t3=stallmig_other,t4=postgres,t5=stallmig_other,t5b=stallmig_other,t6=postgres,t8=postgres" \
+    "$(owners t1 t2 t3 t4 t5 t5b t6 t8)"
+  assert_eq "8 applied by postgres" "$(psql_q "SELECT count(*) || ' ' || string_agg(DISTINCT outcome, ',') || ' by ' || string_agg(DISTINCT db_user, ',') FROM stallmig.migrations")"
+  # a down.sql is a file like the others
+  run_stallrun workflows/rollback.lua --env dev --steps 1
+  assert_exit 0
+  assert_eq "t8_down=stallmig_other" "$(owners t8 t8_down)"
+  assert_eq "rolled_back|postgres" "$(psql_q "SELECT outcome || '|' || db_user FROM stallmig.migrations ORDER BY id DESC LIMIT 1")"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_eq "t8=postgres,t8_down=stallmig_other" "$(owners t8 t8_down)"
+}
+
 # Run as the unprivileged user the cluster runs as: root reads anything.
 test_unreadable_files_and_folders_as_an_unprivileged_user() {
   new_project
