@@ -76,7 +76,7 @@ local function run_transactional(conn, m, env, opts)
   local suffix_statements = 3
   if opts.prisma then                 -- Prisma's row commits with the migration, like ours
     prefix = prefix .. prisma.started_sql(conn, m) .. ";\n"
-    prefix_statements = prefix_statements + 1
+    prefix_statements = prefix_statements + prisma.STARTED_STATEMENTS
     suffix = suffix .. ";\n" .. prisma.finished_sql(conn, m)
     suffix_statements = suffix_statements + 1
   end
@@ -172,7 +172,7 @@ local function attempt(conn, m, env, opts, progress)
     return err
   end
   if m.mode ~= "transactional" then interrupt.try(conn.exec, conn, apply.RESET_SESSION) end
-  if err and opts.prisma then prisma.failed(conn, m, err.server_message or err.message) end
+  if err and opts.prisma then prisma.failed(conn, m, err.server_message or err.message, m.mode == "transactional") end
   if not err and opts.prisma and m.mode ~= "transactional" then conn:exec(prisma.finished_sql(conn, m)) end
   local outcome = {
     outcome = err and "failed" or "applied", partial = err and err.partial,
