@@ -118,14 +118,17 @@ local function unclosed_transaction(conn, m, committed)
 end
 
 -- Statement by statement; work committed before a failure may stay behind.
--- progress.index: the statement running (for an interruption).
+-- For an interruption: progress.index, the statement running;
+-- progress.committed, how many are known to have committed; progress.build
+-- and progress.invalid_before, while a CREATE INDEX CONCURRENTLY runs.
 local function run_statements(conn, m, opts, progress)
   if opts.prisma then conn:exec(prisma.started_sql(conn, m)) end
-  local committed = false
+  progress.committed = 0
   for index, statement in ipairs(m.script.statements) do
     progress.index = index
     local build = indexbuild.target(statement)     -- CREATE INDEX CONCURRENTLY
     local invalid_before = build and indexbuild.invalid_on(conn, build)
+    progress.build, progress.invalid_before = build, invalid_before
     local ok, err = pcall(conn.exec, conn, statement.text)
     if not ok then
       rethrow_unless_sql(err)
@@ -138,24 +141,32 @@ local function run_statements(conn, m, opts, progress)
       -- a failed concurrent build leaves at most its invalid index, which the
       -- retry drops: not partial, unless statements before it committed
       local found = build and not lost(conn) and indexbuild.examine(conn, build, invalid_before)
-      local partial = committed or (statement.no_transaction and not found)
+      local partial = progress.committed > 0 or (statement.no_transaction and not found)
       local failed = failure(m, err, index, line, column, partial)
       if found then indexbuild.describe(failed, found) end
       return failed, index
     end
+    progress.build = nil
     local skipped = build and indexbuild.check_skipped(conn, build)
     if skipped then
-      local failed = failure(m, skipped, index, statement.line, statement.column, committed)
+      local failed = failure(m, skipped, index, statement.line, statement.column, progress.committed > 0)
       failed.index_hint = skipped.index_hint
       return failed, index
     end
     if conn:transaction_status() == "idle" then
-      committed = true
+      progress.committed = index
       local next_one = m.script.statements[index + 1]
       if next_one then history.progress(conn, progress.row, index + 1, next_one.line) end
     end
   end
-  return unclosed_transaction(conn, m, committed)
+  return unclosed_transaction(conn, m, progress.committed > 0)
+end
+
+-- After the last statement committed: the reset, Prisma's row and the
+-- history row as applied, in the one round trip that follows it.
+local function finish_applied(conn, m, opts, progress)
+  conn:exec(apply.RESET_SESSION .. "\n" .. (opts.prisma and (prisma.finished_sql(conn, m) .. ";\n") or "")
+    .. history.applied_finish_sql(conn, progress.row))
 end
 
 -- The attempt itself; returns nil or the failure (recorded unless lost).
@@ -171,9 +182,12 @@ local function attempt(conn, m, env, opts, progress)
     err.lost = true                   -- nothing more can be written; progress.row says part-way
     return err
   end
+  if not err then
+    if progress.row then finish_applied(conn, m, opts, progress) end
+    return nil
+  end
   if m.mode ~= "transactional" then interrupt.try(conn.exec, conn, apply.RESET_SESSION) end
-  if err and opts.prisma then prisma.failed(conn, m, err.server_message or err.message, m.mode == "transactional") end
-  if not err and opts.prisma and m.mode ~= "transactional" then conn:exec(prisma.finished_sql(conn, m)) end
+  if opts.prisma then prisma.failed(conn, m, err.server_message or err.message, m.mode == "transactional") end
   local outcome = {
     outcome = err and "failed" or "applied", partial = err and err.partial,
     error = err and err.server_message, statement = index, line = err and err.failed_line,
@@ -188,19 +202,37 @@ local function attempt(conn, m, env, opts, progress)
 end
 
 -- After an interruption: roll back what is open, and record a migration
--- outside one transaction as interrupted part-way (err.statement: where it
--- stopped). Each step is protected: a second signal must not stop the others.
-local function settle_interrupt(conn, m, progress, err)
+-- outside one transaction as interrupted part-way at the first statement
+-- not known to have committed (err.statement), or as applied when every
+-- statement had committed. A concurrent index build it cut short is named
+-- (err.index_message, err.index_hint) and noted for the retry to drop.
+-- Each step is protected: a second signal must not stop the others.
+local function settle_interrupt(conn, m, progress, err, opts)
   err.migration = m.name
   if lost(conn) then return end
   if conn:transaction_status() ~= "idle" then pcall(conn.exec, conn, "ROLLBACK") end
+  if progress.row and progress.committed == #m.script.statements then
+    pcall(finish_applied, conn, m, opts, progress)
+    return
+  end
   pcall(conn.exec, conn, apply.RESET_SESSION)
-  if progress.row then
-    err.statement = progress.index or 1
-    local statement = m.script.statements[err.statement]
-    pcall(history.finish, conn, progress.row, { outcome = "failed", partial = true,
-      error = tostring(err.message) .. " at statement " .. err.statement, statement = err.statement,
-      line = statement and statement.line })
+  if not progress.row then return end
+  err.statement = (progress.committed or 0) + 1
+  local statement = m.script.statements[err.statement]
+  local said
+  if progress.build and progress.index == err.statement then
+    local ok, found = pcall(indexbuild.examine, conn, progress.build, progress.invalid_before)
+    if ok and found then
+      said = { message = "", partial = true }
+      indexbuild.describe(said, found)
+    end
+  end
+  pcall(history.finish, conn, progress.row, { outcome = "failed", partial = true,
+    error = tostring(err.message) .. " at statement " .. err.statement, statement = err.statement,
+    line = statement and statement.line })
+  if said and said.index_message then
+    err.index_message, err.index_hint = said.message, said.index_hint
+    pcall(indexbuild.remember, conn, m, said)
   end
 end
 
@@ -217,7 +249,7 @@ function apply.run(conn, m, env, opts)
   local ok, err = interrupt.pcall(attempt, conn, m, env, opts, progress)
   if ok then return err end
   if interrupt.is(err) then
-    settle_interrupt(conn, m, progress, err)
+    settle_interrupt(conn, m, progress, err, opts)
   elseif type(err) == "table" and lost(conn) then
     local failed = failure(m, err, progress.index, nil, nil, progress.row ~= nil)
     failed.lost = true

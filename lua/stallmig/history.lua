@@ -139,6 +139,16 @@ function history.finish(conn, id, attempt)
     not applied and attempt.line or nil)
 end
 
+-- history.finish of an applied attempt as SQL text, to send in the round
+-- trip that follows its last statement (after the session's reset, so as
+-- the connecting role).
+function history.applied_finish_sql(conn, id)
+  return "UPDATE stallmig.migrations SET finished_at = clock_timestamp(), "
+    .. "duration_ms = 1000 * extract(epoch FROM clock_timestamp() - started_at), outcome = 'applied', "
+    .. "partial = false, error = NULL, failed_statement = NULL, failed_line = NULL WHERE id = "
+    .. conn:escape_literal(tostring(id))
+end
+
 -- The latest row of migration `name` (outcome, partial, failed_statement,
 -- checksum), or nil.
 function history.latest(conn, name)
