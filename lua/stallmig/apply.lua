@@ -188,13 +188,11 @@ local function attempt(conn, m, env, opts, progress)
   end
   if m.mode ~= "transactional" then interrupt.try(conn.exec, conn, apply.RESET_SESSION) end
   if opts.prisma then prisma.failed(conn, m, err.server_message or err.message, m.mode == "transactional") end
-  local outcome = {
-    outcome = err and "failed" or "applied", partial = err and err.partial,
-    error = err and err.server_message, statement = index, line = err and err.failed_line,
-  }
+  local outcome = { outcome = "failed", partial = err.partial, error = err.server_message,
+    statement = index, line = err.failed_line }
   if progress.row then
     history.finish(conn, progress.row, outcome)
-  elseif err then
+  else
     outcome.started_at = history.now(conn)
     history.record(conn, m, env, outcome)
   end
@@ -231,7 +229,7 @@ local function settle_interrupt(conn, m, progress, err, opts)
     error = tostring(err.message) .. " at statement " .. err.statement, statement = err.statement,
     line = statement and statement.line })
   if said and said.index_message then
-    err.index_message, err.index_hint = said.message, said.index_hint
+    err.index_message, err.index_hint = said.index_message, said.index_hint
     pcall(indexbuild.remember, conn, m, said)
   end
 end
