@@ -178,19 +178,21 @@ test_if_not_exists_over_an_invalid_index_fails() {
 #
 # part_way_build_project — table a (migration 1, applied), then migration 2:
 # a table b, then a concurrent build on a that waits for an open transaction
-# holding a write on a (the background session "writer").
+# holding a write on a (the background session $WRITER, named for the case:
+# a failed case's session may still sleep).
 part_way_build_project() {
   dup_project 'SELECT 1;'
   run_stallrun workflows/deploy.lua --env dev
   assert_exit 0
   add_migration 20240101000002_idx $'CREATE TABLE b (id int);\nCREATE INDEX CONCURRENTLY a_name ON a (name);\n'
-  hold_in_background writer "BEGIN" "INSERT INTO a VALUES (3, 'y')"
+  WRITER="writer_$BASHPID"
+  hold_in_background "$WRITER" "BEGIN" "INSERT INTO a VALUES (3, 'y')"
 }
 
 # resolve_and_retry — the writer ends, b is dropped, the attempt resolved as
 # rolled back: the retry drops the invalid index it left and builds it again.
 resolve_and_retry() {
-  background_holds writer && release_background writer
+  background_holds "$WRITER" && release_background "$WRITER"
   psql_q "DROP TABLE b" >/dev/null
   run_stallrun workflows/resolve.lua --env dev --migration 20240101000002_idx --rolled-back --reason 'dropped b'
   assert_exit 0
@@ -205,7 +207,8 @@ test_build_timed_out_after_committed_statements_names_its_index_at_once() {
   printf 'lock_timeout = 1s\n' >>"$PROJECT/stallmig.ini"
   run_stallrun workflows/deploy.lua --env dev
   assert_exit 1
-  assert_err_contains "stallrun: migration 20240101000002_idx waited 1s (lock_timeout of dev) for a lock on \"a\" held by another session, and gave up at migrations/20240101000002_idx/migration.sql:2; it left the invalid index public.a_name behind: when this migration runs again, stallrun first drops it (DROP INDEX CONCURRENTLY IF EXISTS public.a_name)"
+  assert_err_contains "stallrun: migration 20240101000002_idx waited 1s (lock_timeout of dev) for a lock on \"a\" held by another session"
+  assert_err_contains "and gave up at migrations/20240101000002_idx/migration.sql:2; it left the invalid index public.a_name behind: when this migration runs again, stallrun first drops it (DROP INDEX CONCURRENTLY IF EXISTS public.a_name)"
   assert_err_contains "hint: once it is resolved as rolled back, the retry drops the invalid index public.a_name first; resolved as applied, drop it yourself: DROP INDEX CONCURRENTLY IF EXISTS public.a_name"
   assert_eq "failed|true|2|invalid" "$(psql_q "SELECT outcome || '|' || partial || '|' || failed_statement FROM stallmig.migrations WHERE name = '20240101000002_idx'")|$(index_state a_name)"
   resolve_and_retry
