@@ -229,14 +229,14 @@ signal_while_recording() {
   set_sleep 300
   start_stallrun workflows/deploy.lua --env dev
   wait_for_backend PgSleep
-  hold_in_background history-holder "BEGIN" "LOCK TABLE stallmig.migrations IN SHARE MODE"
+  hold_in_background "history_holder_$BASHPID" "BEGIN" "LOCK TABLE stallmig.migrations IN SHARE MODE"
   set_sleep 0
   wait_for_backend relation
   local started
   started=$(psql_q "SELECT query_start FROM pg_stat_activity WHERE pid = $BACKEND")
   kill -s "$1" "$BG_PID"
   eventually 20 _recording_again "$started" || fail "stallrun did not write the history again after the signal"
-  release_background history-holder
+  release_background "history_holder_$BASHPID"
   wait_stallrun_within 20
 }
 
