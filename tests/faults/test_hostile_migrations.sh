@@ -208,6 +208,24 @@ test_session_state_does_not_leak_between_migrations() {
   assert_eq "t8=postgres,t8_down=stallmig_other" "$(owners t8 t8_down)"
 }
 
+# The rehearsal (verify --rehearse) and the shadow replay (drift, dev) run
+# the same files one after another in one session: they reset it between
+# them as deploy does, or a history deploy applies fails there.
+test_session_state_does_not_leak_into_rehearsals_and_replays() {
+  new_project
+  add_migration 20240101000001_a $'CREATE TEMP TABLE scratch (id int);\nPREPARE p AS SELECT 1;\nCREATE TABLE t1 (id int);\n'
+  add_migration 20240101000002_b $'CREATE TEMP TABLE scratch (id int);\nPREPARE p AS SELECT 2;\nCREATE TABLE t2 (id int);\n'
+  run_stallrun workflows/verify.lua --env dev --rehearse
+  assert_exit 0
+  assert_out_contains "Verifying 2 pending migration(s) against dev (rehearsed in one transaction, rolled back):"
+  assert_not_contains "already exists"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  run_stallrun workflows/drift.lua --env dev
+  assert_exit 0
+  assert_out_contains "dev matches its 2 applied migration(s)."
+}
+
 # Run as the unprivileged user the cluster runs as: root reads anything.
 test_unreadable_files_and_folders_as_an_unprivileged_user() {
   new_project
