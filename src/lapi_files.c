@@ -195,7 +195,8 @@ static int files_scan(lua_State *L)
     return 1;
 }
 
-/* scan:wait(dir) -> { {name=, checksum=, size=, conventional=} | {name=, problem=[, too_large]}, ... }
+/* scan:wait(dir) -> { {name=, checksum=, size=, conventional=}
+ *                    | {name=, problem=[, too_large][, same_as]}, ... }
  * every sub-folder in byte-wise order of its name (plain files are skipped). */
 static int scan_wait_lua(lua_State *L)
 {
@@ -219,6 +220,10 @@ static int scan_wait_lua(lua_State *L)
         lua_setfield(L, -2, "size");
         lua_pushboolean(L, entries[i].conventional);
         lua_setfield(L, -2, "conventional");
+        if (entries[i].same_as != NULL) {
+            lua_pushstring(L, entries[i].same_as);
+            lua_setfield(L, -2, "same_as");
+        }
         if (entries[i].too_large) {
             lua_pushboolean(L, 1);
             lua_setfield(L, -2, "too_large");

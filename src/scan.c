@@ -24,12 +24,20 @@
 #define SCAN_SPLIT_AT 64
 #endif
 
+/* Which file a migration.sql is, once links are followed. */
+struct file_id {
+    dev_t dev;
+    ino_t ino;
+    size_t index;                    /* of its entry */
+};
+
 struct scan {
     char *dir;
     pthread_t thread;
     bool threaded, joined;
     int error;                       /* errno of listing dir, or 0 */
     struct scan_entry *entries;
+    struct file_id *ids;             /* [count], of the entries read without a problem */
     size_t count;
 };
 
@@ -38,7 +46,8 @@ struct scan {
  * refused before it is read: a FIFO, a device (/dev/zero would fill memory),
  * a file too large (EFBIG, *size set). O_NONBLOCK: opening a FIFO must not
  * hang. Returns 0 or an errno value; EINVAL means not a regular file. */
-static int read_file_at(int dirfd, const char *path, char **data, size_t *len, size_t *size)
+static int read_file_at(int dirfd, const char *path, char **data, size_t *len, size_t *size,
+                        struct file_id *id)
 {
     struct stat st;
     if (fstatat(dirfd, path, &st, 0) != 0)
@@ -46,6 +55,8 @@ static int read_file_at(int dirfd, const char *path, char **data, size_t *len, s
     if (!S_ISREG(st.st_mode))
         return S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
     *size = (size_t)st.st_size;
+    id->dev = st.st_dev;
+    id->ino = st.st_ino;
     if (st.st_size > SCAN_MAX_FILE)
         return EFBIG;
     int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -85,7 +96,7 @@ static const char *read_problem(int dirfd, const char *path, int err)
     }
 }
 
-static void scan_folder(int dirfd, struct scan_entry *e)
+static void scan_folder(int dirfd, struct scan_entry *e, struct file_id *id)
 {
     e->conventional = migration_name_is_conventional(e->name);
     if (e->problem != NULL || (e->problem = migration_name_problem(e->name)) != NULL)
@@ -94,7 +105,7 @@ static void scan_folder(int dirfd, struct scan_entry *e)
     char *data = NULL;
     size_t len = 0;
     snprintf(path, sizeof path, "%s/migration.sql", e->name);
-    int err = read_file_at(dirfd, path, &data, &len, &e->size);
+    int err = read_file_at(dirfd, path, &data, &len, &e->size, id);
     if (err == 0 && hash_sha256_hex(data, len, e->checksum) != 0)
         err = EIO;
     free(data);
@@ -162,14 +173,17 @@ static int list_folders(struct scan *s, DIR *d)
 struct share {
     int dirfd;
     struct scan_entry *entries;
+    struct file_id *ids;
     size_t from, to;
 };
 
 static void *read_share(void *arg)
 {
     struct share *sh = arg;
-    for (size_t i = sh->from; i < sh->to; i++)
-        scan_folder(sh->dirfd, &sh->entries[i]);
+    for (size_t i = sh->from; i < sh->to; i++) {
+        sh->ids[i].index = i;
+        scan_folder(sh->dirfd, &sh->entries[i], &sh->ids[i]);
+    }
     return NULL;
 }
 
@@ -178,7 +192,8 @@ static void *read_share(void *arg)
 static void read_all(struct scan *s, int dirfd)
 {
     size_t half = s->count >= SCAN_SPLIT_AT ? s->count / 2 : s->count;
-    struct share first = {dirfd, s->entries, 0, half}, second = {dirfd, s->entries, half, s->count};
+    struct share first = {dirfd, s->entries, s->ids, 0, half};
+    struct share second = {dirfd, s->entries, s->ids, half, s->count};
     pthread_t helper;
     bool helped = half < s->count && pthread_create(&helper, NULL, read_share, &second) == 0;
     read_share(&first);
@@ -186,6 +201,60 @@ static void read_all(struct scan *s, int dirfd)
         pthread_join(helper, NULL);
     else
         read_share(&second);
+}
+
+static int by_file(const void *a, const void *b)
+{
+    const struct file_id *x = a, *y = b;
+    if (x->dev != y->dev)
+        return x->dev < y->dev ? -1 : 1;
+    if (x->ino != y->ino)
+        return x->ino < y->ino ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Whether folder `name` or its migration.sql is a symbolic link. */
+static bool is_link(int dirfd, const char *name)
+{
+    struct stat st;
+    char path[600];
+    snprintf(path, sizeof path, "%s/migration.sql", name);
+    return (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) ||
+           (fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode));
+}
+
+/* Folders whose migration.sql is one file (same device and inode, links
+ * followed): all but one get a problem naming it, the one kept being the
+ * first that is not a link (else the first by name). Sorting the read files
+ * by (device, inode) puts them side by side. */
+static void refuse_shared_files(struct scan *s, int dirfd)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->count; i++)
+        if (s->entries[i].problem == NULL)
+            s->ids[n++] = s->ids[i];
+    qsort(s->ids, n, sizeof *s->ids, by_file);
+    for (size_t from = 0, to; from < n; from = to) {
+        for (to = from + 1; to < n && s->ids[to].dev == s->ids[from].dev &&
+                            s->ids[to].ino == s->ids[from].ino; to++)
+            ;
+        if (to - from < 2)
+            continue;
+        size_t kept = s->ids[from].index;
+        for (size_t k = from; k < to; k++)
+            if (!is_link(dirfd, s->entries[s->ids[k].index].name)) {
+                kept = s->ids[k].index;
+                break;
+            }
+        for (size_t k = from; k < to; k++) {
+            struct scan_entry *e = &s->entries[s->ids[k].index];
+            if (s->ids[k].index == kept)
+                continue;
+            e->problem = "migration.sql is the same file as another migration's";
+            e->same_as = s->entries[kept].name;
+            e->checksum[0] = '\0';
+        }
+    }
 }
 
 static void *scan_run(void *arg)
@@ -197,9 +266,12 @@ static void *scan_run(void *arg)
         return NULL;
     }
     s->error = list_folders(s, d);
+    if (s->error == 0 && (s->ids = calloc(s->count + 1, sizeof *s->ids)) == NULL)
+        s->error = ENOMEM;
     if (s->error == 0) {
         qsort(s->entries, s->count, sizeof *s->entries, by_name);
         read_all(s, dirfd(d));
+        refuse_shared_files(s, dirfd(d));
     }
     closedir(d);
     return NULL;
@@ -239,6 +311,7 @@ void scan_free(struct scan *s)
     for (size_t i = 0; i < s->count; i++)
         free(s->entries[i].name);
     free(s->entries);
+    free(s->ids);
     free(s->dir);
     free(s);
 }

@@ -4,8 +4,9 @@
 --                    so the migration and its history row commit together.
 -- self-managed:      the file's own BEGIN/COMMIT, statement by statement.
 -- non-transactional: statement by statement in autocommit.
--- After each, RESET ALL: a session SET in one file must not leak into the
--- next (not DISCARD ALL, which would also drop the deploy lock).
+-- After each, the session is reset (RESET_SESSION): what one file left in it
+-- must not reach the next. History rows are written as the connecting role
+-- (history.AS_CONNECTING_ROLE), whatever role the file switched to.
 -- Failure behaviour (tests/faults/): a SIGINT/SIGTERM (src/host.c cancels
 -- the statement and raises kind "interrupted") rolls back what is open and
 -- is re-raised with what happened to the migration; a lost connection
@@ -21,6 +22,18 @@ local indexbuild = require("stallmig.indexbuild")
 local interrupt = require("stallmig.interrupt")
 
 local apply = {}
+
+-- Everything of DISCARD ALL that a migration can leave in the session, but
+-- the advisory locks: DISCARD ALL would also release the deploy lock (a
+-- session-level advisory lock). RESET ALL leaves the role and the session
+-- authorization alone, hence their own RESETs; then temporary tables (a
+-- second CREATE TEMP TABLE of the same name would fail), currval/lastval,
+-- prepared statements, WITH HOLD cursors and LISTENs. Not DISCARD PLANS:
+-- DDL already invalidates the plans it affects, and no plan is state the
+-- next file can see. Sent in the text that already follows each migration,
+-- so it costs no round trip.
+apply.RESET_SESSION = "RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL; DISCARD TEMP; "
+  .. "DISCARD SEQUENCES; DEALLOCATE ALL; CLOSE ALL; UNLISTEN *;"
 
 -- Where in the file the server's error points: a character position in the
 -- text sent (minus what came before the file), else the failing statement.
@@ -59,20 +72,29 @@ end
 local function run_transactional(conn, m, env, opts)
   local prefix = "BEGIN;\n" .. (opts.durable and "" or "SET LOCAL synchronous_commit = off;\n")
   local prefix_statements = opts.durable and 1 or 2
-  local suffix = history.applied_sql(conn, m, env)
+  local suffix = history.AS_CONNECTING_ROLE .. ";\n" .. history.applied_sql(conn, m, env)
+  local suffix_statements = 3
   if opts.prisma then                 -- Prisma's row commits with the migration, like ours
     prefix = prefix .. prisma.started_sql(conn, m) .. ";\n"
-    prefix_statements = prefix_statements + 1
-    suffix = prisma.finished_sql(conn, m) .. ";\n" .. suffix
+    prefix_statements = prefix_statements + prisma.STARTED_STATEMENTS
+    suffix = suffix .. ";\n" .. prisma.finished_sql(conn, m)
+    suffix_statements = suffix_statements + 1
   end
-  -- opts.guard (the gate's lock check) fails the transaction when the file
-  -- released the deploy lock: rolled back rather than committed unguarded
+  -- opts.guard (the gate's lock check, one statement) fails the transaction
+  -- when the file released the deploy lock: rolled back rather than committed
   local guard = opts.guard and (opts.guard .. ";\n") or ""
-  local text = prefix .. m.content .. "\n;\n" .. guard .. suffix .. ";\nCOMMIT;\nRESET ALL;"
+  suffix_statements = suffix_statements + (opts.guard and 1 or 0)
+  local text = prefix .. m.content .. "\n;\n" .. guard .. suffix .. ";\nCOMMIT;\n" .. apply.RESET_SESSION
   local ok, err = pcall(conn.exec, conn, text)
   if ok then return nil end
   rethrow_unless_sql(err)
-  if not lost(conn) then interrupt.try(conn.exec, conn, "ROLLBACK; RESET ALL;") end
+  -- only the reset after the COMMIT failed: the migration and its row are in
+  local through_commit = prefix_statements + #m.script.statements + suffix_statements + 1
+  if not lost(conn) and (err.completed or 0) >= through_commit and conn:transaction_status() == "idle" then
+    interrupt.try(conn.exec, conn, apply.RESET_SESSION)
+    return nil
+  end
+  if not lost(conn) then interrupt.try(conn.exec, conn, "ROLLBACK; " .. apply.RESET_SESSION) end
   local index = (err.completed or 0) - prefix_statements + 1
   local statement = m.script.statements[index]
   local line, column = locate(m, err, #prefix, statement)
@@ -96,14 +118,17 @@ local function unclosed_transaction(conn, m, committed)
 end
 
 -- Statement by statement; work committed before a failure may stay behind.
--- progress.index: the statement running (for an interruption).
+-- For an interruption: progress.index, the statement running;
+-- progress.committed, how many are known to have committed; progress.build
+-- and progress.invalid_before, while a CREATE INDEX CONCURRENTLY runs.
 local function run_statements(conn, m, opts, progress)
   if opts.prisma then conn:exec(prisma.started_sql(conn, m)) end
-  local committed = false
+  progress.committed = 0
   for index, statement in ipairs(m.script.statements) do
     progress.index = index
     local build = indexbuild.target(statement)     -- CREATE INDEX CONCURRENTLY
     local invalid_before = build and indexbuild.invalid_on(conn, build)
+    progress.build, progress.invalid_before = build, invalid_before
     local ok, err = pcall(conn.exec, conn, statement.text)
     if not ok then
       rethrow_unless_sql(err)
@@ -116,24 +141,32 @@ local function run_statements(conn, m, opts, progress)
       -- a failed concurrent build leaves at most its invalid index, which the
       -- retry drops: not partial, unless statements before it committed
       local found = build and not lost(conn) and indexbuild.examine(conn, build, invalid_before)
-      local partial = committed or (statement.no_transaction and not found)
+      local partial = progress.committed > 0 or (statement.no_transaction and not found)
       local failed = failure(m, err, index, line, column, partial)
       if found then indexbuild.describe(failed, found) end
       return failed, index
     end
+    progress.build = nil
     local skipped = build and indexbuild.check_skipped(conn, build)
     if skipped then
-      local failed = failure(m, skipped, index, statement.line, statement.column, committed)
+      local failed = failure(m, skipped, index, statement.line, statement.column, progress.committed > 0)
       failed.index_hint = skipped.index_hint
       return failed, index
     end
     if conn:transaction_status() == "idle" then
-      committed = true
+      progress.committed = index
       local next_one = m.script.statements[index + 1]
       if next_one then history.progress(conn, progress.row, index + 1, next_one.line) end
     end
   end
-  return unclosed_transaction(conn, m, committed)
+  return unclosed_transaction(conn, m, progress.committed > 0)
+end
+
+-- After the last statement committed: the reset, Prisma's row and the
+-- history row as applied, in the one round trip that follows it.
+local function finish_applied(conn, m, opts, progress)
+  conn:exec(apply.RESET_SESSION .. "\n" .. (opts.prisma and (prisma.finished_sql(conn, m) .. ";\n") or "")
+    .. history.applied_finish_sql(conn, progress.row))
 end
 
 -- The attempt itself; returns nil or the failure (recorded unless lost).
@@ -149,16 +182,17 @@ local function attempt(conn, m, env, opts, progress)
     err.lost = true                   -- nothing more can be written; progress.row says part-way
     return err
   end
-  interrupt.try(conn.exec, conn, "RESET ALL")
-  if err and opts.prisma then prisma.failed(conn, m, err.server_message or err.message) end
-  if not err and opts.prisma and m.mode ~= "transactional" then conn:exec(prisma.finished_sql(conn, m)) end
-  local outcome = {
-    outcome = err and "failed" or "applied", partial = err and err.partial,
-    error = err and err.server_message, statement = index, line = err and err.failed_line,
-  }
+  if not err then
+    if progress.row then finish_applied(conn, m, opts, progress) end
+    return nil
+  end
+  if m.mode ~= "transactional" then interrupt.try(conn.exec, conn, apply.RESET_SESSION) end
+  if opts.prisma then prisma.failed(conn, m, err.server_message or err.message, m.mode == "transactional") end
+  local outcome = { outcome = "failed", partial = err.partial, error = err.server_message,
+    statement = index, line = err.failed_line }
   if progress.row then
     history.finish(conn, progress.row, outcome)
-  elseif err then
+  else
     outcome.started_at = history.now(conn)
     history.record(conn, m, env, outcome)
   end
@@ -166,19 +200,37 @@ local function attempt(conn, m, env, opts, progress)
 end
 
 -- After an interruption: roll back what is open, and record a migration
--- outside one transaction as interrupted part-way (err.statement: where it
--- stopped). Each step is protected: a second signal must not stop the others.
-local function settle_interrupt(conn, m, progress, err)
+-- outside one transaction as interrupted part-way at the first statement
+-- not known to have committed (err.statement), or as applied when every
+-- statement had committed. A concurrent index build it cut short is named
+-- (err.index_message, err.index_hint) and noted for the retry to drop.
+-- Each step is protected: a second signal must not stop the others.
+local function settle_interrupt(conn, m, progress, err, opts)
   err.migration = m.name
   if lost(conn) then return end
   if conn:transaction_status() ~= "idle" then pcall(conn.exec, conn, "ROLLBACK") end
-  pcall(conn.exec, conn, "RESET ALL")
-  if progress.row then
-    err.statement = progress.index or 1
-    local statement = m.script.statements[err.statement]
-    pcall(history.finish, conn, progress.row, { outcome = "failed", partial = true,
-      error = tostring(err.message) .. " at statement " .. err.statement, statement = err.statement,
-      line = statement and statement.line })
+  if progress.row and progress.committed == #m.script.statements then
+    pcall(finish_applied, conn, m, opts, progress)
+    return
+  end
+  pcall(conn.exec, conn, apply.RESET_SESSION)
+  if not progress.row then return end
+  err.statement = (progress.committed or 0) + 1
+  local statement = m.script.statements[err.statement]
+  local said
+  if progress.build and progress.index == err.statement then
+    local ok, found = pcall(indexbuild.examine, conn, progress.build, progress.invalid_before)
+    if ok and found then
+      said = { message = "", partial = true }
+      indexbuild.describe(said, found)
+    end
+  end
+  pcall(history.finish, conn, progress.row, { outcome = "failed", partial = true,
+    error = tostring(err.message) .. " at statement " .. err.statement, statement = err.statement,
+    line = statement and statement.line })
+  if said and said.index_message then
+    err.index_message, err.index_hint = said.index_message, said.index_hint
+    pcall(indexbuild.remember, conn, m, said)
   end
 end
 
@@ -195,7 +247,7 @@ function apply.run(conn, m, env, opts)
   local ok, err = interrupt.pcall(attempt, conn, m, env, opts, progress)
   if ok then return err end
   if interrupt.is(err) then
-    settle_interrupt(conn, m, progress, err)
+    settle_interrupt(conn, m, progress, err, opts)
   elseif type(err) == "table" and lost(conn) then
     local failed = failure(m, err, progress.index, nil, nil, progress.row ~= nil)
     failed.lost = true

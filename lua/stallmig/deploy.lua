@@ -172,9 +172,9 @@ local function explain_lock_timeout(err, m, env, conn)
   local holder = conn and deploy.blocker(conn, refs)
   err.blocker = holder
   err.message = string.format("migration %s waited %s (lock_timeout of %s) for a lock on %s "
-    .. "held by another session%s, and gave up at %s:%s", m.name, env.lock_timeout or "?",
+    .. "held by another session%s, and gave up at %s:%s%s", m.name, env.lock_timeout or "?",
     env.name, #tables > 0 and table.concat(tables, ", ") or "a table it needs",
-    holder and (": " .. holder) or "", m.file, tostring(err.failed_line or "?"))
+    holder and (": " .. holder) or "", m.file, tostring(err.failed_line or "?"), err.index_message or "")
 end
 
 -- Adds to a migration failure what state the database is in now (conn, if
@@ -246,6 +246,10 @@ function deploy.explain_interrupt(err, conn, m, applied_before, env, left)
   else
     err.message = string.format("%s during %s, and what it left could not be read back: stallrun "
       .. "workflows/status.lua shows it; deploy again to continue", err.message, m.name)
+  end
+  if err.index_message and fate == "part-way" then     -- a concurrent build it cut short
+    err.message = err.message .. err.index_message
+    err.hint = err.hint .. "\nhint: " .. err.index_hint
   end
 end
 

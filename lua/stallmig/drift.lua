@@ -17,7 +17,7 @@ local function replay(shadow, m)
   else
     for _, statement in ipairs(m.script.statements) do shadow:exec(statement.text) end
   end
-  shadow:exec("RESET ALL")
+  shadow:exec(require("stallmig.apply").RESET_SESSION)   -- as deploy does between migrations
 end
 
 -- Two snapshots: what the applied migrations produce, and conn's database.

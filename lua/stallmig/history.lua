@@ -9,6 +9,13 @@ local history = {}
 
 history.TABLE = "stallmig.migrations"
 
+-- History rows are written as the role stallrun connected as (db_user is
+-- current_user), whatever a migration did with SET ROLE or SET SESSION
+-- AUTHORIZATION: this goes in front of a history write, in its transaction.
+-- LOCAL, so the migration's own setting is back after the COMMIT (the next
+-- statements of a migration run statement by statement still run as it asked).
+history.AS_CONNECTING_ROLE = "SET LOCAL SESSION AUTHORIZATION DEFAULT; SET LOCAL ROLE NONE"
+
 -- Who is applying: OS user and host.
 function history.applied_by()
   return sys.user() .. "@" .. sys.hostname()
@@ -106,10 +113,17 @@ function history.begin(conn, m, env)
     m.name, m.checksum, history.applied_by(), env, m.mode, UNFINISHED, first and first.line)[1].id
 end
 
--- statement: the number of the first statement not yet committed; line: its line.
+-- statement: the number of the first statement not yet committed; line: its
+-- line. Between two statements of a migration, which may have changed role.
 function history.progress(conn, id, statement, line)
-  conn:query("UPDATE stallmig.migrations SET failed_statement = $2, failed_line = $3 WHERE id = $1",
-    id, statement, line)
+  local q = function(v) return v == nil and "NULL" or conn:escape_literal(tostring(v)) end
+  local ok, err = pcall(conn.exec, conn, "BEGIN; " .. history.AS_CONNECTING_ROLE
+    .. "; UPDATE stallmig.migrations SET failed_statement = " .. q(statement) .. ", failed_line = "
+    .. q(line) .. " WHERE id = " .. q(id) .. "; COMMIT")
+  if not ok then
+    if conn:transaction_status() ~= "idle" then pcall(conn.exec, conn, "ROLLBACK") end
+    error(err, 0)
+  end
 end
 
 -- attempt: outcome ("applied" | "failed"), partial, error, statement, line.
@@ -123,6 +137,16 @@ function history.finish(conn, id, attempt)
      WHERE id = $1]], id, attempt.outcome, not applied and (attempt.partial or false),
     attempt.error and sys.redact(attempt.error), not applied and attempt.statement or nil,
     not applied and attempt.line or nil)
+end
+
+-- history.finish of an applied attempt as SQL text, to send in the round
+-- trip that follows its last statement (after the session's reset, so as
+-- the connecting role).
+function history.applied_finish_sql(conn, id)
+  return "UPDATE stallmig.migrations SET finished_at = clock_timestamp(), "
+    .. "duration_ms = 1000 * extract(epoch FROM clock_timestamp() - started_at), outcome = 'applied', "
+    .. "partial = false, error = NULL, failed_statement = NULL, failed_line = NULL WHERE id = "
+    .. conn:escape_literal(tostring(id))
 end
 
 -- The latest row of migration `name` (outcome, partial, failed_statement,

@@ -96,12 +96,13 @@ function indexbuild.examine(conn, build, before)
   return {}
 end
 
--- Says in the failure what was left behind and what happens next; the
--- note goes into the attempt's history row.
+-- Says in the failure what was left behind and what happens next (also in
+-- failed.index_message, for a message written anew: a lock timeout's, an
+-- interruption's); the note goes into the attempt's history row.
 function indexbuild.describe(failed, found)
   if found.left then
     local name = found.left.name
-    failed.message = failed.message .. string.format("; it left the invalid index %s behind: "
+    failed.index_message = string.format("; it left the invalid index %s behind: "
       .. "when this migration runs again, stallrun first drops it (DROP INDEX CONCURRENTLY "
       .. "IF EXISTS %s) and builds it anew", name, name)
     failed.note = NOTE:format(name, found.left.oid)
@@ -111,11 +112,12 @@ function indexbuild.describe(failed, found)
       or ("fix the cause and deploy again: the invalid index " .. name .. " is dropped and built again")
   elseif found.there_before then
     local name = found.there_before.name
-    failed.message = failed.message .. string.format("; the invalid index %s was there before "
+    failed.index_message = string.format("; the invalid index %s was there before "
       .. "this attempt (stallrun did not create it), so it is left alone", name)
     failed.index_hint = "if it is the leftover of an interrupted build, drop it: "
       .. "DROP INDEX CONCURRENTLY IF EXISTS " .. name .. "; then deploy again"
   end
+  if failed.index_message then failed.message = failed.message .. failed.index_message end
 end
 
 -- After apply.run recorded m's failed attempt: notes on its history row

@@ -53,6 +53,13 @@ function M.discover(config, scan)
         hint = "a file this large is usually a data dump: load data with psql's \\copy or "
           .. "pg_restore outside the migration, or split the change into smaller migrations" }), 0)
     end
+    if entry.same_as then
+      error(errors.new("config", string.format("%s%s and %s%s are one migration under two names: "
+        .. "their migration.sql is the same file (a link), so it would be applied twice",
+        rel, entry.same_as, rel, entry.name), { migration = entry.name,
+        hint = "a migration folder must not link to another migration's folder or migration.sql: "
+          .. "remove " .. rel .. entry.name .. " (or give it its own migration.sql)" }), 0)
+    end
     if entry.problem then
       error(errors.new("config", rel .. printable(entry.name) .. ": " .. entry.problem,
         { hint = "every folder under migrations/ holds one readable migration.sql (a symbolic "

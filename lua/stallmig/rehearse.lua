@@ -116,7 +116,8 @@ function rehearse.run(conn, env, runnable, step)
       result.duration_ms = (sys.clock() - started) * 1000
       if ok then
         result.status, result.rows = "ok", touched(before, counters(conn))
-        conn:exec("RESET ALL; " .. settings(conn, env))   -- a SET in one file stays in it
+        -- what one file left in the session stays in it, as deploy has it
+        conn:exec(require("stallmig.apply").RESET_SESSION .. " " .. settings(conn, env))
       else
         if type(err) ~= "table" or err.kind == "interrupted" then error(err, 0) end
         result.status, result.error, failed_at = "failed", failure(err, m, env), m.name

@@ -50,24 +50,25 @@ end
 -- Undoes one migration: its down.sql and the history row in one transaction
 -- (a down.sql that cannot run in one runs statement by statement first).
 function rollback.undo(conn, m, env, prisma_compat)
-  local record = "INSERT INTO stallmig.migrations (name, checksum, started_at, finished_at, "
+  local record = history.AS_CONNECTING_ROLE .. ";\nINSERT INTO stallmig.migrations (name, checksum, started_at, finished_at, "
     .. "duration_ms, applied_by, environment, mode, outcome, note) VALUES (" .. conn:escape_literal(m.name)
     .. ", " .. conn:escape_literal(m.checksum) .. ", transaction_timestamp(), clock_timestamp(), "
     .. "1000 * extract(epoch FROM clock_timestamp() - transaction_timestamp()), "
     .. conn:escape_literal(history.applied_by()) .. ", " .. conn:escape_literal(env)
     .. ", 'transactional', 'rolled_back', 'rolled back with down.sql')"
   if prisma_compat then record = record .. ";\n" .. require("stallmig.prisma").rolled_back_sql(conn, m) end
+  local reset = require("stallmig.apply").RESET_SESSION   -- what the down.sql left in the session
   local ok, err
   if m.down_script.mode == "transactional" then
-    ok, err = pcall(conn.exec, conn, "BEGIN;\n" .. m.down .. "\n;\n" .. record .. ";\nCOMMIT;\nRESET ALL;")
+    ok, err = pcall(conn.exec, conn, "BEGIN;\n" .. m.down .. "\n;\n" .. record .. ";\nCOMMIT;\n" .. reset)
   else                                -- e.g. DROP INDEX CONCURRENTLY: as written, then recorded
     ok, err = pcall(function()
       for _, statement in ipairs(m.down_script.statements) do conn:exec(statement.text) end
-      conn:exec("BEGIN;\n" .. record .. ";\nCOMMIT;\nRESET ALL;")
+      conn:exec("BEGIN;\n" .. record .. ";\nCOMMIT;\n" .. reset)
     end)
   end
   if not ok then
-    pcall(conn.exec, conn, "ROLLBACK; RESET ALL;")
+    pcall(conn.exec, conn, "ROLLBACK; " .. reset)
     if type(err) == "table" then
       err.kind = err.kind == "interrupted" and err.kind or "failed"
       err.message = "the down.sql of " .. m.name .. " failed, and was rolled back: " .. tostring(err.message)

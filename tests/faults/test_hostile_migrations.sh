@@ -121,6 +121,111 @@ test_symlinks_are_followed_and_dangling_ones_are_errors() {
   assert_eq 3 "$(psql_q "SELECT count(*) FROM stallmig.migrations")" "only the three linked migrations ran"
 }
 
+# A migration folder linked to another migration folder (or its migration.sql
+# to another's) was applied under each name: the same SQL twice (issue 12,
+# item 4). Every workflow's scan refuses it, naming both folders; a link out
+# of the folder stays allowed, but not one shared file under two names.
+test_migration_linked_to_another_migration_is_refused() {
+  new_project
+  add_migration 20240101000000_a 'CREATE TABLE a (id int);'
+  ln -s 20240101000000_a "$PROJECT/migrations/20240102000000_b"
+  for workflow in deploy status; do
+    run_stallrun workflows/$workflow.lua --env dev
+    assert_exit 2
+    assert_err_contains "stallrun: migrations/20240101000000_a and migrations/20240102000000_b are one migration under two names: their migration.sql is the same file (a link), so it would be applied twice"
+    assert_err_contains "hint: a migration folder must not link to another migration's folder or migration.sql: remove migrations/20240102000000_b"
+  done
+  nothing_applied
+  # a link to an earlier migration's file; the later file is the one that stays
+  rm "$PROJECT/migrations/20240102000000_b"
+  add_migration 20240102000000_b 'CREATE TABLE b (id int);'
+  mkdir "$PROJECT/migrations/20240101000000_c"
+  ln -s ../20240102000000_b/migration.sql "$PROJECT/migrations/20240101000000_c/migration.sql"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 2
+  assert_err_contains "stallrun: migrations/20240102000000_b and migrations/20240101000000_c are one migration under two names"
+  assert_err_contains "remove migrations/20240101000000_c"
+  nothing_applied
+  # two folders linking one shared file outside the migrations folder
+  rm -r "$PROJECT/migrations/20240101000000_c"
+  printf 'CREATE TABLE shared (id int);' >"$CASE_TMP/shared.sql"
+  mkdir "$PROJECT/migrations/20240103000000_s1" "$PROJECT/migrations/20240103000000_s2"
+  ln -s "$CASE_TMP/shared.sql" "$PROJECT/migrations/20240103000000_s1/migration.sql"
+  ln -s "$CASE_TMP/shared.sql" "$PROJECT/migrations/20240103000000_s2/migration.sql"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 2
+  assert_err_contains "stallrun: migrations/20240103000000_s1 and migrations/20240103000000_s2 are one migration under two names"
+  nothing_applied
+  # one link to it is a migration like any other
+  rm -r "$PROJECT/migrations/20240103000000_s2"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_eq "20240101000000_a,20240102000000_b,20240103000000_s1" \
+    "$(psql_q "SELECT string_agg(name, ',' ORDER BY id) FROM stallmig.migrations WHERE outcome = 'applied'")"
+}
+
+# owners TABLE... — "name=owner" of each table, comma-separated, in order.
+owners() {
+  local t list=""
+  for t in "$@"; do list+="${list:+,}'$t'"; done
+  psql_q "SELECT string_agg(relname || '=' || pg_get_userbyid(relowner), ',' ORDER BY relname)
+            FROM pg_class WHERE relname IN ($list) AND relkind = 'r'"
+}
+
+# What a migration left in its session once reached the next ones (issue 12,
+# item 9): after a SET ROLE the later tables and the history rows (db_user)
+# were another role's; a temporary table made the next CREATE TEMP TABLE
+# fail. Every migration (and down.sql) starts as the connecting role in a
+# clean session, the history is written as that role, and the deploy lock
+# (a session advisory lock) stays held throughout.
+test_session_state_does_not_leak_between_migrations() {
+  new_project
+  psql_q "DO \$\$ BEGIN CREATE ROLE stallmig_other NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$;
+          GRANT CREATE ON SCHEMA public TO stallmig_other" >/dev/null
+  add_migration 20240101000001_role 'SET ROLE stallmig_other; CREATE TABLE t1 (id int);'
+  add_migration 20240101000002_after_role 'CREATE TABLE t2 (id int);'
+  add_migration 20240101000003_auth 'SET SESSION AUTHORIZATION stallmig_other; CREATE TABLE t3 (id int);'
+  add_migration 20240101000004_after_auth 'CREATE TABLE t4 (id int);'
+  # statement by statement: its role holds for its own statements only
+  add_migration 20240101000005_by_statement $'-- stallmig:no-transaction\nSET ROLE stallmig_other;\nCREATE TABLE t5 (id int);\nCREATE INDEX CONCURRENTLY t5_id ON t5 (id);\nCREATE TABLE t5b (id int);\n'
+  add_migration 20240101000006_after_statements 'CREATE TABLE t6 (id int);'
+  add_migration 20240101000007_leaves_state $'CREATE TEMP TABLE scratch (id int);\nCREATE SEQUENCE s;\nSELECT nextval(\'s\');\nPREPARE p AS SELECT 1;\nDECLARE c CURSOR WITH HOLD FOR SELECT 1;\nLISTEN stallmig_test;\nSET search_path = nowhere;\n'
+  add_migration 20240101000008_same_names $'CREATE TEMP TABLE scratch (id int);\nPREPARE p AS SELECT 2;\nDECLARE c CURSOR WITH HOLD FOR SELECT 2;\nCREATE TABLE t8 (id int);\nDO $$ BEGIN\n  PERFORM currval(\'s\');\n  RAISE EXCEPTION \'currval() leaked from the migration before\';\nEXCEPTION WHEN object_not_in_prerequisite_state THEN NULL;\nEND $$;\nDO $$ BEGIN\n  IF EXISTS (SELECT pg_listening_channels()) THEN RAISE EXCEPTION \'LISTEN leaked\'; END IF;\n  IF NOT EXISTS (SELECT FROM pg_locks WHERE locktype = \'advisory\' AND pid = pg_backend_pid()) THEN\n    RAISE EXCEPTION \'the deploy lock was released\';\n  END IF;\nEND $$;\n'
+  printf 'DROP TABLE t8;\nSET ROLE stallmig_other;\nCREATE TABLE t8_down (id int);\n' \
+    >"$PROJECT/migrations/20240101000008_same_names/down.sql"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_eq "t1=stallmig_other,t2=postgres,t3=stallmig_other,t4=postgres,t5=stallmig_other,t5b=stallmig_other,t6=postgres,t8=postgres" \
+    "$(owners t1 t2 t3 t4 t5 t5b t6 t8)"
+  assert_eq "8 applied by postgres" "$(psql_q "SELECT count(*) || ' ' || string_agg(DISTINCT outcome, ',') || ' by ' || string_agg(DISTINCT db_user, ',') FROM stallmig.migrations")"
+  # a down.sql is a file like the others
+  run_stallrun workflows/rollback.lua --env dev --steps 1
+  assert_exit 0
+  assert_eq "t8_down=stallmig_other" "$(owners t8 t8_down)"
+  assert_eq "rolled_back|postgres" "$(psql_q "SELECT outcome || '|' || db_user FROM stallmig.migrations ORDER BY id DESC LIMIT 1")"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_eq "t8=postgres,t8_down=stallmig_other" "$(owners t8 t8_down)"
+}
+
+# The rehearsal (verify --rehearse) and the shadow replay (drift, dev) run
+# the same files one after another in one session: they reset it between
+# them as deploy does, or a history deploy applies fails there.
+test_session_state_does_not_leak_into_rehearsals_and_replays() {
+  new_project
+  add_migration 20240101000001_a $'CREATE TEMP TABLE scratch (id int);\nPREPARE p AS SELECT 1;\nCREATE TABLE t1 (id int);\n'
+  add_migration 20240101000002_b $'CREATE TEMP TABLE scratch (id int);\nPREPARE p AS SELECT 2;\nCREATE TABLE t2 (id int);\n'
+  run_stallrun workflows/verify.lua --env dev --rehearse
+  assert_exit 0
+  assert_out_contains "Verifying 2 pending migration(s) against dev (rehearsed in one transaction, rolled back):"
+  assert_not_contains "already exists"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  run_stallrun workflows/drift.lua --env dev
+  assert_exit 0
+  assert_out_contains "dev matches its 2 applied migration(s)."
+}
+
 # Run as the unprivileged user the cluster runs as: root reads anything.
 test_unreadable_files_and_folders_as_an_unprivileged_user() {
   new_project

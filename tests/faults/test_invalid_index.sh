@@ -4,6 +4,8 @@
 # index (the one the failed attempt created) before building it again; an
 # invalid index it did not create is left alone.
 
+source "$REPO/tests/faults/lib_inflight.sh"
+
 # dup_project — a table a with two rows of the same name, and a migration
 # that builds a unique index over it concurrently (SQL: $1, default named).
 dup_project() {
@@ -165,4 +167,67 @@ test_if_not_exists_over_an_invalid_index_fails() {
   run_stallrun workflows/deploy.lua --env dev
   assert_exit 0
   assert_eq valid "$(index_state a_name)"
+}
+
+# A concurrent build cut short inside a part-way failure (statements before
+# it committed) once named its invalid index only on the retry (issue 12,
+# item 18): a lock timeout's message was written anew without it, and an
+# interruption neither named it nor noted it for the retry, which then took
+# it for someone else's. The first failure names it, in its message and its
+# hint, and the retry after the resolve drops it.
+#
+# part_way_build_project — table a (migration 1, applied), then migration 2:
+# a table b, then a concurrent build on a that waits for an open transaction
+# holding a write on a (the background session $WRITER, named for the case:
+# a failed case's session may still sleep).
+part_way_build_project() {
+  dup_project 'SELECT 1;'
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  add_migration 20240101000002_idx $'CREATE TABLE b (id int);\nCREATE INDEX CONCURRENTLY a_name ON a (name);\n'
+  WRITER="writer_$BASHPID"
+  hold_in_background "$WRITER" "BEGIN" "INSERT INTO a VALUES (3, 'y')"
+}
+
+# resolve_and_retry — the writer ends, b is dropped, the attempt resolved as
+# rolled back: the retry drops the invalid index it left and builds it again.
+resolve_and_retry() {
+  background_holds "$WRITER" && release_background "$WRITER"
+  psql_q "DROP TABLE b" >/dev/null
+  run_stallrun workflows/resolve.lua --env dev --migration 20240101000002_idx --rolled-back --reason 'dropped b'
+  assert_exit 0
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_err_contains "20240101000002_idx failed before and left the invalid index public.a_name behind: dropping it (DROP INDEX CONCURRENTLY IF EXISTS public.a_name)"
+  assert_eq "valid|b" "$(index_state a_name)|$(psql_q "SELECT to_regclass('b')")"
+}
+
+test_build_timed_out_after_committed_statements_names_its_index_at_once() {
+  part_way_build_project
+  printf 'lock_timeout = 1s\n' >>"$PROJECT/stallmig.ini"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 1
+  assert_err_contains "stallrun: migration 20240101000002_idx waited 1s (lock_timeout of dev) for a lock on \"a\" held by another session"
+  assert_err_contains "and gave up at migrations/20240101000002_idx/migration.sql:2; it left the invalid index public.a_name behind: when this migration runs again, stallrun first drops it (DROP INDEX CONCURRENTLY IF EXISTS public.a_name)"
+  assert_err_contains "hint: once it is resolved as rolled back, the retry drops the invalid index public.a_name first; resolved as applied, drop it yourself: DROP INDEX CONCURRENTLY IF EXISTS public.a_name"
+  assert_eq "failed|true|2|invalid" "$(psql_q "SELECT outcome || '|' || partial || '|' || failed_statement FROM stallmig.migrations WHERE name = '20240101000002_idx'")|$(index_state a_name)"
+  resolve_and_retry
+}
+
+test_build_interrupted_after_committed_statements_names_its_index_at_once() {
+  part_way_build_project
+  start_stallrun workflows/deploy.lua --env dev
+  local i pid=""
+  for i in $(seq 200); do
+    pid=$(psql_q "SELECT pid FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX CONCURRENTLY%' AND wait_event_type = 'Lock' AND datname = current_database()")
+    [ -n "$pid" ] && break
+    sleep 0.1
+  done
+  [ -n "$pid" ] || fail "the concurrent build never waited for the open transaction"
+  kill_and_wait INT
+  assert_exit 130
+  assert_err_contains "interrupted by SIGINT during 20240101000002_idx at statement 2: it runs outside a single transaction, so it is recorded as failed part-way (the statements before it committed); nothing before it was applied; it left the invalid index public.a_name behind: when this migration runs again, stallrun first drops it (DROP INDEX CONCURRENTLY IF EXISTS public.a_name)"
+  assert_err_contains "hint: once it is resolved as rolled back, the retry drops the invalid index public.a_name first"
+  assert_eq "failed|true|2|invalid" "$(psql_q "SELECT outcome || '|' || partial || '|' || failed_statement FROM stallmig.migrations WHERE name = '20240101000002_idx'")|$(index_state a_name)"
+  resolve_and_retry
 }

@@ -205,3 +205,68 @@ SLOW
   assert_eq "" "$(psql_q "SELECT to_regclass('\"20240101000001_a\"')")" "a migration was applied"
   assert_invariant
 }
+
+# A signal that lands after a statement of a migration outside one
+# transaction committed, while stallrun records that (issue 12, item 18),
+# once recorded that statement as the one cut short: after the last
+# statement, "failed part-way at statement N" when all N had committed. The
+# history now names the first statement not committed, or says applied.
+#
+# WAIT_SQL waits while fault_control has a row (set_sleep 300 starts the
+# wait, set_sleep 0 ends it).
+WAIT_SQL='DO $$ BEGIN WHILE EXISTS (SELECT FROM fault_control) LOOP PERFORM pg_sleep(0.05); END LOOP; END $$;'
+
+_recording_again() {   # _recording_again QUERY_START: stallrun's session waits on the history again
+  [ "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE pid = $BACKEND
+                 AND query_start > '$1' AND wait_event = 'relation'")" = 1 ]
+}
+
+# signal_while_recording SIGNAL — a deploy waits in WAIT_SQL: the history
+# table is held, the wait ends, and SIGNAL comes while stallrun waits to
+# write the history; the table is let go once that write was cancelled and
+# tried again.
+signal_while_recording() {
+  set_sleep 300
+  start_stallrun workflows/deploy.lua --env dev
+  wait_for_backend PgSleep
+  hold_in_background "history_holder_$BASHPID" "BEGIN" "LOCK TABLE stallmig.migrations IN SHARE MODE"
+  set_sleep 0
+  wait_for_backend relation
+  local started
+  started=$(psql_q "SELECT query_start FROM pg_stat_activity WHERE pid = $BACKEND")
+  kill -s "$1" "$BG_PID"
+  eventually 20 _recording_again "$started" || fail "stallrun did not write the history again after the signal"
+  release_background "history_holder_$BASHPID"
+  wait_stallrun_within 20
+}
+
+test_signal_after_the_last_statement_committed_records_it_applied() {
+  fault_project
+  fault_migration 20240101000001_a
+  add_migration 20240101000002_nt "-- stallmig:no-transaction
+CREATE TABLE \"20240101000002_nt\" (id int);
+$WAIT_SQL"
+  fault_migration 20240101000003_c
+  signal_while_recording TERM
+  assert_exit 143
+  assert_err_contains "interrupted by SIGTERM after 20240101000002_nt was applied: it and the 1 before it stay applied; deploy again to apply the rest"
+  assert_eq "applied||" "$(psql_q "SELECT outcome || '|' || coalesce(failed_statement::text, '') || '|' || coalesce(error, '') FROM stallmig.migrations WHERE name = '20240101000002_nt'")"
+  assert_invariant
+  redeploy_completes 1
+}
+
+test_signal_between_statements_records_the_first_not_committed() {
+  fault_project
+  add_migration 20240101000001_nt "-- stallmig:no-transaction
+$WAIT_SQL
+CREATE TABLE \"20240101000001_nt\" (id int);"
+  signal_while_recording INT
+  assert_exit 130
+  assert_err_contains "interrupted by SIGINT during 20240101000001_nt at statement 2: it runs outside a single transaction, so it is recorded as failed part-way (the statements before it committed)"
+  assert_eq "failed|true|2|3" "$(psql_q "SELECT outcome || '|' || partial || '|' || failed_statement || '|' || failed_line FROM stallmig.migrations WHERE name = '20240101000001_nt'")"
+  assert_invariant 20240101000001_nt
+  # statement 1 only waited: nothing to undo
+  run_stallrun workflows/resolve.lua --env dev --migration 20240101000001_nt --rolled-back --reason "statement 2 never ran"
+  assert_exit 0
+  redeploy_completes 1
+}
