@@ -22,6 +22,8 @@ lua_State *gate_state_open(lua_State *L)
     lua_State *P = run ? host_new_state(run->root) : NULL;
     if (P == NULL)
         lerror_raise(L, "runtime", "cannot create the change gate's Lua state (out of memory?)");
+    lua_pushboolean(P, 1);           /* gate.lua loads only where this is set */
+    lua_setfield(P, LUA_REGISTRYINDEX, "stallmig.gate.host");
     lua_pushcfunction(P, host_message_handler);
     lua_getglobal(P, "require");
     lua_pushliteral(P, GATE_MODULE);
@@ -64,6 +66,20 @@ static bool is_error_object(lua_State *L, int idx)
     return same;
 }
 
+/* stallmig.json's array marker (lua/stallmig/json.lua keeps it in the
+ * registry under this name): an empty array stays [] in --json output. */
+#define JSON_ARRAY_MT "stallmig.json.array"
+
+static bool is_json_array(lua_State *L, int idx)
+{
+    if (!lua_getmetatable(L, idx))
+        return false;
+    luaL_getmetatable(L, JSON_ARRAY_MT);
+    bool same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return same;
+}
+
 static void copy_value(lua_State *from, int idx, lua_State *to, int depth);
 
 static void copy_table(lua_State *from, int idx, lua_State *to, int depth)
@@ -84,6 +100,10 @@ static void copy_table(lua_State *from, int idx, lua_State *to, int depth)
     }
     if (is_error_object(from, idx))
         luaL_setmetatable(to, LERROR_MT);
+    else if (is_json_array(from, idx)) {
+        luaL_newmetatable(to, JSON_ARRAY_MT);  /* json.lua takes the same table from the registry */
+        lua_setmetatable(to, -2);
+    }
 }
 
 static void copy_value(lua_State *from, int idx, lua_State *to, int depth)

@@ -404,7 +404,7 @@ static int change_backup(lua_State *L)
     require_confirmed(L, ch, "the backup");
     if ((!ch->c->env->backup && !always) || ch->backup_done)
         return 0;
-    if (ch->c->env->backup && overridden(OVERRIDE_NO_BACKUP)) {
+    if (!always && overridden(OVERRIDE_NO_BACKUP)) {   /* asked for: taken anyway */
         use_override(OVERRIDE_NO_BACKUP, "no backup taken");
         ch->backup_done = true;
         return 0;

@@ -105,19 +105,41 @@ int proc_run(const char *const argv[], const char *as_user, const char *log_path
     return proc_run_with(argv, &o, err, errlen);
 }
 
-/* In the child of proc_run_streamed: both streams into the pipe, then exec. */
-static void streamed_child(const char *const argv[], const char *dir, int out)
+/* In the child of proc_run_streamed: both streams into the pipe, then exec.
+ * A failure before the program runs is reported as its errno through
+ * report (closed on exec), so the parent tells it from the program's own
+ * exit status 126 or 127. */
+static void streamed_child(const char *const argv[], const char *dir, int out, int report,
+                           char *const envp[])
 {
     int in = open("/dev/null", O_RDONLY);
-    if (in < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
-        _exit(126);
-    if (dir && chdir(dir) != 0)
-        _exit(126);
-    if (strchr(argv[0], '/'))
-        execv(argv[0], (char *const *)argv);
+    int err[2] = {1, 0};             /* {step: 1 before exec, 2 exec; errno} */
+    if (in < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0 ||
+        (dir && chdir(dir) != 0))
+        err[1] = errno;
+    else if (strchr(argv[0], '/'))
+        execve(argv[0], (char *const *)argv, envp);
     else
-        execvp(argv[0], (char *const *)argv);
+        execvpe(argv[0], (char *const *)argv, envp);
+    if (err[1] == 0)
+        err[0] = 2, err[1] = errno;
+    ssize_t ignored = write(report, err, sizeof err);
+    (void)ignored;
     _exit(127);
+}
+
+/* This process's environment without PGPASSWORD (a team's command gets no
+ * password of stallrun's); built before fork. */
+static char **without_pgpassword(void)
+{
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **envp = calloc(n + 1, sizeof *envp);
+    for (size_t i = 0, k = 0; envp && i < n; i++)
+        if (strncmp(environ[i], "PGPASSWORD=", 11) != 0)
+            envp[k++] = environ[i];
+    return envp;
 }
 
 /* Reads the child's output until it closes its end; a signal on the way is
@@ -145,38 +167,52 @@ int proc_run_streamed(const char *const argv[], const char *dir,
                       void (*on_output)(const char *data, size_t len, void *user), void *user,
                       char *err, size_t errlen)
 {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) {
+    int fds[2], report[2];
+    char **envp = without_pgpassword();
+    if (envp == NULL || pipe2(fds, O_CLOEXEC) != 0) {
+        snprintf(err, errlen, "cannot start %s: %s", argv[0], strerror(envp ? errno : ENOMEM));
+        free(envp);
+        return -1;
+    }
+    if (pipe2(report, O_CLOEXEC) != 0) {
         snprintf(err, errlen, "cannot start %s: %s", argv[0], strerror(errno));
+        close(fds[0]), close(fds[1]), free(envp);
         return -1;
     }
     fflush(NULL);
     pid_t parent = getpid(), pid = fork();
     if (pid < 0) {
         snprintf(err, errlen, "cannot start %s: %s", argv[0], strerror(errno));
-        close(fds[0]), close(fds[1]);
+        close(fds[0]), close(fds[1]), close(report[0]), close(report[1]), free(envp);
         return -1;
     }
     if (pid == 0) {
         die_with_parent(parent);
         close(fds[0]);
-        streamed_child(argv, dir, fds[1]);
+        close(report[0]);
+        streamed_child(argv, dir, fds[1], report[1], envp);
     }
+    free(envp);
     close(fds[1]);
+    close(report[1]);
     drain(fds[0], pid, on_output, user);
     close(fds[0]);
+    int failed[2] = {0, 0};          /* what streamed_child reports: step, errno */
+    ssize_t got = read(report[0], failed, sizeof failed);
+    close(report[0]);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR) {
             snprintf(err, errlen, "lost %s: %s", argv[0], strerror(errno));
             return -1;
         }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-        snprintf(err, errlen, "cannot run %s (not installed, or not on PATH)", argv[0]);
-        return -1;
-    }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 126) {
-        snprintf(err, errlen, "cannot start %s in %s", argv[0], dir ? dir : ".");
+    if (got == (ssize_t)sizeof failed) {        /* it never ran */
+        if (failed[0] == 2 && failed[1] == ENOENT && !strchr(argv[0], '/'))
+            snprintf(err, errlen, "cannot run %s (not installed, or not on PATH)", argv[0]);
+        else if (failed[0] == 1 && dir)
+            snprintf(err, errlen, "cannot run %s in %s: %s", argv[0], dir, strerror(failed[1]));
+        else
+            snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(failed[1]));
         return -1;
     }
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

@@ -13,6 +13,6 @@ local report = require("stallmig.report")
 
 return report.run(ctx, "backup", function(out)
   cli.check_options(ctx, {})
-  backup.run(ctx, cli.require_env(ctx).name, out)
+  backup.run(ctx, cli.require_env(ctx).name, { out = out })
   return 0
 end)

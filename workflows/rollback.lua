@@ -25,6 +25,6 @@ return report.run(ctx, "rollback", function(out)
   if (steps and to) or not (steps or type(to) == "string") then
     error(errors.new("usage", "say what to undo: --steps N or --to MIGRATION"), 0)
   end
-  rollback.run(ctx, env.name, { steps = steps, to = to }, out)
+  rollback.run(ctx, env.name, { steps = steps and math.tointeger(steps), to = to, out = out })
   return 0
 end)

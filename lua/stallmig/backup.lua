@@ -54,22 +54,24 @@ function backup.prune(ctx, env, keep)
   return removed
 end
 
--- backup.run(ctx, env_name [, out]) -> {environment, path, file, checksum,
+-- backup.run(ctx, env_name [, opts]) -> {environment, path, file, checksum,
 -- size, last_migration}: a verified backup now, through the change gate
 -- (the deploy lock held, so no deploy runs meanwhile; recorded in
 -- stallmig.backups and the audit; the newest keep_backups kept). On a
 -- protected environment it is confirmed first (typed name, or --yes).
--- out: a report to print to; without it nothing is printed.
-function backup.run(ctx, env_name, out)
-  out = out or require("stallmig.report").quiet("backup", env_name)
+-- opts.out: a report to print to; without it nothing is printed.
+function backup.run(ctx, env_name, opts)
+  opts = opts or {}
   local s <close> = require("stallmig.session").open(ctx,
     { env = env_name, change = "backup", confirm = "take a backup" })
-  s.change:confirm("take a backup of " .. env_name)
-  local b = s.change:backup(true)
-  local result = { environment = env_name, path = b.path, file = b.file, checksum = b.checksum,
+  local name = s.env.name
+  local out = opts.out or require("stallmig.report").quiet("backup", name)
+  s.change:confirm("take a backup of " .. name)
+  local b = s.change:backup(true)           -- asked for: taken whatever backup = says
+  local result = { environment = name, path = b.path, file = b.file, checksum = b.checksum,
     size = b.size, last_migration = b.last_migration }
   for k, v in pairs(result) do out:set(k, v) end
-  out:say(string.format("Backed up %s to %s (%d bytes, verified, after %s).", env_name, b.file, b.size,
+  out:say(string.format("Backed up %s to %s (%d bytes, verified, after %s).", name, b.file, b.size,
     b.last_migration))
   return result
 end

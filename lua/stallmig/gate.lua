@@ -9,6 +9,12 @@
 -- the host's own handle on the workflow's session (it may write the
 -- stallmig schema), the config and env tables are built by the host from
 -- stallmig.ini.
+if not debug.getregistry()["stallmig.gate.host"] then
+  error(require("stallmig.error").new("usage", "stallmig.gate is the change gate's own half: the "
+    .. "host runs it in a Lua state of its own, and a workflow does not load it",
+    { hint = "change a database through conn:begin_change (docs/lua-api.md, \"The change gate\")" }), 0)
+end
+
 -- What a no-op deploy needs is loaded at once; the rest when it is used.
 local migrations = require("stallmig.migrations")
 local history = require("stallmig.history")

@@ -2,7 +2,12 @@
 -- Tables with keys 1..n are arrays; json.array() marks an empty one.
 local json = {}
 
-local array_mt = { __name = "json.array" }
+-- The marker of an array, kept in the registry under the name the host uses
+-- ("stallmig.json.array"), so that a document the change gate builds in its
+-- own Lua state keeps its empty arrays when the host copies it over.
+local registry = debug.getregistry()
+local array_mt = registry["stallmig.json.array"] or { __name = "stallmig.json.array" }
+registry["stallmig.json.array"] = array_mt
 
 function json.array(t)
   return setmetatable(t or {}, array_mt)

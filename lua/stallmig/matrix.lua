@@ -14,10 +14,11 @@ function matrix.read(ctx, found)
   for _, m in ipairs(found) do names[#names + 1] = m.name; seen[m.name] = true end
   for _, env in ipairs(ctx.config.environment_order) do
     local column = { name = env.name }
-    local ok, plan = pcall(function()
+    local ok, plan = require("stallmig.interrupt").pcall(function()
       local conn <close> = db.connect(env.name)
       return migrations.plan(found, history.read(conn))
     end)
+    if not ok and require("stallmig.interrupt").is(plan) then error(plan, 0) end
     if ok then
       column.states = {}
       for _, m in ipairs(plan.entries) do

@@ -77,17 +77,25 @@ function rollback.undo(conn, m, env, prisma_compat)
   end
 end
 
--- rollback.run(ctx, env_name, {steps = N} | {to = NAME} [, out]) -> result:
+-- rollback.run(ctx, env_name, {steps = N | to = NAME [, out = report]}) -> result:
 -- the newest applied migrations undone with their down.sql, newest first,
 -- through the change gate (confirmation where protected, a backup where
 -- backup = true or the environment is protected, each down.sql reviewed
 -- where protected). result: {environment, rolled_back = {names}, backup}.
 -- Refuses before anything when one of them has no down.sql. out: a report
--- to print to; without it nothing is printed.
-function rollback.run(ctx, env_name, which, out)
+-- to print to; without it nothing is printed. Kind "usage" unless exactly
+-- one of steps (a whole number, 1 or more) and to is given.
+function rollback.run(ctx, env_name, opts)
   local report = require("stallmig.report")
   local json = require("stallmig.json")
-  out = out or report.quiet("rollback", env_name)
+  local which = opts or {}
+  local steps, to = which.steps, which.to
+  if (steps == nil) == (to == nil) or (steps ~= nil and (math.type(steps) ~= "integer" or steps < 1))
+      or (to ~= nil and type(to) ~= "string") then
+    error(errors.new("usage", "say what to roll back: {steps = N} (a whole number, 1 or more) or "
+      .. "{to = MIGRATION}, one of them"), 0)
+  end
+  local out = which.out or report.quiet("rollback", env_name)
   -- 1. Which migrations, newest first, and every down.sql read (and, where
   --    protected, reviewed) before anything runs or anyone is asked.
   local s <close> = require("stallmig.session").open(ctx,

@@ -68,9 +68,15 @@ end
 
 function session.open(ctx, opts)
   opts = opts or {}
-  local env = opts.env and ctx.config.environments[opts.env] or cli.require_env(ctx)
-  if env == nil then
-    error(require("stallmig.error").new("usage", "unknown environment '" .. tostring(opts.env) .. "'"), 0)
+  local env
+  if opts.env == nil then
+    env = cli.require_env(ctx)
+  else
+    env = ctx.config.environments[opts.env]
+    if env == nil then
+      error(require("stallmig.error").new("usage", "unknown environment '" .. tostring(opts.env)
+        .. "' (not in " .. tostring(ctx.config.path) .. ")"), 0)
+    end
   end
   local s = setmetatable({ ctx = ctx, env = env }, Session)
   local ok, err = interrupt.pcall(opened, s, ctx, opts)

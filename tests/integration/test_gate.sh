@@ -379,3 +379,12 @@ test_a_script_cannot_write_the_hosts_tables() {
   assert_exit 0
   assert_out_contains "1"
 }
+
+# The gate's Lua half is the host's: a workflow that requires it is told so.
+test_a_workflow_cannot_load_the_gates_lua_half() {
+  new_project
+  printf 'require("stallmig.gate")\n' >"$PROJECT/g.lua"
+  run_stallrun g.lua --env dev
+  assert_exit 2
+  assert_err_contains "stallmig.gate is the change gate's own half"
+}

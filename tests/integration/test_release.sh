@@ -9,7 +9,7 @@ release_project() {
   cat >"$PROJECT/check.sh" <<'SH'
 #!/bin/sh
 # the team's integration tests: the staging database has what the release brings
-echo "checking staging as $PGPASSWORD"
+echo "checking staging at $STAGING_SECRET_URL (PGPASSWORD=[$PGPASSWORD])"
 test "$("$PSQL" -XAtq -d "$STAGING_URL" -c "SELECT count(*) FROM information_schema.tables WHERE table_name = 'users'")" = 1
 SH
   chmod +x "$PROJECT/check.sh"
@@ -31,13 +31,24 @@ INI
 
 test_release_verifies_deploys_tests_and_promotes() {
   release_project
-  PGPASSWORD=Sentinel-Check-7 CI=true run_stallrun workflows/release.lua --env prod --yes
+  # staging's url carries a password (the cluster trusts local users, so it is
+  # not needed): the host knows it, and redacts it from what the tests print
+  local secret_url=${STAGING_URL/postgresql:\/\/\//postgresql:\/\/postgres:Sentinel-Check-7@\/}
+  python3 - "$PROJECT/stallmig.ini" "$STAGING_URL" "$secret_url" <<'PY'
+import sys
+path, old, new = sys.argv[1:]
+text = open(path).read()
+open(path, "w").write(text.replace("url = " + old + "\n", "url = " + new + "\n"))
+PY
+  grep -q Sentinel-Check-7 "$PROJECT/stallmig.ini" || fail "the test did not put the password in the url"
+  STAGING_SECRET_URL=$secret_url PGPASSWORD=Sentinel-Pg-9 CI=true run_stallrun workflows/release.lua --env prod --yes
   assert_exit 0
   assert_out_contains "Verdict: PASS"
   assert_out_contains "Deployed 1 migration(s) to staging"
   assert_out_contains "Testing staging: ./check.sh"
   assert_out_contains "Deployed 1 migration(s) to prod"
-  assert_err_contains "checking staging as ***"
+  assert_err_contains "checking staging at postgresql://postgres:***@/"
+  assert_err_contains "(PGPASSWORD=[])"            # stallrun's password is not the command's
   assert_not_contains "Sentinel-Check-7"
   assert_eq "users|users" "$(psql_q "SELECT to_regclass('users')" "$STAGING_URL")|$(psql_q "SELECT to_regclass('users')" "$PROD_URL")"
   assert_eq 1 "$(ls "$PROJECT/backups/staging" | wc -l)"
@@ -91,4 +102,22 @@ LUA
   assert_out_contains "status 4"
   assert_err_contains 'a b|$HOME|'
   assert_out_contains "cannot run no-such-program-here (not installed, or not on PATH)"
+}
+
+# A command's own exit status 126 or 127 is its status, not "not installed";
+# it gets no PGPASSWORD of stallrun's; a missing directory is said.
+test_a_command_keeps_its_own_exit_status_and_gets_no_password() {
+  new_project
+  cat >"$PROJECT/run.lua" <<'LUA'
+local command = require("stallmig.command")
+print("status " .. command.run({ "sh", "-c", 'echo "pw=[$PGPASSWORD]"; exit 127' }))
+print("status " .. command.run({ "sh", "-c", "exit 126" }))
+print(pcall(command.run, { "true" }, { cwd = "/no/such/dir" }))
+LUA
+  PGPASSWORD=Sentinel-Cmd-8 run_stallrun run.lua
+  assert_exit 0
+  assert_out_contains "status 127"
+  assert_out_contains "status 126"
+  assert_err_contains "pw=[]"
+  assert_out_contains "cannot run true in /no/such/dir: No such file or directory"
 }
