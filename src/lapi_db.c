@@ -11,6 +11,7 @@
 #include "localpg.h"
 #include "lerror.h"
 #include "msg.h"
+#include "pg.h"
 #include "run.h"
 #include "sigwatch.h"
 
@@ -177,35 +178,6 @@ void lconn_push_error(lua_State *L, const PGresult *res, PGconn *pg)
 
 /* ---- connect ------------------------------------------------------------ */
 
-/* Appends "-c name=value" to options (PostgreSQL startup options). */
-static void add_option(char *options, size_t size, const char *name, const char *value)
-{
-    if (value == NULL)
-        return;
-    size_t len = strlen(options);
-    snprintf(options + len, size - len, "%s-c %s=%s", len ? " " : "", name, value);
-}
-
-/* Parses url without ever showing libpq's text (it can echo the password);
- * registers the password as a secret; copies the URL's own options (when
- * options is not NULL). */
-static int inspect_url(const char *url, char *options, size_t size)
-{
-    char *ignored = NULL;
-    PQconninfoOption *info = PQconninfoParse(url, &ignored);
-    PQfreemem(ignored);
-    if (info == NULL)
-        return -1;
-    for (PQconninfoOption *o = info; o->keyword; o++) {
-        if (o->val && strcmp(o->keyword, "password") == 0)
-            msg_add_secret(o->val);
-        if (options && o->val && strcmp(o->keyword, "options") == 0)
-            snprintf(options, size, "%s", o->val);
-    }
-    PQconninfoFree(info);
-    return 0;
-}
-
 const struct env_config *lconn_find_env(lua_State *L, const char *name)
 {
     const struct env_config *env = db_config ? config_find_env(db_config, name) : NULL;
@@ -231,7 +203,7 @@ char *lconn_env_url(lua_State *L, const struct env_config *env)
     if (!localpg_is_local(url)) {
         /* every path to a server (connect, pg_dump, pg_restore, shadow, ...)
          * comes through here: its password is redacted from then on */
-        (void)inspect_url(url, NULL, 0);
+        (void)pg_inspect_url(url, NULL, 0);
         return url;
     }
     const char *problem = localpg_name_problem(url);
@@ -251,78 +223,11 @@ char *lconn_env_url(lua_State *L, const struct env_config *env)
     return real;
 }
 
-PGconn *lconn_connect(const char *const *keys, const char *const *values)
-{
-    static const char *const tcp_keys[] = {"keepalives", "keepalives_idle", "keepalives_interval",
-                                           "keepalives_count", "tcp_user_timeout"};
-    static const char *const tcp_values[] = {"1", "30", "10", "3", "60000"};
-    const char *k[32], *v[32];
-    size_t n = 0, tcp = PQlibVersion() >= 120000 ? 5 : 4;   /* tcp_user_timeout: libpq 12 */
-    for (size_t i = 0; i < tcp; i++)
-        k[n] = tcp_keys[i], v[n++] = tcp_values[i];
-    for (size_t i = 0; keys[i] && n < 31; i++)
-        k[n] = keys[i], v[n++] = values[i];
-    k[n] = v[n] = NULL;
-    return PQconnectdbParams(k, v, 1);
-}
-
-/* client_encoding: migration files are UTF-8 (checked before sending),
- * whatever the database's own encoding. */
-static PGconn *connect_with(const char *url, const char *app, const char *options)
-{
-    const char *keys[] = {"dbname", "application_name", "options", "connect_timeout",
-                          "client_encoding", NULL};
-    const char *values[] = {url, app, options, "10", "UTF8", NULL};
-    if (options[0] == '\0')
-        keys[2] = "fallback_application_name", values[2] = app;
-    return lconn_connect(keys, values);
-}
-
-/* Server settings each session gets unless the URL's options set them:
- * client_connection_check_interval, so that a statement whose stallrun was
- * killed (kill -9, a lost machine) ends within about a second, with its
- * locks and the deploy lock, instead of running on orphaned; and the
- * server's side of TCP keepalives, so that a session whose network path
- * went dead ends too (a dead path answers no probe; the setting is ignored
- * on a unix socket). */
-static const struct {
-    const char *name, *value;
-} session_settings[] = {
-    {"client_connection_check_interval", "1s"}, {"tcp_keepalives_idle", "30"},
-    {"tcp_keepalives_interval", "10"}, {"tcp_keepalives_count", "3"},
-    {"tcp_user_timeout", "60000"},
-};
-#define SESSION_SETTINGS (sizeof session_settings / sizeof session_settings[0])
-
-/* Connects with session_settings. A server that refuses one (before
- * PostgreSQL 14, a platform without it, a pooler that takes no startup
- * options) gets the connection without them. */
-static PGconn *connect_checking_client(const char *url, const char *app, const char *options)
-{
-    char checked[1400];
-    snprintf(checked, sizeof checked, "%s", options);
-    for (size_t i = 0; i < SESSION_SETTINGS; i++)
-        if (strstr(options, session_settings[i].name) == NULL)
-            add_option(checked, sizeof checked, session_settings[i].name, session_settings[i].value);
-    PGconn *pg = connect_with(url, app, checked);
-    if (pg == NULL || PQstatus(pg) == CONNECTION_OK || strcmp(checked, options) == 0)
-        return pg;
-    const char *why = PQerrorMessage(pg);
-    bool refused = strstr(why, "startup parameter") != NULL;
-    for (size_t i = 0; i < SESSION_SETTINGS && !refused; i++)
-        refused = strstr(why, session_settings[i].name) != NULL;
-    if (refused) {
-        PQfinish(pg);
-        pg = connect_with(url, app, options);
-    }
-    return pg;
-}
-
 static PGconn *open_env(lua_State *L, const struct env_config *env)
 {
     char *url = lconn_env_url(L, env);
     char options[1024] = "", app[160];
-    if (inspect_url(url, options, sizeof options) != 0) {
+    if (pg_inspect_url(url, options, sizeof options) != 0) {
         free(url);
         lerror_push(L, "config", "%s:%d: the url of [env.%s] is not a valid PostgreSQL URL or "
                     "key=value connection string", db_config->path, env->url.line, env->name);
@@ -330,54 +235,12 @@ static PGconn *open_env(lua_State *L, const struct env_config *env)
                    "'@', ':' or '/' in the password (escape them as %40, %3A, %2F)");
         lerror_throw(L);
     }
-    add_option(options, sizeof options, "lock_timeout", env->lock_timeout);
-    add_option(options, sizeof options, "statement_timeout", env->statement_timeout);
+    pg_add_option(options, sizeof options, "lock_timeout", env->lock_timeout);
+    pg_add_option(options, sizeof options, "statement_timeout", env->statement_timeout);
     snprintf(app, sizeof app, "stallrun %s (%s)", lconn_workflow(), env->name);
-    PGconn *pg = connect_checking_client(url, app, options);
+    PGconn *pg = pg_connect_session(url, app, options);
     free(url);
     return pg;
-}
-
-/* Our own words for why a connection failed: libpq's text can echo parts
- * of the connection string. Names come from PQhost/PQport/PQdb/PQuser. */
-static void describe_failure(PGconn *pg, char *out, size_t size)
-{
-    const char *text = PQerrorMessage(pg);
-    const char *host = PQhost(pg) ? PQhost(pg) : "?", *port = PQport(pg) ? PQport(pg) : "?";
-    const char *db = PQdb(pg) ? PQdb(pg) : "?", *user = PQuser(pg) ? PQuser(pg) : "?";
-    if (strstr(text, "password authentication failed"))
-        snprintf(out, size, "password authentication failed for user \"%s\"", user);
-    else if (strstr(text, "no password supplied"))
-        snprintf(out, size, "the server asks user \"%s\" for a password and none was given", user);
-    else if (strstr(text, "database \"") && strstr(text, "does not exist"))
-        snprintf(out, size, "database \"%s\" does not exist on %s port %s", db, host, port);
-    else if (strstr(text, "role \"") && strstr(text, "does not exist"))
-        snprintf(out, size, "role \"%s\" does not exist on %s port %s", user, host, port);
-    else if (strstr(text, "Connection refused") || strstr(text, "No such file or directory"))
-        snprintf(out, size, "no server is accepting connections at %s port %s", host, port);
-    else if (strstr(text, "could not translate host name"))
-        snprintf(out, size, "unknown host \"%s\"", host);
-    else if (strstr(text, "timeout expired"))
-        snprintf(out, size, "no answer from %s port %s within 10 seconds", host, port);
-    else if (strstr(text, "starting up") || strstr(text, "shutting down") || strstr(text, "recovery mode"))
-        snprintf(out, size, "the server at %s port %s is starting up or shutting down", host, port);
-    else if (strstr(text, "too many connections for role"))
-        snprintf(out, size, "user \"%s\" already has as many connections as its CONNECTION LIMIT "
-                 "allows on %s port %s", user, host, port);
-    else if (strstr(text, "too many connections for database"))
-        snprintf(out, size, "database \"%s\" already has as many connections as its CONNECTION "
-                 "LIMIT allows on %s port %s", db, host, port);
-    else if (strstr(text, "not currently accepting connections"))
-        snprintf(out, size, "database \"%s\" on %s port %s does not accept connections "
-                 "(ALLOW_CONNECTIONS false)", db, host, port);
-    else if (strstr(text, "too many connections") || strstr(text, "remaining connection slots"))
-        snprintf(out, size, "the server at %s port %s has no connection slots left", host, port);
-    else if (strstr(text, "no pg_hba.conf entry"))
-        snprintf(out, size, "the server at %s port %s does not accept user \"%s\" for database "
-                 "\"%s\" from here (pg_hba.conf)", host, port, user, db);
-    else
-        snprintf(out, size, "the connection to %s port %s failed (database \"%s\", user \"%s\")",
-                 host, port, db, user);
 }
 
 /* db.connect(env_name) -> conn */
@@ -394,7 +257,7 @@ static int db_connect(lua_State *L)
         return lerror_raise(L, "failed", "out of memory connecting to %s", env->name);
     if (PQstatus(pg) != CONNECTION_OK) {
         char why[600];
-        describe_failure(pg, why, sizeof why);
+        pg_describe_failure(pg, why, sizeof why);
         lerror_push(L, "failed", "cannot connect to %s: %s", env->name, why);
         lerror_set(L, "hint", "check that the server is running and that the environment's url "
                    "in stallmig.ini is right (stallrun workflows/doctor.lua --env NAME)");

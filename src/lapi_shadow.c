@@ -11,6 +11,7 @@
 #include "lerror.h"
 #include "localpg.h"
 #include "msg.h"
+#include "pg.h"
 
 #include <lauxlib.h>
 #include <stdio.h>
@@ -30,7 +31,7 @@ static PGconn *connect_to(const char *url, const char *dbname)
 {
     const char *keys[] = {"dbname", "dbname", "application_name", NULL};
     const char *values[] = {url, dbname, "stallrun shadow", NULL};
-    PGconn *pg = lconn_connect(keys, values);
+    PGconn *pg = pg_connect(keys, values);
     if (pg)
         PQsetNoticeProcessor(pg, quiet, NULL);
     return pg;

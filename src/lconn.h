@@ -60,13 +60,6 @@ struct lconn *lconn_check(lua_State *L, int idx);
 void lconn_track(PGconn *pg);
 void lconn_untrack(PGconn *pg);
 
-/* PQconnectdbParams(keys, values, expand_dbname = 1) with TCP keepalives
- * (idle 30 s, then every 10 s, 3 probes) and tcp_user_timeout = 60 s in
- * front, so that a URL that sets them wins: a connection whose network
- * path went dead fails within about a minute instead of waiting for ever.
- * At most 26 keys. */
-PGconn *lconn_connect(const char *const *keys, const char *const *values);
-
 /* Runs sql (no parameters) and returns its first row's first value into out,
  * "" for NULL. 0, or the SQLSTATE-bearing failure: -1 (nothing raised). */
 int lconn_scalar(struct lconn *c, const char *sql, char *out, size_t size, char sqlstate[6]);
