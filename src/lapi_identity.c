@@ -8,6 +8,7 @@
 #include "lconn.h"
 #include "lerror.h"
 #include "msg.h"
+#include "pg.h"
 
 #include <lauxlib.h>
 #include <stdio.h>
@@ -178,9 +179,7 @@ static enum sameness same_database(struct lconn *c, const struct env_config *env
     char *url = config_env_url(lconn_config(), env, &err);
     if (url == NULL)
         return DIFFERENT;
-    const char *keys[] = {"dbname", "connect_timeout", "options", NULL};
-    const char *values[] = {url, "3", "-c default_transaction_read_only=on", NULL};
-    PGconn *other = PQconnectdbParams(keys, values, 1);
+    PGconn *other = pg_connect_aside(url, &(struct pg_aside){.timeout = 3, .read_only = true});
     free(url);
     enum sameness same = DIFFERENT;
     if (PQstatus(other) == CONNECTION_OK) {

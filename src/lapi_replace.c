@@ -21,6 +21,7 @@
 #include "ledger.h"
 #include "lerror.h"
 #include "msg.h"
+#include "pg.h"
 
 #include <lauxlib.h>
 #include <limits.h>
@@ -206,7 +207,7 @@ static void record_restore(lua_State *L, const char *url, struct replace *r)
     ledger_local_log(r->env->name, "restore: %s's database \"%s\" %s", r->env->name, r->t.db,
                      detail);
     struct lconn restored = {.env = r->env};
-    restored.pg = PQconnectdb(url);
+    restored.pg = pg_connect_aside(url, &(struct pg_aside){0});
     lua_pushcfunction(L, record_in_database);
     lua_pushlightuserdata(L, &restored);
     lua_pushstring(L, detail);
@@ -247,7 +248,7 @@ static int replace_now(lua_State *L, const char *url, struct replace *r, struct 
     dbswap_name(r->t.db, "replaced", now, r->aside);
     if (take_before(url, r, f) != 0)
         return -1;
-    PGconn *admin = dbswap_admin(url);
+    PGconn *admin = pg_connect_admin(url);
     int rc = restore_fresh(admin, url, r, f);
     if (rc == 0)
         rc = swap_in(admin, r, f);

@@ -2,6 +2,7 @@
 #include "localpg.h"
 
 #include "proc.h"
+#include "pg.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -187,7 +188,7 @@ static int ensure_database(const char *dir, const char *name, char *err, size_t 
 {
     const char *keys[] = {"host", "dbname", "user", NULL};
     const char *values[] = {dir, "postgres", "postgres", NULL};
-    PGconn *admin = PQconnectdbParams(keys, values, 0);
+    PGconn *admin = pg_connect(keys, values);   /* names, not a connection string */
     int rc = -1;
     if (PQstatus(admin) == CONNECTION_OK) {
         const char *params[] = {name};
