@@ -14,7 +14,7 @@ SRC       := $(wildcard src/*.c)
 OBJ       := $(SRC:src/%.c=$(BUILD)/%.o)
 # Plain-C modules (no Lua in them, directly or through the host's Lua-facing
 # headers): what the cmocka unit tests and the fuzzers link against.
-LUA_FACING := $(shell grep -lE '^\#include [<"](lua|lauxlib|lualib|lconn|lerror|gate|ledger|host)\.h[>"]' src/*.c)
+LUA_FACING := $(shell grep -lE '^\#include [<"](lua|lauxlib|lualib|lconn|lerror|lstate|lsignal|lconfig|lapi[a-z_]*|modules|gate|ledger|host)\.h[>"]' src/*.c)
 PLAIN_OBJ := $(patsubst src/%.c,$(BUILD)/%.o,$(filter-out $(LUA_FACING),$(SRC)))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)

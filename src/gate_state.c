@@ -1,14 +1,14 @@
-/* gate_state.c — the gate's own Lua state. The host makes it as it makes a
- * workflow's (host_new_state), loads lua/stallmig/gate.lua into it, and
+/* gate_state.c — the gate's own Lua state. The host makes it as it made the
+ * workflow's (lstate_new_like), loads lua/stallmig/gate.lua into it, and
  * calls into it; nothing of it is reachable from the workflow's state, so a
  * script cannot replace a library function the gate relies on, nor change
  * a table the gate reads. Values cross between the two states only as
  * copies of plain data (gate_copy). */
 #include "gate.h"
 
-#include "host.h"
 #include "lerror.h"
-#include "run.h"
+#include "lsignal.h"
+#include "lstate.h"
 
 #include <lauxlib.h>
 #include <string.h>
@@ -16,26 +16,37 @@
 #define GATE_MODULE "stallmig.gate"
 #define MAX_DEPTH 32
 
+/* require(name) in P, protected; the error's text, or NULL. */
+static const char *require_in(lua_State *P, const char *name, int nresults)
+{
+    lua_pushcfunction(P, lstate_message_handler);
+    lua_getglobal(P, "require");
+    lua_pushstring(P, name);
+    if (lua_pcall(P, 1, nresults, -3) != LUA_OK) {
+        const char *why = lua_tostring(P, -1);
+        return why ? why : "an error object";
+    }
+    lua_remove(P, -1 - nresults);    /* the handler */
+    return NULL;
+}
+
 lua_State *gate_state_open(lua_State *L)
 {
-    const struct run *run = lconn_run();
-    lua_State *P = run ? host_new_state(run->root) : NULL;
+    lua_State *P = lstate_new_like(L);
     if (P == NULL)
         lerror_raise(L, "runtime", "cannot create the change gate's Lua state (out of memory?)");
-    lua_pushcfunction(P, host_message_handler);
-    lua_getglobal(P, "require");
-    lua_pushliteral(P, GATE_MODULE);
-    if (lua_pcall(P, 1, 1, 1) != LUA_OK) {
-        const char *why = lua_tostring(P, -1);
-        lerror_push(L, "runtime", "cannot load the change gate's library (%s): %s", GATE_MODULE,
-                    why ? why : "an error object");
+    /* stallmig.db first: the connection handles the gate is given need its metatables */
+    const char *why = require_in(P, "stallmig.db", 0);
+    if (why == NULL)
+        why = require_in(P, GATE_MODULE, 1);
+    if (why != NULL) {
+        lerror_push(L, "runtime", "cannot load the change gate's library (%s): %s", GATE_MODULE, why);
         lua_close(P);
         lerror_throw(L);
     }
     lua_pushstring(P, gate_lock_guard_sql);  /* the lock's SQL is the host's (gate_lock.c) */
     lua_setfield(P, -2, "LOCK_GUARD");
     lua_setfield(P, LUA_REGISTRYINDEX, GATE_MODULE);
-    lua_pop(P, 1);                   /* the handler */
     return P;
 }
 
@@ -136,11 +147,11 @@ static void push_copied_error(lua_State *L, lua_State *P)
 void gate_state_call(lua_State *L, lua_State *P, int nargs, int nresults)
 {
     int handler = lua_gettop(P) - nargs;   /* where the function is: the handler goes below it */
-    lua_pushcfunction(P, host_message_handler);
+    lua_pushcfunction(P, lstate_message_handler);
     lua_insert(P, handler);
-    lua_State *before = host_set_running(P);
+    lua_State *before = lsignal_set_running(P);
     int rc = lua_pcall(P, nargs, nresults, handler);
-    host_set_running(before);
+    lsignal_set_running(before);
     lua_remove(P, handler);
     if (rc == LUA_OK)
         return;

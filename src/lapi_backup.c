@@ -9,6 +9,7 @@
 #include "freshness.h"
 #include "lapi.h"
 #include "lapi_database.h"
+#include "lapi_guard.h"
 #include "lconn.h"
 #include "lerror.h"
 #include "pg.h"

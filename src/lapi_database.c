@@ -10,6 +10,7 @@
 #include "dbswap.h"
 #include "endpoint.h"
 #include "lapi.h"
+#include "lapi_guard.h"
 #include "lconn.h"
 #include "lerror.h"
 #include "msg.h"
@@ -166,6 +167,5 @@ const luaL_Reg database_db_functions[] = {
 
 const luaL_Reg database_conn_methods[] = {
     {"recreate_database", conn_recreate_database},
-    {"replace_with_backup", database_replace_with_backup},
     {NULL, NULL},
 };

@@ -3,10 +3,12 @@
  * the audit) and the destructive primitives, acting on what lapi_identity.c
  * works out. All of it in C, below the Lua library, so that no workflow can
  * switch it off. */
+#include "lapi_guard.h"
+
 #include "confirm.h"
 #include "config.h"
 #include "lapi.h"
-#include "lconn.h"
+#include "lapi_identity.h"
 #include "ledger.h"
 #include "lerror.h"
 #include "msg.h"
@@ -172,39 +174,11 @@ static int guard_confirm(lua_State *L)
     return 1;
 }
 
-/* ---- the write gate, the marker and the audit ---------------------------- */
-
 /* ---- the server behind the connection ------------------------------------ */
-
-/* A hot standby grants the advisory lock and fails only at the first DDL;
- * through a connection pooler (PgBouncer in transaction mode) the session
- * advisory deploy lock and session settings do not hold. A pooler answers
- * the client with its own BackendKeyData, so libpq's PQbackendPID is not
- * the server's pg_backend_pid(). Read once per connection. */
-static PGresult *read_server(struct lconn *c)
-{
-    if (c->server_checked)
-        return NULL;
-    PGresult *res = PQexec(c->pg, "SELECT pg_is_in_recovery(), pg_backend_pid()");
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-        return res;                  /* the failure, for the caller to report */
-    c->in_recovery = PQgetvalue(res, 0, 0)[0] == 't';
-    c->server_pid = atoi(PQgetvalue(res, 0, 1));
-    PQclear(res);
-    c->server_checked = true;
-    return NULL;
-}
-
-bool guard_through_pooler(struct lconn *c)
-{
-    PGresult *failed = read_server(c);
-    PQclear(failed);
-    return c->server_checked && c->server_pid != PQbackendPID(c->pg);
-}
 
 void guard_require_primary(lua_State *L, struct lconn *c)
 {
-    PGresult *failed = read_server(c);
+    PGresult *failed = identity_read_server(c);
     if (failed) {
         lconn_push_error(L, failed, c->pg);
         PQclear(failed);

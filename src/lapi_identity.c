@@ -1,11 +1,13 @@
 /* lapi_identity.c — which database a connection reached: its marker
- * (stallmig.identity), its cluster's system identifier and OID, other
+ * (stallmig.identity), its cluster's system identifier and OID, the server
+ * behind it (a hot standby? a connection pooler?), other
  * environments whose URL or identity lead to it, and the doubt when these
  * disagree. lapi_guard.c acts on what this works out. */
+#include "lapi_identity.h"
+
 #include "config.h"
 #include "endpoint.h"
 #include "lapi.h"
-#include "lconn.h"
 #include "lerror.h"
 #include "msg.h"
 #include "pg.h"
@@ -14,6 +16,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---- the server behind the connection ------------------------------------ */
+
+/* A hot standby grants the advisory lock and fails only at the first DDL;
+ * through a connection pooler (PgBouncer in transaction mode) the session
+ * advisory deploy lock and session settings do not hold. A pooler answers
+ * the client with its own BackendKeyData, so libpq's PQbackendPID is not
+ * the server's pg_backend_pid(). Read once per connection (identity_read_own
+ * reads it with the database's OID). */
+PGresult *identity_read_server(struct lconn *c)
+{
+    if (c->server_checked)
+        return NULL;
+    PGresult *res = PQexec(c->pg, "SELECT pg_is_in_recovery(), pg_backend_pid()");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+        return res;                  /* the failure, for the caller to report */
+    c->in_recovery = PQgetvalue(res, 0, 0)[0] == 't';
+    c->server_pid = atoi(PQgetvalue(res, 0, 1));
+    PQclear(res);
+    c->server_checked = true;
+    return NULL;
+}
+
+bool identity_through_pooler(struct lconn *c)
+{
+    PGresult *failed = identity_read_server(c);
+    PQclear(failed);
+    return c->server_checked && c->server_pid != PQbackendPID(c->pg);
+}
 
 /* ---- identity ------------------------------------------------------------- */
 
@@ -83,7 +114,7 @@ void identity_evaluate(struct lconn *c)
     const char *env = c->env->name;
     if (id->alias_of[0]) {
         /* another unprotected environment's database is only a warning
-         * (guard_inspect): two names for one disposable database */
+         * (identity_inspect): two names for one disposable database */
         const struct env_config *other = config_find_env(cfg, id->alias_of);
         if (other && other->is_protected) {
             snprintf(id->doubt, sizeof id->doubt, "the url of %s leads to the same database as %s "
@@ -113,7 +144,7 @@ void identity_evaluate(struct lconn *c)
                  "this role)", env);
 }
 
-void guard_inspect(lua_State *L, struct lconn *c)
+void identity_inspect(lua_State *L, struct lconn *c)
 {
     (void)L;
     identity_read_own(c);
@@ -132,7 +163,7 @@ void guard_inspect(lua_State *L, struct lconn *c)
          * for its next clients: the READ ONLY transaction conn:query and
          * conn:exec put around each statement, and the statement check, keep
          * it read-only (the SET is a default for the host's own queries) */
-        if (guard_through_pooler(c))
+        if (identity_through_pooler(c))
             msg_warn("%s goes through a connection pooler: read-only is enforced by a READ ONLY "
                      "transaction around each statement and stallrun's statement check (no "
                      "session SET)", c->env->name);

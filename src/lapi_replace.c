@@ -16,7 +16,10 @@
 #include "config.h"
 #include "dbswap.h"
 #include "freshness.h"
+#include "lapi.h"
 #include "lapi_database.h"
+#include "lapi_guard.h"
+#include "lapi_identity.h"
 #include "lconn.h"
 #include "ledger.h"
 #include "lerror.h"
@@ -260,7 +263,7 @@ static int replace_now(lua_State *L, const char *url, struct replace *r, struct 
 
 /* conn:replace_with_backup(path) -> {backup, before, kept, drop_kept,
  * database}. The connection is closed. */
-int database_replace_with_backup(lua_State *L)
+static int conn_replace_with_backup(lua_State *L)
 {
     struct replace *r = lua_newuserdatauv(L, sizeof *r, 0);   /* freed by Lua, also on raise */
     memset(r, 0, sizeof *r);
@@ -279,3 +282,8 @@ int database_replace_with_backup(lua_State *L)
     free(url);
     return rc == 0 ? push_result(L, r) : database_raise(L, &f);
 }
+
+const luaL_Reg replace_conn_methods[] = {
+    {"replace_with_backup", conn_replace_with_backup},
+    {NULL, NULL},
+};

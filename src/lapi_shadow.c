@@ -5,9 +5,10 @@
  * the same close). It lives on the environment's own server when that is
  * not protected, else on the project's local cluster (.stallmig/pg): stallmig
  * creates no database on a protected server. */
+#include "lapi_shadow.h"
+
 #include "config.h"
 #include "lapi.h"
-#include "lconn.h"
 #include "lerror.h"
 #include "localpg.h"
 #include "msg.h"
