@@ -1,4 +1,5 @@
-/* lconfig.c — stallmig.ini as Lua sees it (see lconfig.h). */
+/* lconfig.c — stallmig.ini as Lua sees it (see lconfig.h), derived from
+ * the key lists in config.h: one field per key, named as in the INI. */
 #include "lconfig.h"
 
 #include "config.h"
@@ -13,41 +14,63 @@ static void set_string(lua_State *L, const char *key, const char *value)
     lua_setfield(L, -2, key);
 }
 
+/* ---- an [env.NAME] key, by kind (config.h) --------------------------------- */
+
+static void push_URL(lua_State *L, const char *key, const struct config_value *url)
+{
+    (void)L, (void)key, (void)url;   /* never the URL: it may hold a password */
+}
+
+static void push_BOOL(lua_State *L, const char *key, const bool *value)
+{
+    lua_pushboolean(L, *value);
+    lua_setfield(L, -2, key);
+}
+
+static void push_TIMEOUT(lua_State *L, const char *key, char *const *text)
+{
+    set_string(L, key, *text);
+}
+
+static void push_WAIT(lua_State *L, const char *key, const double *seconds)
+{
+    lua_pushnumber(L, *seconds);
+    lua_setfield(L, -2, key);
+}
+
+static void push_ENV(lua_State *L, const char *key, char *const *name)
+{
+    set_string(L, key, *name);
+}
+
+static void push_COUNT(lua_State *L, const char *key, const long long *count)
+{
+    lua_pushinteger(L, (lua_Integer)*count);
+    lua_setfield(L, -2, key);
+}
+
+static void push_COMMAND(lua_State *L, const char *key, char *const *command)
+{
+    set_string(L, key, *command);
+}
+
 void lconfig_push_env(lua_State *L, const struct env_config *e)
 {
-    lua_createtable(L, 0, 11);
+    lua_createtable(L, 0, CONFIG_ENV_KEY_COUNT);
     set_string(L, "name", e->name);
-    lua_pushboolean(L, e->is_protected);
-    lua_setfield(L, -2, "protected");
-    lua_pushboolean(L, e->backup);
-    lua_setfield(L, -2, "backup");
-    set_string(L, "lock_timeout", e->lock_timeout);
-    set_string(L, "statement_timeout", e->statement_timeout);
-    lua_pushnumber(L, e->lock_wait);
-    lua_setfield(L, -2, "lock_wait");
-    set_string(L, "promote_from", e->promote_from);
-    lua_pushinteger(L, e->keep_backups);
-    lua_setfield(L, -2, "keep_backups");
-    lua_pushboolean(L, e->prisma_compat);
-    lua_setfield(L, -2, "prisma_compat");
-    lua_pushboolean(L, e->rehearse);
-    lua_setfield(L, -2, "rehearse");
-    lua_pushinteger(L, e->exact_count_below);
-    lua_setfield(L, -2, "exact_count_below");
-    set_string(L, "integration_tests", e->integration_tests);
-    lua_pushinteger(L, e->lock_retries);
-    lua_setfield(L, -2, "lock_retries");
+#define X(key, field, kind, dflt, min, max, words) push_##kind(L, #key, &e->field);
+    CONFIG_ENV_KEYS(X)
+#undef X
 }
 
 void lconfig_push(lua_State *L, const struct config *cfg)
 {
-    lua_createtable(L, 0, 7);
+    lua_createtable(L, 0, 4 + CONFIG_PROJECT_KEY_COUNT);
     set_string(L, "path", cfg->path);
     set_string(L, "dir", cfg->dir);
-    set_string(L, "migrations", cfg->migrations_dir);
-    set_string(L, "seed", cfg->seed);
-    set_string(L, "backups", cfg->backups_dir);
-    set_string(L, "lint_rules", cfg->lint_rules_dir);
+#define X(key, field, dflt) set_string(L, #key, cfg->field);
+    CONFIG_PROJECT_KEYS(X)
+#undef X
     lua_createtable(L, 0, (int)cfg->env_count);
     lua_createtable(L, (int)cfg->env_count, 0);
     for (size_t i = 0; i < cfg->env_count; i++) {
