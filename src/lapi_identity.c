@@ -52,14 +52,23 @@ bool identity_through_pooler(struct lconn *c)
 void identity_read_own(struct lconn *c)
 {
     /* one round trip also answers what guard_require_primary asks (a
-     * standby? a pooler?), so a no-op deploy pays nothing extra for it */
-    PGresult *res = PQexec(c->pg, "SELECT oid, pg_is_in_recovery(), pg_backend_pid() "
-                                  "FROM pg_database WHERE datname = current_database()");
+     * standby? a pooler?), so a no-op deploy pays nothing extra for it, and
+     * whether there is a marker to read: reading a table that is not there
+     * leaves an ERROR in the server's log on every first connection. From
+     * the catalog, which every role may read (to_regclass raises without
+     * USAGE on the schema). */
+    PGresult *res = PQexec(c->pg,
+        "SELECT d.oid, pg_is_in_recovery(), pg_backend_pid(), EXISTS (SELECT 1 FROM "
+        "pg_catalog.pg_class r JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace "
+        "WHERE n.nspname = 'stallmig' AND r.relname = 'identity') "
+        "FROM pg_catalog.pg_database d WHERE d.datname = current_database()");
+    c->id.marker_table = true;       /* not known: look, as before */
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
         c->id.oid = atoll(PQgetvalue(res, 0, 0));
         c->in_recovery = PQgetvalue(res, 0, 1)[0] == 't';
         c->server_pid = atoi(PQgetvalue(res, 0, 2));
         c->server_checked = true;
+        c->id.marker_table = PQgetvalue(res, 0, 3)[0] == 't';
     }
     PQclear(res);
     char state[6];
@@ -70,6 +79,8 @@ void identity_read_own(struct lconn *c)
 
 static void read_marker(struct lconn *c)
 {
+    if (!c->id.marker_table)
+        return;                      /* never stamped */
     PGresult *res = PQexec(c->pg, "SELECT environment, protected, system_identifier, database_oid "
                                   "FROM stallmig.identity LIMIT 1");
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
@@ -79,7 +90,7 @@ static void read_marker(struct lconn *c)
         snprintf(c->id.marker_sysid, sizeof c->id.marker_sysid, "%s", PQgetvalue(res, 0, 2));
         c->id.marker_oid = atoll(PQgetvalue(res, 0, 3));
     }
-    PQclear(res);                    /* no table (42P01): no marker yet */
+    PQclear(res);                    /* not allowed to read it: as no marker */
 }
 
 /* Another environment whose URL leads to the same host, port and database. */

@@ -187,11 +187,11 @@ static int record_in_database(lua_State *L)
     struct lconn *c = lua_touserdata(L, 1);
     const char *detail = lua_tostring(L, 2);
     char marked[128] = "", state[6];
-    if (lconn_scalar(c, "SELECT environment FROM stallmig.identity LIMIT 1", marked,
-                     sizeof marked, state) != 0)
+    identity_read_own(c);
+    if (!c->id.marker_table || lconn_scalar(c, "SELECT environment FROM stallmig.identity "
+                                            "LIMIT 1", marked, sizeof marked, state) != 0)
         marked[0] = '\0';            /* no marker table: a backup from before stallmig */
     ledger_ensure_schema(L, c);
-    identity_read_own(c);
     if (marked[0] == '\0' || strcmp(marked, c->env->name) == 0)
         ledger_stamp(L, c, true);
     else

@@ -21,6 +21,7 @@ struct run;
 
 /* Which database a connection reached (lapi_identity.c works it out). */
 struct identity {
+    bool marker_table;               /* stallmig.identity exists (or that could not be read) */
     bool marker_found;
     char marker_env[128];
     bool marker_protected;
