@@ -259,6 +259,9 @@ char *config_env_url(const struct config *cfg, const struct env_config *env,
     if (url == NULL) {
         err->line = env->url.line;
         snprintf(err->message, sizeof err->message, "%s:%d: %s", cfg->path, env->url.line, why);
+        snprintf(err->hint, sizeof err->hint, "fix the url of [env.%s] in stallmig.ini, or set "
+                 "the environment variable it names where stallrun runs (the shell, or the CI "
+                 "job's variables)", env->name);
         return NULL;
     }
     for (const char *p = url; *p; p++)
@@ -267,6 +270,10 @@ char *config_env_url(const struct config *cfg, const struct env_config *env,
             snprintf(err->message, sizeof err->message, "%s:%d: [env.%s] url contains a newline "
                      "or another control character%s", cfg->path, env->url.line, env->name,
                      strstr(env->url.raw, "${") ? " (from the variable it names)" : "");
+            snprintf(err->hint, sizeof err->hint, "fix the url of [env.%s] in stallmig.ini, or the "
+                     "environment variable it names: its value holds a character you cannot see, "
+                     "most often a line break at its end (left there when a secret is pasted or "
+                     "read from a file); set it again without it", env->name);
             free(url);
             return NULL;
         }
@@ -274,6 +281,8 @@ char *config_env_url(const struct config *cfg, const struct env_config *env,
         err->line = env->url.line;
         snprintf(err->message, sizeof err->message, "%s:%d: [env.%s] url is empty", cfg->path,
                  env->url.line, env->name);
+        snprintf(err->hint, sizeof err->hint, "fix the url of [env.%s] in stallmig.ini, or set "
+                 "the environment variable it names to the database's url", env->name);
         free(url);
         return NULL;
     }

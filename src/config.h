@@ -112,7 +112,7 @@ struct config {
 struct config_error {
     char message[768];
     int line;                        /* 0 when the error is not about a line */
-    char hint[300];                  /* config_env_url: what to write instead, or "" */
+    char hint[400];                  /* config_env_url: what to do instead, or "" */
 };
 
 /* Loads and validates path. 0 on success; -1 with err filled (message

@@ -132,9 +132,8 @@ char *lconn_env_url(lua_State *L, const struct env_config *env)
     char *url = config_env_url(the_config, env, &err);
     if (url == NULL) {
         lerror_push(L, "config", "%s", err.message);
-        lerror_set(L, "hint", err.hint[0] ? err.hint : "fix the url of [env.NAME] in "
-                   "stallmig.ini, or the environment variable it names (printf '%s' \"$VAR\" | "
-                   "od -c shows hidden characters)");
+        if (err.hint[0])
+            lerror_set(L, "hint", err.hint);
         lerror_throw(L);
     }
     if (!localpg_is_local(url)) {

@@ -129,6 +129,8 @@ static void config_env_url__unset_variable_names_line(void **state)
     assert_int_equal(err.line, 5);
     assert_string_equal(err.message, "data/config/unset_var.ini:5: ${STALLMIG_TEST_UNSET_VARIABLE} "
                         "is not set (export it, or give a default: ${STALLMIG_TEST_UNSET_VARIABLE:-...})");
+    assert_string_equal(err.hint, "fix the url of [env.dev] in stallmig.ini, or set the environment "
+                        "variable it names where stallrun runs (the shell, or the CI job's variables)");
     config_free(&cfg);
 }
 
@@ -144,6 +146,8 @@ static void config_env_url__control_character_from_variable(void **state)
     assert_int_equal(err.line, 5);
     assert_string_equal(err.message, "data/config/unset_var.ini:5: [env.dev] url contains a newline "
                         "or another control character (from the variable it names)");
+    assert_non_null(strstr(err.hint, "[env.dev]"));
+    assert_non_null(strstr(err.hint, "a character you cannot see, most often a line break at its end"));
     config_free(&cfg);
 }
 
