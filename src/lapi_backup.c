@@ -130,7 +130,7 @@ static void require_confirmed(lua_State *L, const struct env_config *env, const 
     char what[PATH_MAX + 100];
     snprintf(what, sizeof what, "restore the backup %s into a new database on its server",
              base ? base + 1 : path);
-    guard_confirm_env(L, env->name, what);
+    guard_confirm_env(L, env->name, what, NULL);
 }
 
 /* Creates target and restores path into it; 0, or -1 with err (no

@@ -391,7 +391,7 @@ static int change_confirm(lua_State *L)
     struct change *ch = check_change(L, 1);
     const char *what = luaL_checkstring(L, 2);
     if (ch->c->is_protected && !ch->confirmed)
-        guard_confirm_env(L, ch->c->env->name, what);
+        guard_confirm_conn(L, ch->c, what);
     ch->confirmed = true;
     lua_pushboolean(L, 1);
     return 1;

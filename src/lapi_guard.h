@@ -22,16 +22,17 @@ void guard_check_sql(lua_State *L, struct lconn *c, const char *sql);
 void guard_require_disposable(lua_State *L, struct lconn *c, const char *action);
 
 /* Confirms `what` on protected env: --yes, or its name typed at a
- * terminal; raises kind "refused" otherwise. */
-void guard_confirm_env(lua_State *L, const char *env, const char *what);
+ * terminal; raises kind "refused" otherwise. why is the prompt's first
+ * sentence, why it asks (NULL: "ENV is a protected environment."). */
+void guard_confirm_env(lua_State *L, const char *env, const char *what, const char *why);
+/* The same for c's environment, the prompt saying why c needs it: its
+ * database in doubt, a protected environment, or a database whose marker
+ * says protected. */
+void guard_confirm_conn(lua_State *L, const struct lconn *c, const char *what);
 
 /* Raises kind "refused" unless c may be written at all: not in doubt, not
  * protected in a run that declared itself dev-only, a primary reached
  * directly. action names what was refused. */
 void guard_require_writable(lua_State *L, struct lconn *c, const char *action);
-
-/* Raises the refusal for a change to env that was not confirmed (asked:
- * a name was typed and did not match). */
-int guard_refuse_unconfirmed(lua_State *L, const char *env, const char *what, bool asked);
 
 #endif

@@ -99,7 +99,7 @@ static void require_confirmed(lua_State *L, struct replace *r)
     char what[PATH_MAX + 100];
     snprintf(what, sizeof what, "replace its database with the backup %s (what it replaces is "
              "backed up and kept)", base ? base + 1 : r->path);
-    guard_confirm_env(L, r->env->name, what);
+    guard_confirm_conn(L, c, what);
     c->confirmed = true;
 }
 
