@@ -18,8 +18,7 @@
 
 extern char **environ;
 
-/* conninfo without its password, as key='value' pairs; the password apart. */
-static char *without_password(const char *conninfo, char **password)
+char *backup_conninfo(const char *conninfo, char **password)
 {
     char *ignored = NULL;
     PQconninfoOption *opts = PQconninfoParse(conninfo, &ignored);
@@ -47,8 +46,7 @@ static char *without_password(const char *conninfo, char **password)
     return out;
 }
 
-/* This environment, PGPASSWORD replaced by password (or removed). */
-static char **child_environment(const char *password)
+char **backup_environment(const char *password)
 {
     size_t n = 0;
     while (environ[n])
@@ -63,7 +61,7 @@ static char **child_environment(const char *password)
     return envp;
 }
 
-static void free_environment(char **envp, const char *password)
+void backup_environment_free(char **envp, const char *password)
 {
     if (envp == NULL)
         return;
@@ -131,8 +129,8 @@ static int dump(const char *conninfo, const char *path, const char *log, bool *c
                 char *err, size_t errlen)
 {
     char *password = NULL;
-    char *plain = without_password(conninfo, &password);
-    char **envp = plain ? child_environment(password) : NULL;
+    char *plain = backup_conninfo(conninfo, &password);
+    char **envp = plain ? backup_environment(password) : NULL;
     int fd = envp ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) : -1;
     int rc = -1;
     *created = fd >= 0;
@@ -150,7 +148,7 @@ static int dump(const char *conninfo, const char *path, const char *log, bool *c
     }
     if (fd >= 0)
         close(fd);
-    free_environment(envp, password);
+    backup_environment_free(envp, password);
     free(plain);
     free(password);
     return rc;
@@ -227,8 +225,7 @@ int backup_check(const char *given, char *err, size_t errlen)
     return rc;
 }
 
-/* conninfo with dbname set to name (quoted as libpq reads key='value'). */
-static char *with_dbname(const char *conninfo, const char *name)
+char *backup_with_dbname(const char *conninfo, const char *name)
 {
     char quoted[2 * 256 + 1];
     size_t n = 0;
@@ -246,16 +243,16 @@ int backup_restore(const char *conninfo, const char *dbname, const char *given, 
                    size_t errlen)
 {
     char *password = NULL;
-    char *plain = without_password(conninfo, &password);
-    char **envp = plain ? child_environment(password) : NULL;
-    char *target = envp ? with_dbname(plain, dbname) : NULL;
+    char *plain = backup_conninfo(conninfo, &password);
+    char **envp = plain ? backup_environment(password) : NULL;
+    char *target = envp ? backup_with_dbname(plain, dbname) : NULL;
     char path[PATH_MAX], log[32];
     absolute(given, path, sizeof path);
     if (target == NULL || temporary_log(log, err, errlen) != 0) {
         if (target == NULL)
             snprintf(err, errlen, "cannot prepare pg_restore's connection");
         free(target);
-        free_environment(envp, password);
+        backup_environment_free(envp, password);
         free(plain);
         free(password);
         return -1;
@@ -265,7 +262,7 @@ int backup_restore(const char *conninfo, const char *dbname, const char *given, 
     int rc = run_logged(argv, -1, envp, log, err, errlen);
     unlink(log);
     free(target);
-    free_environment(envp, password);
+    backup_environment_free(envp, password);
     free(plain);
     free(password);
     return rc;

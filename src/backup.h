@@ -39,6 +39,19 @@ int backup_restore(const char *conninfo, const char *dbname, const char *path, c
  * err. */
 int backup_resolve(const char *given, char *out, size_t size, char *err, size_t errlen);
 
+/* How the password reaches pg_dump and pg_restore: conninfo (URL or
+ * key=value) rewritten as key='value' pairs without its password, and the
+ * password apart in *password (malloc'd, NULL when it has none); NULL when
+ * libpq cannot parse conninfo. */
+char *backup_conninfo(const char *conninfo, char **password);
+/* This process's environment with PGPASSWORD replaced by password (or
+ * removed when NULL), built before fork; freed by backup_environment_free
+ * with the same password. NULL when out of memory. */
+char **backup_environment(const char *password);
+void backup_environment_free(char **envp, const char *password);
+/* conninfo (key='value' pairs) with dbname set to name, quoted; malloc'd. */
+char *backup_with_dbname(const char *conninfo, const char *name);
+
 /* The next free backup name in dir, as lua/stallmig/backup.lua names them:
  * <dir>/<env>-<UTC YYYYMMDDHHMMSS>-<nn>-<tag>.dump, nn one more than the
  * backups already named for that second; in tag, bytes outside
