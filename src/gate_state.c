@@ -65,16 +65,6 @@ void gate_state_push(lua_State *P, const char *fn)
     lua_remove(P, -2);
 }
 
-static bool is_error_object(lua_State *L, int idx)
-{
-    if (!lua_getmetatable(L, idx))
-        return false;
-    luaL_getmetatable(L, LERROR_MT);
-    bool same = lua_rawequal(L, -1, -2);
-    lua_pop(L, 2);
-    return same;
-}
-
 static void copy_value(lua_State *from, int idx, lua_State *to, int depth);
 
 static void copy_table(lua_State *from, int idx, lua_State *to, int depth)
@@ -93,7 +83,7 @@ static void copy_table(lua_State *from, int idx, lua_State *to, int depth)
         }
         lua_pop(from, 1);
     }
-    if (is_error_object(from, idx))
+    if (lerror_is(from, idx))
         luaL_setmetatable(to, LERROR_MT);
 }
 
@@ -136,7 +126,7 @@ static void push_copied_error(lua_State *L, lua_State *P)
 {
     if (lua_type(P, -1) == LUA_TTABLE) {
         gate_copy(P, -1, L);
-        if (!is_error_object(L, -1))
+        if (!lerror_is(L, -1))
             luaL_setmetatable(L, LERROR_MT);
         return;
     }

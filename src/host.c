@@ -116,16 +116,6 @@ static const char *field(lua_State *L, int idx, const char *name)
     return value;
 }
 
-static bool is_error_object(lua_State *L, int idx)
-{
-    if (!lua_getmetatable(L, idx))
-        return false;
-    luaL_getmetatable(L, LERROR_MT);
-    bool same = lua_rawequal(L, -1, -2);
-    lua_pop(L, 2);
-    return same;
-}
-
 /* Prints the error at the top of the stack; returns the exit status. */
 static int report_error(lua_State *L)
 {
@@ -136,7 +126,7 @@ static int report_error(lua_State *L)
     }
     const char *kind = field(L, idx, "kind");
     /* our own __tostring adds file:line; a script's table is read raw */
-    bool ours = is_error_object(L, idx);
+    bool ours = lerror_is(L, idx);
     const char *text = ours ? luaL_tolstring(L, idx, NULL) : field(L, idx, "message");
     if (text == NULL)
         text = "the workflow raised a table without a message string";
