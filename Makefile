@@ -14,12 +14,12 @@ SRC       := $(wildcard src/*.c)
 OBJ       := $(SRC:src/%.c=$(BUILD)/%.o)
 # Plain-C modules (no Lua in them, directly or through the host's Lua-facing
 # headers): what the cmocka unit tests and the fuzzers link against.
-LUA_FACING := $(shell grep -lE '^\#include [<"](lua|lauxlib|lualib|lconn|lerror|gate|ledger|host)\.h[>"]' src/*.c)
+LUA_FACING := $(shell grep -lE '^\#include [<"](lua|lauxlib|lualib|lconn|lerror|lstate|lsignal|lconfig|lapi[a-z_]*|modules|gate|ledger|host)\.h[>"]' src/*.c)
 PLAIN_OBJ := $(patsubst src/%.c,$(BUILD)/%.o,$(filter-out $(LUA_FACING),$(SRC)))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit integration check-asan check-valgrind bench bench-lint fuzz fuzz-smoke demo install clean
+.PHONY: all deps test unit integration check-asan check-valgrind bench bench-lint bench-json fuzz fuzz-smoke demo install clean
 
 all: stallrun
 
@@ -82,6 +82,16 @@ bench: stallrun
 
 bench-lint: stallrun
 	@bench/lint.sh $(CURDIR)/stallrun
+
+# src/json.c against cJSON and lua-cjson on libpg_query's trees (README, Decisions).
+JSON_BENCH_PKGS := lua5.4 libcjson lua5.4-cjson
+$(BUILD)/json_bench: bench/json_bench.c $(BUILD)/json.o $(BUILD)/sqlparse.o $(BUILD)/utf8.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -Isrc $(shell pkg-config --cflags $(JSON_BENCH_PKGS)) -o $@ $^ \
+	    $(shell pkg-config --libs $(JSON_BENCH_PKGS)) -lpg_query -lm
+
+bench-json: $(BUILD)/json_bench
+	@bench/json.sh $(CURDIR)/$(BUILD)/json_bench
 
 # libFuzzer targets (fuzz/fuzz_*.c) over the plain-C modules, built with clang.
 FUZZ_CC     ?= clang

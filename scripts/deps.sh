@@ -15,6 +15,7 @@ packages=(
   python3                             # integration tests read --json output with it
   git                                 # an integration test copies the tracked files
   time                                # bench: peak memory (/usr/bin/time)
+  libcjson-dev lua-cjson-dev          # bench-json: the JSON readers src/json.c is weighed against
   valgrind                            # make check-valgrind
 )
 

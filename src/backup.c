@@ -18,8 +18,7 @@
 
 extern char **environ;
 
-/* conninfo without its password, as key='value' pairs; the password apart. */
-static char *without_password(const char *conninfo, char **password)
+char *backup_conninfo(const char *conninfo, char **password)
 {
     char *ignored = NULL;
     PQconninfoOption *opts = PQconninfoParse(conninfo, &ignored);
@@ -53,7 +52,7 @@ static char *without_password(const char *conninfo, char **password)
  * readable by its owner alone). Unlike PGPASSWORD it is not in the child's
  * environment (readable in /proc), and unlike a named file a kill -9
  * leaves nothing behind. -1 when there is no password. */
-static int password_file(const char *password)
+int backup_password_file(const char *password)
 {
     if (password == NULL)
         return -1;
@@ -81,9 +80,7 @@ static int password_file(const char *password)
     return fd;
 }
 
-/* This environment without PGPASSWORD, with PGPASSFILE naming the password
- * file passfile (when there is one). */
-static char **child_environment(int passfile)
+char **backup_environment(int passfile)
 {
     size_t n = 0;
     while (environ[n])
@@ -98,7 +95,7 @@ static char **child_environment(int passfile)
     return envp;
 }
 
-static void free_environment(char **envp, int passfile)
+void backup_environment_free(char **envp, int passfile)
 {
     if (envp == NULL)
         return;
@@ -121,10 +118,10 @@ struct child_login {
 static int child_login(const char *conninfo, struct child_login *login)
 {
     char *password = NULL;
-    login->plain = without_password(conninfo, &password);
-    login->passfile = login->plain ? password_file(password) : -1;
+    login->plain = backup_conninfo(conninfo, &password);
+    login->passfile = login->plain ? backup_password_file(password) : -1;
     login->envp = login->plain && (password == NULL || login->passfile >= 0)
-                      ? child_environment(login->passfile) : NULL;
+                      ? backup_environment(login->passfile) : NULL;
     if (password)
         memset(password, 0, strlen(password));
     free(password);
@@ -133,7 +130,7 @@ static int child_login(const char *conninfo, struct child_login *login)
 
 static void child_logout(struct child_login *login)
 {
-    free_environment(login->envp, login->passfile);
+    backup_environment_free(login->envp, login->passfile);
     if (login->passfile >= 0)
         close(login->passfile);
     free(login->plain);
@@ -336,8 +333,7 @@ int backup_check(const char *given, char *err, size_t errlen)
     return rc;
 }
 
-/* conninfo with dbname set to name (quoted as libpq reads key='value'). */
-static char *with_dbname(const char *conninfo, const char *name)
+char *backup_with_dbname(const char *conninfo, const char *name)
 {
     char quoted[2 * 256 + 1];
     size_t n = 0;
@@ -355,7 +351,7 @@ int backup_restore(const char *conninfo, const char *dbname, const char *given, 
                    size_t errlen)
 {
     struct child_login login;
-    char *target = child_login(conninfo, &login) == 0 ? with_dbname(login.plain, dbname) : NULL;
+    char *target = child_login(conninfo, &login) == 0 ? backup_with_dbname(login.plain, dbname) : NULL;
     char path[PATH_MAX], log[32];
     absolute(given, path, sizeof path);
     if (target == NULL || temporary_log(log, err, errlen) != 0) {

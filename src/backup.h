@@ -48,6 +48,23 @@ int backup_restore(const char *conninfo, const char *dbname, const char *path, c
  * err. */
 int backup_resolve(const char *given, char *out, size_t size, char *err, size_t errlen);
 
+/* How the password reaches pg_dump and pg_restore: conninfo (URL or
+ * key=value) rewritten as key='value' pairs without its password, and the
+ * password apart in *password (malloc'd, NULL when it has none); NULL when
+ * libpq cannot parse conninfo. */
+char *backup_conninfo(const char *conninfo, char **password);
+/* The password in a password file with no name: a new 0600 file holding
+ * "*:*:*:*:password" (':' and '\\' escaped), unlinked at once; its open fd,
+ * or -1 (no password, or it could not be made). */
+int backup_password_file(const char *password);
+/* This process's environment without PGPASSWORD, with PGPASSFILE=/dev/fd/N
+ * naming passfile (when >= 0), built before fork; freed by
+ * backup_environment_free with the same passfile. NULL when out of memory. */
+char **backup_environment(int passfile);
+void backup_environment_free(char **envp, int passfile);
+/* conninfo (key='value' pairs) with dbname set to name, quoted; malloc'd. */
+char *backup_with_dbname(const char *conninfo, const char *name);
+
 /* The next free backup name in dir, as lua/stallmig/backup.lua names them:
  * <dir>/<env>-<UTC YYYYMMDDHHMMSS>-<nn>-<tag>.dump, nn one more than the
  * backups already named for that second; in tag, bytes outside

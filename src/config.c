@@ -21,12 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DEFAULT_LOCK_WAIT 300.0
 /* An INI file larger than this is not a stallmig.ini (a wrong --config). */
 #define CONFIG_MAX_SIZE (1L << 20)
-#define DEFAULT_KEEP_BACKUPS 10
-/* verify: tables estimated below this many rows are counted exactly. */
-#define DEFAULT_EXACT_COUNT_BELOW 1000000L
 /* A migration queued behind a long transaction fails fast instead of
  * blocking every query on the table behind it. */
 #define DEFAULT_PROTECTED_LOCK_TIMEOUT "5s"
@@ -41,8 +37,8 @@ struct loader {
     int next_line;
     bool failed;
     int project_header;              /* line of [project], 0 if none yet */
-    int project_keys[5];             /* line each [project] key was set on */
-    int env_keys[CONFIG_MAX_ENVS][16];
+    int project_lines[CONFIG_PROJECT_KEY_COUNT];          /* line each key was set on */
+    int env_lines[CONFIG_MAX_ENVS][CONFIG_ENV_KEY_COUNT];
 };
 
 static void fail(struct loader *ld, int line, const char *fmt, ...)
@@ -263,6 +259,9 @@ char *config_env_url(const struct config *cfg, const struct env_config *env,
     if (url == NULL) {
         err->line = env->url.line;
         snprintf(err->message, sizeof err->message, "%s:%d: %s", cfg->path, env->url.line, why);
+        snprintf(err->hint, sizeof err->hint, "fix the url of [env.%s] in stallmig.ini, or set "
+                 "the environment variable it names where stallrun runs (the shell, or the CI "
+                 "job's variables)", env->name);
         return NULL;
     }
     for (const char *p = url; *p; p++)
@@ -271,6 +270,10 @@ char *config_env_url(const struct config *cfg, const struct env_config *env,
             snprintf(err->message, sizeof err->message, "%s:%d: [env.%s] url contains a newline "
                      "or another control character%s", cfg->path, env->url.line, env->name,
                      strstr(env->url.raw, "${") ? " (from the variable it names)" : "");
+            snprintf(err->hint, sizeof err->hint, "fix the url of [env.%s] in stallmig.ini, or the "
+                     "environment variable it names: its value holds a character you cannot see, "
+                     "most often a line break at its end (left there when a secret is pasted or "
+                     "read from a file); set it again without it", env->name);
             free(url);
             return NULL;
         }
@@ -278,6 +281,8 @@ char *config_env_url(const struct config *cfg, const struct env_config *env,
         err->line = env->url.line;
         snprintf(err->message, sizeof err->message, "%s:%d: [env.%s] url is empty", cfg->path,
                  env->url.line, env->name);
+        snprintf(err->hint, sizeof err->hint, "fix the url of [env.%s] in stallmig.ini, or set "
+                 "the environment variable it names to the database's url", env->name);
         free(url);
         return NULL;
     }
@@ -292,6 +297,17 @@ char *config_env_url(const struct config *cfg, const struct env_config *env,
     }
     return url;
 }
+
+/* ---- defaults, by kind (config.h) ------------------------------------- */
+
+static void set_default_URL(struct config_value *v, int none) { (void)v, (void)none; }
+static void set_default_BOOL(bool *b, bool value) { *b = value; }
+static void set_default_TIMEOUT(char **text, void *none) { *text = none; }
+static void set_default_WAIT(double *seconds, double value) { *seconds = value; }
+static void set_default_ENV(char **name, void *none) { *name = none; }
+static void set_default_COUNT(long long *n, long long value) { *n = value; }
+static void set_default_COMMAND(char **command, void *none) { *command = none; }
+
 
 /* ---- sections ---------------------------------------------------------- */
 
@@ -345,35 +361,49 @@ static void section_header(struct loader *ld, const char *name, int line)
     struct env_config *e = &ld->cfg->envs[ld->cfg->env_count++];
     e->name = xstrdup(env);
     e->line = line;
-    e->is_protected = true;
-    e->lock_wait = DEFAULT_LOCK_WAIT;
-    e->keep_backups = DEFAULT_KEEP_BACKUPS;
-    e->exact_count_below = DEFAULT_EXACT_COUNT_BELOW;
+#define X(key, field, kind, dflt, min, max, words) set_default_##kind(&e->field, dflt);
+    CONFIG_ENV_KEYS(X)
+#undef X
 }
 
 /* ---- keys -------------------------------------------------------------- */
 
-static const char *const project_keys[] = {"migrations", "seed", "backups", "lint_rules", NULL};
-static const char *const env_keys[] = {"url", "protected", "backup", "lock_timeout",
-                                       "statement_timeout", "lock_wait", "promote_from",
-                                       "keep_backups", "prisma_compat", "rehearse",
-                                       "exact_count_below", "integration_tests",
-                                       "lock_retries", NULL};
+/* What the lists in config.h say of each key besides its field. */
+struct key_rule {
+    const char *name;
+    long long min, max;              /* COUNT */
+    const char *words;               /* COUNT: what is expected; COMMAND: an example */
+};
+
+static const struct key_rule env_rules[CONFIG_ENV_KEY_COUNT] = {
+#define X(key, field, kind, dflt, min, max, words) {#key, min, max, words},
+    CONFIG_ENV_KEYS(X)
+#undef X
+};
+
+static const char *const project_keys[CONFIG_PROJECT_KEY_COUNT] = {
+#define X(key, field, dflt) #key,
+    CONFIG_PROJECT_KEYS(X)
+#undef X
+};
 
 /* "a, b, c" of a key table, for "unknown key" messages. */
-static const char *key_list(const char *const *keys, char *buf, size_t len)
+static const char *key_list(const char *(*name)(int), int count, char *buf, size_t len)
 {
     size_t used = 0;
     buf[0] = '\0';
-    for (int i = 0; keys[i] && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", keys[i]);
+    for (int i = 0; i < count && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", name(i));
     return buf;
 }
 
-static int key_index(const char *const *keys, const char *name)
+static const char *env_key_name(int i) { return env_rules[i].name; }
+static const char *project_key_name(int i) { return project_keys[i]; }
+
+static int key_index(const char *(*name)(int), int count, const char *key)
 {
-    for (int i = 0; keys[i]; i++)
-        if (strcmp(keys[i], name) == 0)
+    for (int i = 0; i < count; i++)
+        if (strcmp(name(i), key) == 0)
             return i;
     return -1;
 }
@@ -393,27 +423,48 @@ static bool first_setting(struct loader *ld, int *lines, int i, const char *sect
 
 static void set_project_key(struct loader *ld, const char *name, const char *value)
 {
-    int i = key_index(project_keys, name);
+    int i = key_index(project_key_name, CONFIG_PROJECT_KEY_COUNT, name);
     if (i < 0) {
         char known[200];
         fail(ld, ld->line, "unknown key '%s' in [project] (known: %s)", name,
-             key_list(project_keys, known, sizeof known));
+             key_list(project_key_name, CONFIG_PROJECT_KEY_COUNT, known, sizeof known));
         return;
     }
-    if (!first_setting(ld, ld->project_keys, i, "project", name))
+    if (!first_setting(ld, ld->project_lines, i, "project", name))
         return;
     if (value[0] == '\0') {
         fail(ld, ld->line, "[project] %s is empty", name);
         return;
     }
-    char **slot[] = {&ld->cfg->migrations_dir, &ld->cfg->seed, &ld->cfg->backups_dir,
-                     &ld->cfg->lint_rules_dir};
+    char **slot[CONFIG_PROJECT_KEY_COUNT] = {
+#define X(key, field, dflt) &ld->cfg->field,
+        CONFIG_PROJECT_KEYS(X)
+#undef X
+    };
     free(*slot[i]);
     *slot[i] = xstrdup(value);
 }
 
-static void set_duration(struct loader *ld, struct env_config *e, const char *name,
-                         const char *value, char **text, double *seconds)
+/* ---- the kinds of [env.NAME] keys (config.h): a parser, a release ------- */
+
+static void parse_URL(struct loader *ld, struct env_config *e, const struct key_rule *k,
+                      const char *value, struct config_value *url)
+{
+    (void)e, (void)k;
+    url->raw = xstrdup(value);
+    url->line = ld->line;
+}
+
+static void parse_BOOL(struct loader *ld, struct env_config *e, const struct key_rule *k,
+                       const char *value, bool *out)
+{
+    if (config_parse_bool(value, out) != 0)
+        fail(ld, ld->line, "[env.%s] %s = '%s': expected true or false", e->name, k->name, value);
+}
+
+/* A duration: text for the server (TIMEOUT), or seconds (WAIT). */
+static void parse_duration(struct loader *ld, struct env_config *e, const char *name,
+                           const char *value, char **text, double *seconds)
 {
     long long ms;
     int rc = config_parse_duration(value, &ms);
@@ -437,71 +488,73 @@ static void set_duration(struct loader *ld, struct env_config *e, const char *na
         *seconds = (double)ms / 1000.0;
 }
 
-static void set_bool(struct loader *ld, struct env_config *e, const char *name, const char *value,
-                     bool *out)
+static void parse_TIMEOUT(struct loader *ld, struct env_config *e, const struct key_rule *k,
+                          const char *value, char **text)
 {
-    if (config_parse_bool(value, out) != 0)
-        fail(ld, ld->line, "[env.%s] %s = '%s': expected true or false", e->name, name, value);
+    parse_duration(ld, e, k->name, value, text, NULL);
 }
+
+static void parse_WAIT(struct loader *ld, struct env_config *e, const struct key_rule *k,
+                       const char *value, double *seconds)
+{
+    parse_duration(ld, e, k->name, value, NULL, seconds);
+}
+
+static void parse_ENV(struct loader *ld, struct env_config *e, const struct key_rule *k,
+                      const char *value, char **name)
+{
+    if (!valid_env_name(value))
+        fail(ld, ld->line, "[env.%s] %s = '%s' is not an environment name", e->name, k->name, value);
+    else
+        *name = xstrdup(value);
+}
+
+static void parse_COUNT(struct loader *ld, struct env_config *e, const struct key_rule *k,
+                        const char *value, long long *count)
+{
+    if (parse_count(value, k->min, k->max, count) != 0)
+        fail(ld, ld->line, "[env.%s] %s = '%.40s': expected %s from %lld to %lld", e->name,
+             k->name, value, k->words, k->min, k->max);
+}
+
+static void parse_COMMAND(struct loader *ld, struct env_config *e, const struct key_rule *k,
+                          const char *value, char **command)
+{
+    if (value[0] == '\0')
+        fail(ld, ld->line, "[env.%s] %s is empty: name the command, e.g. %s", e->name, k->name,
+             k->words);
+    else
+        *command = xstrdup(value);
+}
+
+static void free_URL(struct config_value *url) { free(url->raw); }
+static void free_BOOL(bool *b) { (void)b; }
+static void free_TIMEOUT(char **text) { free(*text); }
+static void free_WAIT(double *seconds) { (void)seconds; }
+static void free_ENV(char **name) { free(*name); }
+static void free_COUNT(long long *n) { (void)n; }
+static void free_COMMAND(char **command) { free(*command); }
 
 static void set_env_key(struct loader *ld, struct env_config *e, const char *name,
                         const char *value)
 {
-    int i = key_index(env_keys, name);
+    int i = key_index(env_key_name, CONFIG_ENV_KEY_COUNT, name);
     if (i < 0) {
         char known[300];
         fail(ld, ld->line, "unknown key '%s' in [env.%s] (known: %s)", name, e->name,
-             key_list(env_keys, known, sizeof known));
+             key_list(env_key_name, CONFIG_ENV_KEY_COUNT, known, sizeof known));
         return;
     }
     char section[300];
     snprintf(section, sizeof section, "env.%s", e->name);
-    if (!first_setting(ld, ld->env_keys[e - ld->cfg->envs], i, section, name))
+    if (!first_setting(ld, ld->env_lines[e - ld->cfg->envs], i, section, name))
         return;
-    long long count;
-    switch (i) {
-    case 0: e->url.raw = xstrdup(value), e->url.line = ld->line; break;
-    case 1: set_bool(ld, e, name, value, &e->is_protected); break;
-    case 2: set_bool(ld, e, name, value, &e->backup); break;
-    case 3: set_duration(ld, e, name, value, &e->lock_timeout, NULL); break;
-    case 4: set_duration(ld, e, name, value, &e->statement_timeout, NULL); break;
-    case 5: set_duration(ld, e, name, value, NULL, &e->lock_wait); break;
-    case 6:
-        if (!valid_env_name(value))
-            fail(ld, ld->line, "[env.%s] promote_from = '%s' is not an environment name", e->name, value);
-        else
-            e->promote_from = xstrdup(value);
-        break;
-    case 7:
-        if (parse_count(value, 1, 10000, &count) != 0)
-            fail(ld, ld->line, "[env.%s] keep_backups = '%.40s': expected a whole number from 1 "
-                 "to 10000", e->name, value);
-        else
-            e->keep_backups = (int)count;
-        break;
-    case 8: set_bool(ld, e, name, value, &e->prisma_compat); break;
-    case 9: set_bool(ld, e, name, value, &e->rehearse); break;
-    case 10:
-        if (parse_count(value, 0, CONFIG_MAX_ROWS, &count) != 0)
-            fail(ld, ld->line, "[env.%s] exact_count_below = '%.40s': expected a whole number of "
-                 "rows from 0 to %lld", e->name, value, (long long)CONFIG_MAX_ROWS);
-        else
-            e->exact_count_below = (long)count;
-        break;
-    case 11:
-        if (value[0] == '\0')
-            fail(ld, ld->line, "[env.%s] integration_tests is empty: name the command, e.g. "
-                 "npm run test:integration", e->name);
-        else
-            e->integration_tests = xstrdup(value);
-        break;
-    case 12:
-        if (parse_count(value, 0, 100, &count) != 0)
-            fail(ld, ld->line, "[env.%s] lock_retries = '%.40s': expected a whole number from 0 "
-                 "to 100", e->name, value);
-        else
-            e->lock_retries = (int)count;
-        break;
+    switch ((enum config_env_key)i) {
+#define X(key, field, kind, dflt, min, max, words) \
+    case CONFIG_ENV_##key: parse_##kind(ld, e, &env_rules[i], value, &e->field); break;
+    CONFIG_ENV_KEYS(X)
+#undef X
+    case CONFIG_ENV_KEY_COUNT: break;
     }
 }
 
@@ -655,19 +708,20 @@ static char *config_directory(const char *path)
     return abs;
 }
 
+/* Each [project] path made absolute against the INI's folder; its default
+ * when it was not given. */
 static void resolve_paths(struct loader *ld)
 {
     struct config *cfg = ld->cfg;
-    char *migrations = cfg->migrations_dir, *backups = cfg->backups_dir, *seed = cfg->seed;
-    char *lint_rules = cfg->lint_rules_dir;
-    cfg->migrations_dir = resolve_path(cfg->dir, migrations ? migrations : "migrations");
-    cfg->backups_dir = resolve_path(cfg->dir, backups ? backups : "backups");
-    cfg->seed = seed ? resolve_path(cfg->dir, seed) : NULL;
-    cfg->lint_rules_dir = lint_rules ? resolve_path(cfg->dir, lint_rules) : NULL;
-    free(migrations);
-    free(backups);
-    free(seed);
-    free(lint_rules);
+#define X(key, field, dflt) \
+    { \
+        char *given = cfg->field; \
+        const char *path = given ? given : dflt; \
+        cfg->field = path ? resolve_path(cfg->dir, path) : NULL; \
+        free(given); \
+    }
+    CONFIG_PROJECT_KEYS(X)
+#undef X
 }
 
 static void validate(struct loader *ld)
@@ -677,15 +731,15 @@ static void validate(struct loader *ld)
         struct env_config *e = &cfg->envs[i];
         if (e->is_protected && e->lock_timeout == NULL)
             e->lock_timeout = xstrdup(DEFAULT_PROTECTED_LOCK_TIMEOUT);
-        if (ld->env_keys[i][9] == 0)     /* rehearse: opt-in where protected */
+        if (ld->env_lines[i][CONFIG_ENV_rehearse] == 0)     /* opt-in where protected */
             e->rehearse = !e->is_protected;
         if (e->url.raw == NULL)
             fail(ld, e->line, "[env.%s] has no url (add: url = postgresql://HOST/DBNAME)", e->name);
         else if (e->promote_from && !config_find_env(cfg, e->promote_from))
-            fail(ld, ld->env_keys[i][6], "[env.%s] promote_from = %s: there is no [env.%s]",
+            fail(ld, ld->env_lines[i][CONFIG_ENV_promote_from], "[env.%s] promote_from = %s: there is no [env.%s]",
                  e->name, e->promote_from, e->promote_from);
         else if (e->promote_from && strcmp(e->promote_from, e->name) == 0)
-            fail(ld, ld->env_keys[i][6], "[env.%s] cannot promote from itself", e->name);
+            fail(ld, ld->env_lines[i][CONFIG_ENV_promote_from], "[env.%s] cannot promote from itself", e->name);
     }
 }
 
@@ -732,17 +786,14 @@ void config_free(struct config *cfg)
     for (size_t i = 0; i < cfg->env_count; i++) {
         struct env_config *e = &cfg->envs[i];
         free(e->name);
-        free(e->url.raw);
-        free(e->lock_timeout);
-        free(e->statement_timeout);
-        free(e->promote_from);
-        free(e->integration_tests);
+#define X(key, field, kind, dflt, min, max, words) free_##kind(&e->field);
+        CONFIG_ENV_KEYS(X)
+#undef X
     }
     free(cfg->path);
     free(cfg->dir);
-    free(cfg->migrations_dir);
-    free(cfg->seed);
-    free(cfg->backups_dir);
-    free(cfg->lint_rules_dir);
+#define X(key, field, dflt) free(cfg->field);
+    CONFIG_PROJECT_KEYS(X)
+#undef X
     memset(cfg, 0, sizeof *cfg);
 }

@@ -8,37 +8,103 @@
 #define CONFIG_MAX_ENVS 64
 #define CONFIG_MAX_LINE 4096
 
+/* The longest duration PostgreSQL takes for lock_timeout and
+ * statement_timeout (INT_MAX milliseconds, about 24.8 days); lock_wait has
+ * the same limit. */
+#define CONFIG_MAX_DURATION_MS 2147483647LL
+/* exact_count_below: more rows than any table holds (2^53, exact in a double). */
+#define CONFIG_MAX_ROWS 9007199254740992LL
+
 /* A raw value as written in the INI, with the line it came from. */
 struct config_value {
     char *raw;
     int line;
 };
 
+/* ---- the keys, each defined once --------------------------------------------
+ *
+ * As inih's examples/ini_xmacros.c does: every key of stallmig.ini is one
+ * line of a list below, from which config.c derives the struct fields, the
+ * defaults, the parser (with its messages) and the key list of "unknown key"
+ * errors, lconfig.c the table a workflow sees as ctx.config, and
+ * tests/unit/test_config.c checks README.md names them all.
+ *
+ * [env.NAME]: X(KEY, FIELD, KIND, DEFAULT, MIN, MAX, WORDS) — KEY is the INI
+ * key and the name in ctx.config.environments[NAME]; FIELD the struct
+ * env_config member; KIND how it is read, stored and shown:
+ *   URL      struct config_value: interpolated on demand (config_env_url),
+ *            never shown to Lua
+ *   BOOL     bool: true/false/yes/no/on/off/1/0
+ *   TIMEOUT  char *: a duration as the server is given it ("5s"), or NULL
+ *   WAIT     double: a duration in seconds
+ *   ENV      char *: an environment's name, or NULL
+ *   COUNT    long long: a whole number from MIN to MAX ("expected WORDS
+ *            from MIN to MAX")
+ *   COMMAND  char *: a command line, or NULL (WORDS: an example)
+ * The order is that of the "known:" list in an unknown key's message. */
+#define CONFIG_ENV_KEYS(X) \
+    X(url,               url,               URL,     0,       0, 0, NULL) \
+    X(protected,         is_protected,      BOOL,    true,    0, 0, NULL) \
+    X(backup,            backup,            BOOL,    false,   0, 0, NULL) \
+    X(lock_timeout,      lock_timeout,      TIMEOUT, NULL,    0, 0, NULL) \
+    X(statement_timeout, statement_timeout, TIMEOUT, NULL,    0, 0, NULL) \
+    X(lock_wait,         lock_wait,         WAIT,    300.0,   0, 0, NULL)   /* the deploy lock */ \
+    X(promote_from,      promote_from,      ENV,     NULL,    0, 0, NULL) \
+    X(keep_backups,      keep_backups,      COUNT,   10,      1, 10000, "a whole number") \
+    X(prisma_compat,     prisma_compat,     BOOL,    false,   0, 0, NULL) \
+    X(rehearse,          rehearse,          BOOL,    false,   0, 0, NULL)   /* unset: !protected */ \
+    X(exact_count_below, exact_count_below, COUNT,   1000000, 0, CONFIG_MAX_ROWS, \
+      "a whole number of rows") \
+    X(integration_tests, integration_tests, COMMAND, NULL,    0, 0, "npm run test:integration") \
+    X(lock_retries,      lock_retries,      COUNT,   0,       0, 100, "a whole number")
+
+/* [project]: X(KEY, FIELD, DEFAULT) — a path relative to the INI's folder,
+ * stored absolute; DEFAULT when the key is not given (NULL: none). KEY is
+ * also its name in ctx.config. */
+#define CONFIG_PROJECT_KEYS(X) \
+    X(migrations, migrations_dir, "migrations") \
+    X(seed,       seed,           NULL) \
+    X(backups,    backups_dir,    "backups") \
+    X(lint_rules, lint_rules_dir, NULL)         /* a team's own lint rules */
+
+/* The C type of each kind. */
+#define CONFIG_TYPE_URL struct config_value
+#define CONFIG_TYPE_BOOL bool
+#define CONFIG_TYPE_TIMEOUT char *
+#define CONFIG_TYPE_WAIT double
+#define CONFIG_TYPE_ENV char *
+#define CONFIG_TYPE_COUNT long long
+#define CONFIG_TYPE_COMMAND char *
+
+/* CONFIG_ENV_url, ... CONFIG_ENV_KEY_COUNT: a key's index in the list. */
+enum config_env_key {
+#define X(key, field, kind, dflt, min, max, words) CONFIG_ENV_##key,
+    CONFIG_ENV_KEYS(X)
+#undef X
+    CONFIG_ENV_KEY_COUNT
+};
+
+enum config_project_key {
+#define X(key, field, dflt) CONFIG_PROJECT_##key,
+    CONFIG_PROJECT_KEYS(X)
+#undef X
+    CONFIG_PROJECT_KEY_COUNT
+};
+
 struct env_config {
     char *name;
     int line;                        /* line of the [env.NAME] header */
-    struct config_value url;         /* interpolated on demand: config_env_url() */
-    bool is_protected;               /* true unless "protected = false" */
-    bool backup;
-    char *lock_timeout;              /* PostgreSQL duration, e.g. "5s"; NULL: server default */
-    char *statement_timeout;
-    double lock_wait;                /* seconds to wait for the deploy lock */
-    char *promote_from;
-    int keep_backups;
-    bool prisma_compat;              /* also keep _prisma_migrations as Prisma does */
-    bool rehearse;                   /* verify --rehearse allowed (default: unless protected) */
-    long exact_count_below;          /* verify counts rows exactly below this estimate */
-    char *integration_tests;         /* the command that tests this environment after a deploy */
-    int lock_retries;                /* a migration that timed out on a lock is retried this often */
+#define X(key, field, kind, dflt, min, max, words) CONFIG_TYPE_##kind field;
+    CONFIG_ENV_KEYS(X)
+#undef X
 };
 
 struct config {
     char *path;                      /* as given on the command line */
     char *dir;                       /* absolute directory of the INI file */
-    char *migrations_dir;            /* absolute */
-    char *seed;                      /* absolute, or NULL */
-    char *backups_dir;               /* absolute */
-    char *lint_rules_dir;            /* absolute, or NULL: a team's own lint rules */
+#define X(key, field, dflt) char *field;
+    CONFIG_PROJECT_KEYS(X)
+#undef X
     struct env_config envs[CONFIG_MAX_ENVS];
     size_t env_count;
 };
@@ -46,7 +112,7 @@ struct config {
 struct config_error {
     char message[768];
     int line;                        /* 0 when the error is not about a line */
-    char hint[300];                  /* config_env_url: what to write instead, or "" */
+    char hint[400];                  /* config_env_url: what to do instead, or "" */
 };
 
 /* Loads and validates path. 0 on success; -1 with err filled (message
@@ -77,12 +143,6 @@ const char *config_getenv(const char *name);
  * string or NULL with a message in errbuf (e.g. "${X} is not set"). */
 char *config_interpolate(const char *value, char *errbuf, size_t errlen);
 
-/* The longest duration PostgreSQL takes for lock_timeout and
- * statement_timeout (INT_MAX milliseconds, about 24.8 days); lock_wait has
- * the same limit. */
-#define CONFIG_MAX_DURATION_MS 2147483647LL
-/* exact_count_below: more rows than any table holds (2^53, exact in a double). */
-#define CONFIG_MAX_ROWS 9007199254740992LL
 
 /* A duration as PostgreSQL reads lock_timeout: a whole or decimal number
  * and a unit (ms, s, min, h, d; a number alone is milliseconds), a space

@@ -5,22 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void quiet(void *arg, const char *message)
-{
-    (void)arg;
-    (void)message;
-}
-
-PGconn *dbswap_admin(const char *url)
-{
-    const char *keys[] = {"dbname", "dbname", "connect_timeout", NULL};
-    const char *values[] = {url, "postgres", "10", NULL};
-    PGconn *admin = PQconnectdbParams(keys, values, 1);
-    if (admin)
-        PQsetNoticeProcessor(admin, quiet, NULL);
-    return admin;
-}
-
 /* The server's own words for a failed result (never the connection string). */
 static void server_says(PGresult *res, PGconn *pg, char *err, size_t errlen)
 {

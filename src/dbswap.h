@@ -1,7 +1,7 @@
 /* dbswap.h — replacing a whole database without a moment in which it is
  * gone: the replacement is made under a new name first, and only when it
  * exists (and the caller has verified it) are the two swapped by rename, in
- * one transaction, through the server's 'postgres' database. The old one
+ * one transaction, through the server's 'postgres' database (pg_connect_admin). The old one
  * is renamed aside, never dropped here. Plain C (libpq, no lua.h). */
 #ifndef STALLMIG_DBSWAP_H
 #define STALLMIG_DBSWAP_H
@@ -14,10 +14,6 @@
 /* PostgreSQL's longest identifier (NAMEDATALEN - 1) and a buffer for it. */
 #define DBSWAP_NAME_MAX 63
 #define DBSWAP_NAME_SIZE (DBSWAP_NAME_MAX + 1)
-
-/* A maintenance connection to the server of url: the same settings, the
- * database 'postgres'. Never NULL; check PQstatus. Notices are dropped. */
-PGconn *dbswap_admin(const char *url);
 
 /* The database a connection reached, and its owner. */
 struct dbswap_target {

@@ -51,10 +51,6 @@ void gate_copy(lua_State *from, int idx, lua_State *to);
 
 /* ---- lapi_change.c: the change object ------------------------------------ */
 
-/* conn:begin_change(...) */
-extern const luaL_Reg change_conn_methods[];
-/* Registers the "stallmig.change" metatable (once per state). */
-void lapi_change_register(lua_State *L);
 /* Ends a change (lock released, books completed, its Lua state closed);
  * idempotent, never raises. Called when its connection closes first. */
 void gate_change_end(struct change *ch, const char *outcome);

@@ -7,8 +7,8 @@
  * with the session if stallrun is killed. */
 #include "gate.h"
 
-#include "host.h"
 #include "lerror.h"
+#include "lsignal.h"
 #include "msg.h"
 
 #include <stdio.h>
@@ -141,8 +141,8 @@ static void acquire_one(lua_State *L, struct lconn *c, double deadline, double w
     while (!taken && now_seconds() < deadline) {
         double left = deadline - now_seconds();
         pause_for(pause < left ? pause : (left > 0.01 ? left : 0.01));
-        if (host_interrupted())
-            host_raise_interrupt(L, " while waiting for the deploy lock: nothing was changed");
+        if (lsignal_interrupted())
+            lsignal_raise(L, " while waiting for the deploy lock: nothing was changed");
         if ((taken = try_lock(c->pg, &failed, prisma)) < 0)
             raise_query_failed(L, c, failed);
         pause = pause * 1.5 < 1.0 ? pause * 1.5 : 1.0;

@@ -1,14 +1,14 @@
-/* gate_state.c — the gate's own Lua state. The host makes it as it makes a
- * workflow's (host_new_state), loads lua/stallmig/gate.lua into it, and
+/* gate_state.c — the gate's own Lua state. The host makes it as it made the
+ * workflow's (lstate_new_like), loads lua/stallmig/gate.lua into it, and
  * calls into it; nothing of it is reachable from the workflow's state, so a
  * script cannot replace a library function the gate relies on, nor change
  * a table the gate reads. Values cross between the two states only as
  * copies of plain data (gate_copy). */
 #include "gate.h"
 
-#include "host.h"
 #include "lerror.h"
-#include "run.h"
+#include "lsignal.h"
+#include "lstate.h"
 
 #include <lauxlib.h>
 #include <string.h>
@@ -16,28 +16,39 @@
 #define GATE_MODULE "stallmig.gate"
 #define MAX_DEPTH 32
 
+/* require(name) in P, protected; the error's text, or NULL. */
+static const char *require_in(lua_State *P, const char *name, int nresults)
+{
+    lua_pushcfunction(P, lstate_message_handler);
+    lua_getglobal(P, "require");
+    lua_pushstring(P, name);
+    if (lua_pcall(P, 1, nresults, -3) != LUA_OK) {
+        const char *why = lua_tostring(P, -1);
+        return why ? why : "an error object";
+    }
+    lua_remove(P, -1 - nresults);    /* the handler */
+    return NULL;
+}
+
 lua_State *gate_state_open(lua_State *L)
 {
-    const struct run *run = lconn_run();
-    lua_State *P = run ? host_new_state(run->root) : NULL;
+    lua_State *P = lstate_new_like(L);
     if (P == NULL)
         lerror_raise(L, "runtime", "cannot create the change gate's Lua state (out of memory?)");
     lua_pushboolean(P, 1);           /* gate.lua loads only where this is set */
     lua_setfield(P, LUA_REGISTRYINDEX, "stallmig.gate.host");
-    lua_pushcfunction(P, host_message_handler);
-    lua_getglobal(P, "require");
-    lua_pushliteral(P, GATE_MODULE);
-    if (lua_pcall(P, 1, 1, 1) != LUA_OK) {
-        const char *why = lua_tostring(P, -1);
-        lerror_push(L, "runtime", "cannot load the change gate's library (%s): %s", GATE_MODULE,
-                    why ? why : "an error object");
+    /* stallmig.db first: the connection handles the gate is given need its metatables */
+    const char *why = require_in(P, "stallmig.db", 0);
+    if (why == NULL)
+        why = require_in(P, GATE_MODULE, 1);
+    if (why != NULL) {
+        lerror_push(L, "runtime", "cannot load the change gate's library (%s): %s", GATE_MODULE, why);
         lua_close(P);
         lerror_throw(L);
     }
     lua_pushstring(P, gate_lock_guard_sql);  /* the lock's SQL is the host's (gate_lock.c) */
     lua_setfield(P, -2, "LOCK_GUARD");
     lua_setfield(P, LUA_REGISTRYINDEX, GATE_MODULE);
-    lua_pop(P, 1);                   /* the handler */
     return P;
 }
 
@@ -54,16 +65,6 @@ void gate_state_push(lua_State *P, const char *fn)
     lua_getfield(P, LUA_REGISTRYINDEX, GATE_MODULE);
     lua_getfield(P, -1, fn);
     lua_remove(P, -2);
-}
-
-static bool is_error_object(lua_State *L, int idx)
-{
-    if (!lua_getmetatable(L, idx))
-        return false;
-    luaL_getmetatable(L, LERROR_MT);
-    bool same = lua_rawequal(L, -1, -2);
-    lua_pop(L, 2);
-    return same;
 }
 
 /* stallmig.json's array marker (lua/stallmig/json.lua keeps it in the
@@ -98,7 +99,7 @@ static void copy_table(lua_State *from, int idx, lua_State *to, int depth)
         }
         lua_pop(from, 1);
     }
-    if (is_error_object(from, idx))
+    if (lerror_is(from, idx))
         luaL_setmetatable(to, LERROR_MT);
     else if (is_json_array(from, idx)) {
         luaL_newmetatable(to, JSON_ARRAY_MT);  /* json.lua takes the same table from the registry */
@@ -145,7 +146,7 @@ static void push_copied_error(lua_State *L, lua_State *P)
 {
     if (lua_type(P, -1) == LUA_TTABLE) {
         gate_copy(P, -1, L);
-        if (!is_error_object(L, -1))
+        if (!lerror_is(L, -1))
             luaL_setmetatable(L, LERROR_MT);
         return;
     }
@@ -156,11 +157,11 @@ static void push_copied_error(lua_State *L, lua_State *P)
 void gate_state_call(lua_State *L, lua_State *P, int nargs, int nresults)
 {
     int handler = lua_gettop(P) - nargs;   /* where the function is: the handler goes below it */
-    lua_pushcfunction(P, host_message_handler);
+    lua_pushcfunction(P, lstate_message_handler);
     lua_insert(P, handler);
-    lua_State *before = host_set_running(P);
+    lua_State *before = lsignal_set_running(P);
     int rc = lua_pcall(P, nargs, nresults, handler);
-    host_set_running(before);
+    lsignal_set_running(before);
     lua_remove(P, handler);
     if (rc == LUA_OK)
         return;

@@ -32,8 +32,21 @@ static void fail(struct reader *r, const char *fmt, ...)
 
 static void skip_space(struct reader *r)
 {
-    while (r->pos < r->len && strchr(" \t\r\n", r->text[r->pos]) && r->text[r->pos])
+    while (r->pos < r->len) {
+        char c = r->text[r->pos];
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+            return;
         r->pos++;
+    }
+}
+
+/* The next character is c: consumed. */
+static bool next_is(struct reader *r, char c)
+{
+    if (r->pos >= r->len || r->text[r->pos] != c)
+        return false;
+    r->pos++;
+    return true;
 }
 
 static struct json *new_value(struct reader *r, enum json_type type)
@@ -183,10 +196,27 @@ static struct json *parse_number(struct reader *r)
         fail(r, "leading zero in number");
         return NULL;
     }
-    while (r->pos < r->len && strchr("0123456789.eE+-", r->text[r->pos]) && r->text[r->pos]) {
-        if (strchr(".eE", r->text[r->pos]))
+    long long whole = 0;
+    int digits = 0;
+    for (; r->pos < r->len; r->pos++) {
+        char c = r->text[r->pos];
+        if (c >= '0' && c <= '9') {
+            whole = whole * 10 + (c - '0');
+            digits++;
+        } else if (c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
             integer = false;
-        r->pos++;
+        } else {
+            break;
+        }
+    }
+    if (integer && digits <= 18) {   /* exact in a long long: no strtod needed */
+        struct json *v = new_value(r, JSON_NUMBER);
+        if (v) {
+            v->integer = r->text[start] == '-' ? -whole : whole;
+            v->number = (double)v->integer;
+            v->is_integer = true;
+        }
+        return v;
     }
     char buf[64];
     size_t n = r->pos - start;
@@ -256,7 +286,7 @@ static struct json *parse_container(struct reader *r, int depth, bool object)
             if ((key = parse_string_raw(r, &key_len)) == NULL)
                 break;
             skip_space(r);
-            if (!literal(r, ":")) {
+            if (!next_is(r, ':')) {
                 free(key);
                 fail(r, "expected ':'");
                 break;
@@ -269,7 +299,7 @@ static struct json *parse_container(struct reader *r, int depth, bool object)
             break;
         }
         skip_space(r);
-        if (literal(r, ","))
+        if (next_is(r, ','))
             continue;
         if (r->pos < r->len && r->text[r->pos] == close) {
             r->pos++;

@@ -9,8 +9,10 @@
 #include "freshness.h"
 #include "lapi.h"
 #include "lapi_database.h"
+#include "lapi_guard.h"
 #include "lconn.h"
 #include "lerror.h"
+#include "pg.h"
 
 #include <lauxlib.h>
 #include <limits.h>
@@ -70,9 +72,7 @@ static void resolve_backup(lua_State *L, const char *given, char *path, size_t s
 /* A short read-only look at the environment's database, or NULL. */
 static PGconn *look_at(const char *url)
 {
-    const char *keys[] = {"dbname", "connect_timeout", "options", NULL};
-    const char *values[] = {url, "5", "-c default_transaction_read_only=on", NULL};
-    PGconn *pg = PQconnectdbParams(keys, values, 1);
+    PGconn *pg = pg_connect_aside(url, &(struct pg_aside){.timeout = 5, .read_only = true});
     if (PQstatus(pg) == CONNECTION_OK)
         return pg;
     PQfinish(pg);
@@ -141,7 +141,7 @@ static void require_confirmed(lua_State *L, const struct env_config *env, const 
     char what[PATH_MAX + 100];
     snprintf(what, sizeof what, "restore the backup %s into a new database on its server",
              base ? base + 1 : path);
-    guard_confirm_env(L, env->name, what);
+    guard_confirm_env(L, env->name, what, NULL);
 }
 
 /* Creates target and restores path into it; 0, or -1 with err (no
@@ -149,7 +149,7 @@ static void require_confirmed(lua_State *L, const struct env_config *env, const 
 static int restore_into(const char *url, const char *target, const char *path, char *err,
                         size_t errlen)
 {
-    PGconn *admin = dbswap_admin(url);
+    PGconn *admin = pg_connect_admin(url);
     int rc = -1;
     if (PQstatus(admin) != CONNECTION_OK)
         snprintf(err, errlen, "cannot reach the server's 'postgres' database");

@@ -15,8 +15,10 @@
 #include "gate.h"
 
 #include "config.h"
-#include "host.h"
 #include "lapi.h"
+#include "lapi_guard.h"
+#include "lapi_identity.h"
+#include "lconfig.h"
 #include "ledger.h"
 #include "lerror.h"
 #include "msg.h"
@@ -208,7 +210,7 @@ static void begin_writes(lua_State *L, struct change *ch)
         return;
     struct lconn *c = ch->c;
     refuse_protected_twin(L, ch);
-    if (c->read_only && !guard_through_pooler(c)) {
+    if (c->read_only && !identity_through_pooler(c)) {
         PQclear(PQexec(c->pg, "SET default_transaction_read_only = off"));
         ch->made_writable = true;
     }
@@ -389,7 +391,7 @@ static int change_confirm(lua_State *L)
     struct change *ch = check_change(L, 1);
     const char *what = luaL_checkstring(L, 2);
     if (ch->c->is_protected && !ch->confirmed)
-        guard_confirm_env(L, ch->c->env->name, what);
+        guard_confirm_conn(L, ch->c, what);
     ch->confirmed = true;
     lua_pushboolean(L, 1);
     return 1;
@@ -648,8 +650,8 @@ static void open_plan(lua_State *L, struct change *ch, int scan_idx)
     lua_State *P = ch->P;
     gate_state_push(P, "open");
     lconn_push_borrowed(P, ch->c);
-    host_push_config(P, lconn_config());
-    host_push_env(P, ch->c->env);
+    lconfig_push(P, lconn_config());
+    lconfig_push_env(P, ch->c->env);
     lua_pushboolean(P, ch->c->is_protected);   /* a marker may protect what the INI does not */
     lua_setfield(P, -2, "protected");
     if (scan_idx == 0 || !lapi_files_pass_scan(L, scan_idx, P, lconn_config()->migrations_dir))
@@ -708,7 +710,7 @@ static const luaL_Reg change_meta[] = {
     {NULL, NULL},
 };
 
-void lapi_change_register(lua_State *L)
+void change_register_class(lua_State *L)
 {
     if (!luaL_newmetatable(L, CHANGE_MT)) {
         lua_pop(L, 1);

@@ -10,9 +10,11 @@
 #include "dbswap.h"
 #include "endpoint.h"
 #include "lapi.h"
+#include "lapi_guard.h"
 #include "lconn.h"
 #include "lerror.h"
 #include "msg.h"
+#include "pg.h"
 #include "run.h"
 
 #include <lauxlib.h>
@@ -121,7 +123,7 @@ static int conn_recreate_database(lua_State *L)
     char *url = lconn_env_url(L, c->env);
     database_close(L, 1);
     struct database_fail f = {.kind = "failed"};
-    PGconn *admin = dbswap_admin(url);
+    PGconn *admin = pg_connect_admin(url);
     free(url);
     int rc = recreate_on(admin, &t, c->env->name, &f);
     PQfinish(admin);
@@ -144,7 +146,7 @@ static int db_create_database(lua_State *L)
         free(url);
         return lerror_raise(L, "config", "the url of %s cannot be parsed", name);
     }
-    PGconn *admin = dbswap_admin(url);
+    PGconn *admin = pg_connect_admin(url);
     free(url);
     struct database_fail f = {.kind = "failed"};
     char err[800];
@@ -165,6 +167,5 @@ const luaL_Reg database_db_functions[] = {
 
 const luaL_Reg database_conn_methods[] = {
     {"recreate_database", conn_recreate_database},
-    {"replace_with_backup", database_replace_with_backup},
     {NULL, NULL},
 };

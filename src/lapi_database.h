@@ -33,7 +33,4 @@ struct database_fail {
 };
 int database_raise(lua_State *L, const struct database_fail *f);
 
-/* conn:replace_with_backup(path) (lapi_replace.c). */
-int database_replace_with_backup(lua_State *L);
-
 #endif

@@ -1,18 +1,22 @@
-/* lapi_db.c — stallmig.db: connections, queries and transactions (libpq).
+/* lapi_db.c — stallmig.db's own part: db.connect, a connection's queries,
+ * transactions and closing (the rest of the module is assembled from other
+ * files in modules.c).
  *
  * Connections are made only to environments named in stallmig.ini, so a
  * workflow never handles a URL or a password. A PGresult never reaches Lua:
  * rows are copied and the result cleared in the same call. */
 #include "config.h"
-#include "lapi.h"
 #include "gate.h"
+#include "lapi.h"
+#include "lapi_guard.h"
+#include "lapi_identity.h"
+#include "lapi_shadow.h"
 #include "lconn.h"
 #include "ledger.h"
-#include "localpg.h"
 #include "lerror.h"
+#include "localpg.h"
 #include "msg.h"
-#include "run.h"
-#include "sigwatch.h"
+#include "pg.h"
 
 #include <lauxlib.h>
 #include <libpq-fe.h>
@@ -27,60 +31,6 @@
 struct ltx {
     int open;                        /* 1 until committed or rolled back */
 };
-
-static struct run *db_run;
-#define db_config (db_run ? db_run->cfg : NULL)
-struct run *lconn_run(void)
-{
-    return db_run;
-}
-
-const struct config *lconn_config(void)
-{
-    return db_config;
-}
-
-const char *lconn_workflow(void)
-{
-    return db_run ? db_run->workflow : "stallrun";
-}
-
-void lapi_set_run(struct run *run)
-{
-    db_run = run;
-}
-
-void lconn_track(PGconn *pg)
-{
-    sigwatch_track(pg);
-}
-
-void lconn_untrack(PGconn *pg)
-{
-    sigwatch_untrack(pg);
-}
-
-struct lconn *lconn_check(lua_State *L, int idx)
-{
-    struct lconn *c = luaL_checkudata(L, idx, CONN_MT);
-    if (c->pg == NULL)
-        lerror_raise(L, "usage", "the connection to %s is closed", c->env ? c->env->name : "?");
-    return c;
-}
-
-#define check_conn lconn_check
-
-int lconn_scalar(struct lconn *c, const char *sql, char *out, size_t size, char sqlstate[6])
-{
-    PGresult *res = PQexec(c->pg, sql);
-    int ok = PQresultStatus(res) == PGRES_TUPLES_OK;
-    const char *state = ok ? NULL : PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    snprintf(sqlstate, 6, "%s", state ? state : "");
-    if (ok)
-        snprintf(out, size, "%s", PQntuples(res) > 0 ? PQgetvalue(res, 0, 0) : "");
-    PQclear(res);
-    return ok ? 0 : -1;
-}
 
 static void notice_to_stderr(void *arg, const char *message)
 {
@@ -150,234 +100,26 @@ static void push_rows(lua_State *L, PGresult *res)
     lua_remove(L, -2);
 }
 
-/* Pushes an error object describing a failed result (not raised). */
-void lconn_push_error(lua_State *L, const PGresult *res, PGconn *pg)
-{
-    const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    char *safe = msg_redact(primary ? primary : PQerrorMessage(pg));
-    size_t n = strlen(safe);
-    while (n > 0 && safe[n - 1] == '\n')
-        safe[--n] = '\0';
-    lerror_push(L, "sql", "%s", safe);
-    free(safe);
-    if (res == NULL)
-        return;
-    static const struct { int code; const char *field; } fields[] = {
-        {PG_DIAG_SQLSTATE, "sqlstate"}, {PG_DIAG_MESSAGE_DETAIL, "detail"},
-        {PG_DIAG_MESSAGE_HINT, "hint"}, {PG_DIAG_CONTEXT, "context"},
-        {PG_DIAG_SCHEMA_NAME, "schema"}, {PG_DIAG_TABLE_NAME, "table"},
-        {PG_DIAG_CONSTRAINT_NAME, "constraint"}, {PG_DIAG_SEVERITY_NONLOCALIZED, "severity"},
-    };
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-        lerror_set(L, fields[i].field, PQresultErrorField(res, fields[i].code));
-    const char *position = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
-    if (position)
-        lerror_set_int(L, "position", atol(position));
-}
-
 /* ---- connect ------------------------------------------------------------ */
-
-/* Appends "-c name=value" to options (PostgreSQL startup options). */
-static void add_option(char *options, size_t size, const char *name, const char *value)
-{
-    if (value == NULL)
-        return;
-    size_t len = strlen(options);
-    snprintf(options + len, size - len, "%s-c %s=%s", len ? " " : "", name, value);
-}
-
-/* Parses url without ever showing libpq's text (it can echo the password);
- * registers the password as a secret; copies the URL's own options (when
- * options is not NULL). */
-static int inspect_url(const char *url, char *options, size_t size)
-{
-    char *ignored = NULL;
-    PQconninfoOption *info = PQconninfoParse(url, &ignored);
-    PQfreemem(ignored);
-    if (info == NULL)
-        return -1;
-    for (PQconninfoOption *o = info; o->keyword; o++) {
-        if (o->val && strcmp(o->keyword, "password") == 0)
-            msg_add_secret(o->val);
-        if (options && o->val && strcmp(o->keyword, "options") == 0)
-            snprintf(options, size, "%s", o->val);
-    }
-    PQconninfoFree(info);
-    return 0;
-}
-
-const struct env_config *lconn_find_env(lua_State *L, const char *name)
-{
-    const struct env_config *env = db_config ? config_find_env(db_config, name) : NULL;
-    if (env == NULL)
-        lerror_raise(L, "usage", "unknown environment '%s' (not in %s)", name,
-                     db_config ? db_config->path : "the configuration");
-    return env;
-}
-
-/* The environment's URL, ${VAR} expanded and local:NAME resolved to the
- * project's own cluster (started on demand). Raises on failure. */
-char *lconn_env_url(lua_State *L, const struct env_config *env)
-{
-    struct config_error err;
-    char *url = config_env_url(db_config, env, &err);
-    if (url == NULL) {
-        lerror_push(L, "config", "%s", err.message);
-        lerror_set(L, "hint", err.hint[0] ? err.hint : "fix the url of [env.NAME] in "
-                   "stallmig.ini, or the environment variable it names (printf '%s' \"$VAR\" | "
-                   "od -c shows hidden characters)");
-        lerror_throw(L);
-    }
-    if (!localpg_is_local(url)) {
-        /* every path to a server (connect, pg_dump, pg_restore, shadow, ...)
-         * comes through here: its password is redacted from then on */
-        (void)inspect_url(url, NULL, 0);
-        return url;
-    }
-    const char *problem = localpg_name_problem(url);
-    if (problem != NULL) {           /* a configuration error (exit 2), before anything starts */
-        free(url);
-        lerror_push(L, "config", "%s:%d: [env.%s] url = local:...: %s", db_config->path,
-                    env->url.line, env->name, problem);
-        lerror_set(L, "hint", "name the project's local database with letters, digits and '_', "
-                   "e.g. url = local:stallplass_dev");
-        lerror_throw(L);
-    }
-    char why[600];
-    char *real = localpg_url(db_config->dir, url, why, sizeof why);
-    free(url);
-    if (real == NULL)
-        lerror_raise(L, "failed", "%s (the local database of %s)", why, env->name);
-    return real;
-}
-
-PGconn *lconn_connect(const char *const *keys, const char *const *values)
-{
-    static const char *const tcp_keys[] = {"keepalives", "keepalives_idle", "keepalives_interval",
-                                           "keepalives_count", "tcp_user_timeout"};
-    static const char *const tcp_values[] = {"1", "30", "10", "3", "60000"};
-    const char *k[32], *v[32];
-    size_t n = 0, tcp = PQlibVersion() >= 120000 ? 5 : 4;   /* tcp_user_timeout: libpq 12 */
-    for (size_t i = 0; i < tcp; i++)
-        k[n] = tcp_keys[i], v[n++] = tcp_values[i];
-    for (size_t i = 0; keys[i] && n < 31; i++)
-        k[n] = keys[i], v[n++] = values[i];
-    k[n] = v[n] = NULL;
-    return PQconnectdbParams(k, v, 1);
-}
-
-/* client_encoding: migration files are UTF-8 (checked before sending),
- * whatever the database's own encoding. */
-static PGconn *connect_with(const char *url, const char *app, const char *options)
-{
-    const char *keys[] = {"dbname", "application_name", "options", "connect_timeout",
-                          "client_encoding", NULL};
-    const char *values[] = {url, app, options, "10", "UTF8", NULL};
-    if (options[0] == '\0')
-        keys[2] = "fallback_application_name", values[2] = app;
-    return lconn_connect(keys, values);
-}
-
-/* Server settings each session gets unless the URL's options set them:
- * client_connection_check_interval, so that a statement whose stallrun was
- * killed (kill -9, a lost machine) ends within about a second, with its
- * locks and the deploy lock, instead of running on orphaned; and the
- * server's side of TCP keepalives, so that a session whose network path
- * went dead ends too (a dead path answers no probe; the setting is ignored
- * on a unix socket). */
-static const struct {
-    const char *name, *value;
-} session_settings[] = {
-    {"client_connection_check_interval", "1s"}, {"tcp_keepalives_idle", "30"},
-    {"tcp_keepalives_interval", "10"}, {"tcp_keepalives_count", "3"},
-    {"tcp_user_timeout", "60000"},
-};
-#define SESSION_SETTINGS (sizeof session_settings / sizeof session_settings[0])
-
-/* Connects with session_settings. A server that refuses one (before
- * PostgreSQL 14, a platform without it, a pooler that takes no startup
- * options) gets the connection without them. */
-static PGconn *connect_checking_client(const char *url, const char *app, const char *options)
-{
-    char checked[1400];
-    snprintf(checked, sizeof checked, "%s", options);
-    for (size_t i = 0; i < SESSION_SETTINGS; i++)
-        if (strstr(options, session_settings[i].name) == NULL)
-            add_option(checked, sizeof checked, session_settings[i].name, session_settings[i].value);
-    PGconn *pg = connect_with(url, app, checked);
-    if (pg == NULL || PQstatus(pg) == CONNECTION_OK || strcmp(checked, options) == 0)
-        return pg;
-    const char *why = PQerrorMessage(pg);
-    bool refused = strstr(why, "startup parameter") != NULL;
-    for (size_t i = 0; i < SESSION_SETTINGS && !refused; i++)
-        refused = strstr(why, session_settings[i].name) != NULL;
-    if (refused) {
-        PQfinish(pg);
-        pg = connect_with(url, app, options);
-    }
-    return pg;
-}
 
 static PGconn *open_env(lua_State *L, const struct env_config *env)
 {
     char *url = lconn_env_url(L, env);
     char options[1024] = "", app[160];
-    if (inspect_url(url, options, sizeof options) != 0) {
+    if (pg_inspect_url(url, options, sizeof options) != 0) {
         free(url);
         lerror_push(L, "config", "%s:%d: the url of [env.%s] is not a valid PostgreSQL URL or "
-                    "key=value connection string", db_config->path, env->url.line, env->name);
+                    "key=value connection string", lconn_config()->path, env->url.line, env->name);
         lerror_set(L, "hint", "check for a '%' not followed by two hex digits, or an unescaped "
                    "'@', ':' or '/' in the password (escape them as %40, %3A, %2F)");
         lerror_throw(L);
     }
-    add_option(options, sizeof options, "lock_timeout", env->lock_timeout);
-    add_option(options, sizeof options, "statement_timeout", env->statement_timeout);
+    pg_add_option(options, sizeof options, "lock_timeout", env->lock_timeout);
+    pg_add_option(options, sizeof options, "statement_timeout", env->statement_timeout);
     snprintf(app, sizeof app, "stallrun %s (%s)", lconn_workflow(), env->name);
-    PGconn *pg = connect_checking_client(url, app, options);
+    PGconn *pg = pg_connect_session(url, app, options);
     free(url);
     return pg;
-}
-
-/* Our own words for why a connection failed: libpq's text can echo parts
- * of the connection string. Names come from PQhost/PQport/PQdb/PQuser. */
-static void describe_failure(PGconn *pg, char *out, size_t size)
-{
-    const char *text = PQerrorMessage(pg);
-    const char *host = PQhost(pg) ? PQhost(pg) : "?", *port = PQport(pg) ? PQport(pg) : "?";
-    const char *db = PQdb(pg) ? PQdb(pg) : "?", *user = PQuser(pg) ? PQuser(pg) : "?";
-    if (strstr(text, "password authentication failed"))
-        snprintf(out, size, "password authentication failed for user \"%s\"", user);
-    else if (strstr(text, "no password supplied"))
-        snprintf(out, size, "the server asks user \"%s\" for a password and none was given", user);
-    else if (strstr(text, "database \"") && strstr(text, "does not exist"))
-        snprintf(out, size, "database \"%s\" does not exist on %s port %s", db, host, port);
-    else if (strstr(text, "role \"") && strstr(text, "does not exist"))
-        snprintf(out, size, "role \"%s\" does not exist on %s port %s", user, host, port);
-    else if (strstr(text, "Connection refused") || strstr(text, "No such file or directory"))
-        snprintf(out, size, "no server is accepting connections at %s port %s", host, port);
-    else if (strstr(text, "could not translate host name"))
-        snprintf(out, size, "unknown host \"%s\"", host);
-    else if (strstr(text, "timeout expired"))
-        snprintf(out, size, "no answer from %s port %s within 10 seconds", host, port);
-    else if (strstr(text, "starting up") || strstr(text, "shutting down") || strstr(text, "recovery mode"))
-        snprintf(out, size, "the server at %s port %s is starting up or shutting down", host, port);
-    else if (strstr(text, "too many connections for role"))
-        snprintf(out, size, "user \"%s\" already has as many connections as its CONNECTION LIMIT "
-                 "allows on %s port %s", user, host, port);
-    else if (strstr(text, "too many connections for database"))
-        snprintf(out, size, "database \"%s\" already has as many connections as its CONNECTION "
-                 "LIMIT allows on %s port %s", db, host, port);
-    else if (strstr(text, "not currently accepting connections"))
-        snprintf(out, size, "database \"%s\" on %s port %s does not accept connections "
-                 "(ALLOW_CONNECTIONS false)", db, host, port);
-    else if (strstr(text, "too many connections") || strstr(text, "remaining connection slots"))
-        snprintf(out, size, "the server at %s port %s has no connection slots left", host, port);
-    else if (strstr(text, "no pg_hba.conf entry"))
-        snprintf(out, size, "the server at %s port %s does not accept user \"%s\" for database "
-                 "\"%s\" from here (pg_hba.conf)", host, port, user, db);
-    else
-        snprintf(out, size, "the connection to %s port %s failed (database \"%s\", user \"%s\")",
-                 host, port, db, user);
 }
 
 /* db.connect(env_name) -> conn */
@@ -394,7 +136,7 @@ static int db_connect(lua_State *L)
         return lerror_raise(L, "failed", "out of memory connecting to %s", env->name);
     if (PQstatus(pg) != CONNECTION_OK) {
         char why[600];
-        describe_failure(pg, why, sizeof why);
+        pg_describe_failure(pg, why, sizeof why);
         lerror_push(L, "failed", "cannot connect to %s: %s", env->name, why);
         lerror_set(L, "hint", "check that the server is running and that the environment's url "
                    "in stallmig.ini is right (stallrun workflows/doctor.lua --env NAME)");
@@ -404,7 +146,7 @@ static int db_connect(lua_State *L)
     PQsetNoticeProcessor(pg, notice_to_stderr, NULL);
     c->pg = pg;
     lconn_track(pg);
-    guard_inspect(L, c);
+    identity_inspect(L, c);
     return 1;
 }
 
@@ -500,7 +242,7 @@ static PGresult *query_read_only(PGconn *pg, const char *sql, int nparams, const
 /* conn:query(sql, ...) -> rows; parameters are $1, $2, ... (never pasted). */
 static int conn_query(lua_State *L)
 {
-    struct lconn *c = check_conn(L, 1);
+    struct lconn *c = lconn_check(L, 1);
     const char *sql = luaL_checkstring(L, 2);
     guard_check_sql(L, c, sql);
     int nparams = 0;
@@ -564,7 +306,7 @@ static void unwrap_exec_error(lua_State *L, const PGresult *failed, long complet
  * `position` = the server's character position in sql, if it gave one. */
 static int conn_exec(lua_State *L)
 {
-    struct lconn *c = check_conn(L, 1);
+    struct lconn *c = lconn_check(L, 1);
     const char *sql = luaL_checkstring(L, 2);
     guard_check_sql(L, c, sql);
     bool wrapped = needs_read_only_transaction(c);
@@ -604,7 +346,7 @@ static int conn_exec(lua_State *L)
 static int push_quoted(lua_State *L, char *(*quote)(PGconn *, const char *, size_t),
                        const char *what)
 {
-    struct lconn *c = check_conn(L, 1);
+    struct lconn *c = lconn_check(L, 1);
     size_t len;
     const char *text = luaL_checklstring(L, 2, &len);
     char *quoted = quote(c->pg, text, len);
@@ -630,7 +372,7 @@ static int conn_escape_identifier(lua_State *L)
 /* conn:transaction_status() -> "idle" | "active" | "in_transaction" | "failed" | "unknown" */
 static int conn_transaction_status(lua_State *L)
 {
-    struct lconn *c = check_conn(L, 1);
+    struct lconn *c = lconn_check(L, 1);
     static const char *const names[] = {"idle", "active", "in_transaction", "failed", "unknown"};
     PGTransactionStatusType st = PQtransactionStatus(c->pg);
     lua_pushstring(L, names[st <= PQTRANS_UNKNOWN ? st : PQTRANS_UNKNOWN]);
@@ -640,7 +382,7 @@ static int conn_transaction_status(lua_State *L)
 /* conn:info() -> {env, database, user, host, port, pid, server_version} */
 static int conn_info(lua_State *L)
 {
-    struct lconn *c = check_conn(L, 1);
+    struct lconn *c = lconn_check(L, 1);
     lua_createtable(L, 0, 7);
     lua_pushstring(L, c->env->name);
     lua_setfield(L, -2, "env");
@@ -676,7 +418,7 @@ static void simple_command(lua_State *L, struct lconn *c, const char *sql)
  * back whatever was not committed when tx goes out of scope. */
 static int conn_transaction(lua_State *L)
 {
-    struct lconn *c = check_conn(L, 1);
+    struct lconn *c = lconn_check(L, 1);
     struct ltx *tx = lua_newuserdatauv(L, sizeof *tx, 1);
     tx->open = 0;
     luaL_setmetatable(L, TX_MT);
@@ -787,7 +529,7 @@ static int conn_tostring(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg conn_methods[] = {
+const luaL_Reg db_conn_methods[] = {
     {"query", conn_query},
     {"exec", conn_exec},
     {"transaction", conn_transaction},
@@ -799,7 +541,7 @@ static const luaL_Reg conn_methods[] = {
     {NULL, NULL},
 };
 
-static const luaL_Reg conn_meta[] = {
+const luaL_Reg db_conn_meta[] = {
     {"__gc", conn_gc},
     {"__close", conn_close_scope},
     {"__tostring", conn_tostring},
@@ -824,35 +566,19 @@ static int db_local_cluster(lua_State *L)
 {
     static const char *const actions[] = {"start", "stop", "status", NULL};
     int action = luaL_checkoption(L, 1, "status", actions);
-    if (db_config == NULL)
+    if (lconn_config() == NULL)
         return lerror_raise(L, "usage", "no configuration is loaded");
     char err[600] = "";
-    int rc = action == 0 ? localpg_start(db_config->dir, err, sizeof err)
-           : action == 1 ? localpg_stop(db_config->dir, err, sizeof err) : 0;
-    int running = rc < 0 ? -1 : localpg_running(db_config->dir, err, sizeof err);
+    int rc = action == 0 ? localpg_start(lconn_config()->dir, err, sizeof err)
+           : action == 1 ? localpg_stop(lconn_config()->dir, err, sizeof err) : 0;
+    int running = rc < 0 ? -1 : localpg_running(lconn_config()->dir, err, sizeof err);
     if (running < 0)
         return lerror_raise(L, "failed", "local PostgreSQL: %s", err);
     lua_pushstring(L, running ? "running" : "stopped");
     return 1;
 }
 
-void lconn_push_borrowed(lua_State *L, const struct lconn *c)
-{
-    luaL_requiref(L, "stallmig.db", luaopen_stallmig_db, 0);   /* its metatables */
-    lua_pop(L, 1);
-    struct lconn *b = lua_newuserdatauv(L, sizeof *b, 0);
-    *b = *c;
-    b->borrowed = true;
-    b->host_writer = true;
-    b->read_only = false;
-    b->confirmed = true;
-    b->audit_id = 0;
-    b->shadow_admin_url = NULL;
-    b->change = NULL;
-    luaL_setmetatable(L, CONN_MT);
-}
-
-static const luaL_Reg db_functions[] = {
+const luaL_Reg db_functions[] = {
     {"connect", db_connect},
     {"local_cluster", db_local_cluster},
     {NULL, NULL},
@@ -868,26 +594,11 @@ static void new_class(lua_State *L, const char *name, const luaL_Reg *meta, cons
     lua_pop(L, 1);
 }
 
-int luaopen_stallmig_db(lua_State *L)
+void db_register_classes(lua_State *L)
 {
-    new_class(L, CONN_MT, conn_meta, conn_methods);
-    luaL_getmetatable(L, CONN_MT);
-    lua_getfield(L, -1, "__index");
-    luaL_setfuncs(L, guard_conn_methods, 0);
-    luaL_setfuncs(L, identity_conn_methods, 0);
-    luaL_setfuncs(L, database_conn_methods, 0);
-    luaL_setfuncs(L, change_conn_methods, 0);
-    lapi_change_register(L);
-    lua_pop(L, 2);
     new_class(L, TX_MT, tx_meta, tx_methods);
     luaL_newmetatable(L, RESULT_MT);
     lua_pushcfunction(L, result_gc);
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
-    luaL_newlib(L, db_functions);
-    luaL_setfuncs(L, database_db_functions, 0);
-    luaL_setfuncs(L, shadow_db_functions, 0);
-    luaL_setfuncs(L, backup_db_functions, 0);
-    luaL_setfuncs(L, restore_db_functions, 0);
-    return 1;
 }

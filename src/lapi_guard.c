@@ -3,10 +3,12 @@
  * the audit) and the destructive primitives, acting on what lapi_identity.c
  * works out. All of it in C, below the Lua library, so that no workflow can
  * switch it off. */
+#include "lapi_guard.h"
+
 #include "confirm.h"
 #include "config.h"
 #include "lapi.h"
-#include "lconn.h"
+#include "lapi_identity.h"
 #include "ledger.h"
 #include "lerror.h"
 #include "msg.h"
@@ -62,33 +64,58 @@ void guard_check_read_only(lua_State *L, struct lconn *c, const char *sql)
 
 /* ---- confirmation ------------------------------------------------------- */
 
-/* Asks at the terminal for the environment's name before `what`. */
-static bool confirm_named(const char *env, const char *what)
+/* Asks at the terminal for the environment's name before `what`; why
+ * says why it asks (NULL: env is a protected environment). */
+static bool confirm_named(const char *env, const char *what, const char *why)
 {
-    char intro[600];
-    snprintf(intro, sizeof intro, "%s is a protected environment. About to %s.", env, what);
+    char intro[1200];
+    if (why)
+        snprintf(intro, sizeof intro, "%s About to %s.", why, what);
+    else
+        snprintf(intro, sizeof intro, "%s is a protected environment. About to %s.", env, what);
     return confirm_typed(env, intro, "Type the environment's name to continue");
 }
 
-int guard_refuse_unconfirmed(lua_State *L, const char *env, const char *what, bool asked)
+/* The refusal for a change to env that was not confirmed (asked: a name
+ * was typed and did not match). */
+static int refuse_unconfirmed(lua_State *L, const char *env, const char *what, bool asked)
 {
-    if (asked)
+    if (asked) {
         lerror_push(L, "refused", "%s: the name typed did not match; nothing was changed", env);
-    else
-        lerror_push(L, "refused", "%s is protected: to %s it needs confirmation, and there is no "
-                    "terminal to ask on%s; nothing was changed", env, what, confirm_in_ci() ? " (CI)" : "");
+        char hint[300];
+        snprintf(hint, sizeof hint, "to go ahead, run it again and type %s (the environment's "
+                 "name, exactly) when asked", env);
+        lerror_set(L, "hint", hint);
+        return lerror_throw(L);
+    }
+    lerror_push(L, "refused", "%s is protected: to %s it needs confirmation, and there is no "
+                "terminal to ask on%s; nothing was changed", env, what, confirm_in_ci() ? " (CI)" : "");
     lerror_set(L, "hint", "pass --yes to confirm without a prompt (CI deploys do)");
     return lerror_throw(L);
 }
 
-void guard_confirm_env(lua_State *L, const char *env, const char *what)
+void guard_confirm_env(lua_State *L, const char *env, const char *what, const char *why)
 {
     if (assume_yes) {
         msg_warn("%s is protected; confirmed by --yes: %s", env, what);
         return;
     }
-    if (!confirm_named(env, what))
-        guard_refuse_unconfirmed(L, env, what, confirm_can_ask());
+    if (!confirm_named(env, what, why))
+        refuse_unconfirmed(L, env, what, confirm_can_ask());
+}
+
+void guard_confirm_conn(lua_State *L, const struct lconn *c, const char *what)
+{
+    char why[700];
+    const char *env = c->env->name;
+    if (c->id.doubt[0])
+        snprintf(why, sizeof why, "%s's database is in doubt (%s).", env, c->id.doubt);
+    else if (c->env->is_protected)
+        snprintf(why, sizeof why, "%s is a protected environment.", env);
+    else
+        snprintf(why, sizeof why, "%s's database is marked as protected (stallmig.identity: %s, "
+                 "protected), whatever stallmig.ini says.", env, c->id.marker_env);
+    guard_confirm_env(L, env, what, why);
 }
 
 void guard_require_writable(lua_State *L, struct lconn *c, const char *action)
@@ -119,7 +146,7 @@ static int guard_preflight(lua_State *L)
     const char *what = luaL_optstring(L, 2, "change it");
     const struct env_config *env = lconn_find_env(L, name);
     if (env->is_protected && !assume_yes && !confirm_can_ask())
-        return guard_refuse_unconfirmed(L, name, what, false);
+        return refuse_unconfirmed(L, name, what, false);
     return 0;
 }
 
@@ -166,45 +193,17 @@ static int guard_confirm(lua_State *L)
     struct lconn *c = lconn_check(L, 1);
     const char *what = luaL_checkstring(L, 2);
     if (c->is_protected)
-        guard_confirm_env(L, c->env->name, what);
+        guard_confirm_conn(L, c, what);
     c->confirmed = true;
     lua_pushboolean(L, 1);
     return 1;
 }
 
-/* ---- the write gate, the marker and the audit ---------------------------- */
-
 /* ---- the server behind the connection ------------------------------------ */
-
-/* A hot standby grants the advisory lock and fails only at the first DDL;
- * through a connection pooler (PgBouncer in transaction mode) the session
- * advisory deploy lock and session settings do not hold. A pooler answers
- * the client with its own BackendKeyData, so libpq's PQbackendPID is not
- * the server's pg_backend_pid(). Read once per connection. */
-static PGresult *read_server(struct lconn *c)
-{
-    if (c->server_checked)
-        return NULL;
-    PGresult *res = PQexec(c->pg, "SELECT pg_is_in_recovery(), pg_backend_pid()");
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-        return res;                  /* the failure, for the caller to report */
-    c->in_recovery = PQgetvalue(res, 0, 0)[0] == 't';
-    c->server_pid = atoi(PQgetvalue(res, 0, 1));
-    PQclear(res);
-    c->server_checked = true;
-    return NULL;
-}
-
-bool guard_through_pooler(struct lconn *c)
-{
-    PGresult *failed = read_server(c);
-    PQclear(failed);
-    return c->server_checked && c->server_pid != PQbackendPID(c->pg);
-}
 
 void guard_require_primary(lua_State *L, struct lconn *c)
 {
-    PGresult *failed = read_server(c);
+    PGresult *failed = identity_read_server(c);
     if (failed) {
         lconn_push_error(L, failed, c->pg);
         PQclear(failed);
@@ -387,11 +386,15 @@ static const char *restamp_confirm(lua_State *L, struct lconn *c)
         if (confirm_typed(env, intro, "Type the environment's name to continue"))
             return "typed";
         lerror_push(L, "refused", "%s: the name typed did not match; nothing was changed", env);
-    } else {
-        lerror_push(L, "refused", "%s: re-stamping this database as %s's needs confirmation, and "
-                    "there is no terminal to ask on%s; nothing was changed", env, env,
-                    confirm_in_ci() ? " (CI)" : "");
+        char hint[300];
+        snprintf(hint, sizeof hint, "to go ahead, run it again and type %s (the environment's "
+                 "name, exactly) when asked, or pass --yes to confirm without a prompt", env);
+        lerror_set(L, "hint", hint);
+        return lerror_throw(L), NULL;
     }
+    lerror_push(L, "refused", "%s: re-stamping this database as %s's needs confirmation, and "
+                "there is no terminal to ask on%s; nothing was changed", env, env,
+                confirm_in_ci() ? " (CI)" : "");
     lerror_set(L, "hint", "type the environment's name at a terminal, or pass --yes to confirm "
                "without a prompt");
     return lerror_throw(L), NULL;

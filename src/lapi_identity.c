@@ -1,18 +1,50 @@
 /* lapi_identity.c — which database a connection reached: its marker
- * (stallmig.identity), its cluster's system identifier and OID, other
+ * (stallmig.identity), its cluster's system identifier and OID, the server
+ * behind it (a hot standby? a connection pooler?), other
  * environments whose URL or identity lead to it, and the doubt when these
  * disagree. lapi_guard.c acts on what this works out. */
+#include "lapi_identity.h"
+
 #include "config.h"
 #include "endpoint.h"
 #include "lapi.h"
-#include "lconn.h"
 #include "lerror.h"
 #include "msg.h"
+#include "pg.h"
 
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---- the server behind the connection ------------------------------------ */
+
+/* A hot standby grants the advisory lock and fails only at the first DDL;
+ * through a connection pooler (PgBouncer in transaction mode) the session
+ * advisory deploy lock and session settings do not hold. A pooler answers
+ * the client with its own BackendKeyData, so libpq's PQbackendPID is not
+ * the server's pg_backend_pid(). Read once per connection (identity_read_own
+ * reads it with the database's OID). */
+PGresult *identity_read_server(struct lconn *c)
+{
+    if (c->server_checked)
+        return NULL;
+    PGresult *res = PQexec(c->pg, "SELECT pg_is_in_recovery(), pg_backend_pid()");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+        return res;                  /* the failure, for the caller to report */
+    c->in_recovery = PQgetvalue(res, 0, 0)[0] == 't';
+    c->server_pid = atoi(PQgetvalue(res, 0, 1));
+    PQclear(res);
+    c->server_checked = true;
+    return NULL;
+}
+
+bool identity_through_pooler(struct lconn *c)
+{
+    PGresult *failed = identity_read_server(c);
+    PQclear(failed);
+    return c->server_checked && c->server_pid != PQbackendPID(c->pg);
+}
 
 /* ---- identity ------------------------------------------------------------- */
 
@@ -20,14 +52,23 @@
 void identity_read_own(struct lconn *c)
 {
     /* one round trip also answers what guard_require_primary asks (a
-     * standby? a pooler?), so a no-op deploy pays nothing extra for it */
-    PGresult *res = PQexec(c->pg, "SELECT oid, pg_is_in_recovery(), pg_backend_pid() "
-                                  "FROM pg_database WHERE datname = current_database()");
+     * standby? a pooler?), so a no-op deploy pays nothing extra for it, and
+     * whether there is a marker to read: reading a table that is not there
+     * leaves an ERROR in the server's log on every first connection. From
+     * the catalog, which every role may read (to_regclass raises without
+     * USAGE on the schema). */
+    PGresult *res = PQexec(c->pg,
+        "SELECT d.oid, pg_is_in_recovery(), pg_backend_pid(), EXISTS (SELECT 1 FROM "
+        "pg_catalog.pg_class r JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace "
+        "WHERE n.nspname = 'stallmig' AND r.relname = 'identity') "
+        "FROM pg_catalog.pg_database d WHERE d.datname = current_database()");
+    c->id.marker_table = true;       /* not known: look, as before */
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
         c->id.oid = atoll(PQgetvalue(res, 0, 0));
         c->in_recovery = PQgetvalue(res, 0, 1)[0] == 't';
         c->server_pid = atoi(PQgetvalue(res, 0, 2));
         c->server_checked = true;
+        c->id.marker_table = PQgetvalue(res, 0, 3)[0] == 't';
     }
     PQclear(res);
     char state[6];
@@ -38,6 +79,8 @@ void identity_read_own(struct lconn *c)
 
 static void read_marker(struct lconn *c)
 {
+    if (!c->id.marker_table)
+        return;                      /* never stamped */
     PGresult *res = PQexec(c->pg, "SELECT environment, protected, system_identifier, database_oid "
                                   "FROM stallmig.identity LIMIT 1");
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
@@ -47,7 +90,7 @@ static void read_marker(struct lconn *c)
         snprintf(c->id.marker_sysid, sizeof c->id.marker_sysid, "%s", PQgetvalue(res, 0, 2));
         c->id.marker_oid = atoll(PQgetvalue(res, 0, 3));
     }
-    PQclear(res);                    /* no table (42P01): no marker yet */
+    PQclear(res);                    /* not allowed to read it: as no marker */
 }
 
 /* Another environment whose URL leads to the same host, port and database. */
@@ -82,7 +125,7 @@ void identity_evaluate(struct lconn *c)
     const char *env = c->env->name;
     if (id->alias_of[0]) {
         /* another unprotected environment's database is only a warning
-         * (guard_inspect): two names for one disposable database */
+         * (identity_inspect): two names for one disposable database */
         const struct env_config *other = config_find_env(cfg, id->alias_of);
         if (other && other->is_protected) {
             snprintf(id->doubt, sizeof id->doubt, "the url of %s leads to the same database as %s "
@@ -112,7 +155,7 @@ void identity_evaluate(struct lconn *c)
                  "this role)", env);
 }
 
-void guard_inspect(lua_State *L, struct lconn *c)
+void identity_inspect(lua_State *L, struct lconn *c)
 {
     (void)L;
     identity_read_own(c);
@@ -131,7 +174,7 @@ void guard_inspect(lua_State *L, struct lconn *c)
          * for its next clients: the READ ONLY transaction conn:query and
          * conn:exec put around each statement, and the statement check, keep
          * it read-only (the SET is a default for the host's own queries) */
-        if (guard_through_pooler(c))
+        if (identity_through_pooler(c))
             msg_warn("%s goes through a connection pooler: read-only is enforced by a READ ONLY "
                      "transaction around each statement and stallrun's statement check (no "
                      "session SET)", c->env->name);
@@ -178,9 +221,7 @@ static enum sameness same_database(struct lconn *c, const struct env_config *env
     char *url = config_env_url(lconn_config(), env, &err);
     if (url == NULL)
         return DIFFERENT;
-    const char *keys[] = {"dbname", "connect_timeout", "options", NULL};
-    const char *values[] = {url, "3", "-c default_transaction_read_only=on", NULL};
-    PGconn *other = PQconnectdbParams(keys, values, 1);
+    PGconn *other = pg_connect_aside(url, &(struct pg_aside){.timeout = 3, .read_only = true});
     free(url);
     enum sameness same = DIFFERENT;
     if (PQstatus(other) == CONNECTION_OK) {

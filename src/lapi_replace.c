@@ -16,11 +16,15 @@
 #include "config.h"
 #include "dbswap.h"
 #include "freshness.h"
+#include "lapi.h"
 #include "lapi_database.h"
+#include "lapi_guard.h"
+#include "lapi_identity.h"
 #include "lconn.h"
 #include "ledger.h"
 #include "lerror.h"
 #include "msg.h"
+#include "pg.h"
 
 #include <lauxlib.h>
 #include <limits.h>
@@ -95,7 +99,7 @@ static void require_confirmed(lua_State *L, struct replace *r)
     char what[PATH_MAX + 100];
     snprintf(what, sizeof what, "replace its database with the backup %s (what it replaces is "
              "backed up and kept)", base ? base + 1 : r->path);
-    guard_confirm_env(L, r->env->name, what);
+    guard_confirm_conn(L, c, what);
     c->confirmed = true;
 }
 
@@ -184,11 +188,11 @@ static int record_in_database(lua_State *L)
     struct lconn *c = lua_touserdata(L, 1);
     const char *detail = lua_tostring(L, 2);
     char marked[128] = "", state[6];
-    if (lconn_scalar(c, "SELECT environment FROM stallmig.identity LIMIT 1", marked,
-                     sizeof marked, state) != 0)
+    identity_read_own(c);
+    if (!c->id.marker_table || lconn_scalar(c, "SELECT environment FROM stallmig.identity "
+                                            "LIMIT 1", marked, sizeof marked, state) != 0)
         marked[0] = '\0';            /* no marker table: a backup from before stallmig */
     ledger_ensure_schema(L, c);
-    identity_read_own(c);
     if (marked[0] == '\0' || strcmp(marked, c->env->name) == 0)
         ledger_stamp(L, c, true);
     else
@@ -207,7 +211,7 @@ static void record_restore(lua_State *L, const char *url, struct replace *r)
     ledger_local_log(r->env->name, "restore: %s's database \"%s\" %s", r->env->name, r->t.db,
                      detail);
     struct lconn restored = {.env = r->env};
-    restored.pg = PQconnectdb(url);
+    restored.pg = pg_connect_aside(url, &(struct pg_aside){0});
     lua_pushcfunction(L, record_in_database);
     lua_pushlightuserdata(L, &restored);
     lua_pushstring(L, detail);
@@ -248,7 +252,7 @@ static int replace_now(lua_State *L, const char *url, struct replace *r, struct 
     dbswap_name(r->t.db, "replaced", now, r->aside);
     if (take_before(url, r, f) != 0)
         return -1;
-    PGconn *admin = dbswap_admin(url);
+    PGconn *admin = pg_connect_admin(url);
     int rc = restore_fresh(admin, url, r, f);
     if (rc == 0)
         rc = swap_in(admin, r, f);
@@ -260,7 +264,7 @@ static int replace_now(lua_State *L, const char *url, struct replace *r, struct 
 
 /* conn:replace_with_backup(path) -> {backup, before, kept, drop_kept,
  * database}. The connection is closed. */
-int database_replace_with_backup(lua_State *L)
+static int conn_replace_with_backup(lua_State *L)
 {
     struct replace *r = lua_newuserdatauv(L, sizeof *r, 0);   /* freed by Lua, also on raise */
     memset(r, 0, sizeof *r);
@@ -279,3 +283,8 @@ int database_replace_with_backup(lua_State *L)
     free(url);
     return rc == 0 ? push_result(L, r) : database_raise(L, &f);
 }
+
+const luaL_Reg replace_conn_methods[] = {
+    {"replace_with_backup", conn_replace_with_backup},
+    {NULL, NULL},
+};

@@ -5,12 +5,14 @@
  * the same close). It lives on the environment's own server when that is
  * not protected, else on the project's local cluster (.stallmig/pg): stallmig
  * creates no database on a protected server. */
+#include "lapi_shadow.h"
+
 #include "config.h"
 #include "lapi.h"
-#include "lconn.h"
 #include "lerror.h"
 #include "localpg.h"
 #include "msg.h"
+#include "pg.h"
 
 #include <lauxlib.h>
 #include <stdio.h>
@@ -19,21 +21,11 @@
 #include <time.h>
 #include <unistd.h>
 
-static void quiet(void *arg, const char *message)
-{
-    (void)arg;
-    (void)message;
-}
-
 /* A connection to database dbname through the server of url. */
 static PGconn *connect_to(const char *url, const char *dbname)
 {
-    const char *keys[] = {"dbname", "dbname", "application_name", NULL};
-    const char *values[] = {url, dbname, "stallrun shadow", NULL};
-    PGconn *pg = lconn_connect(keys, values);
-    if (pg)
-        PQsetNoticeProcessor(pg, quiet, NULL);
-    return pg;
+    return pg_connect_aside(url, &(struct pg_aside){.dbname = dbname,
+                                                    .application = "stallrun shadow"});
 }
 
 void shadow_drop(struct lconn *c)
@@ -107,7 +99,6 @@ static int db_shadow(lua_State *L)
     c->pg = connect_to(server, c->shadow_name);
     if (PQstatus(c->pg) != CONNECTION_OK)
         return lerror_raise(L, "failed", "cannot connect to the shadow database %s", c->shadow_name);
-    PQsetNoticeProcessor(c->pg, quiet, NULL);
     lconn_track(c->pg);              /* SIGINT cancels its replay too */
     return 1;
 }

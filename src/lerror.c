@@ -65,6 +65,16 @@ int lerror_raise(lua_State *L, const char *kind, const char *fmt, ...)
     return lua_error(L);
 }
 
+bool lerror_is(lua_State *L, int idx)
+{
+    if (!lua_getmetatable(L, idx))
+        return false;
+    luaL_getmetatable(L, LERROR_MT);
+    bool same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return same;
+}
+
 int lerror_throw(lua_State *L)
 {
     return lua_error(L);

@@ -12,6 +12,7 @@
 #define STALLMIG_LERROR_H
 
 #include <lua.h>
+#include <stdbool.h>
 
 #define LERROR_MT "stallmig.error"
 
@@ -27,6 +28,10 @@ void lerror_set_int(lua_State *L, const char *field, long long value);
 /* Pushes and raises in one step. Never returns. */
 int lerror_raise(lua_State *L, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Whether the value at idx is an error object (its metatable is
+ * "stallmig.error"); reads no field, runs no metamethod. */
+bool lerror_is(lua_State *L, int idx);
 
 /* Raises the error table at the top of the stack. Never returns. */
 int lerror_throw(lua_State *L);

@@ -2,6 +2,7 @@
 #include "localpg.h"
 
 #include "proc.h"
+#include "pg.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -187,7 +188,7 @@ static int ensure_database(const char *dir, const char *name, char *err, size_t 
 {
     const char *keys[] = {"host", "dbname", "user", NULL};
     const char *values[] = {dir, "postgres", "postgres", NULL};
-    PGconn *admin = PQconnectdbParams(keys, values, 0);
+    PGconn *admin = pg_connect(keys, values);   /* names, not a connection string */
     int rc = -1;
     if (PQstatus(admin) == CONNECTION_OK) {
         const char *params[] = {name};
@@ -229,10 +230,16 @@ char *localpg_url(const char *project_dir, const char *url, char *err, size_t er
         snprintf(err, errlen, "'%.80s': %s", url, problem);
         return NULL;
     }
-    char dir[PATH_MAX], host[PATH_MAX * 3], name_enc[256];
+    char dir[PATH_MAX];
     localpg_dir(project_dir, dir, sizeof dir);
     if (localpg_start(project_dir, err, errlen) != 0 || ensure_database(dir, name, err, errlen) != 0)
         return NULL;
+    return localpg_socket_url(dir, name);
+}
+
+char *localpg_socket_url(const char *dir, const char *name)
+{
+    char host[PATH_MAX * 3], name_enc[256];
     encode(dir, host, sizeof host);
     encode(name, name_enc, sizeof name_enc);
     char *out = NULL;

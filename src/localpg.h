@@ -27,6 +27,10 @@ const char *localpg_name_problem(const char *url);
  * there, and returns a libpq URL for it (malloc'd); NULL with err. */
 char *localpg_url(const char *project_dir, const char *url, char *err, size_t errlen);
 
+/* The libpq URL of database name on the cluster whose socket is in dir,
+ * as user postgres, percent-encoded (malloc'd; NULL when out of memory). */
+char *localpg_socket_url(const char *dir, const char *name);
+
 /* The cluster's directory (its socket is there). */
 void localpg_dir(const char *project_dir, char *out, size_t size);
 

@@ -2,7 +2,7 @@
 #include "cli.h"
 #include "config.h"
 #include "host.h"
-#include "lapi.h"
+#include "lconn.h"
 #include "msg.h"
 #include "run.h"
 #include "sigwatch.h"
@@ -141,7 +141,7 @@ static int run(const struct cli *cli, const char *root)
         .argc = cli->argc, .argv = cli->argv,
     };
     snprintf(rn.workflow, sizeof rn.workflow, "%s", name);
-    lapi_set_run(&rn);
+    lconn_set_run(&rn);
     struct host_run hr = {
         .workflow = workflow, .root = root, .cfg = &cfg, .env = cli->env,
         .yes = cli->yes, .json = cli->json, .overrides = &cli->overrides,
@@ -149,7 +149,7 @@ static int run(const struct cli *cli, const char *root)
     };
     status = host_run_workflow(&hr);
     warn_unused_overrides(&rn.overrides);
-    lapi_set_run(NULL);
+    lconn_set_run(NULL);
     config_free(&cfg);
     return status;
 }

@@ -50,7 +50,7 @@ test_variable_with_a_newline_is_refused_without_echoing_it() {
   run_stallrun workflows/status.lua --env staging
   assert_exit 2
   assert_err_contains "stallmig.ini:10: [env.staging] url contains a newline or another control character (from the variable it names)"
-  assert_err_contains "hint: fix the url of [env.NAME] in stallmig.ini, or the environment variable it names"
+  assert_err_contains "hint: fix the url of [env.staging] in stallmig.ini, or the environment variable it names"
   assert_not_contains "Sentinel"
   assert_not_contains "elsewhere"
 }

@@ -129,6 +129,8 @@ static void config_env_url__unset_variable_names_line(void **state)
     assert_int_equal(err.line, 5);
     assert_string_equal(err.message, "data/config/unset_var.ini:5: ${STALLMIG_TEST_UNSET_VARIABLE} "
                         "is not set (export it, or give a default: ${STALLMIG_TEST_UNSET_VARIABLE:-...})");
+    assert_string_equal(err.hint, "fix the url of [env.dev] in stallmig.ini, or set the environment "
+                        "variable it names where stallrun runs (the shell, or the CI job's variables)");
     config_free(&cfg);
 }
 
@@ -144,6 +146,8 @@ static void config_env_url__control_character_from_variable(void **state)
     assert_int_equal(err.line, 5);
     assert_string_equal(err.message, "data/config/unset_var.ini:5: [env.dev] url contains a newline "
                         "or another control character (from the variable it names)");
+    assert_non_null(strstr(err.hint, "[env.dev]"));
+    assert_non_null(strstr(err.hint, "a character you cannot see, most often a line break at its end"));
     config_free(&cfg);
 }
 
@@ -321,12 +325,54 @@ static void config_parse_bool__words(void **state)
     assert_int_equal(config_parse_bool("2", &b), -1);
 }
 
+/* Every key of config.h's lists is documented in README.md (its section on
+ * stallmig.ini): an environment key in backquotes, a [project] key as
+ * "key = ". */
+static void config_keys__each_named_in_the_readme(void **state)
+{
+    (void)state;
+    FILE *f = fopen("../../README.md", "r");
+    assert_non_null(f);
+    static char readme[1 << 20];
+    size_t n = fread(readme, 1, sizeof readme - 1, f);
+    fclose(f);
+    readme[n] = '\0';
+    const char *env_keys[] = {
+#define X(key, field, kind, dflt, min, max, words) "`" #key "`",
+        CONFIG_ENV_KEYS(X)
+#undef X
+    };
+    const char *project_keys[] = {
+#define X(key, field, dflt) #key " = ",
+        CONFIG_PROJECT_KEYS(X)
+#undef X
+    };
+    for (size_t i = 0; i < sizeof env_keys / sizeof env_keys[0]; i++) {
+        if (strstr(readme, env_keys[i]) == NULL)
+            print_error("README.md does not name %s\n", env_keys[i]);
+        assert_non_null(strstr(readme, env_keys[i]));
+    }
+    for (size_t i = 0; i < sizeof project_keys / sizeof project_keys[0]; i++)
+        assert_non_null(strstr(readme, project_keys[i]));
+}
+
+/* The "known:" list of an unknown key is the list in config.h, in its order. */
+static void config_load__unknown_key_lists_every_key(void **state)
+{
+    (void)state;
+    expect_error("unknown_key.ini", 6, "(known: url, protected, backup, lock_timeout, "
+                 "statement_timeout, lock_wait, promote_from, keep_backups, prisma_compat, "
+                 "rehearse, exact_count_below, integration_tests, lock_retries)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(config_load__full_file),
         cmocka_unit_test(config_load__missing_file),
         cmocka_unit_test(config_load__unknown_key),
+        cmocka_unit_test(config_load__unknown_key_lists_every_key),
+        cmocka_unit_test(config_keys__each_named_in_the_readme),
         cmocka_unit_test(config_load__unknown_section),
         cmocka_unit_test(config_load__malformed_line),
         cmocka_unit_test(config_load__duplicate_key),
