@@ -42,6 +42,7 @@ struct scan {
     struct scan_entry *entries;
     struct file_id *ids;             /* [count], of the entries read without a problem */
     struct file_stamp *stamps;       /* [count], of each migration.sql stat'ed */
+    const struct scan_cache_entry **known; /* [count], each entry's in the cache, or NULL */
     size_t count;
     size_t hashed;                   /* files read and hashed (the rest came from the cache) */
     struct scan_cache cache;
@@ -107,13 +108,13 @@ static const char *read_problem(int dirfd, const char *path, int err)
 }
 
 /* The checksum and key of the file at path: from the cache when its stamp
- * is the one recorded, else read and hashed (*hashed set). 0 or an errno. */
+ * is the one recorded (known), else read and hashed (*hashed set). 0 or an
+ * errno value. */
 static int checksum_of(int dirfd, const char *path, const struct stat *st,
-                       const struct scan_cache *cache, struct scan_entry *e,
+                       const struct scan_cache_entry *known, struct scan_entry *e,
                        const struct file_stamp *stamp, bool *hashed)
 {
-    const struct scan_cache_entry *known = scan_cache_find(cache, e->name, stamp);
-    if (known != NULL) {
+    if (known != NULL && file_stamp_equal(&known->stamp, stamp)) {
         memcpy(e->checksum, known->checksum, sizeof e->checksum);
         e->key = known->key;
         return 0;
@@ -129,21 +130,33 @@ static int checksum_of(int dirfd, const char *path, const struct stat *st,
     return err;
 }
 
-static void scan_folder(int dirfd, const struct scan_cache *cache, struct scan_entry *e,
+/* "<name>/migration.sql" into path[size] (names are at most
+ * MIGRATION_NAME_MAX bytes, checked before). */
+static void sql_path(char *path, size_t size, const char *name)
+{
+    static const char file[] = "/migration.sql";
+    size_t len = strlen(name);
+    if (len + sizeof file > size)
+        len = size - sizeof file;
+    memcpy(path, name, len);
+    memcpy(path + len, file, sizeof file);
+}
+
+static void scan_folder(int dirfd, const struct scan_cache_entry *known, struct scan_entry *e,
                         struct file_id *id, struct file_stamp *stamp, bool *hashed)
 {
     e->conventional = migration_name_is_conventional(e->name);
     if (e->problem != NULL || (e->problem = migration_name_problem(e->name)) != NULL)
         return;
-    char path[600];
+    char path[MIGRATION_NAME_MAX + 32];
     struct stat st;
-    snprintf(path, sizeof path, "%s/migration.sql", e->name);
+    sql_path(path, sizeof path, e->name);
     int err = stat_file_at(dirfd, path, &st, &e->size);
     if (err == 0) {
         id->dev = st.st_dev;
         id->ino = st.st_ino;
         file_stamp_of(&st, stamp);
-        err = checksum_of(dirfd, path, &st, cache, e, stamp, hashed);
+        err = checksum_of(dirfd, path, &st, known, e, stamp, hashed);
     }
     e->too_large = err == EFBIG;
     if (err != 0) {
@@ -222,7 +235,7 @@ static void *read_share(void *arg)
     for (size_t i = sh->from; i < sh->to; i++) {
         bool hashed = false;
         s->ids[i].index = i;
-        scan_folder(sh->dirfd, &s->cache, &s->entries[i], &s->ids[i], &s->stamps[i], &hashed);
+        scan_folder(sh->dirfd, s->known[i], &s->entries[i], &s->ids[i], &s->stamps[i], &hashed);
         sh->hashed += hashed;
     }
     return NULL;
@@ -259,8 +272,8 @@ static int by_file(const void *a, const void *b)
 static bool is_link(int dirfd, const char *name)
 {
     struct stat st;
-    char path[600];
-    snprintf(path, sizeof path, "%s/migration.sql", name);
+    char path[MIGRATION_NAME_MAX + 32];
+    sql_path(path, sizeof path, name);
     return (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) ||
            (fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode));
 }
@@ -315,12 +328,25 @@ static void save_cache(struct scan *s)
         c->stamp = s->stamps[i];
     }
     bool changed = fresh.count != s->cache.count;
-    for (size_t i = 0; fresh.entries && !changed && i < fresh.count; i++)
-        changed = strcmp(fresh.entries[i].name, s->cache.entries[i].name) != 0 ||
-                  scan_cache_find(&s->cache, fresh.entries[i].name, &fresh.entries[i].stamp) == NULL;
+    for (size_t i = 0; !changed && i < s->count; i++)    /* every entry recorded as it was */
+        changed = s->entries[i].problem == NULL && scan_cache_settled(&s->stamps[i], &s->started) &&
+                  (s->known[i] == NULL || !file_stamp_equal(&s->known[i]->stamp, &s->stamps[i]));
     if (fresh.entries && changed)
         scan_cache_save(s->cache_path, &fresh);
     free(fresh.entries);
+}
+
+/* Each entry's record in the cache, by name: both are sorted byte-wise, so
+ * one pass over the two. */
+static void match_cache(struct scan *s)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < s->count; i++) {
+        int cmp = -1;
+        while (c < s->cache.count && (cmp = strcmp(s->cache.entries[c].name, s->entries[i].name)) < 0)
+            c++;
+        s->known[i] = c < s->cache.count && cmp == 0 ? &s->cache.entries[c] : NULL;
+    }
 }
 
 static void *scan_run(void *arg)
@@ -334,16 +360,20 @@ static void *scan_run(void *arg)
     }
     s->error = list_folders(s, d);
     if (s->error == 0 && ((s->ids = calloc(s->count + 1, sizeof *s->ids)) == NULL ||
-                          (s->stamps = calloc(s->count + 1, sizeof *s->stamps)) == NULL))
+                          (s->stamps = calloc(s->count + 1, sizeof *s->stamps)) == NULL ||
+                          (s->known = calloc(s->count + 1, sizeof *s->known)) == NULL))
         s->error = ENOMEM;
     if (s->error == 0) {
         qsort(s->entries, s->count, sizeof *s->entries, by_name);
         scan_cache_load(s->cache_path, &s->cache);
+        match_cache(s);
         read_all(s, dirfd(d));
         refuse_shared_files(s, dirfd(d));
         if (s->cache_path != NULL)
             save_cache(s);
         scan_cache_free(&s->cache);
+        free(s->known);
+        s->known = NULL;
     }
     closedir(d);
     return NULL;
@@ -388,6 +418,7 @@ void scan_free(struct scan *s)
     free(s->entries);
     free(s->ids);
     free(s->stamps);
+    free(s->known);
     free(s->dir);
     free(s->cache_path);
     free(s);

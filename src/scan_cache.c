@@ -29,7 +29,7 @@ void file_stamp_of(const struct stat *st, struct file_stamp *out)
     out->dev = (unsigned long long)st->st_dev;
 }
 
-static bool same_stamp(const struct file_stamp *a, const struct file_stamp *b)
+bool file_stamp_equal(const struct file_stamp *a, const struct file_stamp *b)
 {
     return a->size == b->size && a->mtime_sec == b->mtime_sec && a->mtime_nsec == b->mtime_nsec &&
            a->ctime_sec == b->ctime_sec && a->ctime_nsec == b->ctime_nsec && a->ino == b->ino &&
@@ -133,7 +133,7 @@ const struct scan_cache_entry *scan_cache_find(const struct scan_cache *cache, c
         size_t mid = lo + (hi - lo) / 2;
         int cmp = strcmp(cache->entries[mid].name, name);
         if (cmp == 0)
-            return same_stamp(&cache->entries[mid].stamp, stamp) ? &cache->entries[mid] : NULL;
+            return file_stamp_equal(&cache->entries[mid].stamp, stamp) ? &cache->entries[mid] : NULL;
         if (cmp < 0)
             lo = mid + 1;
         else

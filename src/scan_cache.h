@@ -29,6 +29,7 @@ struct file_stamp {
 };
 
 void file_stamp_of(const struct stat *st, struct file_stamp *out);
+bool file_stamp_equal(const struct file_stamp *a, const struct file_stamp *b);
 
 struct scan_cache_entry {
     char *name;                      /* the migration folder's name */
