@@ -13,6 +13,8 @@
 
 #include "lconn.h"
 
+struct scan;
+
 /* ---- gate_lock.c: the deploy lock ---------------------------------------- */
 
 /* Takes the deploy lock, waiting up to wait_seconds (saying who holds it);
@@ -59,7 +61,8 @@ void gate_change_end(struct change *ch, const char *outcome);
 
 /* Moves the files.scan of L's userdata at idx (if it scans dir) into a new
  * scan userdata on P: the gate waits for the scan the workflow started.
- * False (nothing pushed) when idx is not such a scan. */
-bool lapi_files_pass_scan(lua_State *L, int idx, lua_State *P, const char *dir);
+ * Returns the scan (P's userdata owns it), or NULL (nothing pushed) when
+ * idx is not such a scan. */
+struct scan *lapi_files_pass_scan(lua_State *L, int idx, lua_State *P, const char *dir);
 
 #endif

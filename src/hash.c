@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 
 static EVP_MD *sha256;
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
@@ -37,19 +38,28 @@ static void to_hex(const unsigned char *digest, unsigned int len, char hex[HASH_
     hex[HASH_HEX_LEN] = '\0';
 }
 
-int hash_sha256_hex(const void *data, size_t len, char hex[HASH_HEX_LEN + 1])
+int hash_sha256(const void *data, size_t len, unsigned char digest[HASH_LEN])
 {
     pthread_once(&sha256_once, fetch_sha256);
     EVP_MD_CTX *context = sha256 ? EVP_MD_CTX_new() : NULL;
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int digest_len = 0;
+    unsigned char out[EVP_MAX_MD_SIZE];
+    unsigned int out_len = 0;
     int ok = context != NULL && EVP_DigestInit_ex(context, sha256, NULL) == 1 &&
              EVP_DigestUpdate(context, data, len) == 1 &&
-             EVP_DigestFinal_ex(context, digest, &digest_len) == 1 && digest_len == 32;
+             EVP_DigestFinal_ex(context, out, &out_len) == 1 && out_len == HASH_LEN;
     EVP_MD_CTX_free(context);
     if (!ok)
         return -1;
-    to_hex(digest, digest_len, hex);
+    memcpy(digest, out, HASH_LEN);
+    return 0;
+}
+
+int hash_sha256_hex(const void *data, size_t len, char hex[HASH_HEX_LEN + 1])
+{
+    unsigned char digest[HASH_LEN];
+    if (hash_sha256(data, len, digest) != 0)
+        return -1;
+    to_hex(digest, HASH_LEN, hex);
     return 0;
 }
 

@@ -12,7 +12,9 @@
  * make. The policy comes from the host's configuration and the run's own
  * command line (overrides with --reason), never from a table a script holds;
  * the mechanics run in the gate's own Lua state. */
+#include "digest.h"
 #include "gate.h"
+#include "scan.h"
 
 #include "config.h"
 #include "lapi.h"
@@ -42,6 +44,7 @@ struct change {
     bool ended, lock_held, writes_begun, made_writable;
     bool reviewed, checked, confirmed, backup_done, twin_checked;
     bool async_commits;              /* commits not yet flushed (synchronous_commit off) */
+    enum { DIGEST_UNREAD, DIGEST_ABSENT, DIGEST_STALE, DIGEST_VALID } digest;
     long long applied;               /* migrations applied in this change */
     char journal[1024];              /* what else it did, for the audit row */
 };
@@ -121,6 +124,23 @@ static void flush_commits(PGconn *pg)
     PQclear(PQexec(pg, "BEGIN; SELECT txid_current(); COMMIT"));
 }
 
+/* Before the lock is released: the history digest made true again when
+ * this change wrote (or found it stale), or installed where it is missing,
+ * so that the next run with nothing to do reads one row (digest.h). A
+ * failure costs that run its speed, nothing else. */
+static void keep_digest(struct change *ch)
+{
+    if (ch->digest == DIGEST_UNREAD || ch->c->in_recovery ||
+        (ch->digest == DIGEST_VALID && !ch->writes_begun))
+        return;
+    if (ch->digest == DIGEST_ABSENT) {
+        char why[300];
+        digest_install(ch->c->pg, why, sizeof why);
+    } else {
+        digest_refresh(ch->c->pg);
+    }
+}
+
 void gate_change_end(struct change *ch, const char *outcome)
 {
     if (ch == NULL || ch->ended)
@@ -132,6 +152,7 @@ void gate_change_end(struct change *ch, const char *outcome)
             PQclear(PQexec(c->pg, "ROLLBACK"));
         if (ch->async_commits)
             flush_commits(c->pg);
+        keep_digest(ch);
         if (ch->made_writable)
             PQclear(PQexec(c->pg, "SET default_transaction_read_only = on"));
         if (ch->lock_held)
@@ -644,19 +665,43 @@ static const char *change_what(lua_State *L, int *scan_idx)
     return lua_tostring(L, -1);
 }
 
-/* The gate's Lua half reads the history and the folder, after the lock. */
+/* Whether the folder is exactly what the history digest says is applied:
+ * as many migrations, the same XOR of their keys, none failed, the digest
+ * valid (digest.h). Then the plan is known without reading a history row. */
+static bool digest_says_current(struct change *ch, struct scan *scan)
+{
+    struct scan_summary folder;
+    if (scan == NULL || scan_summary(scan, &folder) != 0 || !folder.clean || folder.count == 0)
+        return false;
+    PGresult *res = PQexec(ch->c->pg, digest_read_sql);
+    struct digest d;
+    bool read = digest_from_result(res, &d);
+    PQclear(res);
+    ch->digest = !read ? DIGEST_ABSENT : d.valid ? DIGEST_VALID : DIGEST_STALE;
+    return d.valid && d.failed == 0 && d.applied == (long long)folder.count && d.key == folder.key;
+}
+
+/* The gate's Lua half reads the history and the folder, after the lock
+ * (unless the digest says the folder is up to date: then only when needed). */
 static void open_plan(lua_State *L, struct change *ch, int scan_idx)
 {
     lua_State *P = ch->P;
+    const struct config *cfg = lconn_config();
     gate_state_push(P, "open");
     lconn_push_borrowed(P, ch->c);
-    lconfig_push(P, lconn_config());
+    lconfig_push(P, cfg);
     lconfig_push_env(P, ch->c->env);
     lua_pushboolean(P, ch->c->is_protected);   /* a marker may protect what the INI does not */
     lua_setfield(P, -2, "protected");
-    if (scan_idx == 0 || !lapi_files_pass_scan(L, scan_idx, P, lconn_config()->migrations_dir))
+    struct scan *scan = scan_idx ? lapi_files_pass_scan(L, scan_idx, P, cfg->migrations_dir) : NULL;
+    if (scan == NULL)
         lua_pushnil(P);
-    gate_state_call(L, P, 4, 1);
+    struct scan_summary folder;
+    if (digest_says_current(ch, scan) && scan_summary(scan, &folder) == 0)
+        lua_pushinteger(P, (lua_Integer)folder.count);
+    else
+        lua_pushnil(P);
+    gate_state_call(L, P, 5, 1);
     ch->pending = lua_tointeger(P, -1);
     lua_pop(P, 1);
 }

@@ -1,12 +1,15 @@
 /* lapi_files.c — stallmig.files: directory listing, reading, hashing. */
 #include "lapi.h"
 #include "hash.h"
+#include "config.h"
+#include "lconn.h"
 #include "lerror.h"
 #include "migration.h"
 #include "gate.h"
 #include "scan.h"
 
 #include <dirent.h>
+#include <stdio.h>
 #include <errno.h>
 #include <lauxlib.h>
 #include <stdlib.h>
@@ -183,14 +186,21 @@ static int files_name_is_conventional(lua_State *L)
 #define SCAN_MT "stallmig.scan"
 
 /* files.scan(dir) -> scan; reads and hashes every migration folder of dir on
- * a background thread, so it overlaps with connecting to the database. */
+ * a background thread, so it overlaps with connecting to the database. The
+ * project's own migrations folder is read through its checksum cache,
+ * .stallmig/checksums next to stallmig.ini (scan_cache.h): the host, not
+ * the script, names the cache. */
 static int files_scan(lua_State *L)
 {
     const char *dir = luaL_checkstring(L, 1);
+    const struct config *cfg = lconn_config();
+    char cache[4096];
+    bool cached = cfg && cfg->migrations_dir && cfg->dir && strcmp(dir, cfg->migrations_dir) == 0 &&
+                  snprintf(cache, sizeof cache, "%s/.stallmig/checksums", cfg->dir) < (int)sizeof cache;
     struct scan **slot = lua_newuserdatauv(L, sizeof *slot, 0);
     *slot = NULL;
     luaL_setmetatable(L, SCAN_MT);
-    if ((*slot = scan_start(dir)) == NULL)
+    if ((*slot = scan_start(dir, cached ? cache : NULL)) == NULL)
         return lerror_raise(L, "runtime", "out of memory scanning %s", dir);
     return 1;
 }
@@ -241,18 +251,18 @@ static int scan_gc(lua_State *L)
     return 0;
 }
 
-bool lapi_files_pass_scan(lua_State *L, int idx, lua_State *P, const char *dir)
+struct scan *lapi_files_pass_scan(lua_State *L, int idx, lua_State *P, const char *dir)
 {
     struct scan **slot = luaL_testudata(L, idx, SCAN_MT);
     if (slot == NULL || *slot == NULL || strcmp(scan_dir(*slot), dir) != 0)
-        return false;
+        return NULL;
     luaL_requiref(P, "stallmig.files", luaopen_stallmig_files, 0);   /* its metatable */
     lua_pop(P, 1);
     struct scan **moved = lua_newuserdatauv(P, sizeof *moved, 0);
     *moved = *slot;
     *slot = NULL;
     luaL_setmetatable(P, SCAN_MT);
-    return true;
+    return *moved;
 }
 
 /* files.mkdir(path): creates one directory (0755); raises if it exists. */

@@ -5,6 +5,7 @@
 #include "utf8.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,4 +100,18 @@ bool migration_checksum_matches(const char *content, size_t len, const char *sto
             return true;
     }
     return false;
+}
+
+int migration_key(const char *name, const char *checksum_hex, uint64_t *key)
+{
+    char text[MIGRATION_NAME_MAX + 1 + HASH_HEX_LEN + 1];
+    int len = snprintf(text, sizeof text, "%s %s", name, checksum_hex);
+    unsigned char digest[HASH_LEN];
+    if (len < 0 || (size_t)len >= sizeof text || hash_sha256(text, (size_t)len, digest) != 0)
+        return -1;
+    uint64_t k = 0;
+    for (int i = 0; i < 8; i++)
+        k = k << 8 | digest[i];
+    *key = k;
+    return 0;
 }

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define MIGRATION_NAME_MAX 255
 
@@ -20,5 +21,11 @@ const char *migration_name_problem(const char *name);
  * into LF, LF into CRLF, or adding/removing a UTF-8 BOM — and nothing else,
  * so a checkout on another OS is not "modified" while any real edit is. */
 bool migration_checksum_matches(const char *content, size_t len, const char *stored_hex);
+
+/* A migration's share of the history digest (stallmig.history_digest: the
+ * XOR of the keys of every applied migration): the first 8 bytes, read
+ * big-endian, of the SHA-256 of "<name> <checksum>" — what the SQL function
+ * stallmig.history_key computes (src/digest.c). 0, or -1 on failure. */
+int migration_key(const char *name, const char *checksum_hex, uint64_t *key);
 
 #endif

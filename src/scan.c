@@ -2,6 +2,7 @@
 #include "scan.h"
 
 #include "migration.h"
+#include "scan_cache.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -33,36 +35,45 @@ struct file_id {
 
 struct scan {
     char *dir;
+    char *cache_path;                /* the checksum cache (scan_cache.h), or NULL */
     pthread_t thread;
     bool threaded, joined;
     int error;                       /* errno of listing dir, or 0 */
     struct scan_entry *entries;
     struct file_id *ids;             /* [count], of the entries read without a problem */
+    struct file_stamp *stamps;       /* [count], of each migration.sql stat'ed */
+    const struct scan_cache_entry **known; /* [count], each entry's in the cache, or NULL */
     size_t count;
+    size_t hashed;                   /* files read and hashed (the rest came from the cache) */
+    struct scan_cache cache;
+    struct timespec started;
 };
 
-/* Reads a whole regular file of at most SCAN_MAX_FILE bytes: open, read,
- * close (a short read of a regular file is its end). Anything else is
- * refused before it is read: a FIFO, a device (/dev/zero would fill memory),
- * a file too large (EFBIG, *size set). O_NONBLOCK: opening a FIFO must not
- * hang. Returns 0 or an errno value; EINVAL means not a regular file. */
-static int read_file_at(int dirfd, const char *path, char **data, size_t *len, size_t *size,
-                        struct file_id *id)
+/* What a migration.sql is, before it is read: a regular file of at most
+ * SCAN_MAX_FILE bytes (links followed). Anything else is refused before it
+ * is opened: a FIFO, a device (/dev/zero would fill memory), a file too
+ * large (EFBIG, *size set). Returns 0 or an errno value; EINVAL means not a
+ * regular file. */
+static int stat_file_at(int dirfd, const char *path, struct stat *st, size_t *size)
 {
-    struct stat st;
-    if (fstatat(dirfd, path, &st, 0) != 0)
+    if (fstatat(dirfd, path, st, 0) != 0)
         return errno;
-    if (!S_ISREG(st.st_mode))
-        return S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-    *size = (size_t)st.st_size;
-    id->dev = st.st_dev;
-    id->ino = st.st_ino;
-    if (st.st_size > SCAN_MAX_FILE)
-        return EFBIG;
+    if (!S_ISREG(st->st_mode))
+        return S_ISDIR(st->st_mode) ? EISDIR : EINVAL;
+    *size = (size_t)st->st_size;
+    return st->st_size > SCAN_MAX_FILE ? EFBIG : 0;
+}
+
+/* Reads the whole file stat_file_at found: open, read, close (a short read
+ * of a regular file is its end). O_NONBLOCK: should it have become a FIFO
+ * since, opening it must not hang. Returns 0 or an errno value. */
+static int read_file_at(int dirfd, const char *path, const struct stat *st, char **data,
+                        size_t *len)
+{
     int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return errno;
-    size_t cap = (size_t)st.st_size + 1, n = 0;
+    size_t cap = (size_t)st->st_size + 1, n = 0;
     char *buf = malloc(cap);
     ssize_t got = 1;
     while (buf != NULL && n < cap && (got = read(fd, buf + n, cap - n)) > 0)
@@ -96,22 +107,62 @@ static const char *read_problem(int dirfd, const char *path, int err)
     }
 }
 
-static void scan_folder(int dirfd, struct scan_entry *e, struct file_id *id)
+/* The checksum and key of the file at path: from the cache when its stamp
+ * is the one recorded (known), else read and hashed (*hashed set). 0 or an
+ * errno value. */
+static int checksum_of(int dirfd, const char *path, const struct stat *st,
+                       const struct scan_cache_entry *known, struct scan_entry *e,
+                       const struct file_stamp *stamp, bool *hashed)
+{
+    if (known != NULL && file_stamp_equal(&known->stamp, stamp)) {
+        memcpy(e->checksum, known->checksum, sizeof e->checksum);
+        e->key = known->key;
+        return 0;
+    }
+    char *data = NULL;
+    size_t len = 0;
+    int err = read_file_at(dirfd, path, st, &data, &len);
+    if (err == 0 && (hash_sha256_hex(data, len, e->checksum) != 0 ||
+                     migration_key(e->name, e->checksum, &e->key) != 0))
+        err = EIO;
+    free(data);
+    *hashed = err == 0;
+    return err;
+}
+
+/* "<name>/migration.sql" into path[size] (names are at most
+ * MIGRATION_NAME_MAX bytes, checked before). */
+static void sql_path(char *path, size_t size, const char *name)
+{
+    static const char file[] = "/migration.sql";
+    size_t len = strlen(name);
+    if (len + sizeof file > size)
+        len = size - sizeof file;
+    memcpy(path, name, len);
+    memcpy(path + len, file, sizeof file);
+}
+
+static void scan_folder(int dirfd, const struct scan_cache_entry *known, struct scan_entry *e,
+                        struct file_id *id, struct file_stamp *stamp, bool *hashed)
 {
     e->conventional = migration_name_is_conventional(e->name);
     if (e->problem != NULL || (e->problem = migration_name_problem(e->name)) != NULL)
         return;
-    char path[600];
-    char *data = NULL;
-    size_t len = 0;
-    snprintf(path, sizeof path, "%s/migration.sql", e->name);
-    int err = read_file_at(dirfd, path, &data, &len, &e->size, id);
-    if (err == 0 && hash_sha256_hex(data, len, e->checksum) != 0)
-        err = EIO;
-    free(data);
+    char path[MIGRATION_NAME_MAX + 32];
+    struct stat st;
+    sql_path(path, sizeof path, e->name);
+    int err = stat_file_at(dirfd, path, &st, &e->size);
+    if (err == 0) {
+        id->dev = st.st_dev;
+        id->ino = st.st_ino;
+        file_stamp_of(&st, stamp);
+        err = checksum_of(dirfd, path, &st, known, e, stamp, hashed);
+    }
     e->too_large = err == EFBIG;
-    if (err != 0)
+    if (err != 0) {
+        e->checksum[0] = '\0';
         e->problem = read_problem(dirfd, path, err);
+    }
 }
 
 static int by_name(const void *a, const void *b)
@@ -172,17 +223,20 @@ static int list_folders(struct scan *s, DIR *d)
 /* A share of the folders to read: entries [from, to). */
 struct share {
     int dirfd;
-    struct scan_entry *entries;
-    struct file_id *ids;
+    struct scan *s;
     size_t from, to;
+    size_t hashed;
 };
 
 static void *read_share(void *arg)
 {
     struct share *sh = arg;
+    struct scan *s = sh->s;
     for (size_t i = sh->from; i < sh->to; i++) {
-        sh->ids[i].index = i;
-        scan_folder(sh->dirfd, &sh->entries[i], &sh->ids[i]);
+        bool hashed = false;
+        s->ids[i].index = i;
+        scan_folder(sh->dirfd, s->known[i], &s->entries[i], &s->ids[i], &s->stamps[i], &hashed);
+        sh->hashed += hashed;
     }
     return NULL;
 }
@@ -192,8 +246,8 @@ static void *read_share(void *arg)
 static void read_all(struct scan *s, int dirfd)
 {
     size_t half = s->count >= SCAN_SPLIT_AT ? s->count / 2 : s->count;
-    struct share first = {dirfd, s->entries, s->ids, 0, half};
-    struct share second = {dirfd, s->entries, s->ids, half, s->count};
+    struct share first = {dirfd, s, 0, half, 0};
+    struct share second = {dirfd, s, half, s->count, 0};
     pthread_t helper;
     bool helped = half < s->count && pthread_create(&helper, NULL, read_share, &second) == 0;
     read_share(&first);
@@ -201,6 +255,7 @@ static void read_all(struct scan *s, int dirfd)
         pthread_join(helper, NULL);
     else
         read_share(&second);
+    s->hashed = first.hashed + second.hashed;
 }
 
 static int by_file(const void *a, const void *b)
@@ -217,8 +272,8 @@ static int by_file(const void *a, const void *b)
 static bool is_link(int dirfd, const char *name)
 {
     struct stat st;
-    char path[600];
-    snprintf(path, sizeof path, "%s/migration.sql", name);
+    char path[MIGRATION_NAME_MAX + 32];
+    sql_path(path, sizeof path, name);
     return (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) ||
            (fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode));
 }
@@ -257,30 +312,80 @@ static void refuse_shared_files(struct scan *s, int dirfd)
     }
 }
 
+/* Records what this scan read (settled files without a problem) for the
+ * next run, when it differs from what the cache held. */
+static void save_cache(struct scan *s)
+{
+    struct scan_cache fresh = {calloc(s->count + 1, sizeof *fresh.entries), 0};
+    for (size_t i = 0; fresh.entries && i < s->count; i++) {
+        const struct scan_entry *e = &s->entries[i];
+        if (e->problem != NULL || !scan_cache_settled(&s->stamps[i], &s->started))
+            continue;
+        struct scan_cache_entry *c = &fresh.entries[fresh.count++];
+        c->name = e->name;           /* borrowed: not freed with fresh */
+        memcpy(c->checksum, e->checksum, sizeof c->checksum);
+        c->key = e->key;
+        c->stamp = s->stamps[i];
+    }
+    bool changed = fresh.count != s->cache.count;
+    for (size_t i = 0; !changed && i < s->count; i++)    /* every entry recorded as it was */
+        changed = s->entries[i].problem == NULL && scan_cache_settled(&s->stamps[i], &s->started) &&
+                  (s->known[i] == NULL || !file_stamp_equal(&s->known[i]->stamp, &s->stamps[i]));
+    if (fresh.entries && changed)
+        scan_cache_save(s->cache_path, &fresh);
+    free(fresh.entries);
+}
+
+/* Each entry's record in the cache, by name: both are sorted byte-wise, so
+ * one pass over the two. */
+static void match_cache(struct scan *s)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < s->count; i++) {
+        int cmp = -1;
+        while (c < s->cache.count && (cmp = strcmp(s->cache.entries[c].name, s->entries[i].name)) < 0)
+            c++;
+        s->known[i] = c < s->cache.count && cmp == 0 ? &s->cache.entries[c] : NULL;
+    }
+}
+
 static void *scan_run(void *arg)
 {
     struct scan *s = arg;
+    clock_gettime(CLOCK_REALTIME, &s->started);
     DIR *d = opendir(s->dir);
     if (d == NULL) {
         s->error = errno;
         return NULL;
     }
     s->error = list_folders(s, d);
-    if (s->error == 0 && (s->ids = calloc(s->count + 1, sizeof *s->ids)) == NULL)
+    if (s->error == 0 && ((s->ids = calloc(s->count + 1, sizeof *s->ids)) == NULL ||
+                          (s->stamps = calloc(s->count + 1, sizeof *s->stamps)) == NULL ||
+                          (s->known = calloc(s->count + 1, sizeof *s->known)) == NULL))
         s->error = ENOMEM;
     if (s->error == 0) {
         qsort(s->entries, s->count, sizeof *s->entries, by_name);
+        scan_cache_load(s->cache_path, &s->cache);
+        match_cache(s);
         read_all(s, dirfd(d));
         refuse_shared_files(s, dirfd(d));
+        if (s->cache_path != NULL)
+            save_cache(s);
+        scan_cache_free(&s->cache);
+        free(s->known);
+        s->known = NULL;
     }
     closedir(d);
     return NULL;
 }
 
-struct scan *scan_start(const char *dir)
+struct scan *scan_start(const char *dir, const char *cache_path)
 {
     struct scan *s = calloc(1, sizeof *s);
-    if (s == NULL || (s->dir = strdup(dir)) == NULL) {
+    if (s == NULL || (s->dir = strdup(dir)) == NULL ||
+        (cache_path != NULL && (s->cache_path = strdup(cache_path)) == NULL)) {
+        if (s)
+            free(s->dir);
         free(s);
         return NULL;
     }
@@ -312,11 +417,32 @@ void scan_free(struct scan *s)
         free(s->entries[i].name);
     free(s->entries);
     free(s->ids);
+    free(s->stamps);
+    free(s->known);
     free(s->dir);
+    free(s->cache_path);
     free(s);
 }
 
 const char *scan_dir(const struct scan *scan)
 {
     return scan->dir;
+}
+
+int scan_summary(struct scan *s, struct scan_summary *out)
+{
+    const struct scan_entry *entries;
+    size_t count;
+    memset(out, 0, sizeof *out);
+    int err = scan_wait(s, &entries, &count);
+    if (err != 0)
+        return err;
+    out->count = count;
+    out->clean = true;
+    for (size_t i = 0; i < count; i++) {
+        out->key ^= entries[i].key;
+        out->clean = out->clean && entries[i].problem == NULL && entries[i].conventional;
+    }
+    out->hashed = s->hashed;
+    return 0;
 }

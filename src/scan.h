@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct scan_entry {
     char *name;                      /* folder name */
@@ -20,13 +21,16 @@ struct scan_entry {
     const char *same_as;             /* problem: migration.sql is this other entry's (its name) */
     bool too_large;                  /* problem: migration.sql is over the size limit */
     bool conventional;               /* migration_name_is_conventional() */
+    uint64_t key;                    /* migration_key(name, checksum), when problem is NULL */
 };
 
 struct scan;
 
-/* Starts scanning dir; NULL only when out of memory or no thread could start
- * (then scan_run() does the same work synchronously). */
-struct scan *scan_start(const char *dir);
+/* Starts scanning dir; NULL only when out of memory. (When no thread can
+ * start, the same work is done at once.) cache_path: the checksum cache
+ * (scan_cache.h) to read and, when this scan hashed anything, rewrite; NULL
+ * for none. */
+struct scan *scan_start(const char *dir, const char *cache_path);
 
 /* Waits for the scan. Returns 0 and the entries (sorted byte-wise by name),
  * or an errno value when dir itself could not be listed. The entries stay
@@ -35,6 +39,20 @@ struct scan *scan_start(const char *dir);
  * apply the same SQL under two names: one of them gets a problem and
  * same_as, the other's name (the one that is a link, else the later). */
 int scan_wait(struct scan *scan, const struct scan_entry **entries, size_t *count);
+
+/* The folder as a whole, for comparing with the history digest
+ * (stallmig.history_digest): how many migrations, the XOR of their keys,
+ * whether every one is clean (no problem, a conventional name), and how
+ * many files were read and hashed rather than found in the cache. */
+struct scan_summary {
+    size_t count;
+    uint64_t key;
+    bool clean;
+    size_t hashed;
+};
+
+/* Waits, then sums up. 0, or scan_wait's errno value (*out zeroed). */
+int scan_summary(struct scan *scan, struct scan_summary *out);
 
 /* The directory being scanned, as given to scan_start. */
 const char *scan_dir(const struct scan *scan);

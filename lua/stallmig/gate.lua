@@ -25,14 +25,41 @@ local gate = {}
 
 local S -- the open change: conn, config, env, found, plan, next, applied, failed, review, taken
 
+-- The folder against the history: S.found, S.warnings, S.plan.
+local function read_plan(s, scan)
+  local found, warnings = migrations.discover(s.config, scan)
+  s.found, s.warnings = found, warnings
+  s.plan = migrations.plan(found, history.read(s.conn))
+end
+
+-- When the digest said the folder is up to date (gate.open's `current`),
+-- the plan is read only if a step asks for it: S.plan, S.found or
+-- S.warnings are read on their first use.
+local Unread = {
+  __index = function(s, key)
+    if key ~= "plan" and key ~= "found" and key ~= "warnings" then return nil end
+    local scan = rawget(s, "scan")
+    s.scan = nil
+    setmetatable(s, nil)
+    read_plan(s, scan)
+    return rawget(s, key)
+  end,
+}
+
 -- The change's plan, after the host took the deploy lock: the folder (the
--- host's own scan, or a new one) against the history. Returns how many
--- migrations are pending.
-function gate.open(conn, config, env, scan)
+-- host's own scan, or a new one) against the history. current: the number
+-- of migrations, when the host found in the history digest that the folder
+-- is exactly what is applied (nothing pending, edited, missing or failed);
+-- then no history row is read unless a step needs the plan. Returns how
+-- many migrations are pending.
+function gate.open(conn, config, env, scan, current)
   S = { conn = conn, config = config, env = env, next = 1, applied = 0 }
-  local found, warnings = migrations.discover(config, scan)
-  S.found, S.warnings = found, warnings
-  S.plan = migrations.plan(found, history.read(conn))
+  if current then
+    S.current, S.scan = current, scan
+    setmetatable(S, Unread)
+    return 0
+  end
+  read_plan(S, scan)
   return #S.plan.pending
 end
 
@@ -54,6 +81,9 @@ end
 -- stays as it read it. Every entry only when asked (a no-op deploy needs
 -- the counts, not a copy of every row).
 function gate.plan(with_entries)
+  if S.current and not with_entries then
+    return { pending = {}, counts = { applied = S.current }, total = S.current, warnings = {} }
+  end
   local entries, pending, counts = {}, {}, {}
   for i, m in ipairs(S.plan.entries) do
     if with_entries then entries[i] = entry_view(m) end
@@ -70,6 +100,7 @@ end
 -- a failed one may have left part of its work behind, or (the first deploy)
 -- the database already holds a schema of its own or another tool's history.
 function gate.check_history()
+  if S.current then return end   -- the digest: every migration applied as it is, nothing else
   local deploy = require("stallmig.deploy")
   deploy.check_plan(S.plan, S.env)
   deploy.check_first_deploy(S.conn, S.plan, S.env)

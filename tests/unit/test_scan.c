@@ -63,7 +63,7 @@ static const struct scan_entry *scan_of(const char *dir, struct scan **scan, siz
     char path[400];
     snprintf(path, sizeof path, "%s/migrations", dir);
     mkdir(path, 0755);
-    *scan = scan_start(path);
+    *scan = scan_start(path, NULL);
     assert_non_null(*scan);
     const struct scan_entry *entries;
     assert_int_equal(scan_wait(*scan, &entries, count), 0);

@@ -55,7 +55,7 @@ static void folder(const char *name, const char *sql)
 static const struct scan_entry *scan_all(size_t *count)
 {
     scan_free(current);
-    current = scan_start(dir);
+    current = scan_start(dir, NULL);
     assert_non_null(current);
     assert_string_equal(scan_dir(current), dir);
     const struct scan_entry *entries;
@@ -171,7 +171,7 @@ static void scan_wait__empty_folder(void **state)
 static void scan_wait__missing_folder_is_its_errno(void **state)
 {
     (void)state;
-    struct scan *s = scan_start("/nonexistent/stallmig-migrations");
+    struct scan *s = scan_start("/nonexistent/stallmig-migrations", NULL);
     const struct scan_entry *entries;
     size_t n;
     assert_int_equal(scan_wait(s, &entries, &n), ENOENT);

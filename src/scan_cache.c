@@ -1,0 +1,197 @@
+/* scan_cache.c — checksums remembered under each file's stat (see scan_cache.h).
+ *
+ * The file is text, one migration a line, sorted by name:
+ *   stallmig-checksums 1
+ *   <checksum> <key, 16 hex> <size> <mtime s> <ns> <ctime s> <ns> <inode> <device> <name>
+ */
+#include "scan_cache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define HEADER "stallmig-checksums 1\n"
+#define MAX_CACHE_BYTES (64L << 20)
+
+void file_stamp_of(const struct stat *st, struct file_stamp *out)
+{
+    out->size = (long long)st->st_size;
+    out->mtime_sec = (long long)st->st_mtim.tv_sec;
+    out->mtime_nsec = (long long)st->st_mtim.tv_nsec;
+    out->ctime_sec = (long long)st->st_ctim.tv_sec;
+    out->ctime_nsec = (long long)st->st_ctim.tv_nsec;
+    out->ino = (unsigned long long)st->st_ino;
+    out->dev = (unsigned long long)st->st_dev;
+}
+
+bool file_stamp_equal(const struct file_stamp *a, const struct file_stamp *b)
+{
+    return a->size == b->size && a->mtime_sec == b->mtime_sec && a->mtime_nsec == b->mtime_nsec &&
+           a->ctime_sec == b->ctime_sec && a->ctime_nsec == b->ctime_nsec && a->ino == b->ino &&
+           a->dev == b->dev;
+}
+
+bool scan_cache_settled(const struct file_stamp *stamp, const struct timespec *started)
+{
+    return stamp->ctime_sec + SCAN_CACHE_SETTLE < (long long)started->tv_sec &&
+           stamp->mtime_sec + SCAN_CACHE_SETTLE < (long long)started->tv_sec;
+}
+
+/* The whole file, NUL-terminated, or NULL. */
+static char *read_all(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    char *text = NULL;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < MAX_CACHE_BYTES &&
+        (text = malloc((size_t)st.st_size + 1)) != NULL) {
+        size_t n = 0;
+        ssize_t got;
+        while (n < (size_t)st.st_size && (got = read(fd, text + n, (size_t)st.st_size - n)) > 0)
+            n += (size_t)got;
+        text[n] = '\0';
+    }
+    close(fd);
+    return text;
+}
+
+/* The number that starts *p, then one space; *p moved past both. False
+ * when there is none. */
+static bool field(char **p, int base, bool is_signed, unsigned long long *out)
+{
+    char *end;
+    if (**p == ' ' || **p == '\0')
+        return false;
+    *out = is_signed ? (unsigned long long)strtoll(*p, &end, base) : strtoull(*p, &end, base);
+    if (end == *p || *end != ' ')
+        return false;
+    *p = end + 1;
+    return true;
+}
+
+/* One line into e (its name malloc'd); false when it is not one. (By hand:
+ * sscanf cost more than the rest of a scan that finds every file cached.) */
+static bool parse_line(char *line, struct scan_cache_entry *e)
+{
+    if (strlen(line) < HASH_HEX_LEN + 2 || line[HASH_HEX_LEN] != ' ')
+        return false;
+    memcpy(e->checksum, line, HASH_HEX_LEN);
+    e->checksum[HASH_HEX_LEN] = '\0';
+    char *p = line + HASH_HEX_LEN + 1;
+    unsigned long long v[8];         /* key, size, mtime s ns, ctime s ns, inode, device */
+    for (int i = 0; i < 8; i++)
+        if (!field(&p, i == 0 ? 16 : 10, i >= 1 && i <= 5, &v[i]))
+            return false;
+    struct file_stamp *s = &e->stamp;
+    e->key = v[0];
+    s->size = (long long)v[1], s->mtime_sec = (long long)v[2], s->mtime_nsec = (long long)v[3];
+    s->ctime_sec = (long long)v[4], s->ctime_nsec = (long long)v[5];
+    s->ino = v[6], s->dev = v[7];
+    return *p != '\0' && (e->name = strdup(p)) != NULL;
+}
+
+void scan_cache_load(const char *path, struct scan_cache *cache)
+{
+    cache->entries = NULL;
+    cache->count = 0;
+    char *text = path ? read_all(path) : NULL;
+    if (text == NULL || strncmp(text, HEADER, strlen(HEADER)) != 0) {
+        free(text);
+        return;
+    }
+    size_t lines = 0;
+    for (const char *p = text; *p; p++)
+        lines += *p == '\n';
+    cache->entries = calloc(lines + 1, sizeof *cache->entries);
+    bool whole = cache->entries != NULL;
+    char *save = NULL;
+    for (char *line = strtok_r(text + strlen(HEADER), "\n", &save); whole && line;
+         line = strtok_r(NULL, "\n", &save)) {
+        struct scan_cache_entry *e = &cache->entries[cache->count];
+        if (!parse_line(line, e))
+            whole = false;
+        else if (cache->count++ > 0 && strcmp(e[-1].name, e->name) >= 0)
+            whole = false;           /* not sorted: not a file scan_cache_save wrote */
+    }
+    free(text);
+    if (!whole)                      /* trust all of it or none */
+        scan_cache_free(cache);
+}
+
+const struct scan_cache_entry *scan_cache_find(const struct scan_cache *cache, const char *name,
+                                               const struct file_stamp *stamp)
+{
+    size_t lo = 0, hi = cache->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int cmp = strcmp(cache->entries[mid].name, name);
+        if (cmp == 0)
+            return file_stamp_equal(&cache->entries[mid].stamp, stamp) ? &cache->entries[mid] : NULL;
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* The directory of path, made 0700 when missing. */
+static void make_parent(const char *path)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL || (size_t)(slash - path) >= sizeof dir)
+        return;
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = '\0';
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return;
+}
+
+int scan_cache_save(const char *path, const struct scan_cache *cache)
+{
+    char temp[PATH_MAX];
+    if (snprintf(temp, sizeof temp, "%s.XXXXXX", path) >= (int)sizeof temp)
+        return -1;
+    make_parent(path);
+    int fd = mkstemp(temp);
+    if (fd < 0)
+        return -1;
+    FILE *f = fdopen(fd, "w");
+    if (f == NULL) {
+        close(fd);
+        unlink(temp);
+        return -1;
+    }
+    fputs(HEADER, f);
+    for (size_t i = 0; i < cache->count; i++) {
+        const struct scan_cache_entry *e = &cache->entries[i];
+        const struct file_stamp *s = &e->stamp;
+        fprintf(f, "%s %016" PRIx64 " %lld %lld %lld %lld %lld %llu %llu %s\n", e->checksum, e->key,
+                s->size, s->mtime_sec, s->mtime_nsec, s->ctime_sec, s->ctime_nsec, s->ino, s->dev,
+                e->name);
+    }
+    bool ok = !ferror(f);
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(temp, path) != 0) {
+        unlink(temp);
+        return -1;
+    }
+    return 0;
+}
+
+void scan_cache_free(struct scan_cache *cache)
+{
+    for (size_t i = 0; i < cache->count; i++)
+        free(cache->entries[i].name);
+    free(cache->entries);
+    cache->entries = NULL;
+    cache->count = 0;
+}

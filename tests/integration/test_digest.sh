@@ -1,0 +1,124 @@
+# The history digest (src/digest.c) and the checksum cache (src/scan_cache.c):
+# a deploy with nothing to do compares one row instead of every history row,
+# and still catches every edit, deletion and hand change it would have
+# caught reading them all.
+
+three_migrations() {
+  add_migration 20240101000001_a 'CREATE TABLE IF NOT EXISTS a (id int);'
+  add_migration 20240101000002_b 'CREATE TABLE IF NOT EXISTS b (id int);'
+  add_migration 20240101000003_c 'CREATE TABLE IF NOT EXISTS c (id int);'
+}
+
+# How many statements that read the history the server has logged so far
+# (the case's database logs every statement: see log_history_reads).
+history_reads() {
+  grep -c 'FROM stallmig.migrations' "$CLUSTER/server.log" || true
+}
+
+log_history_reads() {
+  psql_q "ALTER DATABASE \"$(psql_q 'SELECT current_database()')\" SET log_statement = 'all'" >/dev/null
+}
+
+test_a_deploy_with_nothing_to_do_reads_the_digest_not_the_history() {
+  new_project
+  three_migrations
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_eq "t|3|0" "$(psql_q "SELECT valid, applied, failed FROM stallmig.history_digest")" \
+    "the deploy left a valid digest of its three migrations"
+  log_history_reads
+  local before
+  before=$(history_reads)
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_out_contains "Nothing to deploy: dev is up to date (3 migrations)"
+  assert_eq "$before" "$(history_reads)" "history rows read by a deploy with nothing to do"
+  # a statement on the history, even one that changes no row, makes the digest stale
+  psql_q "UPDATE stallmig.migrations SET note = note WHERE false" >/dev/null
+  assert_eq "f" "$(psql_q "SELECT valid FROM stallmig.history_digest")"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_out_contains "Nothing to deploy: dev is up to date (3 migrations)"
+  [ "$(history_reads)" -gt "$before" ] || fail "a stale digest must send deploy to the history rows"
+  assert_eq "t|3" "$(psql_q "SELECT valid, applied FROM stallmig.history_digest")" \
+    "the run that read the rows made the digest valid again"
+}
+
+test_history_changed_by_hand_is_caught_as_before() {
+  new_project
+  three_migrations
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  psql_q "UPDATE stallmig.migrations SET checksum = repeat('0', 64) WHERE name = '20240101000002_b'" >/dev/null
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 1
+  assert_err_contains "1 applied migration(s) were edited since they were applied"
+  assert_err_contains "20240101000002_b"
+  psql_q "UPDATE stallmig.migrations SET checksum = '$(sha256sum "$PROJECT/migrations/20240101000002_b/migration.sql" | cut -d' ' -f1)' WHERE name = '20240101000002_b'" >/dev/null
+  psql_q "DELETE FROM stallmig.migrations WHERE name = '20240101000003_c'" >/dev/null
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_out_contains "Deploying 1 migration(s) to dev"
+  assert_out_contains "20240101000003_c"
+}
+
+test_a_disabled_digest_trigger_is_not_trusted() {
+  new_project
+  three_migrations
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  psql_q "ALTER TABLE stallmig.migrations DISABLE TRIGGER history_digest_stale" >/dev/null
+  psql_q "DELETE FROM stallmig.migrations WHERE name = '20240101000003_c'" >/dev/null
+  assert_eq "t" "$(psql_q "SELECT valid FROM stallmig.history_digest")" "the disabled trigger did not mark it"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_out_contains "Deploying 1 migration(s) to dev"
+  assert_out_contains "20240101000003_c"
+}
+
+test_an_edited_file_is_caught_when_only_its_contents_changed() {
+  new_project
+  three_migrations
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  sleep 3          # older than the scan's settling time (scan_cache.h): now cached
+  run_stallrun workflows/status.lua --env dev
+  assert_exit 0
+  grep -q ' 20240101000002_b$' "$PROJECT/.stallmig/checksums" || fail "status did not record b's checksum"
+  # the same size, the same modification time: only the change time moves
+  local file="$PROJECT/migrations/20240101000002_b/migration.sql"
+  touch -r "$file" "$CASE_TMP/stamp"
+  printf '%s' 'CREATE TABLE IF NOT EXISTS x (id int);' >"$file"
+  touch -r "$CASE_TMP/stamp" "$file"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 1
+  assert_err_contains "1 applied migration(s) were edited since they were applied"
+  assert_err_contains "20240101000002_b"
+}
+
+test_a_database_from_before_the_digest_gets_one() {
+  new_project
+  three_migrations
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  psql_q "DROP TABLE stallmig.history_digest; DROP TRIGGER history_digest_stale ON stallmig.migrations" >/dev/null
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_out_contains "Nothing to deploy: dev is up to date (3 migrations)"
+  assert_eq "t|3|0" "$(psql_q "SELECT valid, applied, failed FROM stallmig.history_digest")"
+  assert_eq 1 "$(psql_q "SELECT count(*) FROM pg_trigger WHERE tgname = 'history_digest_stale'")"
+}
+
+test_a_failed_migration_is_in_the_digest_and_retried() {
+  new_project
+  three_migrations
+  add_migration 20240101000004_d 'CREATE TABLE d (id int REFERENCES nowhere(id));'
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 1
+  assert_eq "t|3|1" "$(psql_q "SELECT valid, applied, failed FROM stallmig.history_digest")"
+  add_migration 20240101000004_d 'CREATE TABLE d (id int);'
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_out_contains "Deploying 1 migration(s) to dev"
+  assert_eq "t|4|0" "$(psql_q "SELECT valid, applied, failed FROM stallmig.history_digest")"
+}
