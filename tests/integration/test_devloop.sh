@@ -143,3 +143,15 @@ test_local_database_out_of_the_box() {
   assert_exit 2                                    # a configuration error
   assert_err_contains "write local:DATABASE, e.g. local:stallplass_dev"
 }
+
+# Issue 13: an unreadable --file is a usage error (exit 2), nothing sent.
+test_push_of_a_file_that_cannot_be_read_is_a_usage_error() {
+  new_project
+  run_stallrun workflows/push.lua --env dev --file missing.sql
+  assert_exit 2
+  assert_err_contains "missing.sql"
+  assert_err_contains "hint: --file takes the path of a readable SQL file"
+  mkdir "$PROJECT/folder.sql"
+  run_stallrun workflows/push.lua --env dev --file folder.sql
+  assert_exit 2
+}
