@@ -19,11 +19,12 @@ local files = require("stallmig.files")
 local guard = require("stallmig.guard")
 
 cli.check_options(ctx, { name = true, ["from-diff"] = true })
-create.check_name(ctx.options.name)   -- a bad name fails before anything is read
 
--- 1. The existing folders, so the new timestamp sorts after all of them.
+-- 1. The existing folders: the name must be new (a bad or taken one fails
+--    before anything connects), and the timestamp sorts after all of them.
 local found = {}
 if files.kind(ctx.config.migrations) == "dir" then found = migrations.discover(ctx.config) end
+create.check_name(ctx.options.name, found)
 
 -- 2. With --from-diff: the SQL from the history's schema to the database's.
 local body, notes = nil, {}
