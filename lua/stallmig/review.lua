@@ -61,6 +61,11 @@ function review.down_sql(found, m)
   return { present = files.kind(found.dir .. "/" .. m.name .. "/down.sql") == "file", file = file }
 end
 
+-- Is there a rollback plan to run?
+function review.has_down(down)
+  return down.present
+end
+
 function review.add_migration(doc, m, findings, items, down)
   local entry = { name = m.name, file = m.file, mode = m.mode, findings = json.array(),
     evidence = json.array(), down_sql = down }
@@ -121,22 +126,37 @@ function review.set_rehearsal(doc, info, results, skipped)
   end
 end
 
+-- What the warnings of the verdict are, in the order review.text shows
+-- them; each is printed where it is found, labelled "warning".
+review.WARNING_KINDS = {
+  { key = "finding", text = "finding(s)" },
+  { key = "no_down", text = "without a rollback plan (down.sql)" },
+  { key = "unknown", text = "figure(s) the review could not read" },
+}
+
 -- Counts what was found; errors decide the exit status.
 function review.verdict(doc)
   local v = { errors = #doc.history.problems > 0 and #doc.history.problems or (doc.history.ok and 0 or 1),
     warnings = 0, suppressed = 0 }
+  local by = { finding = 0, no_down = 0, unknown = 0 }
   for _, entry in ipairs(doc.migrations) do
     for _, f in ipairs(entry.findings) do
       if f.suppressed then v.suppressed = v.suppressed + 1
       elseif f.severity == "error" then v.errors = v.errors + 1
-      else v.warnings = v.warnings + 1 end
+      else by.finding = by.finding + 1 end
     end
-    if not entry.down_sql.present then v.warnings = v.warnings + 1 end
+    if not review.has_down(entry.down_sql) then by.no_down = by.no_down + 1 end
     for _, item in ipairs(entry.evidence) do
-      if item.unknown then v.warnings = v.warnings + 1 end   -- a figure the review lacks
+      if item.unknown then by.unknown = by.unknown + 1 end   -- a figure the review lacks
     end
     if entry.rehearsal and entry.rehearsal.status == "failed" then v.errors = v.errors + 1 end
   end
+  local parts = {}
+  for _, kind in ipairs(review.WARNING_KINDS) do
+    v.warnings = v.warnings + by[kind.key]
+    if by[kind.key] > 0 then parts[#parts + 1] = by[kind.key] .. " " .. kind.text end
+  end
+  v.warnings_from = #parts > 0 and table.concat(parts, ", ") or nil
   if doc.drift then v.errors = v.errors + #doc.drift.differences end
   v.ok = v.errors == 0
   v.text = string.format("Verdict: %s: %d error(s), %d warning(s), %d suppressed%s", v.ok and "PASS" or "FAIL",
@@ -181,7 +201,9 @@ local function migration_text(entry, env, say)   -- env: {name, protected}
   say(entry.name .. " (" .. entry.file .. ", " .. entry.mode .. ")")
   say("  " .. review.QUESTIONS.data)
   if #entry.evidence == 0 then say("      nothing in it discards or rewrites existing rows") end
-  for _, item in ipairs(entry.evidence) do say("      " .. item.text) end
+  for _, item in ipairs(entry.evidence) do
+    say("      " .. (item.unknown and string.format("%-10s  ", "warning") or "") .. item.text)
+  end
   if entry.blocking and #entry.blocking > 0 then
     say(string.format("      deploy %s it on %s%s: data would be lost here (allow it in the file with a reason, "
       .. "or --accept-data-loss)", env.protected and "refuses" or "would refuse", env.name,
@@ -191,7 +213,8 @@ local function migration_text(entry, env, say)   -- env: {name, protected}
   if #entry.findings == 0 then say("      no lint findings") end
   for _, f in ipairs(entry.findings) do finding_lines(f, say) end
   say("  " .. review.QUESTIONS.rollback)
-  say("      " .. review.down_text(entry.down_sql))
+  say("      " .. (review.has_down(entry.down_sql) and "" or string.format("%-10s  ", "warning"))
+    .. review.down_text(entry.down_sql))
   say("  " .. review.QUESTIONS.volume)
   say("      " .. review.rehearsal_text(entry.rehearsal, env.name))
   say("")
@@ -221,6 +244,7 @@ function review.text(doc, say)
   if doc.rehearsal and doc.rehearsal.audited then
     say("The rehearsal on protected " .. doc.environment .. " was recorded in stallmig.audit.")
   end
+  if doc.verdict.warnings_from then say("Warnings: " .. doc.verdict.warnings_from .. " (marked above).") end
   say(doc.verdict.text)
 end
 
@@ -255,10 +279,11 @@ end
 
 local function migration_annotations(entry, env, say)
   for _, f in ipairs(entry.findings) do say(finding_annotation(f)) end
-  for _, item in ipairs(entry.evidence) do
-    say(review.annotation("notice", { file = entry.file, line = item.line, title = "data" }, item.text))
+  for _, item in ipairs(entry.evidence) do       -- a figure it could not read counts as a warning
+    say(review.annotation(item.unknown and "warning" or "notice", { file = entry.file, line = item.line,
+      title = "data" }, item.text))
   end
-  if not entry.down_sql.present then
+  if not review.has_down(entry.down_sql) then
     say(review.annotation("warning", { file = entry.file, title = "no rollback plan" }, review.down_text(entry.down_sql)))
   end
   local r = entry.rehearsal

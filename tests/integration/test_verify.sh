@@ -493,3 +493,17 @@ test_nothing_rehearsable_asks_for_nothing() {
   assert_eq "$audit_rows" "$(psql_q "SELECT count(*) FROM stallmig.audit" "$STAGING_URL")" "an audit row for a rehearsal of nothing"
   assert_eq 0 "$(psql_q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'" "$STAGING_URL")"
 }
+
+# Issue 13: every warning the verdict counts is shown where it comes from,
+# marked "warning", and summed up by kind above the verdict.
+test_every_counted_warning_is_shown() {
+  new_project
+  cp -r "$REPO"/migrations/. "$PROJECT/migrations/"          # 7 migrations, no down.sql
+  run_stallrun workflows/verify.lua --env dev
+  assert_exit 0
+  assert_out_contains "Verdict: PASS: 0 error(s), 7 warning(s), 0 suppressed (dev)"
+  assert_eq 7 "$(grep -c '^      warning     no down.sql: ' "$CASE_TMP/out")" "warnings shown"
+  assert_out_contains "Warnings: 7 without a rollback plan (down.sql) (marked above)."
+  run_stallrun workflows/verify.lua --env dev --format github
+  assert_eq 7 "$(grep -c '^::warning ' "$CASE_TMP/out")" "warning annotations"
+}
