@@ -17,6 +17,7 @@ local drift = require("stallmig.drift")
 local schemasql = require("stallmig.schemasql")
 local files = require("stallmig.files")
 local guard = require("stallmig.guard")
+local sys = require("stallmig.sys")
 
 cli.check_options(ctx, { name = true, ["from-diff"] = true })
 
@@ -50,4 +51,16 @@ local shown = migrations.display_path(ctx.config, dir)
 print("Created " .. shown .. "/migration.sql" .. (body and " from the difference" or ""))
 print("    and " .. shown .. "/down.sql (the rollback plan)")
 for _, n in ipairs(notes) do print("  not expressed (write it by hand): " .. n) end
-print("Review it, then: stallrun workflows/dev.lua --env dev")
+
+-- 4. Empty migrations: deploy applies one as it is, and writing into it
+--    afterwards is an edit of an applied migration.
+for _, m in ipairs(found) do
+  if migrations.is_empty(m, found) then
+    sys.warn(migrations.empty_warning(m, found))
+  end
+end
+if not body or migrations.holds_no_sql(body) then
+  print("Its migration.sql holds only comments so far: write the change in it (and the SQL that undoes it")
+  print("in down.sql) before applying it; an empty migration would be applied as it is.")
+end
+print((body and "Review it" or "Write it") .. ", then: stallrun workflows/dev.lua --env dev")

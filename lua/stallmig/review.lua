@@ -7,6 +7,7 @@ local evidence = require("stallmig.evidence")
 local errors = require("stallmig.error")
 local files = require("stallmig.files")
 local deploy = require("stallmig.deploy")
+local migrations = require("stallmig.migrations")
 
 local review = {}
 
@@ -55,20 +56,37 @@ function review.check_history(doc, plan, env)
   doc.history.ok, doc.history.message, doc.history.hint = false, tostring(refusal.message), refusal.hint
 end
 
--- The rollback plan: down.sql beside the migration.
+-- The rollback plan: down.sql beside the migration. One that holds only
+-- comments (the template, or a note that it cannot be undone) is empty:
+-- no plan, as rollback.lua refuses to run it.
 function review.down_sql(found, m)
-  local file = found.rel .. m.name .. "/down.sql"
-  return { present = files.kind(found.dir .. "/" .. m.name .. "/down.sql") == "file", file = file }
+  local path = found.dir .. "/" .. m.name .. "/down.sql"
+  local down = { present = files.kind(path) == "file", file = found.rel .. m.name .. "/down.sql" }
+  if down.present then
+    local ok, text = pcall(files.read, path)
+    down.empty = ok and migrations.holds_no_sql(text) or nil
+  end
+  return down
 end
 
--- Is there a rollback plan to run?
+-- Is there a rollback plan to run (a down.sql with SQL in it)?
 function review.has_down(down)
-  return down.present
+  return down.present and not down.empty
+end
+
+-- The finding for a migration.sql without a statement (deploy would apply
+-- nothing and record it as applied).
+function review.empty_finding(m)
+  return { rule = "empty-migration", severity = "warning", file = m.file,
+    message = "migration.sql holds no SQL statement, only comments: deploy would apply nothing and "
+      .. "record it as applied",
+    suggestion = "write the change in it, or delete the folder if the migration is not needed" }
 end
 
 function review.add_migration(doc, m, findings, items, down)
   local entry = { name = m.name, file = m.file, mode = m.mode, findings = json.array(),
     evidence = json.array(), down_sql = down }
+  if m.script and #m.script.statements == 0 then entry.findings[1] = review.empty_finding(m) end
   for _, f in ipairs(findings or {}) do entry.findings[#entry.findings + 1] = f end
   for _, item in ipairs(items or {}) do
     item.text = evidence.describe(item)
@@ -179,6 +197,10 @@ function review.rehearsal_text(r, env)
 end
 
 function review.down_text(down)
+  if down.empty then
+    return "down.sql holds only comments (" .. down.file .. "): no rollback plan, rollback.lua refuses "
+      .. "it; write the SQL that undoes the migration, or undo with a new, corrective migration"
+  end
   if down.present then return "down.sql present (" .. down.file .. ")" end
   return "no down.sql: undo with a new, corrective migration, or restore the backup taken before deploy"
 end

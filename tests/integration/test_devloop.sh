@@ -169,6 +169,19 @@ test_create_refuses_a_name_that_is_taken() {
   assert_err_contains "--name index-bookings-by-start-date"
 }
 
+# Issue 13: a new migration.sql holds only comments until it is written;
+# create says so, and warns about an existing one left empty.
+test_create_warns_about_empty_migrations() {
+  new_project
+  run_stallrun workflows/create.lua --name add-notes
+  assert_exit 0
+  assert_out_contains "Its migration.sql holds only comments so far: write the change in it"
+  assert_eq "" "$ERR" "a warning about the only, new migration"
+  run_stallrun workflows/create.lua --name add-tags
+  assert_exit 0
+  assert_err_contains "_add_notes/migration.sql holds no SQL statement, only comments: deploy applies it as an empty migration"
+}
+
 # Issue 13: an unreadable --file is a usage error (exit 2), nothing sent.
 test_push_of_a_file_that_cannot_be_read_is_a_usage_error() {
   new_project
