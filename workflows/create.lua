@@ -36,10 +36,15 @@ if ctx.options["from-diff"] then
   guard.dev_only(env.name)
   local conn <close> = db.connect(env.name)
   guard.dev_only(conn)
+  -- from what the migrations make, pending ones included: what a pending
+  -- migration already captured is not captured twice
   local plan = migrations.plan(found, history.read(conn))
-  body, notes = schemasql.generate(drift.snapshots(conn, env, found, plan))
+  local _, target, made, err = drift.snapshots(conn, env, found, plan, { pending = true })
+  if not made then error(err, 0) end
+  body, notes = schemasql.generate(made, target)
   if body == "" and #notes == 0 then
-    print("Nothing to capture: " .. env.name .. " matches its migrations; no migration created.")
+    print("Nothing to capture: " .. env.name .. " matches its migrations" .. (#plan.pending > 0
+      and (", the " .. #plan.pending .. " pending one(s) included") or "") .. "; no migration created.")
     return 0
   end
   for _, n in ipairs(notes) do body = body .. "-- not expressed, write it by hand: " .. n .. "\n" end
