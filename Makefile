@@ -126,15 +126,19 @@ fuzz-smoke: $(FUZZ_BIN)
 # Everything make test runs, built before any suite starts (make -j).
 test-builds: stallrun unit-bins asan-build valgrind-build $(FUZZ_BIN)
 
-# Sets up a local database and runs the main job against it (README, command 1).
-demo: deps stallrun
-	@scripts/demo.sh
+# Installs stallrun (PREFIX, default /usr/local: on PATH, so the README's
+# commands work as written), sets up the local database and runs the main
+# job against it (README, command 1).
+demo: deps
+	@$(MAKE) --no-print-directory install
+	@scripts/demo.sh "$(PREFIX)"
 
+# stallrun in PREFIX/bin; lua/ and workflows/ in PREFIX/share/stallmig, where
+# the installed binary finds them, replacing the copy a last install left
+# (sudo when PREFIX is not writable; scripts/install.sh).
 PREFIX ?= /usr/local
 install: stallrun
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/stallmig
-	install -m 0755 stallrun $(DESTDIR)$(PREFIX)/bin/stallrun
-	cp -r lua workflows $(DESTDIR)$(PREFIX)/share/stallmig/
+	@DESTDIR="$(DESTDIR)" scripts/install.sh "$(PREFIX)"
 
 clean:
 	rm -rf build stallrun
