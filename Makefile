@@ -19,7 +19,8 @@ PLAIN_OBJ := $(patsubst src/%.c,$(BUILD)/%.o,$(filter-out $(LUA_FACING),$(SRC)))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit integration check-asan check-valgrind bench bench-lint bench-json fuzz fuzz-smoke demo install clean
+.PHONY: all deps test test-builds unit unit-bins integration check-asan asan-build asan-unit check-valgrind \
+        valgrind-build bench bench-lint bench-json fuzz fuzz-smoke demo install clean
 
 all: stallrun
 
@@ -47,35 +48,46 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(PLAIN_OBJ)
 deps:
 	@scripts/deps.sh
 
-unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; (cd tests/unit && ../../$$t); done
+# Each suite prints one summary line, and a failure with its output (V=1:
+# a line per test).
+unit-bins: $(UNIT_BIN)
 
+unit: $(UNIT_BIN)
+	@tests/run-unit.sh unit $(UNIT_BIN)
+
+# The integration and fault-injection tests, on parallel workers (JOBS=N,
+# TESTS=pattern: tests/run-integration.sh).
 integration: stallrun
 	@tests/run-integration.sh $(CURDIR)/stallrun
 
+# Everything, as CI runs it (.ci/run): every build first (quiet unless it
+# fails), then the suites two at a time — unit, integration, both under
+# ASan+UBSan; beside them valgrind, then the fuzzers — and the total with
+# its duration (tests/run-all.sh).
 test: deps
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory integration
-	@$(MAKE) --no-print-directory check-asan
-	@$(MAKE) --no-print-directory check-valgrind
-	@$(MAKE) --no-print-directory fuzz-smoke
+	@tests/run-all.sh
 
 # The whole suite again with AddressSanitizer + UndefinedBehaviorSanitizer.
-check-asan:
-	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
-	    LDFLAGS="-fsanitize=address,undefined" build/asan/stallrun asan-unit
+ASAN_BUILD := BUILD=build/asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
+              LDFLAGS="-fsanitize=address,undefined"
+asan-build:
+	@$(MAKE) --no-print-directory $(ASAN_BUILD) build/asan/stallrun unit-bins
+
+check-asan: asan-build
+	@$(MAKE) --no-print-directory $(ASAN_BUILD) asan-unit
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	    tests/run-integration.sh $(CURDIR)/build/asan/stallrun
+	    SUITE="integration (asan)" tests/run-integration.sh $(CURDIR)/build/asan/stallrun
 
 # A representative deploy under valgrind (no ASan: the two do not mix):
 # example migrations, generated ones, a failure, status, drift, wrong API calls.
-check-valgrind:
+valgrind-build:
 	@$(MAKE) --no-print-directory BUILD=build/valgrind OPT="-O1" build/valgrind/stallrun
+
+check-valgrind: valgrind-build
 	@tests/valgrind/run.sh $(CURDIR)/build/valgrind/stallrun
 
 asan-unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t (asan)"; (cd tests/unit && ../../$$t); done
+	@tests/run-unit.sh "unit (asan)" $(UNIT_BIN)
 
 bench: stallrun
 	@bench/run.sh $(CURDIR)/stallrun
@@ -105,11 +117,13 @@ FUZZ_SMOKE_SECONDS ?= 10
 
 $(FUZZ_BUILD)/obj/%.o: src/%.c $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CFLAGS) -O1 $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(FUZZ_CC) $(CFLAGS) -O1 $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CFLAGS) -O1 $(FUZZ_FLAGS) -fsanitize=fuzzer -Isrc -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) $(CFLAGS) -O1 $(FUZZ_FLAGS) -fsanitize=fuzzer -Isrc -o $@ $^ $(LDLIBS)
 
 # FUZZ_SECONDS per target; new corpus entries stay in build/fuzz/corpus.
 fuzz: $(FUZZ_BIN)
@@ -119,15 +133,22 @@ fuzz: $(FUZZ_BIN)
 fuzz-smoke: $(FUZZ_BIN)
 	@fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_BIN)
 
-# Sets up a local database and runs the main job against it (README, command 1).
-demo: deps stallrun
-	@scripts/demo.sh
+# Everything make test runs, built before any suite starts (make -j).
+test-builds: stallrun unit-bins asan-build valgrind-build $(FUZZ_BIN)
 
+# Installs stallrun (PREFIX, default /usr/local: on PATH, so the README's
+# commands work as written), sets up the local database and runs the main
+# job against it (README, command 1).
+demo: deps
+	@$(MAKE) --no-print-directory install
+	@scripts/demo.sh "$(PREFIX)"
+
+# stallrun in PREFIX/bin; lua/ and workflows/ in PREFIX/share/stallmig, where
+# the installed binary finds them, replacing the copy a last install left
+# (sudo when PREFIX is not writable; scripts/install.sh).
 PREFIX ?= /usr/local
 install: stallrun
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/stallmig
-	install -m 0755 stallrun $(DESTDIR)$(PREFIX)/bin/stallrun
-	cp -r lua workflows $(DESTDIR)$(PREFIX)/share/stallmig/
+	@DESTDIR="$(DESTDIR)" scripts/install.sh "$(PREFIX)"
 
 clean:
 	rm -rf build stallrun

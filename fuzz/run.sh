@@ -5,15 +5,15 @@
 # are already good seeds (the example migrations, the unit tests' INI and
 # SQL files: read in place, not copied), with fuzz/NAME.dict if there is one. New corpus entries go to build/fuzz/corpus/NAME (the
 # checked-in seeds stay small); a crashing input
-# is written to build/fuzz/crashes/NAME/ and fails the run. One line a target:
-# runs, executions per second, corpus size.
+# is written to build/fuzz/crashes/NAME/ and fails the run. One line for all
+# targets (V=1: a line a target: runs, executions per second, corpus size).
 set -euo pipefail
 seconds=${1:?usage: fuzz/run.sh SECONDS BINARY...}
 shift
 repo=$(cd "$(dirname "$0")/.." && pwd)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-failed=()
+failed=() started=$(date +%s) inputs=0 total_runs=0
 for bin in "$@"; do
   name=$(basename "$bin"); name=${name#fuzz_}
   seeds="$repo/fuzz/corpus/$name" regressions="$repo/fuzz/regressions/$name"
@@ -43,7 +43,9 @@ for bin in "$@"; do
   fi
   runs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log")
   rate=$(awk '/stat::average_exec_per_sec/ {print $2}' "$log")
-  printf 'fuzz %-9s ok: %d regression inputs, %s runs in %s s (%s/s), corpus %s\n' \
+  inputs=$((inputs + ${#old[@]})) total_runs=$((total_runs + ${runs:-0}))
+  [ -z "${V:-}" ] || printf 'fuzz %-9s ok: %d regression inputs, %s runs in %s s (%s/s), corpus %s\n' \
     "$name" ${#old[@]} "$runs" "$seconds" "$rate" "$(find "$work" -type f | wc -l)"
 done
-[ ${#failed[@]} -eq 0 ] || { echo "fuzz: failed: ${failed[*]}" >&2; exit 1; }
+[ ${#failed[@]} -eq 0 ] || { echo "fuzz: failed: ${failed[*]} (of $#) in $(($(date +%s) - started))s" >&2; exit 1; }
+echo "fuzz: $# targets passed in $(($(date +%s) - started))s: $inputs regression inputs once, then $seconds s each ($total_runs runs)"

@@ -12,6 +12,7 @@ local db = require("stallmig.db")
 local migrations = require("stallmig.migrations")
 local deploy = require("stallmig.deploy")
 local drift = require("stallmig.drift")
+local schemadiff = require("stallmig.schemadiff")
 local reset = require("stallmig.reset")
 local report = require("stallmig.report")
 local guard = require("stallmig.guard")
@@ -53,6 +54,7 @@ return report.run(ctx, "dev", function(out)
   --    deploy lock): edited or deleted migrations stop here.
   local change <close> = conn:begin_change("dev")
   local plan = change:plan({ entries = true })
+  for _, w in ipairs(plan.warnings) do out:warn(w) end
   local broken = {}
   for _, m in ipairs(plan.entries) do
     if m.state == "modified" then broken[#broken + 1] = m.name .. " was edited after it was applied" end
@@ -72,9 +74,29 @@ return report.run(ctx, "dev", function(out)
   end
 
   -- 2. Drift: the database against what its applied migrations produce
-  --    (before anything is applied: a pending migration may capture it).
-  local diffs = drift.check(conn, env, found, plan)
+  --    (before anything is applied). When the pending migrations make
+  --    exactly the difference (a prototype pushed, then captured with
+  --    create.lua --from-diff), it is no drift to capture again, but they
+  --    cannot run over what they would make: reset and apply them all.
+  local made, target, with_pending = drift.snapshots(conn, env, found, plan, { pending = true })
+  local diffs = schemadiff.compare(made, target)
   out:set("differences", json.array(diffs))
+  if #diffs > 0 and #plan.pending > 0 and with_pending and #schemadiff.compare(with_pending, target) == 0 then
+    local names = {}
+    for _, m in ipairs(plan.pending) do names[#names + 1] = m.name end
+    out:set("captured_by", names)
+    out:say(env.name .. " already holds what its pending migration(s) make, so they cannot be applied "
+      .. "over it: " .. table.concat(names, ", "))
+    if reset_wanted(ctx, env) then
+      change:close()
+      conn:close()
+      return reset_and_reapply(ctx, env, out, "pending migration(s) capture the database's changes")
+    end
+    error(require("stallmig.error").new("failed", env.name .. " already holds what its " .. #names
+      .. " pending migration(s) make (captured with create.lua --from-diff?); nothing was applied",
+      { hint = "reset " .. env.name .. " to apply them from scratch (all its data is lost): "
+        .. "stallrun workflows/dev.lua --env " .. env.name .. " --reset" }), 0)
+  end
   if #diffs > 0 then
     out:say(env.name .. " has drifted from its migrations:")
     for _, d in ipairs(diffs) do out:say("  " .. d) end

@@ -19,8 +19,16 @@ if type(path) ~= "string" then
   error(errors.new("usage", "--file FILE is required (the SQL to push)"), 0)
 end
 
--- 1. Read the file first: nothing is sent if it cannot be read.
-local sql = files.read(path)
+-- 1. Read the file first: nothing is sent if it cannot be read. A file
+--    given on the command line that cannot be read is a usage error (exit 2).
+local ok, sql = pcall(files.read, path)
+if not ok then
+  if errors.is(sql) and sql.kind == "io" then
+    sql.kind = "usage"
+    sql.hint = sql.hint or "--file takes the path of a readable SQL file, relative to the current directory"
+  end
+  error(sql, 0)
+end
 
 -- 2. Push it: dev-only work, which the host refuses on a protected
 --    environment and on any database whose identity is in doubt.

@@ -13,23 +13,55 @@ for word in ([[fix fixes update updates change changes test tests temp tmp wip m
   GENERIC[word] = true
 end
 
-local function refuse(why)
-  error(errors.new("usage", why, {
-    hint = "say what the migration does, in lowercase words: --name add-user-profile-fields" }), 0)
+-- The folder of `found` (migrations.discover) whose name part is `snake`,
+-- or nil: "20240311152000_add_user_profile_fields" has the name part
+-- "add_user_profile_fields" (a folder without a timestamp: its whole name).
+function create.taken(found, snake)
+  for _, m in ipairs(found or {}) do
+    if (m.name:match("^%d%d%d%d%d%d%d%d%d%d%d%d%d%d_(.+)$") or m.name) == snake then return m end
+  end
+  return nil
 end
 
--- The folder's name part (snake_case) for a --name, or a usage error.
-function create.check_name(name)
+-- Names a refusal may show as an example: the first one the project does
+-- not use yet (the example project has an add_user_profile_fields).
+local EXAMPLES = { "add-user-profile-fields", "add-stall-photos", "index-bookings-by-start-date",
+  "add-invoices-table" }
+
+local function example(found)
+  for _, e in ipairs(EXAMPLES) do
+    if not create.taken(found, (e:gsub("-", "_"))) then return e end
+  end
+  return "add-what-it-adds"
+end
+
+local function refuse(why, found)
+  error(errors.new("usage", why, {
+    hint = "say what the migration does, in lowercase words: --name " .. example(found) }), 0)
+end
+
+-- The folder's name part (snake_case) for a --name, or a usage error: also
+-- when a folder of `found` (optional) has that name already, since two
+-- migrations with one name cannot be told apart in status, verify or a
+-- resolve command.
+function create.check_name(name, found)
   if type(name) ~= "string" or name:match("^%s*$") then
-    refuse("--name is required and must not be empty")
+    refuse("--name is required and must not be empty", found)
   end
   if not name:match("^[a-z][a-z0-9]*$") and not name:match("^[a-z][a-z0-9]*[-_][a-z0-9_-]*[a-z0-9]$") then
-    refuse(string.format("'%s' is not lowercase words (letters and digits, separated by - or _)", name))
+    refuse(string.format("'%s' is not lowercase words (letters and digits, separated by - or _)", name), found)
   end
-  if name:match("[-_][-_]") then refuse(string.format("'%s' has an empty word", name)) end
-  if GENERIC[name] then refuse(string.format("'%s' does not say what the migration does", name)) end
+  if name:match("[-_][-_]") then refuse(string.format("'%s' has an empty word", name), found) end
+  if GENERIC[name] then refuse(string.format("'%s' does not say what the migration does", name), found) end
   local snake = name:gsub("-", "_")
-  if #snake > 200 then refuse("the name is longer than 200 characters") end
+  if #snake > 200 then refuse("the name is longer than 200 characters", found) end
+  local same = create.taken(found, snake)
+  if same then
+    error(errors.new("usage", string.format("a migration named %s exists already: %s%s", snake,
+      found.rel or "", same.name), { hint = "if this is the same change and it is applied nowhere yet, "
+      .. "write it in that folder's migration.sql; otherwise give this migration a name that says how "
+      .. "it differs" }), 0)
+  end
   return snake
 end
 
@@ -66,7 +98,7 @@ local DOWN = [[
 -- body (optional) follows migration.sql's header.
 -- Returns the folder's path as the user knows it.
 function create.folder(config, found, name, body)
-  local snake = create.check_name(name)
+  local snake = create.check_name(name, found)
   local folder = create.next_timestamp(found) .. "_" .. snake
   if files.kind(config.migrations) == nil then files.mkdir(config.migrations) end
   local dir = config.migrations .. "/" .. folder

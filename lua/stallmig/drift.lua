@@ -20,23 +20,43 @@ local function replay(shadow, m)
   shadow:exec(require("stallmig.apply").RESET_SESSION)   -- as deploy does between migrations
 end
 
--- Two snapshots: what the applied migrations produce, and conn's database.
-function drift.snapshots(conn, env, found, plan)
-  local shadow <close> = db.shadow(env.name)
-  for _, m in ipairs(plan.entries) do
-    if m.state == "applied" or m.state == "modified" then
-      migrations.load(m, found)
-      local ok, err = pcall(replay, shadow, m)
-      if not ok then
-        if type(err) == "table" and err.kind == "interrupted" then error(err, 0) end
-        pcall(shadow.exec, shadow, "ROLLBACK")
-        error(errors.new("failed", string.format("%s does not replay on an empty database: %s",
-          m.name, type(err) == "table" and tostring(err.message) or tostring(err)),
-          { hint = "the history cannot be rebuilt from the files; fix the migration or reset" }), 0)
-      end
+local function replay_each(shadow, found, list, what)
+  for _, m in ipairs(list) do
+    migrations.load(m, found)
+    local ok, err = pcall(replay, shadow, m)
+    if not ok then
+      if type(err) == "table" and err.kind == "interrupted" then error(err, 0) end
+      pcall(shadow.exec, shadow, "ROLLBACK")
+      error(errors.new("failed", string.format("%s%s does not replay on an empty database: %s", m.name, what,
+        type(err) == "table" and tostring(err.message) or tostring(err)), { migration = m.name,
+        hint = "the history cannot be rebuilt from the files; fix the migration or reset" }), 0)
     end
   end
-  return snapshot.read(shadow), snapshot.read(conn)
+end
+
+-- Two snapshots: what the applied migrations produce, and conn's database.
+-- With opts.pending, a third: what the applied and then the pending
+-- migrations produce (replayed on the same shadow), or nil and the error
+-- when a pending one does not replay. A migration captured with
+-- `create.lua --from-diff` is pending while the database already holds
+-- what it makes: against the history alone that is drift, against the
+-- history and the pending migrations it is not.
+function drift.snapshots(conn, env, found, plan, opts)
+  local shadow <close> = db.shadow(env.name)
+  local applied = {}
+  for _, m in ipairs(plan.entries) do
+    if m.state == "applied" or m.state == "modified" then applied[#applied + 1] = m end
+  end
+  replay_each(shadow, found, applied, "")
+  local made, target = snapshot.read(shadow), snapshot.read(conn)
+  if not (opts and opts.pending) then return made, target end
+  if #plan.pending == 0 then return made, target, made end
+  local ok, err = pcall(replay_each, shadow, found, plan.pending, " (pending)")
+  if not ok then
+    if type(err) == "table" and err.kind == "interrupted" then error(err, 0) end
+    return made, target, nil, err
+  end
+  return made, target, snapshot.read(shadow)
 end
 
 -- The differences (sentences) between what the applied migrations produce

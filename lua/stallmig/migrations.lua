@@ -45,7 +45,7 @@ function M.discover(config, scan)
     error(found, 0)
   end
   local warnings = {}
-  found.dir, found.rel = dir, rel
+  found.dir, found.rel, found.warnings = dir, rel, warnings
   for _, entry in ipairs(found) do
     if entry.too_large then
       error(errors.new("failed", string.format("%s%s: %s (it is %.1f MiB; nothing was read or sent)",
@@ -110,6 +110,41 @@ function M.load(m, found)
   return m
 end
 
+-- SQL that holds no statement: nothing, or only comments, whitespace and
+-- semicolons (PostgreSQL's parser finds none). Text that does not parse is
+-- not empty: its error is reported where the file is run.
+function M.holds_no_sql(text)
+  local ok, script = pcall(sql.script, (text:gsub("^\239\187\191", "")))
+  if not ok and type(script) == "table" and script.kind == "interrupted" then error(script, 0) end
+  return ok and #script.statements == 0
+end
+
+-- A file this large is never taken for an empty one unread: a person does
+-- not leave 64 KiB of comments behind by mistake, and the plan of a deploy
+-- of many migrations reads no large file twice.
+M.EMPTY_READ_MAX = 65536
+
+-- Is migration m's migration.sql empty (M.holds_no_sql)? Loads it (a file
+-- that cannot be loaded is left to the step that runs it).
+function M.is_empty(m, found)
+  if m.empty == nil then
+    m.empty = false
+    if not (m.size and m.size > M.EMPTY_READ_MAX) then
+      local ok, err = pcall(M.load, m, found)
+      if not ok and type(err) == "table" and err.kind == "interrupted" then error(err, 0) end
+      m.empty = ok and #m.script.statements == 0
+    end
+  end
+  return m.empty
+end
+
+-- The warning for an empty pending migration (deploy, dev, status, verify).
+function M.empty_warning(m, found)
+  return (found.rel or "") .. m.name .. "/migration.sql holds no SQL statement, only comments: deploy "
+    .. "applies it as an empty migration, and writing the change into it after that counts as editing "
+    .. "an applied migration"
+end
+
 -- States: applied, pending, failed, modified, missing. A checksum is compared
 -- only with the last successful application (fixing a failed file is normal).
 local function state_of(m, row, found)
@@ -137,6 +172,10 @@ function M.plan(found, history)
     if m.state == "pending" or m.retry then
       m.out_of_order = m.state == "pending" and last_applied ~= nil and m.name < last_applied
       plan.pending[#plan.pending + 1] = m
+      -- an empty file is said once, with the folder's warnings (found.warnings)
+      if found.warnings and m.empty == nil and M.is_empty(m, found) then
+        found.warnings[#found.warnings + 1] = M.empty_warning(m, found)
+      end
     end
   end
   local missing = false

@@ -7,6 +7,7 @@ local evidence = require("stallmig.evidence")
 local errors = require("stallmig.error")
 local files = require("stallmig.files")
 local deploy = require("stallmig.deploy")
+local migrations = require("stallmig.migrations")
 
 local review = {}
 
@@ -55,15 +56,37 @@ function review.check_history(doc, plan, env)
   doc.history.ok, doc.history.message, doc.history.hint = false, tostring(refusal.message), refusal.hint
 end
 
--- The rollback plan: down.sql beside the migration.
+-- The rollback plan: down.sql beside the migration. One that holds only
+-- comments (the template, or a note that it cannot be undone) is empty:
+-- no plan, as rollback.lua refuses to run it.
 function review.down_sql(found, m)
-  local file = found.rel .. m.name .. "/down.sql"
-  return { present = files.kind(found.dir .. "/" .. m.name .. "/down.sql") == "file", file = file }
+  local path = found.dir .. "/" .. m.name .. "/down.sql"
+  local down = { present = files.kind(path) == "file", file = found.rel .. m.name .. "/down.sql" }
+  if down.present then
+    local ok, text = pcall(files.read, path)
+    down.empty = ok and migrations.holds_no_sql(text) or nil
+  end
+  return down
+end
+
+-- Is there a rollback plan to run (a down.sql with SQL in it)?
+function review.has_down(down)
+  return down.present and not down.empty
+end
+
+-- The finding for a migration.sql without a statement (deploy would apply
+-- nothing and record it as applied).
+function review.empty_finding(m)
+  return { rule = "empty-migration", severity = "warning", file = m.file,
+    message = "migration.sql holds no SQL statement, only comments: deploy would apply nothing and "
+      .. "record it as applied",
+    suggestion = "write the change in it, or delete the folder if the migration is not needed" }
 end
 
 function review.add_migration(doc, m, findings, items, down)
   local entry = { name = m.name, file = m.file, mode = m.mode, findings = json.array(),
     evidence = json.array(), down_sql = down }
+  if m.script and #m.script.statements == 0 then entry.findings[1] = review.empty_finding(m) end
   for _, f in ipairs(findings or {}) do entry.findings[#entry.findings + 1] = f end
   for _, item in ipairs(items or {}) do
     item.text = evidence.describe(item)
@@ -121,22 +144,37 @@ function review.set_rehearsal(doc, info, results, skipped)
   end
 end
 
+-- What the warnings of the verdict are, in the order review.text shows
+-- them; each is printed where it is found, labelled "warning".
+review.WARNING_KINDS = {
+  { key = "finding", text = "finding(s)" },
+  { key = "no_down", text = "without a rollback plan (down.sql)" },
+  { key = "unknown", text = "figure(s) the review could not read" },
+}
+
 -- Counts what was found; errors decide the exit status.
 function review.verdict(doc)
   local v = { errors = #doc.history.problems > 0 and #doc.history.problems or (doc.history.ok and 0 or 1),
     warnings = 0, suppressed = 0 }
+  local by = { finding = 0, no_down = 0, unknown = 0 }
   for _, entry in ipairs(doc.migrations) do
     for _, f in ipairs(entry.findings) do
       if f.suppressed then v.suppressed = v.suppressed + 1
       elseif f.severity == "error" then v.errors = v.errors + 1
-      else v.warnings = v.warnings + 1 end
+      else by.finding = by.finding + 1 end
     end
-    if not entry.down_sql.present then v.warnings = v.warnings + 1 end
+    if not review.has_down(entry.down_sql) then by.no_down = by.no_down + 1 end
     for _, item in ipairs(entry.evidence) do
-      if item.unknown then v.warnings = v.warnings + 1 end   -- a figure the review lacks
+      if item.unknown then by.unknown = by.unknown + 1 end   -- a figure the review lacks
     end
     if entry.rehearsal and entry.rehearsal.status == "failed" then v.errors = v.errors + 1 end
   end
+  local parts = {}
+  for _, kind in ipairs(review.WARNING_KINDS) do
+    v.warnings = v.warnings + by[kind.key]
+    if by[kind.key] > 0 then parts[#parts + 1] = by[kind.key] .. " " .. kind.text end
+  end
+  v.warnings_from = #parts > 0 and table.concat(parts, ", ") or nil
   if doc.drift then v.errors = v.errors + #doc.drift.differences end
   v.ok = v.errors == 0
   v.text = string.format("Verdict: %s: %d error(s), %d warning(s), %d suppressed%s", v.ok and "PASS" or "FAIL",
@@ -159,6 +197,10 @@ function review.rehearsal_text(r, env)
 end
 
 function review.down_text(down)
+  if down.empty then
+    return "down.sql holds only comments (" .. down.file .. "): no rollback plan, rollback.lua refuses "
+      .. "it; write the SQL that undoes the migration, or undo with a new, corrective migration"
+  end
   if down.present then return "down.sql present (" .. down.file .. ")" end
   return "no down.sql: undo with a new, corrective migration, or restore the backup taken before deploy"
 end
@@ -181,7 +223,9 @@ local function migration_text(entry, env, say)   -- env: {name, protected}
   say(entry.name .. " (" .. entry.file .. ", " .. entry.mode .. ")")
   say("  " .. review.QUESTIONS.data)
   if #entry.evidence == 0 then say("      nothing in it discards or rewrites existing rows") end
-  for _, item in ipairs(entry.evidence) do say("      " .. item.text) end
+  for _, item in ipairs(entry.evidence) do
+    say("      " .. (item.unknown and string.format("%-10s  ", "warning") or "") .. item.text)
+  end
   if entry.blocking and #entry.blocking > 0 then
     say(string.format("      deploy %s it on %s%s: data would be lost here (allow it in the file with a reason, "
       .. "or --accept-data-loss)", env.protected and "refuses" or "would refuse", env.name,
@@ -191,7 +235,8 @@ local function migration_text(entry, env, say)   -- env: {name, protected}
   if #entry.findings == 0 then say("      no lint findings") end
   for _, f in ipairs(entry.findings) do finding_lines(f, say) end
   say("  " .. review.QUESTIONS.rollback)
-  say("      " .. review.down_text(entry.down_sql))
+  say("      " .. (review.has_down(entry.down_sql) and "" or string.format("%-10s  ", "warning"))
+    .. review.down_text(entry.down_sql))
   say("  " .. review.QUESTIONS.volume)
   say("      " .. review.rehearsal_text(entry.rehearsal, env.name))
   say("")
@@ -221,6 +266,7 @@ function review.text(doc, say)
   if doc.rehearsal and doc.rehearsal.audited then
     say("The rehearsal on protected " .. doc.environment .. " was recorded in stallmig.audit.")
   end
+  if doc.verdict.warnings_from then say("Warnings: " .. doc.verdict.warnings_from .. " (marked above).") end
   say(doc.verdict.text)
 end
 
@@ -255,10 +301,11 @@ end
 
 local function migration_annotations(entry, env, say)
   for _, f in ipairs(entry.findings) do say(finding_annotation(f)) end
-  for _, item in ipairs(entry.evidence) do
-    say(review.annotation("notice", { file = entry.file, line = item.line, title = "data" }, item.text))
+  for _, item in ipairs(entry.evidence) do       -- a figure it could not read counts as a warning
+    say(review.annotation(item.unknown and "warning" or "notice", { file = entry.file, line = item.line,
+      title = "data" }, item.text))
   end
-  if not entry.down_sql.present then
+  if not review.has_down(entry.down_sql) then
     say(review.annotation("warning", { file = entry.file, title = "no rollback plan" }, review.down_text(entry.down_sql)))
   end
   local r = entry.rehearsal

@@ -28,9 +28,12 @@ function rollback.select(plan, steps, to)
   return chosen
 end
 
--- Reads every down.sql first; refuses (nothing undone) when one is missing.
+-- Reads every down.sql first; refuses (nothing undone) when one is missing
+-- or holds only comments (a template never filled in, or a note that the
+-- change cannot be undone): running it would record a rollback that undid
+-- nothing, and the next deploy would fail over what stayed.
 function rollback.load(chosen, found)
-  local missing = {}
+  local missing, empty = {}, {}
   for _, m in ipairs(chosen) do
     local down = found.dir .. "/" .. m.name .. "/down.sql"
     if files.kind(down) ~= "file" then
@@ -38,12 +41,21 @@ function rollback.load(chosen, found)
     else
       m.down = files.read(down):gsub("^\239\187\191", "")
       m.down_script = sql.script(m.down)
+      if #m.down_script.statements == 0 then
+        empty[#empty + 1] = "  " .. m.name .. ": " .. found.rel .. m.name .. "/down.sql holds only comments, no SQL"
+      end
     end
   end
-  if #missing > 0 then
+  if #missing > 0 and #empty == 0 then
     error(errors.new("failed", #missing .. " migration(s) have no down.sql, so nothing was rolled back:\n"
       .. table.concat(missing, "\n"), { hint = "write the rollback in <migration>/down.sql, or "
       .. "roll back with a new, corrective migration" }), 0)
+  end
+  if #empty > 0 then
+    for _, line in ipairs(missing) do empty[#empty + 1] = line .. ": no down.sql" end
+    error(errors.new("failed", #empty .. " migration(s) have no down.sql to run, so nothing was rolled back:\n"
+      .. table.concat(empty, "\n"), { hint = "write the SQL that undoes the migration in its down.sql, "
+      .. "or roll back with a new, corrective migration" }), 0)
   end
 end
 

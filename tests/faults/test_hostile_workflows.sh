@@ -194,7 +194,7 @@ test_push_file_that_is_a_device_or_fifo() {
   local file
   for file in /dev/zero proto.sql; do
     run_stallrun workflows/push.lua --env dev --file "$file"
-    assert_exit 1
+    assert_exit 2                                   # a usage error, as any unreadable --file
     assert_err_contains "stallrun: cannot read $file: it is not a regular file"
   done
   assert_eq 0 "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'stallrun push%'")"

@@ -2,6 +2,15 @@
 # pgcluster.sh — a throwaway PostgreSQL cluster on a unix socket.
 #   pgcluster.sh start DIR     initdb (first time) and start; the socket is in DIR,
 #                              data in DIR/data, the log in DIR/server.log
+#   pgcluster.sh init DIR      initdb only (a cluster to copy)
+#   pgcluster.sh copy SRC DST  DST's data a copy of SRC's (SRC stopped; DST new):
+#                              much cheaper than initdb, but the copy has SRC's
+#                              system identifier (use it where no test compares
+#                              two clusters: the test runner's workers)
+#   pgcluster.sh tmpbase       where throwaway clusters go: /dev/shm (tmpfs: no
+#                              disk writes, nothing slow to delete) when it has
+#                              2 GiB free, else $TMPDIR or /tmp; STALLMIG_TEST_TMP
+#                              chooses
 #   pgcluster.sh standby SRC DST  a read-only hot standby of the running cluster
 #                              SRC (pg_basebackup -R, streaming), started in DST
 #   pgcluster.sh stop DIR      stop (fast); safe to call twice, or on no cluster
@@ -76,7 +85,7 @@ own_dir() {
   fi
 }
 
-start() {
+init() {
   local dir bin
   dir=$(realpath -m "$1")
   bin=$(bindir)
@@ -86,6 +95,34 @@ start() {
     as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 --locale=C \
       >"$dir/initdb.log" 2>&1 || { log_tail "initdb failed" "$dir/initdb.log"; exit 1; }
   fi
+}
+
+copy() {
+  local src dst
+  src=$(realpath -m "$1")
+  dst=$(realpath -m "$2")
+  [ -f "$src/data/PG_VERSION" ] || die "no cluster to copy in $src"
+  [ ! -e "$dst/data" ] || die "$dst already holds a cluster"
+  own_dir "$dst"
+  cp -a "$src/data" "$dst/data"
+}
+
+tmpbase() {
+  local free
+  if [ -n "${STALLMIG_TEST_TMP:-}" ]; then echo "$STALLMIG_TEST_TMP"; return; fi
+  free=$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 {print $4}')
+  if [ -d /dev/shm ] && [ -w /dev/shm ] && [ "${free:-0}" -ge 2097152 ]; then
+    echo /dev/shm
+  else
+    echo "${TMPDIR:-/tmp}"
+  fi
+}
+
+start() {
+  local dir bin
+  dir=$(realpath -m "$1")
+  bin=$(bindir)
+  init "$dir"
   if as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
     return 0   # already running: reuse it
   fi
@@ -97,6 +134,9 @@ listen_addresses = ''
 unix_socket_directories = '${dir//"'"/"''"}'
 max_connections = 150
 shared_buffers = 64MB
+# a small WAL: a test run creates hundreds of databases (7 MB of WAL each)
+min_wal_size = 32MB
+max_wal_size = 96MB
 CONF
   if is_root; then chown postgres: "$dir/data/stallmig.conf"; fi
   grep -qx "include_if_exists = 'stallmig.conf'" "$dir/data/postgresql.conf" ||
@@ -144,10 +184,13 @@ stop() {
   fi
 }
 
-usage() { echo "usage: pgcluster.sh start DIR | standby SRC DST | stop DIR | url DIR DBNAME | bindir" >&2; exit 2; }
+usage() { echo "usage: pgcluster.sh start DIR | init DIR | copy SRC DST | standby SRC DST | stop DIR | url DIR DBNAME | bindir | tmpbase" >&2; exit 2; }
 
 case "${1:-}" in
   start) [ $# -eq 2 ] || usage; start "$2" ;;
+  init) [ $# -eq 2 ] || usage; init "$2" ;;
+  copy) [ $# -eq 3 ] || usage; copy "$2" "$3" ;;
+  tmpbase) [ $# -eq 1 ] || usage; tmpbase ;;
   standby) [ $# -eq 3 ] || usage; standby "$2" "$3" ;;
   stop) [ $# -eq 2 ] || usage; stop "$2" ;;
   url) [ $# -eq 3 ] || usage

@@ -143,3 +143,53 @@ test_local_database_out_of_the_box() {
   assert_exit 2                                    # a configuration error
   assert_err_contains "write local:DATABASE, e.g. local:stallplass_dev"
 }
+
+# Issue 13: a name that is taken is refused, naming the folder that has it,
+# and a refusal never suggests a name the project already uses.
+test_create_refuses_a_name_that_is_taken() {
+  new_project
+  cp -r "$REPO"/migrations/. "$PROJECT/migrations/"     # has 20240311152000_add_user_profile_fields
+  run_stallrun workflows/create.lua --name add-user-profile-fields
+  assert_exit 2
+  assert_err_contains "a migration named add_user_profile_fields exists already: migrations/20240311152000_add_user_profile_fields"
+  run_stallrun workflows/create.lua --name add_user_profile_fields
+  assert_exit 2
+  assert_eq 7 "$(ls -d "$PROJECT"/migrations/*/ | wc -l)" "a refused create left a folder"
+  run_stallrun workflows/create.lua --name fix
+  assert_exit 2
+  assert_not_contains "--name add-user-profile-fields"
+  assert_err_contains "--name add-stall-photos"
+  run_stallrun workflows/create.lua --name add-stall-photos
+  assert_exit 0
+  run_stallrun workflows/create.lua --name add-stall-photos
+  assert_exit 2
+  assert_err_contains "a migration named add_stall_photos exists already: migrations/"
+  assert_eq 8 "$(ls -d "$PROJECT"/migrations/*/ | wc -l)" "two migrations with one name"
+  run_stallrun workflows/create.lua --name update
+  assert_err_contains "--name index-bookings-by-start-date"
+}
+
+# Issue 13: a new migration.sql holds only comments until it is written;
+# create says so, and warns about an existing one left empty.
+test_create_warns_about_empty_migrations() {
+  new_project
+  run_stallrun workflows/create.lua --name add-notes
+  assert_exit 0
+  assert_out_contains "Its migration.sql holds only comments so far: write the change in it"
+  assert_eq "" "$ERR" "a warning about the only, new migration"
+  run_stallrun workflows/create.lua --name add-tags
+  assert_exit 0
+  assert_err_contains "_add_notes/migration.sql holds no SQL statement, only comments: deploy applies it as an empty migration"
+}
+
+# Issue 13: an unreadable --file is a usage error (exit 2), nothing sent.
+test_push_of_a_file_that_cannot_be_read_is_a_usage_error() {
+  new_project
+  run_stallrun workflows/push.lua --env dev --file missing.sql
+  assert_exit 2
+  assert_err_contains "missing.sql"
+  assert_err_contains "hint: --file takes the path of a readable SQL file"
+  mkdir "$PROJECT/folder.sql"
+  run_stallrun workflows/push.lua --env dev --file folder.sql
+  assert_exit 2
+}

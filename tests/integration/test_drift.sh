@@ -167,3 +167,36 @@ test_dev_asks_at_a_terminal_before_resetting() {
   assert_eq 0 "$rc" "exit status after answering yes"
   assert_eq 0 "$(psql_q 'SELECT count(*) FROM users')" "reset after answering yes"
 }
+
+# Issue 13: after create --from-diff the captured migration is pending while
+# dev already holds what it makes: that is no drift to capture again (a
+# second --from-diff finds nothing), and dev says a reset applies it.
+test_a_captured_prototype_is_not_drift() {
+  example_project
+  run_stallrun workflows/dev.lua --env dev
+  printf 'CREATE TABLE prototype (id int PRIMARY KEY);\n' >"$PROJECT/proto.sql"
+  run_stallrun workflows/push.lua --env dev --file proto.sql
+  run_stallrun workflows/create.lua --name add-prototype --from-diff --env dev
+  assert_exit 0
+  run_stallrun workflows/create.lua --name add-prototype-again --from-diff --env dev
+  assert_exit 0
+  assert_out_contains "Nothing to capture: dev matches its migrations, the 1 pending one(s) included"
+  run_stallrun workflows/dev.lua --env dev
+  assert_exit 1
+  assert_not_contains "--from-diff --env dev), or reset"
+  assert_not_contains "has drifted"
+  assert_err_contains "dev already holds what its 1 pending migration(s) make"
+  assert_err_contains "stallrun workflows/dev.lua --env dev --reset"
+  assert_eq 0 "$(shadows_left)" "a shadow left"
+  run_stallrun workflows/dev.lua --env dev --reset
+  assert_exit 0
+  run_stallrun workflows/dev.lua --env dev
+  assert_exit 0
+  assert_out_contains "dev is in sync with its 8 migration(s)."
+  # a prototype the pending migration does not capture is still drift
+  psql_q "CREATE TABLE scribble (x int)" >/dev/null
+  run_stallrun workflows/create.lua --name add-more --env dev
+  run_stallrun workflows/dev.lua --env dev
+  assert_exit 1
+  assert_out_contains "table public.scribble added"
+}

@@ -56,3 +56,19 @@ test_rollback_on_protected_asks_and_backs_up() {
   assert_out_contains "Backed up dev to backups/dev/"
   assert_eq "" "$(psql_q "SELECT attname FROM pg_attribute WHERE attrelid = 'a'::regclass AND attname = 'note'")"
 }
+
+# Issue 13: a down.sql of comments only (the template, or "cannot be
+# undone") is no rollback plan: refused, naming it, and nothing undone.
+test_rollback_refuses_a_down_sql_of_comments_only() {
+  rollback_project
+  printf -- '-- Rollback of 20240103000000_c\n-- cannot be undone\n' >"$PROJECT/migrations/20240103000000_c/down.sql"
+  run_stallrun workflows/rollback.lua --env dev --steps 2
+  assert_exit 1
+  assert_err_contains "1 migration(s) have no down.sql to run, so nothing was rolled back"
+  assert_err_contains "20240103000000_c: migrations/20240103000000_c/down.sql holds only comments, no SQL"
+  assert_eq "note|b" "$(psql_q "SELECT (SELECT attname FROM pg_attribute WHERE attrelid = 'a'::regclass AND attname = 'note') || '|' || to_regclass('b')")" "something was undone"
+  assert_eq 0 "$(psql_q "SELECT count(*) FROM stallmig.migrations WHERE outcome = 'rolled_back'")"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_out_contains "Nothing to deploy"
+}

@@ -493,3 +493,40 @@ test_nothing_rehearsable_asks_for_nothing() {
   assert_eq "$audit_rows" "$(psql_q "SELECT count(*) FROM stallmig.audit" "$STAGING_URL")" "an audit row for a rehearsal of nothing"
   assert_eq 0 "$(psql_q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'" "$STAGING_URL")"
 }
+
+# Issue 13: every warning the verdict counts is shown where it comes from,
+# marked "warning", and summed up by kind above the verdict.
+test_every_counted_warning_is_shown() {
+  new_project
+  cp -r "$REPO"/migrations/. "$PROJECT/migrations/"          # 7 migrations, no down.sql
+  run_stallrun workflows/verify.lua --env dev
+  assert_exit 0
+  assert_out_contains "Verdict: PASS: 0 error(s), 7 warning(s), 0 suppressed (dev)"
+  assert_eq 7 "$(grep -c '^      warning     no down.sql: ' "$CASE_TMP/out")" "warnings shown"
+  assert_out_contains "Warnings: 7 without a rollback plan (down.sql) (marked above)."
+  run_stallrun workflows/verify.lua --env dev --format github
+  assert_eq 7 "$(grep -c '^::warning ' "$CASE_TMP/out")" "warning annotations"
+}
+
+# Issue 13: a migration.sql or down.sql of comments only is empty: verify
+# flags both, and deploy warns before applying the empty migration.
+test_comment_only_files_are_empty() {
+  verify_project
+  add_migration 20240102000000_nothing_yet $'-- Migration 20240102000000_nothing_yet\n/* to be written */\n'
+  printf -- '-- Rollback of 20240102000000_nothing_yet\n' >"$PROJECT/migrations/20240102000000_nothing_yet/down.sql"
+  run_stallrun workflows/verify.lua --env dev
+  assert_exit 0
+  assert_out_contains "warning     migrations/20240102000000_nothing_yet/migration.sql  empty-migration  migration.sql holds no SQL statement, only comments"
+  assert_out_contains "warning     down.sql holds only comments (migrations/20240102000000_nothing_yet/down.sql): no rollback plan"
+  assert_not_contains "down.sql present"
+  assert_out_contains "Verdict: PASS: 0 error(s), 2 warning(s), 0 suppressed (dev)"
+  run_stallrun workflows/verify.lua --env dev --json
+  assert_eq "True True empty-migration" "$(json_get "['migrations'][0]['down_sql']['present'], d['migrations'][0]['down_sql']['empty'], d['migrations'][0]['findings'][0]['rule']" | tr -d "(),'")"
+  run_stallrun workflows/status.lua --env dev
+  assert_err_contains "20240102000000_nothing_yet/migration.sql holds no SQL statement, only comments"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_err_contains "warning: migrations/20240102000000_nothing_yet/migration.sql holds no SQL statement, only comments: deploy applies it as an empty migration"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_not_contains "holds no SQL statement"                  # applied: said once
+}

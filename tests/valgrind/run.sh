@@ -7,6 +7,8 @@
 # throwaway cluster. Fails on any valgrind report (invalid access, use of
 # uninitialised memory, a definite or indirect leak) or an unexpected exit
 # status. STALLRUN: a build without ASan (valgrind and ASan do not mix).
+# Prints a failing run with its report and one summary line (V=1: a line
+# per run).
 set -uo pipefail
 
 [ $# -eq 1 ] && [ -x "$1" ] || { echo "usage: run.sh /abs/path/to/stallrun (not an ASan build)" >&2; exit 2; }
@@ -15,7 +17,7 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 HARNESS="$REPO/tests/harness/pgcluster.sh"
 command -v valgrind >/dev/null || { echo "run.sh: valgrind is not installed (make deps)" >&2; exit 2; }
 PSQL="$("$HARNESS" bindir)/psql" || exit 2
-TMP=$(mktemp -d /tmp/stallmig-valgrind.XXXXXX)
+TMP=$(mktemp -d "$("$HARNESS" tmpbase)/stallmig-valgrind.XXXXXX")
 chmod 0755 "$TMP"
 trap '"$HARNESS" stop "$TMP/pg" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
 trap 'exit 130' INT
@@ -82,7 +84,7 @@ judge() {
     echo "FAIL stallrun $* (exit $rc, expected $want)"
     [ -n "$log" ] && sed 's/^/     /' <<<"$log"
     [ "$rc" != "$want" ] && tail -n 5 "$TMP/err" | cut -c1-300 | sed 's/^/     stderr: /'
-  else
+  elif [ -n "${V:-}" ]; then
     echo "ok   stallrun $*"
   fi
 }
@@ -116,6 +118,5 @@ rm -r "$PROJECT/migrations/20240604000000_sleeps"
 step 2 workflows/status.lua --env nowhere             # a usage error
 step 0 "$REPO/tests/faults/api_wrong_types.lua" --env dev
 
-echo "valgrind: $runs runs in $(($(date +%s) - started))s with $STALLRUN"
-echo "$((runs - failed)) passed, $failed failed"
+echo "valgrind: $((runs - failed)) passed, $failed failed in $(($(date +%s) - started))s ($runs stallrun runs)"
 [ "$failed" -eq 0 ]
