@@ -71,17 +71,17 @@ test: deps
 ASAN_BUILD := BUILD=build/asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
               LDFLAGS="-fsanitize=address,undefined"
 asan-build:
-	@$(MAKE) --no-print-directory $(ASAN_BUILD) build/asan/stallrun unit-bins
+	@$(MAKE) -s --no-print-directory $(ASAN_BUILD) build/asan/stallrun unit-bins
 
 check-asan: asan-build
-	@$(MAKE) --no-print-directory $(ASAN_BUILD) asan-unit
+	@$(MAKE) -s --no-print-directory $(ASAN_BUILD) asan-unit
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    SUITE="integration (asan)" tests/run-integration.sh $(CURDIR)/build/asan/stallrun
 
 # A representative deploy under valgrind (no ASan: the two do not mix):
 # example migrations, generated ones, a failure, status, drift, wrong API calls.
 valgrind-build:
-	@$(MAKE) --no-print-directory BUILD=build/valgrind OPT="-O1" build/valgrind/stallrun
+	@$(MAKE) -s --no-print-directory BUILD=build/valgrind OPT="-O1" build/valgrind/stallrun
 
 check-valgrind: valgrind-build
 	@tests/valgrind/run.sh $(CURDIR)/build/valgrind/stallrun

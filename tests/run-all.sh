@@ -6,9 +6,10 @@
 #      its log is shown only when it fails.
 #   2. The suites, in two lanes at once (the integration workers spend much
 #      of their time waiting on the server, valgrind and the fuzzers on the
-#      CPU):
-#        lane 1: make unit, make integration, make check-asan
-#        lane 2: make check-valgrind, make fuzz-smoke
+#      CPU), the two integration suites side by side, each on JOBS workers
+#      (default 4 here):
+#        lane 1: make integration, make check-valgrind, make fuzz-smoke
+#        lane 2: make unit, make check-asan
 #      Each suite's output (its summary line; a failure with its log) is
 #      printed as one block when the suite ends.
 #   3. One last line: how many suites passed, which failed, how long it took.
@@ -21,9 +22,9 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 cd "$REPO" || exit 2
 MAKE=${MAKE:-make}
 started=$(date +%s)
-OUT=$(mktemp -d /tmp/stallmig-make-test.XXXXXX) || exit 2
-export OUT MAKE
-trap 'rm -rf "$OUT"' EXIT
+ALL_TMP=$(mktemp -d /tmp/stallmig-make-test.XXXXXX) || exit 2
+export ALL_TMP MAKE
+trap 'rm -rf "$ALL_TMP"' EXIT
 # Stop everything this run started (the suites clean up on SIGTERM), then go.
 stop_all() {
   trap '' INT TERM
@@ -42,28 +43,29 @@ took() {
 }
 
 # 1. The builds.
-if ! $MAKE --no-print-directory -j"$(nproc)" test-builds >"$OUT/build.log" 2>&1; then
-  tail -n 60 "$OUT/build.log"
+if ! $MAKE --no-print-directory -j"$(nproc)" test-builds >"$ALL_TMP/build.log" 2>&1; then
+  tail -n 60 "$ALL_TMP/build.log"
   echo "make test: the build failed (above) after $(took)"
   exit 1
 fi
 echo "build: ok in $(($(date +%s) - started))s"
 
 # suite NAME TARGET — runs make TARGET, then prints its output at once and
-# records its exit status in $OUT/NAME.rc.
+# records its exit status in $ALL_TMP/NAME.rc.
 suite() {
   local name=$1 target=$2 rc=0
-  $MAKE --no-print-directory "$target" >"$OUT/$name.log" 2>&1 </dev/null || rc=$?
+  $MAKE --no-print-directory "$target" >"$ALL_TMP/$name.log" 2>&1 </dev/null || rc=$?
   {
     flock 9
-    cat "$OUT/$name.log"
+    cat "$ALL_TMP/$name.log"
     [ "$rc" -eq 0 ] || echo "$name: make $target failed (exit $rc)"
-  } 9>>"$OUT/output.lock"
-  echo "$rc" >"$OUT/$name.rc"
+  } 9>>"$ALL_TMP/output.lock"
+  echo "$rc" >"$ALL_TMP/$name.rc"
 }
-lane1() { suite unit unit; suite integration integration; suite asan check-asan; }
-lane2() { suite valgrind check-valgrind; suite fuzz fuzz-smoke; }
+lane1() { suite integration integration; suite valgrind check-valgrind; suite fuzz fuzz-smoke; }
+lane2() { suite unit unit; suite asan check-asan; }
 export -f suite lane1 lane2
+export JOBS=${JOBS:-4}
 
 # 2. The two lanes. Started through env so that they, and everything they
 #    start, take SIGINT as a foreground command does (a background job of a
@@ -75,7 +77,7 @@ wait
 # 3. The total.
 failed=()
 for name in unit integration asan valgrind fuzz; do
-  [ "$(cat "$OUT/$name.rc" 2>/dev/null)" = 0 ] || failed+=("$name")
+  [ "$(cat "$ALL_TMP/$name.rc" 2>/dev/null)" = 0 ] || failed+=("$name")
 done
 if [ ${#failed[@]} -gt 0 ]; then
   echo "make test: FAILED: ${failed[*]} (of unit, integration, asan, valgrind, fuzz) in $(took)"
