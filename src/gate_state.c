@@ -83,9 +83,25 @@ static bool is_json_array(lua_State *L, int idx)
 
 static void copy_value(lua_State *from, int idx, lua_State *to, int depth);
 
+/* How many keys of the table at idx are outside its sequence 1..#t: the
+ * copy is made at its final size (growing it key by key leaves garbage,
+ * a plan of 10,000 entries megabytes of it). */
+static int keys_beyond_sequence(lua_State *from, int idx, lua_Unsigned length)
+{
+    int count = 0;
+    lua_pushnil(from);
+    while (lua_next(from, idx) != 0) {
+        lua_pop(from, 1);
+        if (!lua_isinteger(from, -1) || (lua_Unsigned)lua_tointeger(from, -1) - 1 >= length)
+            count++;
+    }
+    return count;
+}
+
 static void copy_table(lua_State *from, int idx, lua_State *to, int depth)
 {
-    lua_createtable(to, (int)lua_rawlen(from, idx), 0);
+    lua_Unsigned length = lua_rawlen(from, idx);
+    lua_createtable(to, (int)length, keys_beyond_sequence(from, idx, length));
     lua_pushnil(from);
     while (lua_next(from, idx) != 0) {
         int kt = lua_type(from, -2), vt = lua_type(from, -1);

@@ -81,6 +81,16 @@ static void push_value(lua_State *L, const PGresult *res, int row, int col)
     lua_pushstring(L, text);
 }
 
+/* A row's table is made for its non-NULL values (a NULL is no field): a
+ * history row of 7 values takes 8 slots, not the 16 its 11 columns would. */
+static int non_null_fields(const PGresult *res, int row, int cols)
+{
+    int count = 0;
+    for (int c = 0; c < cols; c++)
+        count += !PQgetisnull(res, row, c);
+    return count;
+}
+
 /* Pushes the rows of res as { {col=value, ...}, ... } and clears res. */
 static void push_rows(lua_State *L, PGresult *res)
 {
@@ -88,7 +98,7 @@ static void push_rows(lua_State *L, PGresult *res)
     int rows = PQntuples(res), cols = PQnfields(res);
     lua_createtable(L, rows, 0);
     for (int r = 0; r < rows; r++) {
-        lua_createtable(L, 0, cols);
+        lua_createtable(L, 0, non_null_fields(res, r, cols));
         for (int c = 0; c < cols; c++) {
             push_value(L, res, r, c);
             lua_setfield(L, -2, PQfname(res, c));

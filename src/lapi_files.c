@@ -326,7 +326,7 @@ static const luaL_Reg files_functions[] = {
 int luaopen_stallmig_files(lua_State *L)
 {
     if (luaL_newmetatable(L, SCAN_MT)) {
-        static const luaL_Reg scan_methods[] = {{"wait", scan_wait_lua}, {NULL, NULL}};
+        static const luaL_Reg scan_methods[] = {{"wait", scan_wait_lua}, {"release", scan_gc}, {NULL, NULL}};
         lua_pushcfunction(L, scan_gc);
         lua_setfield(L, -2, "__gc");
         lua_pushcfunction(L, scan_gc);

@@ -51,18 +51,22 @@ static void push_statement(lua_State *L, const char *text, const struct sql_stat
     lua_setfield(L, -2, "transaction_control");
 }
 
-/* sql.script(text) -> {mode, reason, statements = {...}} */
-static int sql_script(lua_State *L)
+/* Parses argument 1 into a script anchored in a userdata on the stack
+ * (freed by its __gc if Lua raises before the caller frees it) and pushes
+ * the table {mode[, reason]} above it; raises a parse error. */
+static struct sql_script *push_verdict(lua_State *L, const char **text)
 {
     size_t len;
-    const char *text = luaL_checklstring(L, 1, &len);
+    *text = luaL_checklstring(L, 1, &len);
     struct sql_script *script = lua_newuserdatauv(L, sizeof *script, 0);
     script->statements = NULL;
     script->count = 0;
     luaL_setmetatable(L, SCRIPT_MT);
     struct sql_error err;
-    if (sql_script_parse(text, len, script, &err) != 0)
-        return raise_parse_error(L, &err);
+    if (sql_script_parse(*text, len, script, &err) != 0) {
+        raise_parse_error(L, &err);
+        return NULL; /* not reached */
+    }
     lua_createtable(L, 0, 3);
     lua_pushstring(L, sql_mode_name(script->mode));
     lua_setfield(L, -2, "mode");
@@ -70,12 +74,33 @@ static int sql_script(lua_State *L)
         lua_pushstring(L, script->reason);
         lua_setfield(L, -2, "reason");
     }
+    return script;
+}
+
+/* sql.script(text) -> {mode, reason, statements = {...}} */
+static int sql_script(lua_State *L)
+{
+    const char *text;
+    struct sql_script *script = push_verdict(L, &text);
     lua_createtable(L, (int)script->count, 0);
     for (size_t i = 0; i < script->count; i++) {
         push_statement(L, text, &script->statements[i]);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     lua_setfield(L, -2, "statements");
+    sql_script_free(script);
+    return 1;
+}
+
+/* sql.classify(text) -> {mode, reason, count}: sql.script's verdict and
+ * how many statements, without the statements themselves, for the checks
+ * that read every pending file before the first one runs. */
+static int sql_classify(lua_State *L)
+{
+    const char *text;
+    struct sql_script *script = push_verdict(L, &text);
+    lua_pushinteger(L, (lua_Integer)script->count);
+    lua_setfield(L, -2, "count");
     sql_script_free(script);
     return 1;
 }
@@ -153,6 +178,7 @@ static int sql_position(lua_State *L)
 
 static const luaL_Reg sql_functions[] = {
     {"script", sql_script},
+    {"classify", sql_classify},
     {"parse", sql_parse},
     {"position", sql_position},
     {NULL, NULL},

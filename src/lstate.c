@@ -199,6 +199,12 @@ lua_State *lstate_new(const char *root, const luaL_Reg *modules)
     lua_State *L = luaL_newstate();
     if (L == NULL)
         return NULL;
+    /* A new collection cycle when the heap has grown by 20%, not doubled
+     * (Lua's default pause, 200): a deploy reads and parses every pending
+     * file, garbage a moment later, and with the default its peak at
+     * 10,000 migrations was 33.6 MB, 27.4 MB with this. A pause of 100
+     * (collect all the time) made status ten times slower. */
+    lua_gc(L, LUA_GCINC, 120, 0, 0);
     lua_setwarnf(L, warn_to_stderr, NULL);
     lua_warning(L, "@on", 0);
     luaL_openlibs(L);

@@ -24,6 +24,7 @@ local function replay_each(shadow, found, list, what)
   for _, m in ipairs(list) do
     migrations.load(m, found)
     local ok, err = pcall(replay, shadow, m)
+    migrations.release(m)
     if not ok then
       if type(err) == "table" and err.kind == "interrupted" then error(err, 0) end
       pcall(shadow.exec, shadow, "ROLLBACK")

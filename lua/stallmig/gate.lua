@@ -63,13 +63,21 @@ function gate.open(conn, config, env, scan, current)
   return #S.plan.pending
 end
 
+-- A pending entry read and parsed to run or review: its text and
+-- statements go in a table of its own that reads the entry through, and
+-- are dropped with it, so the entry (kept for the whole change, one for
+-- every migration) stays as small as the plan made it.
+local function loaded(entry)
+  return migrations.load(setmetatable({}, { __index = entry }), S.found)
+end
+
 -- ---- what the workflow may see ---------------------------------------------
 
 local ROW_FIELDS = { "id", "outcome", "partial", "mode", "error", "failed_statement", "failed_line" }
 
 local function entry_view(m)
-  local v = { name = m.name, state = m.state, checksum = m.checksum, retry = m.retry or nil,
-    out_of_order = m.out_of_order or nil, mode = m.mode }
+  local v = { name = m.name, state = m.state, checksum = m.checksum, mode = m.mode }
+  v.retry, v.out_of_order = m.retry or nil, m.out_of_order or nil   -- only when set: a view stays small
   if m.row then
     v.row = {}
     for _, k in ipairs(ROW_FIELDS) do v.row[k] = m.row[k] end
@@ -107,10 +115,12 @@ function gate.check_history()
 end
 
 -- Parses every pending file before the first one runs (a syntax error
--- anywhere applies nothing); migrations.load also checks that each is the
--- file whose checksum the plan read.
+-- anywhere applies nothing); migrations.classify also checks that each is
+-- the file whose checksum the plan read. Only each one's verdict is kept:
+-- its text is read (and checked) again when it runs, so the pending files
+-- are never all in memory at once.
 function gate.load_pending()
-  for i = S.next, #S.plan.pending do migrations.load(S.plan.pending[i], S.found) end
+  for i = S.next, #S.plan.pending do migrations.classify(S.plan.pending[i], S.found) end
 end
 
 -- The review: lint findings and what each pending migration would lose in
@@ -126,7 +136,7 @@ function gate.review()
   local state = lint.context({ schema = snapshot.read(S.conn), lock_timeout = S.env.lock_timeout })
   local doc = review.new(S.env)
   for i = S.next, #S.plan.pending do
-    local m = S.plan.pending[i]
+    local m = loaded(S.plan.pending[i])
     local findings, targets = lint.check(m, rules, state)
     local entry = review.add_migration(doc, m, findings, evidence.gather(S.conn, S.env, targets),
       review.down_sql(S.found, m))
@@ -266,7 +276,8 @@ end
 function gate.apply(name)
   local deploy, apply = require("stallmig.deploy"), require("stallmig.apply")
   local indexbuild, interrupt = require("stallmig.indexbuild"), require("stallmig.interrupt")
-  local m = migrations.load(next_pending(name), S.found)
+  local entry = next_pending(name)
+  local m = loaded(entry)
   local warnings, told = {}, {}
   local function say(text) warnings[#warnings + 1] = text end
   if m.out_of_order then say(m.name .. " sorts before migrations already applied; applying it now") end
@@ -310,7 +321,7 @@ function gate.apply(name)
     end
     error(failed, 0)
   end
-  m.state = "applied"
+  entry.state = "applied"
   S.next, S.applied = S.next + 1, S.applied + 1
   S.applied_names = S.applied_names or {}
   S.applied_names[#S.applied_names + 1] = m.name
@@ -423,9 +434,11 @@ end
 -- {info, results, skipped = {{name, reason}}}.
 function gate.rehearse()
   local rehearse = require("stallmig.rehearse")
+  gate.load_pending()
   local pending = {}
   for i = S.next, #S.plan.pending do pending[#pending + 1] = S.plan.pending[i] end
   local runnable, skipped = rehearse.split(pending)
+  for i, m in ipairs(runnable) do runnable[i] = loaded(m) end
   local results = #runnable > 0 and rehearse.run(S.conn, S.env, runnable) or {}
   local out = {}
   for _, s in ipairs(skipped) do out[#out + 1] = { name = s.m.name, reason = s.reason } end

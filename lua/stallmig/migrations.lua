@@ -37,6 +37,7 @@ function M.discover(config, scan)
   local dir = config.migrations
   local rel = M.display_path(config, dir) .. "/"
   local ok, found = pcall(scan.wait, scan, dir)
+  scan:release()   -- read once: its list is in found now (10,000 entries are megabytes)
   if not ok then   -- the folder itself cannot be listed: a setup problem, like an unreadable INI
     if errors.is(found) then
       found.kind = "config"
@@ -82,12 +83,10 @@ function M.locate(m, found)
   return m
 end
 
--- Reads and classifies a migration before anything is sent to a server.
--- Sets m.content (what is sent: without a UTF-8 BOM) and m.script. The file
+-- The text of m as it is sent (without a UTF-8 BOM), m located. The file
 -- must still be the one whose checksum the scan read (m.checksum): a file
--- changed since is refused, so what was checked is what runs. Loaded once.
-function M.load(m, found)
-  if m.script then return m end
+-- changed since is refused, so what was checked is what runs.
+local function read_checked(m, found)
   M.locate(m, found)
   local content = files.read(m.path)
   if m.checksum and files.sha256(content) ~= m.checksum then
@@ -96,17 +95,54 @@ function M.load(m, found)
       hint = "run again once the file stays put" }), 0)
   end
   if content:sub(1, 3) == "\239\187\191" then content = content:sub(4) end
-  local ok, script = pcall(sql.script, content)
+  return content
+end
+
+-- parse(content) (sql.script or sql.classify), its syntax error said as m's.
+local function parsed(m, parse, content)
+  local ok, result = pcall(parse, content)
   if not ok then
-    if type(script) == "table" then
-      script.file, script.migration = m.file, m.name
+    if type(result) == "table" then
+      result.file, result.migration = m.file, m.name
       -- shown as file:line:column: (the error's __tostring)
-      script.message = "cannot parse " .. m.name .. ": " .. tostring(script.message)
-      script.hint = script.hint or "fix the SQL; nothing was sent to the database"
+      result.message = "cannot parse " .. m.name .. ": " .. tostring(result.message)
+      result.hint = result.hint or "fix the SQL; nothing was sent to the database"
     end
-    error(script, 0)
+    error(result, 0)
   end
-  m.content, m.script, m.mode = content, script, script.mode
+  return result
+end
+
+-- Reads and classifies a migration before anything is sent to a server.
+-- Sets m.content (what is sent: without a UTF-8 BOM), m.script, m.mode,
+-- m.reason and m.empty. Loaded once, until M.release.
+function M.load(m, found)
+  if m.script then return m end
+  local content = read_checked(m, found)
+  local script = parsed(m, sql.script, content)
+  m.content, m.script, m.mode, m.reason = content, script, script.mode, script.reason
+  m.empty = #script.statements == 0
+  return m
+end
+
+-- What M.load checks (the checksum, the syntax), keeping only the verdict:
+-- m.mode, m.reason and m.empty. For the checks that read every pending
+-- file before the first one runs without holding every file's text and
+-- statements at once: M.load reads it again, and checks it again, when its
+-- turn comes.
+function M.classify(m, found)
+  if m.script or m.mode then return m end
+  -- located on a probe: the entry, one of every migration's, stays small
+  local probe = { name = m.name, checksum = m.checksum }
+  local verdict = parsed(probe, sql.classify, read_checked(probe, found))
+  m.mode, m.reason, m.empty = verdict.mode, verdict.reason, verdict.count == 0
+  return m
+end
+
+-- Drops what M.load read (m.content, m.script) once m has been used; the
+-- verdict (m.mode, m.reason, m.empty) stays.
+function M.release(m)
+  m.content, m.script = nil, nil
   return m
 end
 
@@ -114,9 +150,9 @@ end
 -- semicolons (PostgreSQL's parser finds none). Text that does not parse is
 -- not empty: its error is reported where the file is run.
 function M.holds_no_sql(text)
-  local ok, script = pcall(sql.script, (text:gsub("^\239\187\191", "")))
-  if not ok and type(script) == "table" and script.kind == "interrupted" then error(script, 0) end
-  return ok and #script.statements == 0
+  local ok, verdict = pcall(sql.classify, (text:gsub("^\239\187\191", "")))
+  if not ok and type(verdict) == "table" and verdict.kind == "interrupted" then error(verdict, 0) end
+  return ok and verdict.count == 0
 end
 
 -- A file this large is never taken for an empty one unread: a person does
@@ -124,17 +160,14 @@ end
 -- of many migrations reads no large file twice.
 M.EMPTY_READ_MAX = 65536
 
--- Is migration m's migration.sql empty (M.holds_no_sql)? Loads it (a file
--- that cannot be loaded is left to the step that runs it).
+-- Is migration m's migration.sql empty (M.holds_no_sql)? Classifies it (a
+-- file that cannot be read or parsed is left to the step that runs it).
 function M.is_empty(m, found)
-  if m.empty == nil then
-    m.empty = false
-    if not (m.size and m.size > M.EMPTY_READ_MAX) then
-      local ok, err = pcall(M.load, m, found)
-      if not ok and type(err) == "table" and err.kind == "interrupted" then error(err, 0) end
-      m.empty = ok and #m.script.statements == 0
-    end
+  if m.empty == nil and not (m.size and m.size > M.EMPTY_READ_MAX) then
+    local ok, err = pcall(M.classify, m, found)
+    if not ok and type(err) == "table" and err.kind == "interrupted" then error(err, 0) end
   end
+  if m.empty == nil then m.empty = false end   -- not read (large) or not readable: asked once
   return m.empty
 end
 
@@ -165,12 +198,12 @@ function M.plan(found, history)
     m.state, m.row = state_of(m, row, found), row
     if m.state == "applied" or m.state == "modified" then last_applied = m.name end
     -- a failed transactional migration left nothing behind: deploy retries it
-    m.retry = row ~= nil and row.outcome == "failed" and not row.partial
+    m.retry = row ~= nil and row.outcome == "failed" and not row.partial or nil
     entries[i], present[m.name] = m, true
   end
   for _, m in ipairs(entries) do
     if m.state == "pending" or m.retry then
-      m.out_of_order = m.state == "pending" and last_applied ~= nil and m.name < last_applied
+      m.out_of_order = m.state == "pending" and last_applied ~= nil and m.name < last_applied or nil
       plan.pending[#plan.pending + 1] = m
       -- an empty file is said once, with the folder's warnings (found.warnings)
       if found.warnings and m.empty == nil and M.is_empty(m, found) then

@@ -37,7 +37,7 @@ function rehearse.split(pending)
   for _, m in ipairs(pending) do
     if not blocker and m.mode ~= "transactional" then blocker = m end
     if blocker == m then
-      skipped[#skipped + 1] = { m = m, reason = m.mode .. " (" .. tostring(m.script.reason)
+      skipped[#skipped + 1] = { m = m, reason = m.mode .. " (" .. tostring(m.reason)
         .. "): it cannot run inside the rehearsal's transaction" }
     elseif blocker then
       skipped[#skipped + 1] = { m = m, reason = "comes after " .. blocker.name .. ", which cannot be rehearsed" }

@@ -14,10 +14,11 @@ local reset = {}
 function reset.run(ctx, env, out, with_seed)
   guard.dev_only(env.name)
 
-  -- 1. Read and parse every migration before anything is dropped.
+  -- 1. Read and parse every migration before anything is dropped (the gate
+  --    reads each again as it applies it).
   local found, warnings = migrations.discover(ctx.config)
   for _, w in ipairs(warnings) do out:warn(w) end
-  for _, m in ipairs(found) do migrations.load(m, found) end
+  for _, m in ipairs(found) do migrations.classify(m, found) end
 
   -- 2. Drop and recreate (ending other sessions); a missing database is created.
   local ok, old = pcall(db.connect, env.name)

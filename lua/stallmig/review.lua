@@ -86,7 +86,7 @@ end
 function review.add_migration(doc, m, findings, items, down)
   local entry = { name = m.name, file = m.file, mode = m.mode, findings = json.array(),
     evidence = json.array(), down_sql = down }
-  if m.script and #m.script.statements == 0 then entry.findings[1] = review.empty_finding(m) end
+  if m.empty then entry.findings[1] = review.empty_finding(m) end
   for _, f in ipairs(findings or {}) do entry.findings[#entry.findings + 1] = f end
   for _, item in ipairs(items or {}) do
     item.text = evidence.describe(item)

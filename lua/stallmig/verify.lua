@@ -59,6 +59,7 @@ function verify.run(ctx, env_name, opts)
     local entry = review.add_migration(doc, m, findings, evidence.gather(s.conn, s.env, targets),
       review.down_sql(found, m))
     entry.blocking = json.array(review.judge(entry))
+    migrations.release(m)
   end
 
   -- 6. drift: replay the applied migrations on a shadow and compare.

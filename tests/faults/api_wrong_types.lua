@@ -18,7 +18,7 @@ local takes_anything = {
   ["conn.transaction"] = true, ["tx.commit"] = true, ["tx.rollback"] = true,
   ["conn.require_primary"] = true, ["change.plan"] = true, ["change.policy"] = true,
   ["change.check"] = true, ["change.review"] = true, ["change.backup"] = true,
-  ["change.rehearse"] = true,
+  ["change.rehearse"] = true, ["scan.release"] = true,
 }
 -- act on the database whatever their arguments: not called with junk here
 local destructive = { recreate_database = true, replace_with_backup = true, restamp = true, close = true }
@@ -123,7 +123,9 @@ for _, k in ipairs(chnames) do try("change." .. k, chidx[k], { change, "x" }, 2)
 
 local scan = files.scan(ctx.config.migrations)
 local sidx, snames = methods(scan)
-for _, k in ipairs(snames) do fuzz("scan." .. k, sidx[k], scan) end
+-- release last: it frees the scan whatever its other arguments
+for _, k in ipairs(snames) do if k ~= "release" then fuzz("scan." .. k, sidx[k], scan) end end
+fuzz("scan.release", sidx.release, scan)
 getmetatable(scan).__close(scan)
 for _, k in ipairs(snames) do try("scan." .. k, sidx[k], { scan, ctx.config.migrations }, 2) end
 

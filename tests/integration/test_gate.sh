@@ -317,6 +317,29 @@ LUA
   assert_err_contains "the next one is 20240102000000_b, not 20240101000000_users"
 }
 
+# The gate classifies every pending file before the first one runs and
+# reads each again when its turn comes: a file edited in between is refused,
+# and nothing of it (or after it) is applied.
+test_a_pending_file_edited_after_the_check_is_refused() {
+  gate_project
+  add_migration 20240102000000_b 'CREATE TABLE b (id int);'
+  cat >"$PROJECT/edit.lua" <<'LUA'
+local ctx = ...
+local conn <close> = require("stallmig.db").connect(ctx.env)
+local change <close> = conn:begin_change("edit")
+change:check()                       -- every pending file read and parsed
+local f = assert(io.open(ctx.config.migrations .. "/20240102000000_b/migration.sql", "a"))
+f:write("\nCREATE TABLE sneaked_in (id int);\n")
+f:close()
+for _, m in ipairs(change:plan().pending) do change:apply(m.name) end
+LUA
+  run_stallrun edit.lua --env dev
+  assert_exit 1
+  assert_err_contains "20240102000000_b/migration.sql changed while stallrun was running"
+  assert_eq "20240101000000_users" "$(psql_q "SELECT string_agg(name, ',') FROM stallmig.migrations")" "only the file before it is applied"
+  assert_eq "" "$(psql_q "SELECT coalesce(to_regclass('b')::text, '') || coalesce(to_regclass('sneaked_in')::text, '')")" "the edited file ran"
+}
+
 # Capturing a prototype (create --from-diff) is dev-only work.
 test_create_from_diff_on_protected_is_refused() {
   gate_project

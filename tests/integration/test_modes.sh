@@ -68,3 +68,32 @@ test_notices_are_forwarded() {
   assert_exit 0
   assert_err_contains "NOTICE:  hello from the migration"
 }
+
+# sql.classify is sql.script's verdict without the statements: the same
+# mode, reason and count for every kind of file, the same parse error.
+test_classify_agrees_with_script() {
+  new_project
+  cat >"$PROJECT/classify.lua" <<'LUA'
+local sql = require("stallmig.sql")
+local texts = {
+  "", "-- only a comment\n;\n", "CREATE TABLE a (id int);\nCREATE TABLE b (id int);",
+  "BEGIN;\nCREATE TABLE c (id int);\nCOMMIT;", "CREATE INDEX CONCURRENTLY i ON a (id);",
+  "-- stallmig:no-transaction\nVACUUM a;",
+}
+for _, text in ipairs(texts) do
+  local v, s = sql.classify(text), sql.script(text)
+  print(v.mode == s.mode and v.reason == s.reason and v.count == #s.statements, v.mode, v.count)
+end
+local ok, err = pcall(sql.classify, "CREATE TABLE a (id int);\nCREATE TABEL b;")
+print(ok, err.kind, err.line)
+LUA
+  run_stallrun classify.lua --env dev
+  assert_exit 0
+  assert_eq "true	transactional	0
+true	transactional	0
+true	transactional	2
+true	self-managed	3
+true	non-transactional	1
+true	non-transactional	1
+false	parse	2" "$OUT"
+}
