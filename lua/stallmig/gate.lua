@@ -63,12 +63,20 @@ function gate.open(conn, config, env, scan, current)
   return #S.plan.pending
 end
 
--- A pending entry read and parsed to run or review: its text and
--- statements go in a table of its own that reads the entry through, and
--- are dropped with it, so the entry (kept for the whole change, one for
--- every migration) stays as small as the plan made it.
+-- A pending entry read to run or review: its text (checked against the
+-- checksum again) and its statements go in a table of its own that reads
+-- the entry through, and are dropped with it, so the entry (kept for the
+-- whole change, one for every migration) stays as small as the plan made
+-- it. The statements are parsed when first asked for: a transactional
+-- migration that succeeds is sent as one text, and its file was parsed
+-- once already (migrations.classify).
 local function loaded(entry)
-  return migrations.load(setmetatable({}, { __index = entry }), S.found)
+  migrations.classify(entry, S.found)
+  local m = setmetatable({}, { __index = function(m, key)
+    if key == "script" then return migrations.parse(m) end
+    return entry[key]
+  end })
+  return migrations.read(m, S.found)
 end
 
 -- ---- what the workflow may see ---------------------------------------------

@@ -125,6 +125,20 @@ function M.load(m, found)
   return m
 end
 
+-- Sets m.content (the text as it is sent, checked against m.checksum as
+-- M.load checks it) without parsing it; M.parse parses it later.
+function M.read(m, found)
+  if m.content == nil then m.content = read_checked(m, found) end
+  return m
+end
+
+-- Parses m.content (M.read) into m.script; a syntax error is said as m's.
+function M.parse(m)
+  local script = parsed(m, sql.script, M.read(m).content)
+  rawset(m, "script", script)
+  return script
+end
+
 -- What M.load checks (the checksum, the syntax), keeping only the verdict:
 -- m.mode, m.reason and m.empty. For the checks that read every pending
 -- file before the first one runs without holding every file's text and
