@@ -30,8 +30,9 @@ extern const char gate_lock_guard_sql[];
 bool gate_lock_held(struct lconn *c);
 /* Records who holds it and since when (stallmig.deploy_lock), for waiters. */
 void gate_lock_announce(lua_State *L, struct lconn *c);
-/* Releases it (rolling back an open transaction first); never raises. */
-void gate_lock_release(struct lconn *c);
+/* Releases it, and Prisma's lock when prisma (taken with prisma_compat),
+ * rolling back an open transaction first; never raises. */
+void gate_lock_release(struct lconn *c, bool prisma);
 
 /* ---- gate_state.c: the gate's own Lua state ------------------------------ */
 

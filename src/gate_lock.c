@@ -185,14 +185,18 @@ void gate_lock_announce(lua_State *L, struct lconn *c)
     PQclear(res);
 }
 
-void gate_lock_release(struct lconn *c)
+void gate_lock_release(struct lconn *c, bool prisma)
 {
     if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK)
         return;                      /* the server ended the session, and the lock with it */
     if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
         PQclear(PQexec(c->pg, "ROLLBACK"));
-    PQclear(PQexec(c->pg, "SELECT pg_advisory_unlock(" LOCK_KEY "), "
+    /* Prisma's lock only where it was taken, and only if still held (SQL a
+     * migration ran may have released it): reading pg_locks cost every
+     * change a millisecond */
+    PQclear(PQexec(c->pg, prisma ? "SELECT pg_advisory_unlock(" LOCK_KEY "), "
                    "CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
                    "AND pid = pg_backend_pid() AND objsubid = 1 AND classid = 0 AND objid = "
-                   PRISMA_LOCK_KEY ") THEN pg_advisory_unlock(" PRISMA_LOCK_KEY ") END"));
+                   PRISMA_LOCK_KEY ") THEN pg_advisory_unlock(" PRISMA_LOCK_KEY ") END"
+                   : "SELECT pg_advisory_unlock(" LOCK_KEY ")"));
 }

@@ -156,7 +156,7 @@ void gate_change_end(struct change *ch, const char *outcome)
         if (ch->made_writable)
             PQclear(PQexec(c->pg, "SET default_transaction_read_only = on"));
         if (ch->lock_held)
-            gate_lock_release(c);
+            gate_lock_release(c, c->env->prisma_compat);
         char detail[2100], used[800];
         audit_detail(ch, detail, sizeof detail, used, sizeof used);
         ledger_audit_complete(c, ch->audit_id, outcome, detail);
