@@ -1,5 +1,6 @@
 /* digest.c — the history digest (see digest.h). */
 #include "digest.h"
+#include "scan.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,23 @@ bool digest_from_result(const PGresult *res, struct digest *out)
     out->failed = atoll(PQgetvalue(res, 0, 2));
     out->key = (uint64_t)strtoll(PQgetvalue(res, 0, 3), NULL, 10);
     return true;
+}
+
+bool digest_read(PGconn *pg, struct digest *out)
+{
+    memset(out, 0, sizeof *out);
+    if (PQtransactionStatus(pg) != PQTRANS_IDLE)
+        return false;
+    PGresult *res = PQexec(pg, digest_read_sql);
+    bool read = digest_from_result(res, out);
+    PQclear(res);
+    return read;
+}
+
+bool digest_matches(const struct digest *d, const struct scan_summary *folder)
+{
+    return d->valid && d->failed == 0 && folder->clean && folder->count > 0 &&
+           d->applied == (long long)folder->count && d->key == folder->key;
 }
 
 /* history_key: the SQL twin of migration_key (migration.h). history_xor:

@@ -36,6 +36,19 @@ extern const char digest_read_sql[];
  * not that (a failure, no table, no row: *out not valid). */
 bool digest_from_result(const PGresult *res, struct digest *out);
 
+/* Runs digest_read_sql on pg (outside a transaction: a missing table
+ * would abort one) into *out; false when there is no digest to read. */
+bool digest_read(PGconn *pg, struct digest *out);
+
+struct scan_summary;
+
+/* Whether the folder is exactly what the digest says is applied: the
+ * digest valid with nothing failed, the folder clean (no problem, every
+ * name conventional) and not empty, as many migrations, the same XOR of
+ * their keys. Then every migration is applied as it is in the folder,
+ * none edited, missing or pending (barring a 64-bit XOR collision). */
+bool digest_matches(const struct digest *d, const struct scan_summary *folder);
+
 /* Creates the digest's table, functions and trigger (once per database:
  * what is already there is left alone) and computes it, in a READ WRITE
  * transaction of its own. Returns 0, or -1 with why (the role may not

@@ -20,7 +20,7 @@ int luaopen_stallmig_db(lua_State *L);
 /* A connection ("stallmig.conn"): its metamethods and basic methods
  * (lapi_db.c), the guarded ones (lapi_guard.c), its identity
  * (lapi_identity.c), whole databases (lapi_database.c, lapi_replace.c),
- * the change gate (lapi_change.c). */
+ * the change gate (lapi_change.c), the history digest (lapi_digest.c). */
 extern const luaL_Reg db_conn_meta[];
 extern const luaL_Reg db_conn_methods[];
 extern const luaL_Reg guard_conn_methods[];
@@ -28,6 +28,13 @@ extern const luaL_Reg identity_conn_methods[];
 extern const luaL_Reg database_conn_methods[];
 extern const luaL_Reg replace_conn_methods[];
 extern const luaL_Reg change_conn_methods[];
+extern const luaL_Reg digest_conn_methods[];
+
+struct scan;
+
+/* The folder scan of a files.scan userdata at idx (lapi_files.c); raises
+ * when it is not one, or was released. */
+struct scan *lapi_files_check_scan(lua_State *L, int idx);
 
 /* The db functions: connect and the local cluster (lapi_db.c), whole
  * databases (lapi_database.c), shadows (lapi_shadow.c), backups and

@@ -673,12 +673,10 @@ static bool digest_says_current(struct change *ch, struct scan *scan)
     struct scan_summary folder;
     if (scan == NULL || scan_summary(scan, &folder) != 0 || !folder.clean || folder.count == 0)
         return false;
-    PGresult *res = PQexec(ch->c->pg, digest_read_sql);
     struct digest d;
-    bool read = digest_from_result(res, &d);
-    PQclear(res);
+    bool read = digest_read(ch->c->pg, &d);
     ch->digest = !read ? DIGEST_ABSENT : d.valid ? DIGEST_VALID : DIGEST_STALE;
-    return d.valid && d.failed == 0 && d.applied == (long long)folder.count && d.key == folder.key;
+    return digest_matches(&d, &folder);
 }
 
 /* The gate's Lua half reads the history and the folder, after the lock

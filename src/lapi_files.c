@@ -251,6 +251,15 @@ static int scan_gc(lua_State *L)
     return 0;
 }
 
+struct scan *lapi_files_check_scan(lua_State *L, int idx)
+{
+    struct scan **slot = luaL_checkudata(L, idx, SCAN_MT);
+    if (*slot == NULL)
+        lerror_raise(L, "usage", "the scan was already released (migrations.discover "
+                     "releases the scan it read)");
+    return *slot;
+}
+
 struct scan *lapi_files_pass_scan(lua_State *L, int idx, lua_State *P, const char *dir)
 {
     struct scan **slot = luaL_testudata(L, idx, SCAN_MT);

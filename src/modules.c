@@ -22,7 +22,7 @@ const luaL_Reg modules_preload[] = {
 /* A connection's methods, file by file (see lapi.h). */
 static const luaL_Reg *const conn_methods[] = {
     db_conn_methods, guard_conn_methods, identity_conn_methods, database_conn_methods,
-    replace_conn_methods, change_conn_methods,
+    replace_conn_methods, change_conn_methods, digest_conn_methods,
 };
 
 /* The db functions, file by file. */

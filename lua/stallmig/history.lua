@@ -60,6 +60,25 @@ function history.read(conn, detailed)
   return result
 end
 
+-- The `limit` migrations applied last (at most), in name order: {name,
+-- duration_ms, finished_at} each, from the end of the history (its
+-- primary key), not from every row.
+function history.recent(conn, limit)
+  local rows = conn:query([[
+    SELECT id, name, duration_ms,
+           to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS finished_at
+      FROM stallmig.migrations WHERE outcome = 'applied' ORDER BY id DESC LIMIT $1]], 4 * limit)
+  local out, seen = {}, {}
+  for _, row in ipairs(rows) do   -- an earlier attempt of the same migration is not another one
+    if #out < limit and not seen[row.name] then
+      seen[row.name] = true
+      out[#out + 1] = { name = row.name, duration_ms = row.duration_ms, finished_at = row.finished_at }
+    end
+  end
+  table.sort(out, function(a, b) return a.name < b.name end)
+  return out
+end
+
 -- The INSERT that records a successful transactional migration, as SQL text
 -- so it travels in the migration's own round trip and commits with it.
 -- Values are quoted by libpq (PQescapeLiteral).

@@ -15,6 +15,9 @@
 --   dev_only  dev-only work: refused on a protected environment or a
 --             database in doubt (guard.dev_only), before and after connecting
 --   detailed  read-only plan: the history with when and how long (status)
+--   current   read-only: first ask the history digest whether the folder is
+--             exactly what is applied (conn:history_current); if so s.current
+--             is the number of migrations and s.plan is not read
 -- Closing the session closes the change (lock released), the connection
 -- and the scan, in that order; an error on the way closes them too.
 local cli = require("stallmig.cli")
@@ -62,7 +65,8 @@ local function opened(s, ctx, opts)
     s.plan = s.change:plan({ entries = opts.entries })
     s.warnings = s.plan.warnings
   else
-    s.plan = migrations.plan(s:found(), history.read(s.conn, opts.detailed))
+    if opts.current then s.current = s.conn:history_current(s.scan) end
+    if not s.current then s.plan = migrations.plan(s:found(), history.read(s.conn, opts.detailed)) end
   end
 end
 

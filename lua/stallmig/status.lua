@@ -6,18 +6,37 @@
 local session = require("stallmig.session")
 local matrix = require("stallmig.matrix")
 local migrations = require("stallmig.migrations")
+local history = require("stallmig.history")
 local json = require("stallmig.json")
 
 local status = {}
 
 local COUNTED = { "applied", "pending", "failed", "modified", "missing" }
 
--- status.run(ctx, env_name) -> {environment, up_to_date, counts = {applied,
--- pending, failed, modified, missing}, migrations = {{name, state,
--- applied_at, duration_ms, error}}, warnings}. Up to date means every
--- migration applied. Raises when the environment cannot be reached.
-function status.run(ctx, env_name)
-  local s <close> = session.open(ctx, { env = env_name, detailed = true })
+-- Up to date, as the history digest vouches: the `recent` migrations
+-- applied last, and how many there are in all.
+local function up_to_date(s, recent)
+  local rows = json.array()
+  for _, r in ipairs(history.recent(s.conn, recent)) do
+    rows[#rows + 1] = { name = r.name, state = "applied", applied_at = r.finished_at,
+      duration_ms = r.duration_ms }
+  end
+  return { environment = s.env.name, up_to_date = true, total = s.current, recent = true,
+    counts = { applied = s.current, pending = 0, failed = 0, modified = 0, missing = 0 },
+    migrations = rows, warnings = json.array() }
+end
+
+-- status.run(ctx, env_name [, opts]) -> {environment, up_to_date, counts =
+-- {applied, pending, failed, modified, missing}, total, migrations =
+-- {{name, state, applied_at, duration_ms, error}}, warnings}. Up to date
+-- means every migration applied. opts.recent = K: when everything is
+-- applied (the history digest says so: no history row read but K),
+-- `migrations` holds only the K applied last and `recent` is true;
+-- otherwise every migration. Raises when the environment cannot be reached.
+function status.run(ctx, env_name, opts)
+  opts = opts or {}
+  local s <close> = session.open(ctx, { env = env_name, detailed = true, current = opts.recent ~= nil })
+  if s.current then return up_to_date(s, opts.recent) end
   local rows, counts = json.array(), {}
   for _, state in ipairs(COUNTED) do counts[state] = s.plan.counts[state] or 0 end
   for _, m in ipairs(s.plan.entries) do
@@ -28,7 +47,7 @@ function status.run(ctx, env_name)
       error = row.outcome == "failed" and row.error or nil }
   end
   return { environment = s.env.name, up_to_date = #s.plan.entries == counts.applied, counts = counts,
-    migrations = rows, warnings = json.array(s.warnings or {}) }
+    total = #s.plan.entries, migrations = rows, warnings = json.array(s.warnings or {}) }
 end
 
 -- status.all(ctx) -> {environments = {{name, error}}, migrations = {{name,

@@ -122,3 +122,45 @@ test_a_failed_migration_is_in_the_digest_and_retried() {
   assert_out_contains "Deploying 1 migration(s) to dev"
   assert_eq "t|4|0" "$(psql_q "SELECT valid, applied, failed FROM stallmig.history_digest")"
 }
+
+# status: with everything applied the digest vouches for the list, so it
+# reads the last ten history rows, not every one; anything else (a row
+# changed by hand, an edited file) lists every migration, as before.
+test_status_up_to_date_lists_the_last_ten_from_the_digest() {
+  new_project
+  local i
+  for i in $(seq 10 21); do add_migration "202401010000${i}_t${i}" "CREATE TABLE t${i} (id int);"; done
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  log_history_reads
+  local before
+  before=$(history_reads)
+  run_stallrun workflows/status.lua --env dev
+  assert_exit 0
+  assert_out_contains "(the 10 applied last of 12; --all lists every one)"
+  assert_out_contains "dev: 12 applied, 0 pending, 0 failed, 0 modified, 0 missing."
+  assert_out_contains "20240101000021_t21"
+  [[ "$OUT" != *20240101000011_t11* ]] || fail "status listed a migration older than the last ten"
+  assert_eq "$((before + 1))" "$(history_reads)" "history statements read by status (one: the last rows)"
+  run_stallrun workflows/status.lua --env dev --all
+  assert_exit 0
+  assert_out_contains "20240101000010_t10"
+  run_stallrun workflows/status.lua --env dev --json
+  assert_exit 0
+  assert_eq 12 "$(printf '%s' "$OUT" | grep -o '"state":"applied"' | wc -l)" "--json lists every migration"
+  # an edited file: the folder's key differs, status reads every row
+  local file="$PROJECT/migrations/20240101000020_t20/migration.sql"
+  cp "$file" "$CASE_TMP/t20.sql"
+  printf '\n-- edited\n' >>"$file"
+  run_stallrun workflows/status.lua --env dev
+  assert_exit 1
+  assert_out_contains "20240101000010_t10"
+  [[ "$OUT" =~ 20240101000020_t20\ +modified ]] || fail "status does not show t20 as modified"
+  cp "$CASE_TMP/t20.sql" "$file"
+  # a history row deleted by hand: the digest no longer vouches
+  psql_q "DELETE FROM stallmig.migrations WHERE name = '20240101000015_t15'" >/dev/null
+  run_stallrun workflows/status.lua --env dev
+  assert_exit 1
+  assert_out_contains "20240101000010_t10"
+  [[ "$OUT" =~ 20240101000015_t15\ +pending ]] || fail "status does not show t15 as pending"
+}
