@@ -135,7 +135,8 @@ static void keep_digest(struct change *ch)
         return;
     if (ch->digest == DIGEST_ABSENT) {
         char why[300];
-        digest_install(ch->c->pg, why, sizeof why);
+        if (digest_install(ch->c->pg, why, sizeof why) == 0)
+            ch->c->digest_table = true;
     } else {
         digest_refresh(ch->c->pg);
     }
@@ -674,9 +675,9 @@ static bool digest_says_current(struct change *ch, struct scan *scan)
     if (scan == NULL || scan_summary(scan, &folder) != 0 || !folder.clean || folder.count == 0)
         return false;
     struct digest d;
-    bool read = digest_read(ch->c->pg, &d);
+    bool read = ch->c->digest_table && digest_read(ch->c->pg, &d);
     ch->digest = !read ? DIGEST_ABSENT : d.valid ? DIGEST_VALID : DIGEST_STALE;
-    return digest_matches(&d, &folder);
+    return read && digest_matches(&d, &folder);
 }
 
 /* The gate's Lua half reads the history and the folder, after the lock

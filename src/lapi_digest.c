@@ -22,7 +22,10 @@ static int conn_history_current(lua_State *L)
     struct scan *scan = lapi_files_check_scan(L, 2);
     struct scan_summary folder;
     struct digest d;
-    if (scan_summary(scan, &folder) == 0 && digest_read(c->pg, &d) && digest_matches(&d, &folder))
+    /* no digest table (never deployed, or from before the digest): not
+     * read, which would leave an ERROR in the server's log on every status */
+    if (c->digest_table && scan_summary(scan, &folder) == 0 && digest_read(c->pg, &d) &&
+        digest_matches(&d, &folder))
         lua_pushinteger(L, (lua_Integer)folder.count);
     else
         lua_pushnil(L);

@@ -60,15 +60,18 @@ void identity_read_own(struct lconn *c)
     PGresult *res = PQexec(c->pg,
         "SELECT d.oid, pg_is_in_recovery(), pg_backend_pid(), EXISTS (SELECT 1 FROM "
         "pg_catalog.pg_class r JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace "
-        "WHERE n.nspname = 'stallmig' AND r.relname = 'identity') "
+        "WHERE n.nspname = 'stallmig' AND r.relname = 'identity'), EXISTS (SELECT 1 FROM "
+        "pg_catalog.pg_class r JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace "
+        "WHERE n.nspname = 'stallmig' AND r.relname = 'history_digest') "
         "FROM pg_catalog.pg_database d WHERE d.datname = current_database()");
-    c->id.marker_table = true;       /* not known: look, as before */
+    c->id.marker_table = c->digest_table = true;   /* not known: look, as before */
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
         c->id.oid = atoll(PQgetvalue(res, 0, 0));
         c->in_recovery = PQgetvalue(res, 0, 1)[0] == 't';
         c->server_pid = atoi(PQgetvalue(res, 0, 2));
         c->server_checked = true;
         c->id.marker_table = PQgetvalue(res, 0, 3)[0] == 't';
+        c->digest_table = PQgetvalue(res, 0, 4)[0] == 't';
     }
     PQclear(res);
     char state[6];

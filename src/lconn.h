@@ -46,6 +46,7 @@ struct lconn {
     bool server_checked;             /* in_recovery and server_pid were read */
     bool in_recovery;                /* a hot standby: pg_is_in_recovery() */
     int server_pid;                  /* pg_backend_pid(): not PQbackendPID through a pooler */
+    bool digest_table;               /* stallmig.history_digest exists (or that could not be read) */
     bool host_writer;                /* the change gate's own: may write the stallmig schema */
     bool borrowed;                   /* a second handle on another lconn's PGconn: closing it
                                         closes nothing (the gate's own Lua state holds one) */

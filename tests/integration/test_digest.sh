@@ -164,3 +164,53 @@ test_status_up_to_date_lists_the_last_ten_from_the_digest() {
   assert_out_contains "20240101000010_t10"
   [[ "$OUT" =~ 20240101000015_t15\ +pending ]] || fail "status does not show t15 as pending"
 }
+
+# conn:history_current, as a script calls it: the count when the digest
+# vouches, nil when it cannot (no digest yet, an open transaction), and a
+# usage error for a scan migrations.discover already read (and released).
+test_history_current_answers_only_what_it_can_vouch_for() {
+  new_project
+  three_migrations
+  cat >"$PROJECT/current.lua" <<'LUA'
+local ctx = ...
+local db, migrations = require("stallmig.db"), require("stallmig.migrations")
+local conn <close> = db.connect(ctx.env)
+local scan = migrations.scan(ctx.config)
+print("now", tostring(conn:history_current(scan)))
+local tx <close> = conn:transaction()
+print("in a transaction", tostring(conn:history_current(scan)))
+tx:rollback()
+migrations.discover(ctx.config, scan)
+local ok, err = pcall(conn.history_current, conn, scan)
+print("released", ok, err.kind, err.message)
+LUA
+  run_stallrun current.lua --env dev
+  assert_exit 0
+  assert_out_contains "now	nil"                  # nothing deployed: no digest yet
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  run_stallrun current.lua --env dev
+  assert_exit 0
+  assert_out_contains "now	3"
+  assert_out_contains "in a transaction	nil"
+  assert_out_contains "released	false	usage	the scan was already released (migrations.discover releases the scan it read)"
+}
+
+# A database without the digest (never deployed, or from before it) is not
+# asked for it: reading a table that is not there leaves an ERROR in the
+# server's log, on every status.
+test_no_digest_table_no_error_in_the_server_log() {
+  new_project
+  three_migrations
+  local before
+  before=$(grep -c 'history_digest" does not exist' "$CLUSTER/server.log" || true)
+  run_stallrun workflows/status.lua --env dev
+  assert_exit 1
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_eq "t" "$(psql_q "SELECT valid FROM stallmig.history_digest")" "the first deploy made the digest"
+  run_stallrun workflows/status.lua --env dev
+  assert_exit 0
+  assert_eq "$before" "$(grep -c 'history_digest" does not exist' "$CLUSTER/server.log" || true)" \
+    "errors in the server log about a digest table that was not there"
+}
