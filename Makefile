@@ -97,7 +97,7 @@ bench-lint: stallrun
 
 # src/json.c against cJSON and lua-cjson on libpg_query's trees (README, Decisions).
 JSON_BENCH_PKGS := lua5.4 libcjson lua5.4-cjson
-$(BUILD)/json_bench: bench/json_bench.c $(BUILD)/json.o $(BUILD)/sqlparse.o $(BUILD)/utf8.o
+$(BUILD)/json_bench: bench/json_bench.c $(BUILD)/json.o $(BUILD)/ljson.o $(BUILD)/sqlparse.o $(BUILD)/utf8.o
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -Isrc $(shell pkg-config --cflags $(JSON_BENCH_PKGS)) -o $@ $^ \
 	    $(shell pkg-config --libs $(JSON_BENCH_PKGS)) -lpg_query -lm

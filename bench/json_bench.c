@@ -13,6 +13,7 @@
  * "none" reads nothing: its peak RSS is the floor the others are measured
  * against (bench/json.sh runs each mode under /usr/bin/time). */
 #include "json.h"
+#include "ljson.h"
 #include "sqlparse.h"
 
 #include <cJSON.h>
@@ -45,36 +46,6 @@ static char *slurp(const char *path, size_t *len)
     text[*len] = '\0';
     fclose(f);
     return text;
-}
-
-/* As lapi_sql.c's push_json (sql.parse). */
-static void push_json(lua_State *L, const struct json *v)
-{
-    luaL_checkstack(L, 4, "parse tree too deep");
-    switch (v->type) {
-    case JSON_NULL: lua_pushnil(L); return;
-    case JSON_TRUE: lua_pushboolean(L, 1); return;
-    case JSON_FALSE: lua_pushboolean(L, 0); return;
-    case JSON_NUMBER:
-        if (v->is_integer)
-            lua_pushinteger(L, (lua_Integer)v->integer);
-        else
-            lua_pushnumber(L, v->number);
-        return;
-    case JSON_STRING: lua_pushlstring(L, v->string, v->length); return;
-    case JSON_ARRAY:
-    case JSON_OBJECT:
-        break;
-    }
-    int object = v->type == JSON_OBJECT;
-    lua_createtable(L, object ? 0 : (int)v->count, object ? (int)v->count : 0);
-    for (size_t i = 0; i < v->count; i++) {
-        push_json(L, v->items[i]);
-        if (object)
-            lua_setfield(L, -2, v->keys[i]);
-        else
-            lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
 }
 
 static size_t in_use(void)
@@ -141,7 +112,7 @@ int main(int argc, char **argv)
                 struct json *v = json_parse(trees[i], lens[i], why, sizeof why);
                 if (v == NULL)
                     return fprintf(stderr, "json: %s\n", why), 1;
-                push_json(L, v);
+                ljson_push(L, v);
                 json_free(v);
                 lua_pop(L, 1);
             } else if (strcmp(mode, "lua-cjson") == 0) {
