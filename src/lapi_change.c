@@ -666,18 +666,19 @@ static const char *change_what(lua_State *L, int *scan_idx)
     return lua_tostring(L, -1);
 }
 
-/* Whether the folder is exactly what the history digest says is applied:
- * as many migrations, the same XOR of their keys, none failed, the digest
- * valid (digest.h). Then the plan is known without reading a history row. */
-static bool digest_says_current(struct change *ch, struct scan *scan)
+/* How many migrations the folder holds when it is exactly what the history
+ * digest says is applied (digest_matches), else 0. Then the plan is known
+ * without reading a history row. A folder that cannot match (a problem, an
+ * odd name, empty) is not worth the query. */
+static size_t digest_current_count(struct change *ch, struct scan *scan)
 {
     struct scan_summary folder;
     if (scan == NULL || scan_summary(scan, &folder) != 0 || !folder.clean || folder.count == 0)
-        return false;
+        return 0;
     struct digest d;
     bool read = ch->c->digest_table && digest_read(ch->c->pg, &d);
     ch->digest = !read ? DIGEST_ABSENT : d.valid ? DIGEST_VALID : DIGEST_STALE;
-    return read && digest_matches(&d, &folder);
+    return read && digest_matches(&d, &folder) ? folder.count : 0;
 }
 
 /* The gate's Lua half reads the history and the folder, after the lock
@@ -695,9 +696,9 @@ static void open_plan(lua_State *L, struct change *ch, int scan_idx)
     struct scan *scan = scan_idx ? lapi_files_pass_scan(L, scan_idx, P, cfg->migrations_dir) : NULL;
     if (scan == NULL)
         lua_pushnil(P);
-    struct scan_summary folder;
-    if (digest_says_current(ch, scan) && scan_summary(scan, &folder) == 0)
-        lua_pushinteger(P, (lua_Integer)folder.count);
+    size_t current = digest_current_count(ch, scan);
+    if (current > 0)
+        lua_pushinteger(P, (lua_Integer)current);
     else
         lua_pushnil(P);
     gate_state_call(L, P, 5, 1);
