@@ -1,5 +1,5 @@
 # stallmig — build, test, bench. Objects in build/, flags from pkg-config.
-PKGS      := lua5.4 libpq inih libcrypto
+PKGS      := lua5.4 libpq inih libcrypto libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
