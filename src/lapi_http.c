@@ -42,6 +42,8 @@ struct server {
     struct MHD_Daemon *daemon;
     lua_State *L;
     int handler;                     /* registry reference of the page function */
+    struct lconn *conn;              /* the pages' connection, or NULL */
+    char timeout_sql[96];            /* SET statement_timeout = ..., before every request */
     struct httpsec sec;
 };
 
@@ -106,6 +108,19 @@ struct answer {
 
 static void push_args(lua_State *L, struct MHD_Connection *mc);
 
+/* Before each request, on the pages' connection: a transaction a failed
+ * page left open is rolled back, and the statement timeout set again (the
+ * host's own statement, so it also runs on a read-only connection, and a
+ * page that changed it does not keep it for the next). */
+static void reset_connection(struct server *s)
+{
+    if (s->conn == NULL || s->conn->pg == NULL)
+        return;
+    if (PQtransactionStatus(s->conn->pg) != PQTRANS_IDLE)
+        PQclear(PQexec(s->conn->pg, "ROLLBACK"));
+    PQclear(PQexec(s->conn->pg, s->timeout_sql));
+}
+
 /* Runs under lua_pcall: builds the request table, calls the page function
  * and copies its answer. Upvalue-free: the arguments are light userdata. */
 static int dispatch(lua_State *L)
@@ -165,6 +180,7 @@ static enum MHD_Result run_page(struct server *s, struct MHD_Connection *mc, con
 {
     lua_State *L = s->L, *T = L;
     int top = lua_gettop(L);
+    reset_connection(s);
     struct answer a = {0};
     lua_pushcfunction(T, dispatch);
     lua_pushlightuserdata(T, s);
@@ -276,7 +292,9 @@ static struct MHD_Daemon *start(lua_State *L, struct server *s, const char *addr
 }
 
 /* http.serve{handler = function(req) -> {status, type, body, location},
- *            listen = "127.0.0.1", port = 0, ready = function(url, info)}
+ *            listen = "127.0.0.1", port = 0, ready = function(url, port),
+ *            conn = conn, statement_timeout = 5000 (ms, set on conn before
+ *            every request)}
  * Serves until SIGINT/SIGTERM (raised as "interrupted"). */
 static int http_serve(lua_State *L)
 {
@@ -289,12 +307,23 @@ static int http_serve(lua_State *L)
     const char *addr = luaL_optstring(L, 4, "127.0.0.1");
     lua_getfield(L, 1, "port");      /* 5 */
     lua_Integer port = luaL_optinteger(L, 5, 0);
+    lua_getfield(L, 1, "conn");      /* 6 */
+    struct lconn *conn = lua_isnil(L, 6) ? NULL : lconn_check(L, 6);
+    lua_getfield(L, 1, "statement_timeout");   /* 7 */
+    lua_Integer timeout_ms = luaL_optinteger(L, 7, 5000);
+    if (timeout_ms <= 0 || timeout_ms > 3600000)
+        return lerror_raise(L, "usage", "statement_timeout %lld ms: give 1 to 3600000 (an hour)",
+                            (long long)timeout_ms);
     if (port < 0 || port > 65535)
         return lerror_raise(L, "usage", "--port %d is not a TCP port (0-65535)", (int)port);
-    struct server *s = lua_newuserdatauv(L, sizeof *s, 0);   /* 6 */
+    struct server *s = lua_newuserdatauv(L, sizeof *s, 1);   /* 8 */
     memset(s, 0, sizeof *s);
     luaL_setmetatable(L, SERVER_MT);
-    lua_toclose(L, 6);
+    lua_toclose(L, 8);
+    lua_pushvalue(L, 6);
+    lua_setiuservalue(L, 8, 1);      /* the server keeps its connection alive */
+    s->conn = conn;
+    snprintf(s->timeout_sql, sizeof s->timeout_sql, "SET statement_timeout = %lld", (long long)timeout_ms);
     s->L = L;
     lua_pushvalue(L, 2);
     s->handler = luaL_ref(L, LUA_REGISTRYINDEX);

@@ -17,7 +17,7 @@ local schema = require("stallmig.studio.schema")
 
 local studio = { html = html }
 
-local STATEMENT_TIMEOUT = "5s"   -- every request's; the env's own when it sets a shorter one
+local STATEMENT_TIMEOUT = 5000   -- ms: every request's (the host sets it on the connection)
 
 -- The pages, first match wins: {method, pattern, function(app, req)}.
 local routes = {
@@ -65,15 +65,11 @@ end
 -- normalised; an error becomes a page (the workflow goes on serving).
 local function handle(app, req)
   app.csrf = req.csrf
-  app.conn:query("SET statement_timeout = '" .. app.statement_timeout .. "'")
   if req.path:match("^/static/") and req.method == "GET" then return static(app, req) end
   for _, r in ipairs(routes) do
     if (r[1] == req.method or (r[1] == "GET" and req.method == "HEAD")) and req.path:match(r[2]) then
       local ok, answer = pcall(r[3], app, req)
-      if not ok then
-        if app.conn:transaction_status() ~= "idle" then app.conn:exec("ROLLBACK") end
-        return error_page(app, answer)
-      end
+      if not ok then return error_page(app, answer) end
       return type(answer) == "table" and answer or { body = answer }
     end
   end
@@ -103,7 +99,7 @@ function studio.serve(ctx, opts)
   end
   local say = opts.say or print
   http.serve({
-    listen = opts.listen, port = opts.port,
+    listen = opts.listen, port = opts.port, conn = conn, statement_timeout = app.statement_timeout,
     handler = function(req) return handle(app, req) end,
     ready = function(url)
       say("studio: " .. url)
