@@ -68,13 +68,13 @@ static int server_close(lua_State *L)
 /* ---- answering -------------------------------------------------------------- */
 
 /* Every answer: no caching, no framing, no sniffing, scripts and styles
- * from the studio itself only, no Referer (it could carry the token). */
+ * from the studio itself only, no Referer to another site. */
 static void add_headers(struct MHD_Response *r, const char *set_cookie, const char *location)
 {
     MHD_add_response_header(r, "Cache-Control", "no-store");
     MHD_add_response_header(r, "X-Frame-Options", "DENY");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "Referrer-Policy", "same-origin");   /* no-referrer makes a form's Origin "null" */
     MHD_add_response_header(r, "Content-Security-Policy",
                             "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
                             "form-action 'self'");

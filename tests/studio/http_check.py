@@ -82,7 +82,7 @@ def security(s):
     expect(st == 403, "a change from another origin: expected 403, got %d" % st)
     st, h, _ = s.get("/")
     expect("default-src 'self'" in h.get("Content-Security-Policy", ""), "no CSP header: %s" % h)
-    expect(h.get("Referrer-Policy") == "no-referrer", "no Referrer-Policy")
+    expect(h.get("Referrer-Policy") == "same-origin", "no Referrer-Policy")
 
 
 def injection(s):

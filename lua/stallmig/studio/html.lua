@@ -47,7 +47,7 @@ function html.page(app, title, body)
   return table.concat({
     '<!doctype html><html lang="en"><head><meta charset="utf-8">',
     '<meta name="csrf" content="', html.esc(app.csrf), '">',
-    "<title>", html.esc(title), " — stallmig studio</title>",
+    '<link rel="icon" href="data:,">', "<title>", html.esc(title), " — stallmig studio</title>",
     '<link rel="stylesheet" href="/static/studio.css"><script src="/static/studio.js" defer></script>',
     "</head><body><header><b>stallmig studio</b> · ", html.esc(app.env), " · ",
     '<a href="/">tables</a> <a href="/migrations">migrations</a> <a href="/schema">schema</a>',
