@@ -40,18 +40,29 @@ end)
 studio.route("GET", "^/secret$", function(app)
   return studio.html.page(app, "secret", "pw: " .. (sys.getenv("STUDIO_PW") or ""))
 end)
+studio.route("GET", "^/stuck$", function(app)
+  app.conn:query("SELECT pg_sleep(30)")
+  return "not stopped"
+end)
+studio.route("GET", "^/untimed$", function(app)
+  app.conn:query("SET statement_timeout = 0")
+  return "a page that lifts its own timeout"
+end)
 studio.route("GET", "^/sneak$", function(app)
   app.conn:allow_writes("a page that tries to lift read-only")
   return "wrote"
 end)
-studio.serve(ctx, { env = ctx.env, port = 0 })
+studio.serve(ctx, { env = ctx.env, port = 0, listen = ctx.options.listen,
+  statement_timeout = tonumber(sys.getenv("STUDIO_TIMEOUT_MS") or "5000") })
 LUA
 }
 
-# studio_start ENV [WORKFLOW] — starts the studio in the background; sets
+# studio_start ENV [ARGS...] — starts the studio in the background; sets
 # STUDIO_URL (with its token) and STUDIO_PID.
 studio_start() {
-  (cd "$PROJECT" && STUDIO_PW=s3cret-pw exec "$STALLRUN" "${2:-studio_test.lua}" --env "$1") \
+  local env=$1
+  shift
+  (cd "$PROJECT" && STUDIO_PW=s3cret-pw exec "$STALLRUN" studio_test.lua --env "$env" "$@") \
     >"$CASE_TMP/studio.out" 2>"$CASE_TMP/studio.err" </dev/null &
   STUDIO_PID=$!
   local tries=0
@@ -141,4 +152,24 @@ test_studio_refuses_a_bad_port_and_unknown_options() {
   run_stallrun workflows/studio.lua --env dev --colour red
   assert_exit 2
   assert_err_contains "unknown option --colour"
+}
+
+# Every request runs under the host's statement_timeout, set again before
+# each one: a page that lifts it for itself does not lift it for the next.
+test_studio_bounds_every_request_with_a_statement_timeout() {
+  studio_project
+  STUDIO_TIMEOUT_MS=500 studio_start dev
+  studio_check timeout
+  studio_stop
+}
+
+test_studio_listens_where_told_and_refuses_a_bad_address() {
+  studio_project
+  studio_start dev --listen ::1
+  grep -q '^studio: http://\[::1\]:' "$CASE_TMP/studio.out" || fail "not on [::1]: $(cat "$CASE_TMP/studio.out")"
+  studio_check security
+  studio_stop
+  run_stallrun studio_test.lua --env dev --listen example.com
+  assert_exit 2
+  assert_err_contains "--listen example.com is not an IP address"
 }

@@ -23,13 +23,14 @@ class Studio:
     def __init__(self, url):
         u = urllib.parse.urlsplit(url)
         self.host, self.port = u.hostname, u.port
+        self.hostport = u.netloc
         self.token = urllib.parse.parse_qs(u.query)["token"][0]
         self.cookie = None
         self.csrf = None
 
     def request(self, method, path, body=None, headers=None, host=None, cookie=True, timeout=20):
         c = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
-        h = {"Host": host or "%s:%d" % (self.host, self.port)}
+        h = {"Host": host or self.hostport}
         if cookie and self.cookie:
             h["Cookie"] = self.cookie
         if body is not None:
@@ -175,6 +176,19 @@ def concurrent(s, n, slow):
     print("concurrent: %d requests, wall %.2f s, median %.3f s, max %.3f s" % (len(lat), wall, lat[len(lat) // 2], lat[-1]))
 
 
+def timeout(s):
+    s.sign_in()
+    for path in ["/stuck", "/untimed", "/stuck"]:
+        t0 = time.monotonic()
+        st, _, text = s.get(path)
+        took = time.monotonic() - t0
+        if path == "/stuck":
+            expect(st == 400 and "statement timeout" in text and took < 5,
+                   "%s: expected the statement timeout within 5 s, got %d after %.1f s" % (path, st, took))
+    st, _, _ = s.get("/")
+    expect(st == 200, "a page after the timeouts: %d" % st)
+
+
 def big(s, rows):
     s.sign_in()
     t0 = time.monotonic()
@@ -195,4 +209,4 @@ if __name__ == "__main__":
     name = sys.argv[2]
     args = [int(a) for a in sys.argv[3:]]
     {"security": security, "injection": injection, "edit": edit, "protected": protected,
-     "secret": secret, "concurrent": concurrent, "big": big}[name](st, *args)
+     "secret": secret, "timeout": timeout, "concurrent": concurrent, "big": big}[name](st, *args)
