@@ -146,6 +146,8 @@ static int dispatch(lua_State *L)
     lua_call(L, 1, 1);
     luaL_checktype(L, 1, LUA_TTABLE);
     a->status = lua_getfield(L, 1, "status") == LUA_TNUMBER ? (int)lua_tointeger(L, -1) : 200;
+    if (a->status < 200 || a->status > 599)
+        luaL_error(L, "a page answered status %d: give 200 to 599", a->status);
     lua_getfield(L, 1, "type");
     snprintf(a->type, sizeof a->type, "%s", lua_isstring(L, -1) ? lua_tostring(L, -1)
                                                                  : "text/html; charset=utf-8");

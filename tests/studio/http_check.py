@@ -6,6 +6,7 @@
 URL is the one stallrun printed (http://127.0.0.1:PORT/?token=...). Each
 scenario asserts and exits non-zero with a message on the first failure.
 """
+import html
 import http.client
 import re
 import sys
@@ -114,8 +115,10 @@ def edit(s):
     expect(st == 200 and 'id="edit"' in text, "the row page of dev has no edit form: %d" % st)
     form = {"csrf": s.csrf, "schema": "public", "table": "customers", "k1": "2"}
     # v2 is column 2 (name); the others are sent as they are (unchanged)
+    # as a browser sends them: the first newline dropped (HTML does), line ends as CRLF
     for i, v in re.findall(r'<textarea name="v(\d+)" rows="1">([^<]*)</textarea>', text):
-        form["v" + i] = v.replace("&quot;", '"').replace("&amp;", "&").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">")
+        v = html.unescape(v)
+        form["v" + i] = (v[1:] if v.startswith("\n") else v).replace("\n", "\r\n")
     form["v2"] = "renamed by the studio"
     st, _, text = s.request("POST", "/row/update", body=form)
     expect(st == 200 and "Updated 1 row" in text, "update on dev: %d %s" % (st, text[-500:]))

@@ -25,7 +25,8 @@ local function value_inputs(t, r)
   for i, c in ipairs(t.cols) do
     local v = r and r["c" .. i]
     out[#out + 1] = "<label>" .. html.esc(c.name) .. " <small>" .. html.esc(c.type) .. "</small>"
-      .. '<textarea name="v' .. i .. '" rows="1">' .. html.esc(v) .. "</textarea>"
+      -- the newline after <textarea> is the one HTML drops, so a value's own first newline stays
+      .. '<textarea name="v' .. i .. '" rows="1">\n' .. html.esc(v) .. "</textarea>"
       .. '<input type="checkbox" name="n' .. i .. '" value="1"' .. ((r and v == nil) and " checked" or "")
       .. "> NULL</label>"
   end
@@ -62,10 +63,14 @@ local function report(app, t, title, sql, params, changed)
     '<p><a href="', html.esc(html.url("/rows", { schema = t.schema, table = t.name })), '">back to the table</a></p>' }))
 end
 
+-- A browser sends a textarea's line ends as CRLF, whatever the value had:
+-- compared and stored as LF, so a column nobody edited is not rewritten.
+local function lf(v) return v and (v:gsub("\r\n", "\n")) end
+
 -- The submitted value of column i: nil for NULL (or, inserting, empty).
 local function submitted(form, i, inserting)
   if form["n" .. i] == "1" then return nil, true end
-  local v = form["v" .. i]
+  local v = lf(form["v" .. i])
   if inserting and (v == nil or v == "") then return nil, false end
   return v, v ~= nil
 end
@@ -110,7 +115,7 @@ function edit.update(app, req)
     local b, sets, changed = rows.builder(), {}, {}
     for i, c in ipairs(t.cols) do
       local v, given = submitted(form, i, false)
-      if given and v ~= before["c" .. i] then
+      if given and v ~= lf(before["c" .. i]) then
         sets[#sets + 1] = app.conn:escape_identifier(c.name) .. " = " .. b.param(v)
         changed[#changed + 1] = { c.name, before["c" .. i] or "NULL" }
       end
