@@ -158,21 +158,35 @@ static int dispatch(lua_State *L)
     return 0;
 }
 
+/* The query string's arguments, collected by libmicrohttpd's callback
+ * into C first (nothing there may raise through libmicrohttpd's frames),
+ * then pushed; the token stays out of the page's sight. */
+#define MAX_ARGS 64
+struct args {
+    const char *key[MAX_ARGS], *value[MAX_ARGS];
+    int n;
+};
+
 static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
     (void)kind;
-    lua_State *L = cls;
-    if (key && strcmp(key, "token") != 0) {
-        lua_pushstring(L, value ? value : "");
-        lua_setfield(L, -2, key);
+    struct args *a = cls;
+    if (key && strcmp(key, "token") != 0 && a->n < MAX_ARGS) {
+        a->key[a->n] = key;
+        a->value[a->n++] = value ? value : "";
     }
     return MHD_YES;
 }
 
 static void push_args(lua_State *L, struct MHD_Connection *mc)
 {
-    lua_newtable(L);
-    MHD_get_connection_values(mc, MHD_GET_ARGUMENT_KIND, add_arg, L);
+    struct args a = {.n = 0};
+    MHD_get_connection_values(mc, MHD_GET_ARGUMENT_KIND, add_arg, &a);
+    lua_createtable(L, 0, a.n);
+    for (int i = 0; i < a.n; i++) {
+        lua_pushstring(L, a.value[i]);
+        lua_setfield(L, -2, a.key[i]);
+    }
 }
 
 /* Calls the page function; an error becomes a 500 whose text is the
@@ -180,25 +194,25 @@ static void push_args(lua_State *L, struct MHD_Connection *mc)
 static enum MHD_Result run_page(struct server *s, struct MHD_Connection *mc, const char *path,
                                 const char *method, struct upload *up)
 {
-    lua_State *L = s->L, *T = L;
+    lua_State *L = s->L;
     int top = lua_gettop(L);
     reset_connection(s);
     struct answer a = {0};
-    lua_pushcfunction(T, dispatch);
-    lua_pushlightuserdata(T, s);
-    lua_pushlightuserdata(T, mc);
-    lua_pushlightuserdata(T, (void *)path);
-    lua_pushlightuserdata(T, (void *)method);
-    lua_pushlightuserdata(T, up);
-    lua_pushlightuserdata(T, &a);
+    lua_pushcfunction(L, dispatch);
+    lua_pushlightuserdata(L, s);
+    lua_pushlightuserdata(L, mc);
+    lua_pushlightuserdata(L, (void *)path);
+    lua_pushlightuserdata(L, (void *)method);
+    lua_pushlightuserdata(L, up);
+    lua_pushlightuserdata(L, &a);
     enum MHD_Result ok;
-    if (lua_pcall(T, 6, 0, 0) != LUA_OK) {
-        int err = lua_gettop(T);
+    if (lua_pcall(L, 6, 0, 0) != LUA_OK) {
+        int err = lua_gettop(L);
         const char *why = NULL;
-        if (lua_istable(T, err) && lua_getfield(T, err, "message") == LUA_TSTRING)
-            why = lua_tostring(T, -1);
-        else if (lua_isstring(T, err))
-            why = lua_tostring(T, err);
+        if (lua_istable(L, err) && lua_getfield(L, err, "message") == LUA_TSTRING)
+            why = lua_tostring(L, -1);
+        else if (lua_isstring(L, err))
+            why = lua_tostring(L, err);
         char *safe = msg_redact(why ? why : "error");
         msg_error("studio: %s %s: %s", method, path, safe);
         char page[4200];

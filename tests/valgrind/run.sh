@@ -107,11 +107,11 @@ served() {
               "/row?schema=public&table=generated_10&k1=1" /migrations /schema /static/studio.css; do
     curl -s -b "$jar" -o "$TMP/page" "$base$page"
   done
-  csrf=$(grep -o 'name="csrf" content="[0-9a-f]*"' "$TMP/page" /dev/null | head -n 1 | sed 's/.*content="//; s/"$//')
-  csrf=${csrf:-$(curl -s -b "$jar" "$base/" | grep -o 'name="csrf" content="[0-9a-f]*"' | sed 's/.*content="//; s/"$//')}
-  curl -s -b "$jar" -o /dev/null --data "csrf=$csrf&schema=public&table=generated_10&k1=1&v2=edited" "$base/row/update"
+  csrf=$(curl -s -b "$jar" "$base/" | grep -o 'name="csrf" content="[0-9a-f]*"' | sed 's/.*content="//; s/"$//')
+  curl -s -b "$jar" -o "$TMP/page" --data "csrf=$csrf&schema=public&table=generated_10&k1=1&v2=edited" "$base/row/update"
   kill -TERM "$pid" 2>/dev/null
   wait "$pid" || rc=$?
+  grep -q 'Updated 1 row' "$TMP/page" || { echo "  the studio did not serve the edit" >>"$TMP/err"; rc=98; }
   judge 143 "$rc" "$@" "(served, SIGTERM)"
 }
 
