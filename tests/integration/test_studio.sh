@@ -123,6 +123,19 @@ test_studio_is_read_only_on_a_protected_environment() {
   assert_eq "customer 2" "$(psql_q 'SELECT name FROM customers WHERE id = 2' "$PROD_URL")" "prod's row after refused writes"
 }
 
+# protected = false in the INI, but the database is marked as prod's: in
+# doubt, so read-only, whatever the INI says.
+test_studio_is_read_only_on_a_database_in_doubt() {
+  studio_project
+  printf '\n[env.devcopy]\nurl = %s\nprotected = false\n' "$PROD_URL" >>"$PROJECT/stallmig.ini"
+  studio_start devcopy
+  grep -q 'serving devcopy read-only (the database is in doubt' "$CASE_TMP/studio.out" ||
+    fail "devcopy not announced read-only: $(cat "$CASE_TMP/studio.out")"
+  studio_check protected 1
+  studio_stop
+  assert_eq "customer 2" "$(psql_q 'SELECT name FROM customers WHERE id = 2' "$PROD_URL")" "prod's row after refused writes"
+}
+
 test_studio_serves_50_concurrent_requests_beside_a_slow_one() {
   studio_project
   studio_start dev

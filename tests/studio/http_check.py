@@ -128,7 +128,7 @@ def edit(s):
     expect(st == 409 and "Nothing was changed" in text, "deleting a missing row: %d" % st)
 
 
-def protected(s):
+def protected(s, doubt=0):
     s.sign_in()
     st, _, text = s.get("/row?schema=public&table=customers&k1=2")
     expect(st == 200 and 'id="read-only"' in text and 'id="edit"' not in text,
@@ -139,7 +139,8 @@ def protected(s):
     st, _, text = s.request("POST", "/row/insert", body={"csrf": s.csrf, "schema": "public", "table": "customers", "v2": "x"})
     expect(st == 403, "an insert on prod: expected 403, got %d" % st)
     st, _, text = s.get("/sneak")
-    expect(st == 403 and "studio serves it read-only" in text, "allow_writes while serving prod: %d %s" % (st, text[-400:]))
+    why = "every write is refused while it is in doubt" if doubt else "studio serves it read-only"
+    expect(st == 403 and why in text, "allow_writes while serving: expected 403 %r, got %d %s" % (why, st, text[-400:]))
 
 
 def secret(s):
