@@ -123,6 +123,19 @@ test_studio_is_read_only_on_a_protected_environment() {
   assert_eq "customer 2" "$(psql_q 'SELECT name FROM customers WHERE id = 2' "$PROD_URL")" "prod's row after refused writes"
 }
 
+# The migrations pages: the matrix, the history, a backup with its restore
+# command, and a pending migration's SQL with the data it puts at risk.
+test_studio_shows_migrations_and_what_a_pending_one_risks() {
+  studio_project
+  sed -i 's/^\[project\]$/[project]\nbackups = backups/' "$PROJECT/stallmig.ini"
+  run_stallrun workflows/backup.lua --env dev
+  assert_exit 0
+  add_migration 20240102000000_drop_bio 'ALTER TABLE customers DROP COLUMN bio;'
+  studio_start dev
+  studio_check migrations
+  studio_stop
+}
+
 # protected = false in the INI, but the database is marked as prod's: in
 # doubt, so read-only, whatever the INI says.
 test_studio_is_read_only_on_a_database_in_doubt() {

@@ -180,6 +180,22 @@ def concurrent(s, n, slow):
     print("concurrent: %d requests, wall %.2f s, median %.3f s, max %.3f s" % (len(lat), wall, lat[len(lat) // 2], lat[-1]))
 
 
+def migrations(s):
+    s.sign_in()
+    st, _, text = s.get("/migrations")
+    expect(st == 200, "/migrations: %d" % st)
+    matrix = re.search(r'<div id="matrix">(.*?)</div>', text).group(1)
+    expect("<th>dev</th><th>prod</th>" in matrix, "the matrix's environments: %s" % matrix)
+    expect(re.search(r'20240102000000_drop_bio.*?pending.*?pending', matrix), "the pending migration in the matrix")
+    expect("20240101000000_shop" in text and ">applied<" in text, "the history of the served environment")
+    expect("workflows/restore.lua --env dev --backup " in text, "a backup with its restore command")
+    st, _, text = s.get("/migration?name=20240102000000_drop_bio")
+    expect(st == 200 and "ALTER TABLE customers DROP COLUMN bio" in text, "the migration's SQL: %d" % st)
+    expect("data at risk" in text and "120 non-null" in text, "verify's data at risk: %s" % text[-600:])
+    st, _, _ = s.get("/migration?name=" + urllib.parse.quote("../../etc/passwd"))
+    expect(st == 404, "a migration that is not in the folder: expected 404, got %d" % st)
+
+
 def timeout(s):
     s.sign_in()
     for path in ["/stuck", "/untimed", "/stuck"]:
@@ -213,4 +229,4 @@ if __name__ == "__main__":
     name = sys.argv[2]
     args = [int(a) for a in sys.argv[3:]]
     {"security": security, "injection": injection, "edit": edit, "protected": protected,
-     "secret": secret, "timeout": timeout, "concurrent": concurrent, "big": big}[name](st, *args)
+     "secret": secret, "timeout": timeout, "migrations": migrations, "concurrent": concurrent, "big": big}[name](st, *args)

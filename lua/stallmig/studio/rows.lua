@@ -6,7 +6,7 @@
 local rows = {}
 
 rows.PAGE = 50
-rows.SHOWN = 200        -- characters of a value a page shows; the row page shows all
+rows.SHOWN = 80         -- characters of a value a page shows; the row page shows all
 
 local OPS = { eq = true, contains = true, null = true, notnull = true, range = true }
 

@@ -7,7 +7,8 @@ local catalog = require("stallmig.studio.catalog")
 
 local schema = {}
 
-local W, LINE, GAP, PER_ROW = 220, 16, 60, 4
+local W, LINE, GAP, PER_ROW = 250, 16, 70, 4
+local TYPE_CHARS = 16         -- a long type name is cut to fit the box
 local MAX_COLS = 12          -- columns listed in a box; the rest as "+N more"
 
 local function boxes(conn)
@@ -35,14 +36,24 @@ local function box_svg(b)
     string.format('<text class="name" x="%d" y="%d">%s</text>', b.x + 8, b.y + LINE, html.esc(b.key)) }
   for i = 1, math.min(#b.cols, MAX_COLS) do
     local c = b.cols[i]
+    local ty = #c.type > TYPE_CHARS and (c.type:sub(1, TYPE_CHARS - 1) .. "…") or c.type
     out[#out + 1] = string.format('<text x="%d" y="%d">%s <tspan class="type">%s</tspan></text>',
-      b.x + 8, b.y + LINE * (i + 1), html.esc(c.name), html.esc(c.type))
+      b.x + 8, b.y + LINE * (i + 1), html.esc(c.name), html.esc(ty))
   end
   if #b.cols > MAX_COLS then
     out[#out + 1] = string.format('<text x="%d" y="%d">+%d more</text>', b.x + 8, b.y + LINE * (MAX_COLS + 2), #b.cols - MAX_COLS)
   end
   out[#out + 1] = "</g>"
   return table.concat(out)
+end
+
+-- Where a foreign key's line leaves the referencing box and reaches the
+-- referenced one: facing sides (left/right, or bottom/top in one column).
+local function edge(from, to)
+  if to.x > from.x then return from.x + W, from.y + LINE, to.x, to.y + LINE end
+  if to.x < from.x then return from.x, from.y + LINE, to.x + W, to.y + LINE end
+  if to.y > from.y then return from.x + W / 2, from.y + from.h, to.x + W / 2, to.y end
+  return from.x + W / 2, from.y, to.x + W / 2, to.y + to.h
 end
 
 -- schema.svg(conn) -> the SVG document text
@@ -54,10 +65,11 @@ function schema.svg(conn)
     PER_ROW * (W + GAP), math.max(height, 80)) }
   for _, fk in ipairs(catalog.all_foreign_keys(conn)) do
     local from, to = by[fk.schema .. "." .. fk.table], by[fk.ref_schema .. "." .. fk.ref_table]
-    if from and to then
+    if from and to and from ~= to then
+      local x1, y1, x2, y2 = edge(from, to)
       out[#out + 1] = string.format('<line class="fk" x1="%d" y1="%d" x2="%d" y2="%d"><title>%s</title></line>',
-        from.x + W / 2, from.y + from.h / 2, to.x + W / 2, to.y + to.h / 2, html.esc(fk.name))
-      out[#out + 1] = string.format('<circle class="fk-end" cx="%d" cy="%d" r="5"/>', to.x + W / 2, to.y)
+        x1, y1, x2, y2, html.esc(fk.name))
+      out[#out + 1] = string.format('<circle class="fk-end" cx="%d" cy="%d" r="4"/>', x2, y2)
     end
   end
   for _, b in ipairs(list) do out[#out + 1] = box_svg(b) end
