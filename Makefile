@@ -1,5 +1,5 @@
 # stallmig — build, test, bench. Objects in build/, flags from pkg-config.
-PKGS      := lua5.4 libpq inih libcrypto
+PKGS      := lua5.4 libpq inih libcrypto libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -20,7 +20,7 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps test test-builds unit unit-bins integration check-asan asan-build asan-unit check-valgrind \
-        valgrind-build bench bench-lint bench-json fuzz fuzz-smoke demo install clean
+        valgrind-build bench bench-lint bench-json bench-studio fuzz fuzz-smoke demo install clean
 
 all: stallrun
 
@@ -94,6 +94,11 @@ bench: stallrun
 
 bench-lint: stallrun
 	@bench/lint.sh $(CURDIR)/stallrun
+
+# The studio's first page of a 10-million-row table beside a plain SELECT,
+# 50 concurrent requests, its memory (ROWS=N for a smaller table).
+bench-studio: stallrun
+	@bench/studio.sh $(CURDIR)/stallrun
 
 # src/json.c against cJSON and lua-cjson on libpg_query's trees (README, Decisions).
 JSON_BENCH_PKGS := lua5.4 libcjson lua5.4-cjson

@@ -17,6 +17,8 @@ packages=(
   time                                # bench: peak memory (/usr/bin/time)
   libcjson-dev lua-cjson-dev          # bench-json: the JSON readers src/json.c is weighed against
   valgrind                            # make check-valgrind
+  libmicrohttpd-dev                   # studio: the HTTP server stallrun links (docs/studio.md)
+  chromium nodejs                     # studio browser tests: headless Chromium driven over CDP by node
 )
 
 # One call for all of them; a package dpkg has never heard of is simply absent

@@ -13,6 +13,8 @@ int luaopen_stallmig_files(lua_State *L);
 int luaopen_stallmig_sys(lua_State *L);
 int luaopen_stallmig_sql(lua_State *L);
 int luaopen_stallmig_guard(lua_State *L);
+/* require("stallmig.http"): the studio's server (lapi_http.c) */
+int luaopen_stallmig_http(lua_State *L);
 
 /* require("stallmig.db"): assembled in modules.c from the tables below. */
 int luaopen_stallmig_db(lua_State *L);

@@ -136,6 +136,13 @@ void guard_require_writable(lua_State *L, struct lconn *c, const char *action)
                    "environment with protected = false; deploy with workflows/deploy.lua");
         lerror_throw(L);
     }
+    if (run && run->serving && (c->is_protected || c->read_only)) {
+        lerror_push(L, "refused", "%s is protected and the studio serves it read-only: %s is "
+                    "refused while http.serve runs (nothing was changed)", c->env->name, action);
+        lerror_set(L, "hint", "edit rows in the studio on an environment with protected = false; "
+                   "change a protected one with workflows/deploy.lua");
+        lerror_throw(L);
+    }
 }
 
 /* guard.preflight(env_name, what): refuses before connecting when the

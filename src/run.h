@@ -20,6 +20,7 @@ struct run {
     int argc;                        /* the workflow's own options, as given */
     char **argv;
     bool dev_only;                   /* the workflow declared itself dev-only */
+    bool serving;                    /* http.serve runs: protected connections stay read-only */
 };
 
 /* The value of the workflow option --NAME VALUE / --NAME=VALUE as given on

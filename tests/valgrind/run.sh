@@ -89,6 +89,32 @@ judge() {
   fi
 }
 
+# served ARGS... — the studio under valgrind: a few pages and an edit
+# through its HTTP server (curl), then SIGTERM (exit 143).
+served() {
+  local rc=0 tries=0 pid url base jar="$TMP/cookies" csrf
+  rm -f "$TMP"/valgrind.*.log "$jar"
+  (cd "$PROJECT" && exec "${VALGRIND[@]}" "$STALLRUN" "$@" --port 0) >"$TMP/out" 2>"$TMP/err" </dev/null &
+  pid=$!
+  until url=$(grep -o 'http://[^ ]*token=[0-9a-f]*' "$TMP/out" 2>/dev/null); do
+    tries=$((tries + 1))
+    [ $tries -lt 600 ] && kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  base=${url%%/?token=*}
+  curl -s -c "$jar" -b "$jar" -L -o /dev/null "$url"
+  for page in / "/rows?schema=public&table=generated_10&sort=note&col=note&op=contains&v=o" \
+              "/row?schema=public&table=generated_10&k1=1" /migrations /schema /static/studio.css; do
+    curl -s -b "$jar" -o "$TMP/page" "$base$page"
+  done
+  csrf=$(curl -s -b "$jar" "$base/" | grep -o 'name="csrf" content="[0-9a-f]*"' | sed 's/.*content="//; s/"$//')
+  curl -s -b "$jar" -o "$TMP/page" --data "csrf=$csrf&schema=public&table=generated_10&k1=1&v2=edited" "$base/row/update"
+  kill -TERM "$pid" 2>/dev/null
+  wait "$pid" || rc=$?
+  grep -q 'Updated 1 row' "$TMP/page" || { echo "  the studio did not serve the edit" >>"$TMP/err"; rc=98; }
+  judge 143 "$rc" "$@" "(served, SIGTERM)"
+}
+
 add() {   # add FOLDER SQL
   mkdir -p "$PROJECT/migrations/$1"
   printf '%s\n' "$2" >"$PROJECT/migrations/$1/migration.sql"
@@ -111,6 +137,7 @@ rm -r "$PROJECT/migrations/20240603000000_broken"
 step 0 workflows/status.lua --env dev
 step 0 workflows/doctor.lua --env dev
 step 0 workflows/drift.lua --env dev                  # a shadow database, replayed and dropped
+served workflows/studio.lua --env dev                 # the studio: pages, an edit, SIGTERM
 add 20240604000000_sleeps 'CREATE TABLE sleeps (id int);
 SELECT pg_sleep(60);'
 interrupted workflows/deploy.lua --env dev            # cancelled, rolled back
