@@ -12,6 +12,7 @@ local facts = require("stallmig.lintfacts")
 local tree = require("stallmig.sqltree")
 local lintstate = require("stallmig.lintstate")
 local suppress = require("stallmig.lintallow")
+local locks = require("stallmig.locks")
 
 local M = {}
 
@@ -169,7 +170,22 @@ local function raw_for(raws, i, st)
   return raw
 end
 
-function M.check(m, rules, state)
+-- What a report shows of one statement: where it is, its SQL (the first
+-- SQL_SHOWN bytes) and the table locks it takes (stallmig.locks); a lock on
+-- a table created earlier in this run is marked new_table (nobody waits).
+local SQL_SHOWN = 2000
+
+local function statement_summary(s, state)
+  local held = locks.of(s.kind, s.node)
+  for _, l in ipairs(held) do l.new_table = state:is_new_table(l.schema, l.table) or nil end
+  local text = s.text or ""
+  return { index = s.index, line = s.line, kind = s.kind, sql = text:sub(1, SQL_SHOWN),
+    sql_cut = #text > SQL_SHOWN or nil, locks = held }
+end
+
+-- lint.check(m, rules, state [, statements]) -> findings, targets; with a
+-- `statements` list, also appends one statement_summary per statement.
+function M.check(m, rules, state, statements)
   local findings, targets = {}, {}
   local raws = sql.parse(m.content).stmts or {}
   state:begin_file(m)
@@ -180,6 +196,7 @@ function M.check(m, rules, state)
       text = st.text, line = st.line, column = st.column }, Statement)
     s.facts = facts.of(kind, node, function(...) return state:column_type(...) end)
     state:mark(s.facts)
+    if statements then statements[#statements + 1] = statement_summary(s, state) end
     local allow = suppress.read(m, previous_end, i, rules, findings)
     for _, rule in ipairs(rules) do
       for _, result in ipairs(run_rule(rule, s, state, m)) do
