@@ -15,14 +15,14 @@ local errors = require("stallmig.error")
 local status = require("stallmig.status")
 local report = require("stallmig.report")
 local artifact = require("stallmig.artifact")
-local report_html = require("stallmig.report_html")
+local status_html = require("stallmig.status_html")
 
 -- --env all: one matrix, migrations down the side, environments across;
 -- --format html: the matrix and the promotion timeline as one page.
 local function status_all(out, file)
   local all = status.all(ctx)
   if ctx.options.format == "html" then
-    artifact.deliver(out, report_html.status(all), file, all.in_sync and "in sync" or "not in sync")
+    artifact.deliver(out, status_html.page(all), file, all.in_sync and "in sync" or "not in sync")
     out:set("ok", all.in_sync)
     return all.in_sync and 0 or 1
   end
@@ -47,16 +47,12 @@ local RECENT = 10   -- migrations listed when everything is applied
 
 return report.run(ctx, "status", function(out)
   cli.check_options(ctx, { all = true, format = true, output = true })
-  local format = ctx.options.format
-  if format ~= nil and (format ~= "html" or ctx.env ~= "all" or ctx.json) then
-    error(errors.new("usage", "status takes --format html with --env all (the environment matrix), "
-      .. "not --format " .. tostring(format) .. (ctx.env ~= "all" and (" with --env " .. tostring(ctx.env)) or "")
-      .. (ctx.json and " with --json" or ""), { hint = "stallrun workflows/status.lua --env all --format html --output status.html" }), 0)
+  local format, output = ctx.options.format, ctx.options.output
+  if (format or output) and (format ~= "html" or ctx.env ~= "all" or ctx.json) then
+    error(errors.new("usage", "status writes --format html [--output FILE] for --env all only (the matrix)",
+      { hint = "stallrun workflows/status.lua --env all --format html --output status.html" }), 0)
   end
-  if ctx.options.output ~= nil and format ~= "html" then
-    error(errors.new("usage", "--output writes the --format html report", { hint = "add --format html --env all" }), 0)
-  end
-  if ctx.env == "all" then return status_all(out, ctx.options.output and artifact.open(ctx.options.output)) end
+  if ctx.env == "all" then return status_all(out, output and artifact.open(output)) end
 
   -- 1. The folder and the history, joined by folder name (or, when the
   --    digest says everything is applied, the last ten).

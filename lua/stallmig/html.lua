@@ -31,6 +31,7 @@ section.migration{background:#fff;border:1px solid #d9dee5;border-radius:6px;pad
 table{border-collapse:collapse;width:100%;margin:6px 0 10px;background:#fff}
 th,td{border:1px solid #d9dee5;padding:5px 8px;text-align:left;vertical-align:top}
 th{background:#eef1f5;font-weight:600}
+table.statements td:nth-child(2){width:45%}
 pre{background:#f0f2f5;padding:8px;overflow:auto;white-space:pre-wrap;word-break:break-word;margin:4px 0}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}
 .sev-error,.st-failed,.st-modified,.st-missing,.st-unreachable{color:#a40e26;font-weight:600}
@@ -41,6 +42,23 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:
 ul{margin:4px 0 8px;padding-left:22px}
 small{color:#6e7781}
 ]]
+
+-- html.table(headers, rows [, class]) -> a <table>: headers escaped, rows
+-- lists of cells that are HTML already (built from escaped parts).
+function html.table(headers, rows, class)
+  local out = { "<table" .. (class and (" class=\"" .. html.escape(class) .. "\"") or "") .. "><tr>" }
+  for _, name in ipairs(headers) do out[#out + 1] = "<th>" .. html.escape(name) .. "</th>" end
+  out[#out + 1] = "</tr>"
+  for _, row in ipairs(rows) do out[#out + 1] = "<tr><td>" .. table.concat(row, "</td><td>") .. "</td></tr>" end
+  out[#out + 1] = "</table>"
+  return table.concat(out, "\n")
+end
+
+-- html.list(items) -> a <ul> of items that are HTML already ("" for none).
+function html.list(items)
+  if #items == 0 then return "" end
+  return "<ul><li>" .. table.concat(items, "</li>\n<li>") .. "</li></ul>"
+end
 
 -- html.page(title, body) -> one whole document: the title escaped, body
 -- (HTML already built from escaped parts) as it is.

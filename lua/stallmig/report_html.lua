@@ -1,10 +1,9 @@
--- stallmig.report_html — verify's and status's documents as one
--- self-contained HTML page for a CI artifact (docs/reports.md). It renders
--- the document the text and --json forms print; it queries nothing. Every
+-- stallmig.report_html — verify's document as one self-contained HTML page
+-- for a CI artifact (docs/reports.md). It renders the document the text and
+-- --json forms print; it queries nothing. Every
 -- value from the project or the database goes through html.escape.
 --
 --   local page = report_html.verify(verify.run(ctx, "staging"))
---   local page = report_html.status(status.all(ctx))
 local html = require("stallmig.html")
 local review = require("stallmig.review")
 local locks = require("stallmig.locks")
@@ -14,20 +13,6 @@ local tree = require("stallmig.sqltree")
 
 local report_html = {}
 local h = html.escape
-
-local function table_html(headers, rows)   -- rows: lists of cells already HTML
-  local out = { "<table><tr>" }
-  for _, name in ipairs(headers) do out[#out + 1] = "<th>" .. h(name) .. "</th>" end
-  out[#out + 1] = "</tr>"
-  for _, row in ipairs(rows) do out[#out + 1] = "<tr><td>" .. table.concat(row, "</td><td>") .. "</td></tr>" end
-  out[#out + 1] = "</table>"
-  return table.concat(out, "\n")
-end
-
-local function list_html(items)             -- items already HTML
-  if #items == 0 then return "" end
-  return "<ul><li>" .. table.concat(items, "</li>\n<li>") .. "</li></ul>"
-end
 
 local function where(f)
   return h(f.file) .. (f.line and (":" .. h(f.line) .. (f.column and (":" .. h(f.column)) or "")) or "")
@@ -45,7 +30,7 @@ local function findings_html(entry)
       .. "</code>", "<code>" .. h(f.rule) .. "</code>", h(f.message) .. (f.explanation and
       ("<br><small>" .. h(f.explanation) .. "</small>") or ""), recipe }
   end
-  return table_html({ "severity", "where", "rule", "finding", "safe recipe" }, rows)
+  return html.table({ "severity", "where", "rule", "finding", "safe recipe" }, rows)
 end
 
 local function risk_html(entry, env)
@@ -60,7 +45,7 @@ local function risk_html(entry, env)
       .. " it on " .. h(env.name) .. (env.protected and "" or " if it were protected")
       .. ": data would be lost here (allow it in the file with a reason, or --accept-data-loss)</span>"
   end
-  return list_html(items)
+  return html.list(items)
 end
 
 local function lock_cell(l)
@@ -91,8 +76,9 @@ local function statements_html(entry)
     end
   end
   if #rows == 0 then return "<p class=\"muted\">No statements.</p>" end
-  return table_html({ "line", "statement", "lock it takes (held until the migration's transaction ends)",
-    "what that lock blocks (modes, and the statements that take them)" }, rows)
+  return "<p>" .. (entry.mode == "transactional" and "The migration runs in one transaction: each lock is "
+    .. "held until it commits." or "The statements run one by one: each holds its lock while it runs.")
+    .. "</p>" .. html.table({ "line", "statement", "lock it takes", "what that lock blocks" }, rows, "statements")
 end
 
 local function migration_html(i, entry, env)
@@ -135,11 +121,11 @@ local function summary_html(doc)
       risk > 0 and ("<span class=\"sev-error\">" .. risk .. " statement(s)</span>") or "none",
       level > 0 and ("<code>" .. h(locks.MODES[level].name) .. "</code>") or "none",
       r and (r.status == "failed" and "<span class=\"sev-error\">failed</span>" or
-        (r.duration_ms and h(report.ms(r.duration_ms / 1000)) or h(r.status))) or "not rehearsed",
+        (r.duration_ms and h(report.ms(r.duration_ms / 1000)) or "not rehearsed")) or "not rehearsed",
       review.has_down(entry.down_sql) and "down.sql" or "<span class=\"sev-warning\">none</span>" }
   end
   if #rows == 0 then return "<p>Nothing to verify: " .. h(doc.environment) .. " has no pending migrations.</p>" end
-  return table_html({ "migration", "errors", "warnings", "data at risk", "strongest lock", "rehearsal",
+  return html.table({ "migration", "errors", "warnings", "data at risk", "strongest lock", "rehearsal",
     "rollback" }, rows)
 end
 
@@ -158,7 +144,7 @@ local function history_html(doc)
   else
     local items = {}
     for _, d in ipairs(doc.drift.differences) do items[#items + 1] = h(d) end
-    out[#out + 1] = "<p class=\"sev-error\">Drift: " .. #items .. " difference(s):</p>" .. list_html(items)
+    out[#out + 1] = "<p class=\"sev-error\">Drift: " .. #items .. " difference(s):</p>" .. html.list(items)
   end
   return table.concat(out, "\n")
 end
@@ -171,7 +157,7 @@ local function lock_modes_html()
     rows[#rows + 1] = { "<code>" .. h(m.name) .. "</code>", h(m.taken_by), h(table.concat(b.modes, ", ")),
       h(b.summary) }
   end
-  return "<h2>PostgreSQL lock modes</h2>" .. table_html({ "mode", "taken by", "conflicts with",
+  return "<h2>PostgreSQL lock modes</h2>" .. html.table({ "mode", "taken by", "conflicts with",
     "while it is held" }, rows)
 end
 
@@ -179,7 +165,7 @@ local function notes_html(warnings)
   if not warnings or #warnings == 0 then return "" end
   local items = {}
   for _, w in ipairs(warnings) do items[#items + 1] = h(w) end
-  return "<h2>Warnings</h2>" .. list_html(items)
+  return "<h2>Warnings</h2>" .. html.list(items)
 end
 
 -- report_html.verify(doc [, warnings]) -> a whole HTML page: the verdict,
@@ -204,99 +190,6 @@ function report_html.verify(doc, warnings)
   parts[#parts + 1] = lock_modes_html()
   return html.page("stallmig verify: " .. tostring(doc.environment) .. (v.ok and " PASS" or " FAIL"),
     table.concat(parts))
-end
-
--- ---- status --env all ----------------------------------------------------
-
-local function matrix_html(all)
-  local headers, rows = { "migration" }, {}
-  for _, e in ipairs(all.environments) do
-    headers[#headers + 1] = e.name .. (e.protected and " (protected)" or "")
-  end
-  for _, m in ipairs(all.migrations) do
-    local row = { "<code>" .. h(m.name) .. "</code>" }
-    for _, e in ipairs(all.environments) do
-      local state, at = m.states[e.name], m.applied_at and m.applied_at[e.name]
-      row[#row + 1] = "<span class=\"st-" .. h(state) .. "\">" .. h(state) .. "</span>"
-        .. (at and ("<br><small>" .. h(at) .. "</small>") or "")
-    end
-    rows[#rows + 1] = row
-  end
-  local out = { "<h2>Environment matrix</h2>", table_html(headers, rows) }
-  for _, e in ipairs(all.environments) do
-    if e.error then out[#out + 1] = "<p class=\"sev-error\">" .. h(e.name) .. ": unreachable (" .. h(e.error) .. ")</p>" end
-  end
-  return table.concat(out, "\n")
-end
-
-local function epoch_of(utc)      -- "2024-03-01T09:00:00Z" -> seconds, or nil
-  return utc and sys.epoch((utc:gsub("%D", "")))
-end
-
-local function lag_text(seconds)
-  if seconds < 3600 then return string.format("%d min", seconds // 60) end
-  if seconds < 86400 * 2 then return string.format("%.1f h", seconds / 3600) end
-  return string.format("%.1f days", seconds / 86400)
-end
-
--- One cell of the timeline: when it reached this environment, and how long
--- after the environment it is promoted from; "waiting" when that one has it.
-local function timeline_cell(m, e)
-  local at, state = m.applied_at and m.applied_at[e.name], m.states[e.name]
-  local from = e.promote_from
-  if state ~= "applied" then
-    local ready = from and m.states[from] == "applied"
-    return ready and ("<span class=\"st-pending\">waiting (applied in " .. h(from) .. ")</span>") or h(state)
-  end
-  local here, there = epoch_of(at), from and epoch_of(m.applied_at and m.applied_at[from])
-  local lag = here and there and here >= there and ("<br><small>+" .. h(lag_text(here - there)) .. " after "
-    .. h(from) .. "</small>") or ""
-  return h(at or "applied") .. lag
-end
-
-local TIMELINE = 200   -- migrations on the timeline, the ones that moved last
-
-local function timeline_html(all)
-  local list = {}
-  for _, m in ipairs(all.migrations) do
-    local last = ""
-    for _, at in pairs(m.applied_at or {}) do if at > last then last = at end end
-    if last ~= "" then list[#list + 1] = { m = m, last = last } end
-  end
-  table.sort(list, function(a, b) return a.last > b.last or (a.last == b.last and a.m.name > b.m.name) end)
-  local headers, rows = { "migration" }, {}
-  for _, e in ipairs(all.environments) do
-    headers[#headers + 1] = e.name .. (e.promote_from and (" (from " .. e.promote_from .. ")") or "")
-  end
-  for i, item in ipairs(list) do
-    if i > TIMELINE then break end
-    local row = { "<code>" .. h(item.m.name) .. "</code>" }
-    for _, e in ipairs(all.environments) do row[#row + 1] = timeline_cell(item.m, e) end
-    rows[#rows + 1] = row
-  end
-  local note = #list > TIMELINE and ("<p class=\"muted\">The " .. TIMELINE .. " migrations that moved last, of "
-    .. #list .. ".</p>") or ""
-  if #rows == 0 then return "<h2>Promotion timeline</h2><p class=\"muted\">Nothing applied anywhere yet.</p>" end
-  return "<h2>Promotion timeline</h2><p>When each migration reached each environment (UTC), newest first; "
-    .. "for an environment with promote_from, how long after that one.</p>" .. note .. table_html(headers, rows)
-end
-
--- report_html.status(all) -> a whole HTML page from status.all's document:
--- the environment matrix (state and time per cell) and the promotion
--- timeline.
-function report_html.status(all)
-  local names = {}
-  for _, e in ipairs(all.environments) do names[#names + 1] = e.name end
-  local body = table.concat({
-    "<h1>stallmig status: every environment</h1>",
-    "<p class=\"meta\">", h(table.concat(names, ", ")), " · ", #all.migrations, " migration(s) · generated ",
-    h(sys.utc_time()), "</p>",
-    "<div class=\"verdict ", all.in_sync and "pass" or "fail", "\">",
-    all.in_sync and "In sync: every migration is applied in every environment."
-      or "Not in sync: some migrations are not applied everywhere (or an environment is unreachable).", "</div>",
-    matrix_html(all), timeline_html(all),
-  })
-  return html.page("stallmig status: every environment", body)
 end
 
 return report_html
