@@ -183,10 +183,26 @@ local function statement_summary(s, state)
     sql_cut = #text > SQL_SHOWN or nil, locks = held }
 end
 
--- lint.check(m, rules, state [, statements]) -> findings, targets; with a
--- `statements` list, also appends one statement_summary per statement.
+-- A file of many statements (a data migration of 100,000 INSERTs) lists
+-- the first LISTED; after them only statements that lock an existing table
+-- against more than writes (SHARE UPDATE EXCLUSIVE and up), at most
+-- LISTED_MAX in all. The rest are counted.
+local LISTED, LISTED_MAX = 200, 1000
+
+local function keep(statements, summary)
+  if #statements < LISTED then return true end
+  if #statements >= LISTED_MAX then return false end
+  for _, l in ipairs(summary.locks) do
+    if l.level >= 4 and not l.new_table then return true end
+  end
+  return false
+end
+
+-- lint.check(m, rules, state [, statements]) -> findings, targets, omitted;
+-- with a `statements` list, also appends a statement_summary per statement
+-- (`omitted`: how many it left out, see LISTED).
 function M.check(m, rules, state, statements)
-  local findings, targets = {}, {}
+  local findings, targets, omitted = {}, {}, 0
   local raws = sql.parse(m.content).stmts or {}
   state:begin_file(m)
   local previous_end = nil
@@ -196,7 +212,10 @@ function M.check(m, rules, state, statements)
       text = st.text, line = st.line, column = st.column }, Statement)
     s.facts = facts.of(kind, node, function(...) return state:column_type(...) end)
     state:mark(s.facts)
-    if statements then statements[#statements + 1] = statement_summary(s, state) end
+    if statements then
+      local summary = statement_summary(s, state)
+      if keep(statements, summary) then statements[#statements + 1] = summary else omitted = omitted + 1 end
+    end
     local allow = suppress.read(m, previous_end, i, rules, findings)
     for _, rule in ipairs(rules) do
       for _, result in ipairs(run_rule(rule, s, state, m)) do
@@ -209,7 +228,7 @@ function M.check(m, rules, state, statements)
     state:record(s)
     previous_end = st.offset + st.length
   end
-  return findings, targets
+  return findings, targets, omitted
 end
 
 -- Findings that count toward the verdict (not suppressed), by severity.

@@ -75,6 +75,10 @@ local function statements_html(entry)
       rows[#rows + 1] = { i == 1 and h(st.line) or "", i == 1 and sql or "", lock_cell(l), blocks_cell(l) }
     end
   end
+  if entry.statements_omitted then
+    rows[#rows + 1] = { "", "<span class=\"muted\">… and " .. h(entry.statements_omitted) .. " more statement(s) "
+      .. "that take no lock beyond ROW EXCLUSIVE (not listed)</span>", "", "" }
+  end
   if #rows == 0 then return "<p class=\"muted\">No statements.</p>" end
   return "<p>" .. (entry.mode == "transactional" and "The migration runs in one transaction: each lock is "
     .. "held until it commits." or "The statements run one by one: each holds its lock while it runs.")

@@ -23,7 +23,8 @@ local verify = {}
 -- verify.run(ctx, env_name [, opts]) -> doc: verify's --json document:
 -- {environment, migrations = {{name, file, mode, findings, evidence,
 -- blocking, down_sql, rehearsal, statements = {{index, line, kind, sql,
--- locks = {{mode, level, schema, table, what, new_table}}}}}}, history,
+-- locks = {{mode, level, schema, table, what, new_table}}}},
+-- statements_omitted}}, history,
 -- drift, rehearsal, verdict = {ok, errors, warnings, suppressed, text}}. opts.rehearse, opts.drift.
 -- Prints nothing. A broken team lint rule or an unreachable environment
 -- is raised.
@@ -57,10 +58,10 @@ function verify.run(ctx, env_name, opts)
   for _, m in ipairs(plan.pending) do
     migrations.load(m, found)
     local statements = json.array()       -- each statement's SQL and table locks, for the reports
-    local findings, targets = lint.check(m, rules, state, statements)
+    local findings, targets, omitted = lint.check(m, rules, state, statements)
     local entry = review.add_migration(doc, m, findings, evidence.gather(s.conn, s.env, targets),
       review.down_sql(found, m))
-    entry.statements = statements
+    entry.statements, entry.statements_omitted = statements, omitted > 0 and omitted or nil
     entry.blocking = json.array(review.judge(entry))
     migrations.release(m)
   end

@@ -255,3 +255,22 @@ LUA
   assert_out_contains "VACUUM FULL t => ACCESS EXCLUSIVE t"
   assert_out_contains "SHARE blocks: writes (INSERT, UPDATE, DELETE) wait; plain reads go on"
 }
+
+# A data migration of many INSERTs: the first 200 statements and the DDL
+# after them are listed, the other INSERTs counted; the strongest lock is
+# the DDL's.
+test_report_lists_the_locking_statements_of_a_long_file() {
+  new_project
+  add_migration 20240101000000_t $'CREATE TABLE t (id int);\n'
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  { for i in $(seq 1 300); do echo "INSERT INTO t VALUES ($i);"; done; echo "ALTER TABLE t ADD COLUMN x int;"; } \
+    >"$CASE_TMP/long.sql"
+  add_migration 20240102000000_fill "$(cat "$CASE_TMP/long.sql")"
+  run_stallrun workflows/verify.lua --env dev --json
+  assert_eq "201 100 ACCESS EXCLUSIVE" "$(python3 -c "import json,sys; m=json.load(open(sys.argv[1]))['migrations'][0]; print(len(m['statements']), m['statements_omitted'], m['statements'][-1]['locks'][0]['mode'])" "$CASE_TMP/out")"
+  run_stallrun workflows/verify.lua --env dev --format html
+  assert_exit 0
+  assert_out_contains "… and 100 more statement(s) that take no lock beyond ROW EXCLUSIVE (not listed)"
+  assert_out_contains "<td><code>ACCESS EXCLUSIVE</code></td>"
+}
