@@ -95,6 +95,9 @@ bench: stallrun
 bench-lint: stallrun
 	@bench/lint.sh $(CURDIR)/stallrun
 
+bench-reports: stallrun
+	@bench/reports.sh $(CURDIR)/stallrun
+
 # src/json.c against cJSON and lua-cjson on libpg_query's trees (README, Decisions).
 JSON_BENCH_PKGS := lua5.4 libcjson lua5.4-cjson
 $(BUILD)/json_bench: bench/json_bench.c $(BUILD)/json.o $(BUILD)/ljson.o $(BUILD)/sqlparse.o $(BUILD)/utf8.o

@@ -17,6 +17,7 @@ local ENTITY = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot
 function html.escape(value)
   if value == nil then return "" end
   local text = sys.redact(tostring(value))
+  if not text:find("[%c&<>\"'\127]") then return text end   -- the common case: nothing to change
   return (text:gsub("[\0-\8\11\12\14-\31\127]", ""):gsub("[&<>\"']", ENTITY))
 end
 

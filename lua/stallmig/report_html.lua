@@ -57,11 +57,16 @@ local function lock_cell(l)
     .. "</span> <small>(" .. h(l.what) .. ")</small>"
 end
 
+local BLOCKS = {}   -- mode -> its cell, drawn once per page run (eight at most)
+
 local function blocks_cell(l)
   if l.new_table then return "<span class=\"muted\">nothing</span>" end
-  local b = locks.blocks(l.mode)
-  return h(b.summary) .. "<br><small>conflicts with " .. h(table.concat(b.modes, ", ")) .. ": "
-    .. h(b.statements) .. "</small>"
+  if not BLOCKS[l.mode] then
+    local b = locks.blocks(l.mode)
+    BLOCKS[l.mode] = h(b.summary) .. "<br><small>conflicts with " .. h(table.concat(b.modes, ", ")) .. ": "
+      .. h(b.statements) .. "</small>"
+  end
+  return BLOCKS[l.mode]
 end
 
 local function statements_html(entry)
