@@ -34,21 +34,25 @@ local function lint_all(collect)
   return doc, statements, sys.clock() - start
 end
 local lint_s, with_s, doc, statements = math.huge, math.huge, nil, 0
-for _ = 1, reps do                      -- alternated, the best of each: the machine's noise hits both
-  doc = nil
-  collectgarbage("collect")             -- each run from the same heap
-  local _, _, t = lint_all(false)
-  lint_s = math.min(lint_s, t)
-  collectgarbage("collect")
-  local d, n, t2 = lint_all(true)
-  doc, statements, with_s = d, n, math.min(with_s, t2)
+-- alternated, in both orders (the second of a pair runs on a bigger heap),
+-- each from a collected heap; the best of each
+for rep = 1, 2 * reps do
+  for _, collect in ipairs(rep % 2 == 1 and { false, true } or { true, false }) do
+    doc = nil
+    collectgarbage("collect")
+    local d, n, t = lint_all(collect)
+    if collect then doc, statements, with_s = d, n, math.min(with_s, t) else lint_s = math.min(lint_s, t) end
+  end
 end
+doc, statements = lint_all(true)        -- the document to render (the last run may have dropped it)
 collectgarbage("collect")
 
 -- 2. each form, the best of reps
 local function best(render)
   local t, out = math.huge, nil
   for _ = 1, reps do
+    out = nil
+    collectgarbage("collect")
     local start = sys.clock()
     out = render()
     t = math.min(t, sys.clock() - start)

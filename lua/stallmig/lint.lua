@@ -179,7 +179,7 @@ local function statement_summary(s, state)
   local held = locks.of(s.kind, s.node)
   for _, l in ipairs(held) do l.new_table = state:is_new_table(l.schema, l.table) or nil end
   local text = s.text or ""
-  return { index = s.index, line = s.line, kind = s.kind, sql = text:sub(1, SQL_SHOWN),
+  return { index = s.index, line = s.line, kind = s.kind, sql = #text > SQL_SHOWN and text:sub(1, SQL_SHOWN) or text,
     sql_cut = #text > SQL_SHOWN or nil, locks = held }
 end
 
