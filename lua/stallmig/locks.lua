@@ -120,7 +120,10 @@ local by_kind = {
     if node.is_from then relations(out, { node.relation }, 3, "COPY FROM") end
   end,
   CreateTrigStmt = function(out, node) relations(out, { node.relation }, 6, "CREATE TRIGGER") end,
-  LockStmt = function(out, node) relations(out, node.relations, node.mode or 8, "LOCK TABLE") end,
+  LockStmt = function(out, node)    -- mode: lockdefs.h's 1..8, ACCESS SHARE .. ACCESS EXCLUSIVE
+    local mode = math.tointeger(node.mode) or 8
+    relations(out, node.relations, (mode >= 1 and mode <= 8) and mode or 8, "LOCK TABLE")
+  end,
   RefreshMatViewStmt = function(out, node)
     relations(out, { node.relation }, node.concurrent and 7 or 8,
       "REFRESH MATERIALIZED VIEW" .. (node.concurrent and " CONCURRENTLY" or ""))

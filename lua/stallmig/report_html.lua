@@ -1,7 +1,7 @@
 -- stallmig.report_html — verify's document as one self-contained HTML page
 -- for a CI artifact (docs/reports.md). It renders the document the text and
--- --json forms print; it queries nothing. Every
--- value from the project or the database goes through html.escape.
+-- --json forms print; it queries nothing. Every value from the project or
+-- the database goes through html.escape.
 --
 --   local page = report_html.verify(verify.run(ctx, "staging"))
 local html = require("stallmig.html")
