@@ -101,6 +101,8 @@ local function migration_html(i, entry, env)
     "<h3>Rehearsal</h3><p>", h(review.rehearsal_text(entry.rehearsal, env.name)), "</p>",
     "<h3>Rollback plan</h3><p class=\"", review.has_down(entry.down_sql) and "" or "sev-warning", "\">",
     h(review.down_text(entry.down_sql)), "</p>",
+    entry.down_sql.sql and ("<pre><code>" .. h(entry.down_sql.sql) .. (entry.down_sql.sql_cut and "\n…" or "")
+      .. "</code></pre>") or "",
     "</section>",
   })
 end

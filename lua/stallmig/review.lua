@@ -67,12 +67,19 @@ end
 -- The rollback plan: down.sql beside the migration. One that holds only
 -- comments (the template, or a note that it cannot be undone) is empty:
 -- no plan, as rollback.lua refuses to run it.
-function review.down_sql(found, m)
+-- With keep_sql (verify's reports), its SQL too: the first DOWN_SHOWN bytes
+-- in `sql`, `sql_cut` when there is more (the gate keeps none of it).
+local DOWN_SHOWN = 4000
+
+function review.down_sql(found, m, keep_sql)
   local path = found.dir .. "/" .. m.name .. "/down.sql"
   local down = { present = files.kind(path) == "file", file = found.rel .. m.name .. "/down.sql" }
   if down.present then
     local ok, text = pcall(files.read, path)
     down.empty = ok and migrations.holds_no_sql(text) or nil
+    if ok and keep_sql and not down.empty then
+      down.sql, down.sql_cut = text:sub(1, DOWN_SHOWN), #text > DOWN_SHOWN or nil
+    end
   end
   return down
 end

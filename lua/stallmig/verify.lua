@@ -60,7 +60,7 @@ function verify.run(ctx, env_name, opts)
     local statements = json.array()       -- each statement's SQL and table locks, for the reports
     local findings, targets, omitted = lint.check(m, rules, state, statements)
     local entry = review.add_migration(doc, m, findings, evidence.gather(s.conn, s.env, targets),
-      review.down_sql(found, m))
+      review.down_sql(found, m, true))
     entry.statements, entry.statements_omitted = statements, omitted > 0 and omitted or nil
     entry.blocking = json.array(review.judge(entry))
     migrations.release(m)

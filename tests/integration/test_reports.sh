@@ -43,6 +43,8 @@ example_pending() {
   run_stallrun workflows/deploy.lua --env dev
   assert_exit 0
   mv "$CASE_TMP"/later/* "$PROJECT/migrations/"
+  printf 'DROP INDEX CONCURRENTLY "listings_title_idx"; -- <undo>\n' \
+    >"$PROJECT/migrations/20240402094500_index_listings_title/down.sql"
 }
 
 test_report_verify_html_on_the_example_project() {
@@ -63,7 +65,9 @@ for needle in ("20240311152000_add_user_profile_fields", "20240402094500_index_l
                "Findings", "Data at risk", "Statements and their locks", "Rehearsal", "Rollback plan",
                "<code>ACCESS EXCLUSIVE</code> on users", "every query on the table waits, reads included",
                "<code>SHARE UPDATE EXCLUSIVE</code> on listings", "rehearsed on dev:",
-               "PostgreSQL lock modes", "Content-Security-Policy"):
+               "PostgreSQL lock modes", "Content-Security-Policy",
+               "down.sql present (migrations/20240402094500_index_listings_title/down.sql)",
+               "<pre><code>DROP INDEX CONCURRENTLY &quot;listings_title_idx&quot;; -- &lt;undo&gt;"):
     assert needle in t, needle
 PY
   assert_eq "" "$(ls -A "$PROJECT" | grep -F '.tmp-' || true)" "temporary files left behind"
