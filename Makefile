@@ -100,6 +100,10 @@ bench-lint: stallrun
 bench-studio: stallrun
 	@bench/studio.sh $(CURDIR)/stallrun
 
+# verify's and status's reports rendered beside the text form (no server).
+bench-reports: stallrun
+	@bench/reports.sh $(CURDIR)/stallrun
+
 # src/json.c against cJSON and lua-cjson on libpg_query's trees (README, Decisions).
 JSON_BENCH_PKGS := lua5.4 libcjson lua5.4-cjson
 $(BUILD)/json_bench: bench/json_bench.c $(BUILD)/json.o $(BUILD)/ljson.o $(BUILD)/sqlparse.o $(BUILD)/utf8.o

@@ -2,6 +2,7 @@
 --
 --   stallrun workflows/status.lua --env staging [--all] [--json]
 --   stallrun workflows/status.lua --env all           # which migration is where, everywhere
+--   stallrun workflows/status.lua --env all --format html [--output FILE]   # the matrix and the promotion timeline
 --
 -- Read-only: it never creates the history table or takes the deploy lock.
 -- When every migration is applied it lists the ten applied last (--all:
@@ -10,12 +11,21 @@
 -- The figures come from status.run / status.all (lua/stallmig/status.lua).
 local ctx = ...
 local cli = require("stallmig.cli")
+local errors = require("stallmig.error")
 local status = require("stallmig.status")
 local report = require("stallmig.report")
+local artifact = require("stallmig.artifact")
+local status_html = require("stallmig.status_html")
 
--- --env all: one matrix, migrations down the side, environments across.
-local function status_all(out)
+-- --env all: one matrix, migrations down the side, environments across;
+-- --format html: the matrix and the promotion timeline as one page.
+local function status_all(out, file)
   local all = status.all(ctx)
+  if ctx.options.format == "html" then
+    artifact.deliver(out, status_html.page(all), file, all.in_sync and "in sync" or "not in sync")
+    out:set("ok", all.in_sync)
+    return all.in_sync and 0 or 1
+  end
   local header = string.format("%-44s", "migration")
   for _, e in ipairs(all.environments) do header = header .. string.format(" %-12s", e.name) end
   out:say(header)
@@ -36,8 +46,13 @@ end
 local RECENT = 10   -- migrations listed when everything is applied
 
 return report.run(ctx, "status", function(out)
-  cli.check_options(ctx, { all = true })
-  if ctx.env == "all" then return status_all(out) end
+  cli.check_options(ctx, { all = true, format = true, output = true })
+  local format, output = ctx.options.format, ctx.options.output
+  if (format or output) and (format ~= "html" or ctx.env ~= "all" or ctx.json) then
+    error(errors.new("usage", "status writes --format html [--output FILE] for --env all only (the matrix)",
+      { hint = "stallrun workflows/status.lua --env all --format html --output status.html" }), 0)
+  end
+  if ctx.env == "all" then return status_all(out, output and artifact.open(output)) end
 
   -- 1. The folder and the history, joined by folder name (or, when the
   --    digest says everything is applied, the last ten).

@@ -12,6 +12,7 @@ local facts = require("stallmig.lintfacts")
 local tree = require("stallmig.sqltree")
 local lintstate = require("stallmig.lintstate")
 local suppress = require("stallmig.lintallow")
+local locks = require("stallmig.locks")
 
 local M = {}
 
@@ -169,8 +170,39 @@ local function raw_for(raws, i, st)
   return raw
 end
 
-function M.check(m, rules, state)
-  local findings, targets = {}, {}
+-- What a report shows of one statement: where it is, its SQL (the first
+-- SQL_SHOWN bytes) and the table locks it takes (stallmig.locks); a lock on
+-- a table created earlier in this run is marked new_table (nobody waits).
+local SQL_SHOWN = 2000
+
+local function statement_summary(s, state)
+  local held = locks.of(s.kind, s.node)
+  for _, l in ipairs(held) do l.new_table = state:is_new_table(l.schema, l.table) or nil end
+  local text = s.text or ""
+  return { index = s.index, line = s.line, kind = s.kind, sql = #text > SQL_SHOWN and text:sub(1, SQL_SHOWN) or text,
+    sql_cut = #text > SQL_SHOWN or nil, locks = held }
+end
+
+-- A file of many statements (a data migration of 100,000 INSERTs) lists
+-- the first LISTED; after them only statements that lock an existing table
+-- against more than writes (SHARE UPDATE EXCLUSIVE and up), at most
+-- LISTED_MAX in all. The rest are counted.
+local LISTED, LISTED_MAX = 200, 1000
+
+local function keep(statements, summary)
+  if #statements < LISTED then return true end
+  if #statements >= LISTED_MAX then return false end
+  for _, l in ipairs(summary.locks) do
+    if l.level >= 4 and not l.new_table then return true end
+  end
+  return false
+end
+
+-- lint.check(m, rules, state [, statements]) -> findings, targets, omitted;
+-- with a `statements` list, also appends a statement_summary per statement
+-- (`omitted`: how many it left out, see LISTED).
+function M.check(m, rules, state, statements)
+  local findings, targets, omitted = {}, {}, 0
   local raws = sql.parse(m.content).stmts or {}
   state:begin_file(m)
   local previous_end = nil
@@ -180,6 +212,10 @@ function M.check(m, rules, state)
       text = st.text, line = st.line, column = st.column }, Statement)
     s.facts = facts.of(kind, node, function(...) return state:column_type(...) end)
     state:mark(s.facts)
+    if statements then
+      local summary = statement_summary(s, state)
+      if keep(statements, summary) then statements[#statements + 1] = summary else omitted = omitted + 1 end
+    end
     local allow = suppress.read(m, previous_end, i, rules, findings)
     for _, rule in ipairs(rules) do
       for _, result in ipairs(run_rule(rule, s, state, m)) do
@@ -192,7 +228,7 @@ function M.check(m, rules, state)
     state:record(s)
     previous_end = st.offset + st.length
   end
-  return findings, targets
+  return findings, targets, omitted
 end
 
 -- Findings that count toward the verdict (not suppressed), by severity.

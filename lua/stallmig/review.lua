@@ -24,14 +24,22 @@ local STATE_SENTENCE = { modified = "was edited since it was applied",
   missing = "was applied but is missing from the migrations folder",
   failed = "failed earlier and may have left part of its work behind" }
 
--- "text" (default) or "github"; --json is the third form.
+local FORMATS = { text = true, github = true, html = true, markdown = true }
+review.FILE_FORMATS = { html = true, markdown = true }   -- the ones --output can write
+
+-- "text" (default), "github", "html" or "markdown"; --json is one more form.
+-- --output FILE is for html and markdown (docs/reports.md).
 function review.check_format(ctx)
   local format = ctx.options.format or "text"
-  if format ~= "text" and format ~= "github" then
-    error(errors.new("usage", "--format " .. tostring(format) .. ": expected text or github"), 0)
+  if not FORMATS[format] then
+    error(errors.new("usage", "--format " .. tostring(format) .. ": expected text, github, html or markdown"), 0)
   end
-  if format == "github" and ctx.json then
-    error(errors.new("usage", "--json and --format github are two ways to print the report; choose one"), 0)
+  if format ~= "text" and ctx.json then
+    error(errors.new("usage", "--json and --format " .. format .. " are two ways to print the report; choose one"), 0)
+  end
+  if ctx.options.output ~= nil and not review.FILE_FORMATS[format] then
+    error(errors.new("usage", "--output writes the html or markdown report",
+      { hint = "add --format html (a CI artifact) or --format markdown (a pull-request comment)" }), 0)
   end
   return format
 end
@@ -59,12 +67,19 @@ end
 -- The rollback plan: down.sql beside the migration. One that holds only
 -- comments (the template, or a note that it cannot be undone) is empty:
 -- no plan, as rollback.lua refuses to run it.
-function review.down_sql(found, m)
+-- With keep_sql (verify's reports), its SQL too: the first DOWN_SHOWN bytes
+-- in `sql`, `sql_cut` when there is more (the gate keeps none of it).
+local DOWN_SHOWN = 4000
+
+function review.down_sql(found, m, keep_sql)
   local path = found.dir .. "/" .. m.name .. "/down.sql"
   local down = { present = files.kind(path) == "file", file = found.rel .. m.name .. "/down.sql" }
   if down.present then
     local ok, text = pcall(files.read, path)
     down.empty = ok and migrations.holds_no_sql(text) or nil
+    if ok and keep_sql and not down.empty then
+      down.sql, down.sql_cut = text:sub(1, DOWN_SHOWN), #text > DOWN_SHOWN or nil
+    end
   end
   return down
 end
@@ -327,14 +342,20 @@ function review.github(doc, say)
   say(doc.verdict.text)
 end
 
--- Puts the document in out (--json) or prints it; returns the exit status.
-function review.emit(out, doc, format)
+-- Puts the document in out (--json) or prints it; html and markdown go
+-- to stdout, or into `file` (artifact.open). Returns the exit status.
+function review.emit(out, doc, format, file)
   local v = doc.verdict or review.verdict(doc)
   for key, value in pairs(doc) do out:set(key, value) end
   out:set("pending", #doc.migrations)
   out:set("ok", v.ok)
   local say = function(line) out:say(line) end
-  if format == "github" then review.github(doc, say) else review.text(doc, say) end
+  if format == "html" then
+    require("stallmig.artifact").deliver(out, require("stallmig.report_html").verify(doc, out.doc.warnings),
+      file, v.text)
+  elseif format == "markdown" then
+    require("stallmig.artifact").deliver(out, require("stallmig.report_markdown").verify(doc), file, v.text)
+  elseif format == "github" then review.github(doc, say) else review.text(doc, say) end
   return v.ok and 0 or 1
 end
 

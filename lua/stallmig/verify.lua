@@ -22,8 +22,10 @@ local verify = {}
 
 -- verify.run(ctx, env_name [, opts]) -> doc: verify's --json document:
 -- {environment, migrations = {{name, file, mode, findings, evidence,
--- blocking, down_sql, rehearsal}}, history, drift, rehearsal, verdict =
--- {ok, errors, warnings, suppressed, text}}. opts.rehearse, opts.drift.
+-- blocking, down_sql, rehearsal, statements = {{index, line, kind, sql,
+-- locks = {{mode, level, schema, table, what, new_table}}}},
+-- statements_omitted}}, history,
+-- drift, rehearsal, verdict = {ok, errors, warnings, suppressed, text}}. opts.rehearse, opts.drift.
 -- Prints nothing. A broken team lint rule or an unreachable environment
 -- is raised.
 function verify.run(ctx, env_name, opts)
@@ -55,9 +57,11 @@ function verify.run(ctx, env_name, opts)
   local state = lint.context({ schema = snapshot.read(s.conn), lock_timeout = s.env.lock_timeout })
   for _, m in ipairs(plan.pending) do
     migrations.load(m, found)
-    local findings, targets = lint.check(m, rules, state)
+    local statements = json.array()       -- each statement's SQL and table locks, for the reports
+    local findings, targets, omitted = lint.check(m, rules, state, statements)
     local entry = review.add_migration(doc, m, findings, evidence.gather(s.conn, s.env, targets),
-      review.down_sql(found, m))
+      review.down_sql(found, m, true))
+    entry.statements, entry.statements_omitted = statements, omitted > 0 and omitted or nil
     entry.blocking = json.array(review.judge(entry))
     migrations.release(m)
   end

@@ -321,10 +321,10 @@ test_verify_usage_errors() {
   verify_project
   run_stallrun workflows/verify.lua --env dev --format xml
   assert_exit 2
-  assert_err_contains "--format xml: expected text or github"
+  assert_err_contains "--format xml: expected text, github, html or markdown"
   run_stallrun workflows/verify.lua --env dev --rehearsal
   assert_exit 2
-  assert_err_contains "unknown option --rehearsal (this workflow takes --drift, --format, --rehearse)"
+  assert_err_contains "unknown option --rehearsal (this workflow takes --drift, --format, --output, --rehearse)"
   run_stallrun workflows/verify.lua
   assert_exit 2
   mkdir -p "$PROJECT/rules" && printf 'return 42\n' >"$PROJECT/rules/bad.lua"

@@ -130,6 +130,7 @@ done
 add 20240602000000_concurrent_index 'CREATE INDEX CONCURRENTLY generated_10_note ON generated_10 (note);'
 add 20240603000000_broken 'CREATE TABLE broken (id int);
 INSERT INTO no_such_table VALUES (1);'
+step 0 workflows/verify.lua --env dev --format html --output "$PROJECT/verify.html"   # the report, 72 pending
 step 1 workflows/deploy.lua --env dev --json          # 71 applied, then a failure
 step 1 workflows/status.lua --env dev --json          # failed
 step 1 workflows/deploy.lua --env dev                 # the failure again, nothing new
