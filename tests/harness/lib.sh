@@ -15,6 +15,11 @@
 PSQL="$PGBIN/psql"
 : "${TEST_NAME:=test}"
 
+# Where a test keeps what a person may want to look at after the run
+# (browser screenshots): CASE_TMP is removed when the function ends. CI can
+# upload the folder as an artifact.
+SHOTS="${TEST_OUTPUT:-$REPO/build/test-output}/screenshots/$TEST_NAME"
+
 # fail MESSAGE — fails the test: names it, says what was expected, and shows
 # the last stallrun run's exit status and output, if there was one.
 fail() {

@@ -1,11 +1,13 @@
 # The studio in a real headless Chromium (tests/browser/studio_flow.js over
 # the DevTools protocol): browse, filter, page, follow foreign keys, edit on
 # dev, the refusal on prod, the migrations page and the schema. Screenshots
-# go to $CASE_TMP/screenshots. The server helpers are test_studio.sh's.
+# go to $SHOTS (build/test-output/screenshots/TEST, lib.sh). The server
+# helpers are test_studio.sh's.
 source "$REPO/tests/integration/test_studio.sh"
 
 browser_flow() {
-  node "$REPO/tests/browser/studio_flow.js" "$STUDIO_URL" "$CASE_TMP/screenshots" "$1" >"$CASE_TMP/flow.out" 2>&1 ||
+  rm -rf "$SHOTS" && mkdir -p "$SHOTS"   # a screenshot from an earlier run proves nothing
+  node "$REPO/tests/browser/studio_flow.js" "$STUDIO_URL" "$SHOTS" "$1" >"$CASE_TMP/flow.out" 2>&1 ||
     { studio_stop; fail "studio_flow $1: $(cat "$CASE_TMP/flow.out")"; }
 }
 
@@ -15,7 +17,7 @@ test_studio_browser_dev_browse_filter_page_follow_edit() {
   browser_flow dev
   studio_stop
   assert_eq "edited in chromium" "$(psql_q 'SELECT name FROM customers WHERE id = 3')"
-  [ -s "$CASE_TMP/screenshots/dev-07-edited.png" ] || fail "no screenshot of the edit"
+  [ -s "$SHOTS/dev-07-edited.png" ] || fail "no screenshot of the edit"
 }
 
 test_studio_browser_prod_is_read_only() {
@@ -24,7 +26,7 @@ test_studio_browser_prod_is_read_only() {
   browser_flow prod
   studio_stop
   assert_eq "customer 2" "$(psql_q 'SELECT name FROM customers WHERE id = 2' "$PROD_URL")"
-  [ -s "$CASE_TMP/screenshots/prod-02-refused.png" ] || fail "no screenshot of the refusal"
+  [ -s "$SHOTS/prod-02-refused.png" ] || fail "no screenshot of the refusal"
 }
 
 test_browser_open_reports_console_errors_offline() {
