@@ -22,6 +22,8 @@ M.builtin = {
   "index_not_concurrent", "constraint_not_valid", "volatile_default", "set_not_null_scan",
   "rewrite_table", "lock_table", "lock_timeout",
   "partial_migration", "session_set", "advisory_unlock",
+  "add_column_not_null", "drop_index_not_concurrent", "identifier_too_long", "drop_database",
+  "drop_not_null", "domain_constraint", "transaction_block",
 }
 
 local FIELDS = { id = "string", severity = "string", explanation = "string", suggestion = "string",
@@ -156,6 +158,7 @@ end
 local function is_target(f)
   if not facts.target_actions[f.action] then return false end
   -- a column added in this run holds nothing yet: nothing to measure
+  if f.action == "add_required" and f.emptied then return false end -- emptied earlier in the run
   return not (f.new_column and (f.action == "drop_column" or f.action == "alter_type"))
 end
 

@@ -204,6 +204,42 @@ local spec = {
     quiet = { "SELECT pg_advisory_xact_lock(42);", "SELECT pg_advisory_lock(42);",
       "CREATE FUNCTION f() RETURNS void LANGUAGE sql AS 'SELECT 1';" },
   },
+  ["add-column-not-null"] = {
+    fire = { "ALTER TABLE users ADD COLUMN phone text NOT NULL;", "ALTER TABLE users ADD COLUMN n int PRIMARY KEY;" },
+    quiet = { "ALTER TABLE users ADD COLUMN phone text NOT NULL DEFAULT '';", "ALTER TABLE users ADD COLUMN phone text;",
+      "CREATE TABLE users (id int); ALTER TABLE users ADD COLUMN phone text NOT NULL;",
+      "DELETE FROM users; ALTER TABLE users ADD COLUMN phone text NOT NULL;",
+      "ALTER TABLE users ADD COLUMN n bigserial NOT NULL;",
+      "ALTER TABLE users ADD COLUMN n int GENERATED ALWAYS AS IDENTITY;" },
+  },
+  ["drop-index-not-concurrent"] = {
+    fire = { "DROP INDEX users_email_idx;", "DROP INDEX IF EXISTS app.a, app.b;" },
+    quiet = { "DROP INDEX CONCURRENTLY users_email_idx;", "CREATE TABLE t (id int); CREATE INDEX t_idx ON t (id); DROP INDEX t_idx;" },
+  },
+  ["identifier-too-long"] = {
+    fire = { 'CREATE INDEX "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" ON users (email);', "ALTER TABLE users ADD COLUMN aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa int;" },
+    quiet = { 'CREATE INDEX "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" ON users (email);', "SELECT 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';" },
+  },
+  ["drop-database"] = {
+    fire = { "DROP DATABASE legacy;" },
+    quiet = { "CREATE DATABASE legacy;" },
+  },
+  ["drop-not-null"] = {
+    fire = { "ALTER TABLE users ALTER COLUMN bio DROP NOT NULL;" },
+    quiet = { "CREATE TABLE users (bio text NOT NULL); ALTER TABLE users ALTER COLUMN bio DROP NOT NULL;",
+      "ALTER TABLE users ALTER COLUMN bio SET NOT NULL;" },
+  },
+  ["domain-constraint"] = {
+    fire = { "ALTER DOMAIN email ADD CONSTRAINT has_at CHECK (VALUE LIKE '%@%');" },
+    quiet = { "ALTER DOMAIN email ADD CONSTRAINT has_at CHECK (VALUE LIKE '%@%') NOT VALID;",
+      "CREATE DOMAIN email AS text; ALTER DOMAIN email ADD CONSTRAINT has_at CHECK (VALUE LIKE '%@%');" },
+  },
+  ["transaction-block"] = {
+    fire = { "BEGIN;\nCREATE TABLE a (id int);", "BEGIN; BEGIN; CREATE TABLE a (id int); COMMIT;",
+      "BEGIN;\nCREATE INDEX CONCURRENTLY i ON users (bio);\nCOMMIT;" },
+    quiet = { "BEGIN; CREATE TABLE a (id int); COMMIT;", "CREATE INDEX CONCURRENTLY i ON users (bio);",
+      "BEGIN; CREATE TABLE a (id int); COMMIT; BEGIN; CREATE TABLE b (id int); COMMIT;" },
+  },
 }
 
 local function wrappers(text)

@@ -9,9 +9,10 @@ return {
   check = function(s, state)
     if state:lock_timeout_set() or state.file.lock_timeout_reported then return nil end
     for _, f in ipairs(s.facts) do
-      if f.locks and not f.new_table and f.table then
+      if f.locks and not f.new_table and (f.table or f.index) then
         state.file.lock_timeout_reported = true -- once per file: the fix is one SET at the top
-        return "no lock_timeout before " .. f.what .. " on " .. s.name(f)
+        local on = f.table and s.name(f) or require("stallmig.sqltree").qualified(f.schema, f.index)
+        return "no lock_timeout before " .. f.what .. " on " .. on
       end
     end
     return nil
