@@ -92,8 +92,9 @@ asan-unit: $(UNIT_BIN)
 bench: stallrun
 	@bench/run.sh $(CURDIR)/stallrun
 
+# squawk from npm (scripts/squawk.sh) beside the lint, when npm can fetch it
 bench-lint: stallrun
-	@bench/lint.sh $(CURDIR)/stallrun
+	@SQUAWK="$$(scripts/squawk.sh $(CURDIR)/$(BUILD)/npm || true)" bench/lint.sh $(CURDIR)/stallrun
 
 # src/json.c against cJSON and lua-cjson on libpg_query's trees (README, Decisions).
 JSON_BENCH_PKGS := lua5.4 libcjson lua5.4-cjson

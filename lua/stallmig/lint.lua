@@ -184,7 +184,7 @@ end
 
 function M.check(m, rules, state)
   local findings, targets = {}, {}
-  local raws = sql.parse(m.content).stmts or {}
+  local raws = (m.script.tree or sql.parse(m.content)).stmts or {} -- one parse when migrations.load kept the tree
   state:begin_file(m)
   local previous_end = nil
   for i, st in ipairs(m.script.statements) do
