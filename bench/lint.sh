@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # lint.sh STALLRUN — the lint of N generated migrations (bench/gen.sh) beside
 # its floor, measured in the same run, no server: the time to read and split
-# them (load: files.read + sql.script, what any deploy does), to also build
-# the parse tree (tree: + sql.parse), and to lint them (lint: + every rule,
-# as one run; each: every migration as if it were the only pending one).
+# them (load: files.read + sql.script, what any deploy does), to also keep
+# the parse tree of that parse (tree: sql.script(text, true)), and to lint
+# them (lint: + every rule, as workflows/lint.lua does: one run; each: every
+# migration as if it were the only pending one).
 # Times are measured inside stallrun (sys.clock; start-up excluded) and the
 # whole process (wall). Then the whole offline lint as a user runs it
 # (cli: stallrun workflows/lint.lua over the folder) beside squawk on the
