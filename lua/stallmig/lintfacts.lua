@@ -139,7 +139,7 @@ local alter_cmd = {
   AT_AddColumn = function(out, s, n, cmd)
     local col = cmd.def.ColumnDef
     fact(out, "add_column", s, n, { column = col.colname, what = "ADD COLUMN", locks = true,
-      type = col.typeName and tree.type_of(col.typeName) })
+      type_node = col.typeName })
     if M.requires_value(col) then
       fact(out, "add_required", s, n, { column = col.colname, what = "ADD COLUMN NOT NULL without DEFAULT" })
     end

@@ -53,7 +53,12 @@ end
 -- A column's current type (sqltree type table), when known: set in this run,
 -- or read from the target's snapshot (context option schema).
 function State:column_type(schema, table, column)
-  local known = self.column_types[key(schema, table) .. "." .. column]
+  local k = key(schema, table) .. "." .. column
+  local known = self.column_types[k]
+  if known and known.names then -- a TypeName node as recorded: read it once, when asked
+    known = tree.type_of(known)
+    self.column_types[k] = known
+  end
   if known then return known end
   local t = self.snapshot and self.snapshot.tables and self.snapshot.tables[key(schema, table)]
   local c = t and t.columns and t.columns[column]
@@ -107,7 +112,8 @@ end
 local function created_columns(self, k, elts)
   for _, e in ipairs(elts or {}) do
     local col = e.ColumnDef
-    if col and col.typeName then self.column_types[k .. "." .. col.colname] = tree.type_of(col.typeName) end
+    -- the node, read by column_type only if an ALTER COLUMN TYPE asks: most never do
+    if col and col.typeName then self.column_types[k .. "." .. col.colname] = col.typeName end
   end
 end
 
@@ -130,7 +136,7 @@ local record_kind = {
 local record_fact = {
   add_column = function(self, f, k)
     self.columns[k .. "." .. f.column] = true
-    self.column_types[k .. "." .. f.column] = f.type
+    self.column_types[k .. "." .. f.column] = f.type_node
   end,
   -- an UPDATE puts values in the new columns it sets: from here on they hold data
   fill = function(self, f, k)
