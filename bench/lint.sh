@@ -5,8 +5,8 @@
 # the parse tree of that parse (tree: sql.script(text, true)), and to lint
 # them (lint: + every rule, as workflows/lint.lua does: one run; each: every
 # migration as if it were the only pending one).
-# Times are measured inside stallrun (sys.clock; start-up excluded) and the
-# whole process (wall). Then the whole offline lint as a user runs it
+# Times are measured inside stallrun (CPU seconds, os.clock; start-up
+# excluded) and the whole process (wall). Then the whole offline lint as a user runs it
 # (cli: stallrun workflows/lint.lua over the folder) beside squawk on the
 # same files, both pinned to one core (taskset -c 0) when SQUAWK names its
 # binary (the Makefile installs it from npm: scripts/squawk.sh).
@@ -29,7 +29,7 @@ cd "$work"
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
-printf '%-6s %6s %12s %12s %14s  %s\n' mode N inside_s wall_s per_migr_ms findings
+printf '%-6s %6s %12s %12s %14s  %s\n' mode N cpu_s wall_s per_migr_ms findings
 for mode in load tree lint each; do
   inside=() wall=()
   for ((r = 0; r < reps; r++)); do
