@@ -1,6 +1,8 @@
 -- drop-index-not-concurrent: DROP INDEX without CONCURRENTLY takes an ACCESS
 -- EXCLUSIVE lock on its table. Quiet for an index on a table created in this
 -- run. squawk: require-concurrent-index-deletion.
+local tree = require("stallmig.sqltree")
+
 return {
   id = "drop-index-not-concurrent",
   severity = "warning",
@@ -10,7 +12,7 @@ return {
     local out = {}
     for _, f in ipairs(s:existing("index_lock")) do
       if f.drop_index then
-        out[#out + 1] = "DROP INDEX " .. require("stallmig.sqltree").qualified(f.schema, f.index)
+        out[#out + 1] = "DROP INDEX " .. tree.qualified(f.schema, f.index)
           .. (f.table and (" locks " .. s.name(f)) or " locks its table") .. " against reads and writes"
       end
     end

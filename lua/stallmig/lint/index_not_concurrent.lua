@@ -2,6 +2,8 @@
 -- existing table: CREATE INDEX without CONCURRENTLY, ADD PRIMARY KEY / UNIQUE
 -- without USING INDEX; REINDEX without CONCURRENTLY (squawk's
 -- require-concurrent-reindex).
+local tree = require("stallmig.sqltree")
+
 return {
   id = "index-not-concurrent",
   severity = "warning",
@@ -11,7 +13,7 @@ return {
     local out = {}
     for _, f in ipairs(s:existing("index_lock")) do
       if f.builds_index then
-        out[#out + 1] = f.builds_index .. " " .. require("stallmig.sqltree").qualified(f.schema, f.index)
+        out[#out + 1] = f.builds_index .. " " .. tree.qualified(f.schema, f.index)
           .. " rebuilds it while blocking writes to its table"
       end
     end

@@ -3,6 +3,8 @@
 -- ends both), or a statement that cannot run in a transaction block inside
 -- one. squawk: ban-uncommitted-transaction, transaction-nesting,
 -- ban-concurrent-index-creation-in-transaction.
+local tree = require("stallmig.sqltree")
+
 local function control_word(st)
   return st.transaction_control and st.text:upper():match("^%s*(%a+)")
 end
@@ -10,17 +12,16 @@ end
 local OPENS = { BEGIN = true, START = true }
 local ENDS = { COMMIT = true, END = true, ROLLBACK = true, ABORT = true }
 
+-- What in this statement refuses to run inside a transaction block, or nil.
+local CONCURRENT = { IndexStmt = "CREATE INDEX CONCURRENTLY", DropStmt = "DROP INDEX CONCURRENTLY" }
+local DATABASE = { CreatedbStmt = "CREATE DATABASE", DropdbStmt = "DROP DATABASE" }
+
 local function not_in_block(s)
   local n = s.node
-  if (s.kind == "IndexStmt" or s.kind == "DropStmt") and n.concurrent then return s.kind == "IndexStmt"
-    and "CREATE INDEX CONCURRENTLY" or "DROP INDEX CONCURRENTLY" end
-  if s.kind == "ReindexStmt" and require("stallmig.sqltree").has_def(n.params, "concurrently") then
-    return "REINDEX CONCURRENTLY"
-  end
+  if CONCURRENT[s.kind] and n.concurrent then return CONCURRENT[s.kind] end
+  if s.kind == "ReindexStmt" and tree.has_def(n.params, "concurrently") then return "REINDEX CONCURRENTLY" end
   if s.kind == "VacuumStmt" and n.is_vacuumcmd then return "VACUUM" end
-  if s.kind == "CreatedbStmt" or s.kind == "DropdbStmt" then return s.kind == "CreatedbStmt"
-    and "CREATE DATABASE" or "DROP DATABASE" end
-  return nil
+  return DATABASE[s.kind]
 end
 
 return {
