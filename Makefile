@@ -92,8 +92,9 @@ asan-unit: $(UNIT_BIN)
 bench: stallrun
 	@bench/run.sh $(CURDIR)/stallrun
 
+# squawk from npm (scripts/squawk.sh) beside the lint, when npm can fetch it
 bench-lint: stallrun
-	@bench/lint.sh $(CURDIR)/stallrun
+	@SQUAWK="$$(scripts/squawk.sh $(CURDIR)/$(BUILD)/npm || true)" bench/lint.sh $(CURDIR)/stallrun
 
 # The studio's first page of a 10-million-row table beside a plain SELECT,
 # 50 concurrent requests, its memory (ROWS=N for a smaller table).

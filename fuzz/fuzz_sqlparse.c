@@ -9,6 +9,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -57,10 +58,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_positions(text, size);
     struct sql_script script;
     struct sql_error err;
-    if (sql_script_parse(text, size, &script, &err) == 0) {
+    char *json = NULL;                 /* the lint's path: the tree handed over */
+    if (sql_script_parse_json(text, size, &script, &json, &err) == 0) {
+        assert(json != NULL && strstr(json, "\"version\"") != NULL);
+        free(json);
         check_statements(text, size, &script);
         sql_script_free(&script);
     } else {
+        assert(json == NULL);
         assert(err.offset <= size && err.line >= 1 && err.column >= 1);
         assert(memchr(err.message, '\0', sizeof err.message) != NULL);
     }

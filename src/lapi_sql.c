@@ -55,7 +55,7 @@ static void push_statement(lua_State *L, const char *text, const struct sql_stat
 /* Parses argument 1 into a script anchored in a userdata on the stack
  * (freed by its __gc if Lua raises before the caller frees it) and pushes
  * the table {mode[, reason]} above it; raises a parse error. */
-static struct sql_script *push_verdict(lua_State *L, const char **text)
+static struct sql_script *push_verdict(lua_State *L, const char **text, struct json **tree)
 {
     size_t len;
     *text = luaL_checklstring(L, 1, &len);
@@ -64,9 +64,19 @@ static struct sql_script *push_verdict(lua_State *L, const char **text)
     script->count = 0;
     luaL_setmetatable(L, SCRIPT_MT);
     struct sql_error err;
-    if (sql_script_parse(*text, len, script, &err) != 0) {
+    char *json = NULL;
+    if (sql_script_parse_json(*text, len, script, tree ? &json : NULL, &err) != 0) {
         raise_parse_error(L, &err);
         return NULL; /* not reached */
+    }
+    if (tree) {                      /* into the caller's anchored slot before Lua allocates */
+        char why[160];
+        *tree = json_parse(json, strlen(json), why, sizeof why);
+        free(json);
+        if (*tree == NULL) {
+            lerror_raise(L, "parse", "cannot read the parser's output: %s", why);
+            return NULL; /* not reached */
+        }
     }
     lua_createtable(L, 0, 3);
     lua_pushstring(L, sql_mode_name(script->mode));
@@ -78,17 +88,28 @@ static struct sql_script *push_verdict(lua_State *L, const char **text)
     return script;
 }
 
-/* sql.script(text) -> {mode, reason, statements = {...}} */
+/* sql.script(text[, with_tree]) -> {mode, reason, statements = {...}[, tree]}:
+ * with_tree adds what sql.parse(text) returns, from the same parse. */
 static int sql_script(lua_State *L)
 {
     const char *text;
-    struct sql_script *script = push_verdict(L, &text);
+    struct json **tree = NULL;
+    if (lua_toboolean(L, 2)) {       /* anchored first: freed by its __gc if anything raises */
+        tree = lua_newuserdatauv(L, sizeof *tree, 0);
+        *tree = NULL;
+        luaL_setmetatable(L, TREE_MT);
+    }
+    struct sql_script *script = push_verdict(L, &text, tree);
     lua_createtable(L, (int)script->count, 0);
     for (size_t i = 0; i < script->count; i++) {
         push_statement(L, text, &script->statements[i]);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     lua_setfield(L, -2, "statements");
+    if (tree) {
+        ljson_push(L, *tree);
+        lua_setfield(L, -2, "tree");
+    }
     sql_script_free(script);
     return 1;
 }
@@ -99,7 +120,7 @@ static int sql_script(lua_State *L)
 static int sql_classify(lua_State *L)
 {
     const char *text;
-    struct sql_script *script = push_verdict(L, &text);
+    struct sql_script *script = push_verdict(L, &text, NULL);
     lua_pushinteger(L, (lua_Integer)script->count);
     lua_setfield(L, -2, "count");
     sql_script_free(script);

@@ -340,19 +340,30 @@ static int read_statements(struct sql_script *out, const char *text, size_t leng
     return 0;
 }
 
-int sql_script_parse(const char *text, size_t length, struct sql_script *out, struct sql_error *err)
+int sql_script_parse_json(const char *text, size_t length, struct sql_script *out, char **json,
+                          struct sql_error *err)
 {
     memset(out, 0, sizeof *out);
+    if (json)
+        *json = NULL;
     char *tree = sql_parse_json(text, length, err);
     if (tree == NULL)
         return -1;
     int rc = read_statements(out, text, length, tree, err);
-    free(tree);
     if (rc == 0)
         classify(out, text, length);
     else
         sql_script_free(out);
+    if (rc == 0 && json)
+        *json = tree;
+    else
+        free(tree);
     return rc;
+}
+
+int sql_script_parse(const char *text, size_t length, struct sql_script *out, struct sql_error *err)
+{
+    return sql_script_parse_json(text, length, out, NULL, err);
 }
 
 void sql_script_free(struct sql_script *script)

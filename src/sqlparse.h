@@ -35,6 +35,11 @@ struct sql_error {
 /* Splits and classifies text (need not be NUL-terminated). 0 on success; -1
  * with err filled on a syntax error or a NUL byte. */
 int sql_script_parse(const char *text, size_t length, struct sql_script *out, struct sql_error *err);
+/* sql_script_parse that also hands over the parser's JSON of the whole file
+ * (*json, malloc'd, the caller frees it; NULL on failure): one parse for a
+ * caller that wants both the statements and the tree (the lint). */
+int sql_script_parse_json(const char *text, size_t length, struct sql_script *out, char **json,
+                          struct sql_error *err);
 /* Idempotent; safe on a zeroed struct. */
 void sql_script_free(struct sql_script *script);
 

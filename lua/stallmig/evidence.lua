@@ -101,6 +101,8 @@ end
 
 local LOSES_ROWS = { drop_table = true, truncate = true, delete_all = true, update_all = true }
 local SIZE_ONLY = { rewrite = true, lock = true }
+-- ADD COLUMN NOT NULL without DEFAULT fails on a table with a row (nothing is lost)
+local FAILS_ON_ROWS = { add_required = true }
 
 -- The figures for one target (a table in this order: what lint said, then
 -- what the database holds). item.exists is false for a table or column that
@@ -132,10 +134,10 @@ function evidence.measure(conn, env, target)
   item.exists = rel ~= nil and rel ~= false
   if not item.exists then return item end
   item.schema = rel.nspname
-  if LOSES_ROWS[target.action] or SIZE_ONLY[target.action] then
+  if LOSES_ROWS[target.action] or SIZE_ONLY[target.action] or FAILS_ON_ROWS[target.action] then
     item.rows, item.exact = row_count(conn, env, rel)
     item.bytes = rel.bytes
-    item.at_risk = LOSES_ROWS[target.action] and item.rows > 0
+    item.at_risk = not SIZE_ONLY[target.action] and item.rows > 0
   elseif target.action == "drop_column" or target.action == "alter_type" then
     item.length = target.action == "alter_type" and evidence.length_limit(target.new_type) or nil
     local v = column_values(conn, env, rel, target.column, item.length)
@@ -186,7 +188,7 @@ local LABEL = {
   drop_table = "DROP TABLE %s", truncate = "TRUNCATE %s", delete_all = "DELETE of every row of %s",
   update_all = "UPDATE of every row of %s", drop_column = "DROP COLUMN %s", alter_type = "type change of %s",
   drop_schema = "DROP SCHEMA %s", rewrite = "rewrite of %s", lock = "lock on %s",
-  drop_type = "DROP TYPE %s",
+  drop_type = "DROP TYPE %s", add_required = "ADD COLUMN %s NOT NULL without DEFAULT",
 }
 
 local function figures(item)
@@ -194,6 +196,10 @@ local function figures(item)
   local a = item.action
   if a == "drop_table" or a == "truncate" or a == "delete_all" then return rows .. " would be discarded" end
   if a == "update_all" then return rows .. " would be rewritten" end
+  if a == "add_required" then
+    return item.rows == 0 and "the table is empty, so it succeeds"
+      or ("the table holds " .. rows .. ", so it fails (nothing is lost)")
+  end
   if a == "rewrite" or a == "lock" then return "the table holds " .. rows .. ", " .. evidence.size_text(item.bytes) end
   if a == "drop_schema" then
     return string.format("%d table(s) holding %s would be discarded", item.tables, rows)

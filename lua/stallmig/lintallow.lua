@@ -24,6 +24,8 @@ end
 
 -- Comment lines that start a line within text[from, to) (1-based), with their line numbers.
 local function comment_lines(text, from, to, last_line)
+  local mark = text:find("stallmig:allow", from, true)
+  if not mark or mark >= to then return {} end -- most gaps hold no suppression
   local gap = text:sub(from, to - 1)
   local lines, out = {}, {}
   for line in (gap .. "\n"):gmatch("(.-)\r?\n") do lines[#lines + 1] = line end

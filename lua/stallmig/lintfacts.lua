@@ -10,6 +10,7 @@ local M = {}
 M.target_actions = {
   drop_table = true, truncate = true, delete_all = true, update_all = true, drop_column = true,
   alter_type = true, drop_schema = true, rewrite = true, lock = true, drop_type = true,
+  add_required = true,
 }
 
 -- Functions a column default may call without rewriting the table (PG 11+
@@ -47,6 +48,21 @@ function M.rewriting_column(col)
     end
   end
   return nil
+end
+
+-- Whether adding this column (a ColumnDef) needs a value in every existing
+-- row that nothing gives it: NOT NULL (or PRIMARY KEY) without a DEFAULT,
+-- an identity, a generated expression or a serial type.
+function M.requires_value(col)
+  local t = col.typeName and tree.type_of(col.typeName)
+  if t and t.base:match("serial[248]?$") then return false end
+  local required = col.is_not_null == true
+  for _, c in ipairs(col.constraints or {}) do
+    local k = c.Constraint and c.Constraint.contype
+    if k == "CONSTR_NOTNULL" or k == "CONSTR_PRIMARY" then required = true end
+    if k == "CONSTR_DEFAULT" or k == "CONSTR_IDENTITY" or k == "CONSTR_GENERATED" then return false end
+  end
+  return required
 end
 
 -- ---- one fact per thing a statement does ----------------------------------
@@ -122,12 +138,19 @@ local alter_cmd = {
   end,
   AT_AddColumn = function(out, s, n, cmd)
     local col = cmd.def.ColumnDef
-    fact(out, "add_column", s, n, { column = col.colname, what = "ADD COLUMN", locks = true })
+    fact(out, "add_column", s, n, { column = col.colname, what = "ADD COLUMN", locks = true,
+      type_node = col.typeName })
+    if M.requires_value(col) then
+      fact(out, "add_required", s, n, { column = col.colname, what = "ADD COLUMN NOT NULL without DEFAULT" })
+    end
     local why = M.rewriting_column(col)
     if why then
       fact(out, "rewrite", s, n, { column = col.colname, what = "ADD COLUMN with a volatile default",
         why = why, locks = true })
     end
+  end,
+  AT_DropNotNull = function(out, s, n, cmd)
+    fact(out, "drop_not_null", s, n, { column = cmd.name, what = "DROP NOT NULL", locks = true })
   end,
   AT_AddConstraint = function(out, s, n, cmd)
     add_constraint(out, s, n, cmd.def.Constraint or {})
@@ -158,6 +181,23 @@ local drop_objects = {
   end,
 }
 drop_objects.OBJECT_DOMAIN = drop_objects.OBJECT_TYPE
+drop_objects.OBJECT_INDEX = function(out, obj, node)
+  local schema, name = tree.names(obj)
+  if node.concurrent then return end
+  -- the table is known only for an index created in this run (lintstate.mark)
+  fact(out, "index_lock", schema, nil, { index = name, what = "DROP INDEX without CONCURRENTLY", locks = true,
+    drop_index = true })
+end
+
+-- The names of the columns an UPDATE sets (SET a = ..., (b, c) = ...).
+local function set_columns(targets)
+  local out = {}
+  for _, t in ipairs(targets or {}) do
+    local name = t.ResTarget and t.ResTarget.name
+    if name then out[#out + 1] = name end
+  end
+  return out
+end
 
 local by_kind = {
   DropStmt = function(out, node)
@@ -169,7 +209,40 @@ local by_kind = {
     if not node.whereClause then on_relations(out, { node.relation }, "delete_all", "DELETE without WHERE") end
   end,
   UpdateStmt = function(out, node)
-    if not node.whereClause then on_relations(out, { node.relation }, "update_all", "UPDATE without WHERE") end
+    local schema, name = tree.relation(node.relation)
+    local columns = set_columns(node.targetList)
+    if not node.whereClause then
+      fact(out, "update_all", schema, name, { what = "UPDATE without WHERE", columns = columns })
+    end
+    fact(out, "fill", schema, name, { columns = columns })
+  end,
+  InsertStmt = function(out, node)
+    fact(out, "insert", tree.relation(node.relation))
+  end,
+  CopyStmt = function(out, node)
+    if node.is_from and node.relation then fact(out, "insert", tree.relation(node.relation)) end
+  end,
+  DropdbStmt = function(out, node)
+    fact(out, "drop_database", nil, nil, { database = node.dbname, what = "DROP DATABASE" })
+  end,
+  ReindexStmt = function(out, node)
+    if tree.has_def(node.params, "concurrently") then return end
+    local schema, name = tree.relation(node.relation)
+    if node.kind == "REINDEX_OBJECT_TABLE" then
+      fact(out, "lock", schema, name, { what = "REINDEX TABLE without CONCURRENTLY", locks = true,
+        builds_index = "REINDEX TABLE" })
+    elseif node.kind == "REINDEX_OBJECT_INDEX" then
+      fact(out, "index_lock", schema, nil, { index = name, what = "REINDEX INDEX without CONCURRENTLY",
+        locks = true, builds_index = "REINDEX INDEX" })
+    end
+  end,
+  AlterDomainStmt = function(out, node)
+    local k = node.def and node.def.Constraint
+    if node.subtype == "C" and k and not k.skip_validation then
+      local schema, name = tree.names(node.typeName)
+      fact(out, "domain_constraint", schema, nil, { type_name = name, constraint = k.conname,
+        what = "ALTER DOMAIN ADD CONSTRAINT" })
+    end
   end,
   AlterTableStmt = function(out, node, known_type)
     if node.objtype ~= "OBJECT_TABLE" then return end
@@ -186,7 +259,10 @@ local by_kind = {
   end,
   RenameStmt = function(out, node)
     local schema, name = tree.relation(node.relation)
-    if node.renameType == "OBJECT_TABLE" then
+    if node.renameType == "OBJECT_TYPE" or node.renameType == "OBJECT_DOMAIN" then
+      local ts, tn = tree.names(node.object)
+      fact(out, "rename_type", ts, nil, { type_name = tn, new_name = node.newname, what = "RENAME TO" })
+    elseif node.renameType == "OBJECT_TABLE" then
       fact(out, "rename_table", schema, name, { new_name = node.newname, what = "RENAME TO", locks = true })
     elseif node.renameType == "OBJECT_COLUMN" and node.relationType == "OBJECT_TABLE" then
       fact(out, "rename_column", schema, name, { column = node.subname, new_name = node.newname,
@@ -194,6 +270,8 @@ local by_kind = {
     end
   end,
   IndexStmt = function(out, node)
+    local schema, name = tree.relation(node.relation)
+    if node.idxname then fact(out, "create_index", schema, name, { index = node.idxname }) end
     if not node.concurrent then
       on_relations(out, { node.relation }, "lock", "CREATE INDEX without CONCURRENTLY", true)
       out[#out].builds_index = "CREATE INDEX"

@@ -115,11 +115,12 @@ end
 
 -- Reads and classifies a migration before anything is sent to a server.
 -- Sets m.content (what is sent: without a UTF-8 BOM), m.script, m.mode,
--- m.reason and m.empty. Loaded once, until M.release.
-function M.load(m, found)
+-- m.reason and m.empty. Loaded once, until M.release. with_tree: also
+-- m.script.tree, what sql.parse returns, from the same parse (the lint's).
+function M.load(m, found, with_tree)
   if m.script then return m end
   local content = read_checked(m, found)
-  local script = parsed(m, sql.script, content)
+  local script = parsed(m, function(text) return sql.script(text, with_tree) end, content)
   m.content, m.script, m.mode, m.reason = content, script, script.mode, script.reason
   m.empty = #script.statements == 0
   return m

@@ -116,6 +116,7 @@ review.MEASURED_BY = {
   ["drop-table"] = "drop_table", ["drop-column"] = "drop_column", ["drop-schema"] = "drop_schema",
   truncate = "truncate", ["delete-without-where"] = "delete_all",
   ["update-without-where"] = "update_all", ["narrowing-type"] = "alter_type", ["drop-type"] = "drop_type",
+  ["add-column-not-null"] = "add_required",
 }
 
 -- The deploy gate's judgement of one reviewed migration: the data it would

@@ -5,6 +5,7 @@
 local ctx = ...
 local sql = require("stallmig.sql")
 local lint = require("stallmig.lint")
+local files = require("stallmig.files")
 
 local rules = lint.rules({})
 local failures, cases = 0, 0
@@ -57,8 +58,10 @@ local function fires(id, name, texts, opts, severity)
   local findings = run(texts, opts)
   local mine = of_rule(findings, id)
   expect(id .. " fires on " .. name, #mine > 0, "no finding of " .. id .. " in:" .. listing(findings))
-  if severity and mine[1] then
-    expect(id .. " severity on " .. name, mine[1].severity == severity,
+  if severity and mine[1] then -- one of its findings has it (a run may hold a warning and an error)
+    local seen = {}
+    for _, f in ipairs(mine) do seen[f.severity] = true end
+    expect(id .. " severity on " .. name, seen[severity] == true,
       "severity " .. mine[1].severity .. ", expected " .. severity)
   end
   return mine
@@ -76,135 +79,56 @@ local snapshot = { tables = { ["public.users"] = { columns = {
 } } } }
 local known = { schema = snapshot }
 
--- For each rule: SQL that fires it (the first is also wrapped in a string, a
--- comment and a function body, where it must not fire), and SQL that must not.
-local spec = {
-  ["drop-table"] = {
-    fire = { "DROP TABLE users;", "DROP TABLE IF EXISTS billing.invoices CASCADE;" },
-    quiet = { "CREATE TABLE users (id int); DROP TABLE users;", { "CREATE TABLE t (id int);", "DROP TABLE t;" },
-      "DROP VIEW users;" },
-  },
-  ["drop-column"] = {
-    fire = { "ALTER TABLE users DROP COLUMN bio;", "ALTER TABLE users ADD COLUMN x int, DROP COLUMN bio;" },
-    quiet = { "CREATE TABLE users (id int, bio text); ALTER TABLE users DROP COLUMN bio;",
-      "ALTER TABLE users ADD COLUMN bio2 text; ALTER TABLE users DROP COLUMN bio2;" },
-  },
-  ["drop-schema"] = {
-    fire = { "DROP SCHEMA billing CASCADE;" },
-    quiet = { "CREATE SCHEMA billing; DROP SCHEMA billing;" },
-  },
-  ["truncate"] = {
-    fire = { "TRUNCATE bookings;", "TRUNCATE TABLE a, b RESTART IDENTITY;" },
-    quiet = { "CREATE TABLE bookings (id int); TRUNCATE bookings;" },
-  },
-  ["delete-without-where"] = {
-    fire = { "DELETE FROM bookings;", "WITH x AS (SELECT 1) DELETE FROM bookings USING x;",
-      "WITH gone AS (DELETE FROM sessions RETURNING id) SELECT count(*) FROM gone;" },
-    quiet = { "DELETE FROM bookings WHERE id = 1;", "CREATE TABLE bookings (id int); DELETE FROM bookings;" },
-  },
-  ["update-without-where"] = {
-    fire = { "UPDATE users SET bio = '';", "WITH u AS (UPDATE users SET bio = '' RETURNING id) INSERT INTO log SELECT id FROM u;" },
-    quiet = { "UPDATE users SET bio = '' WHERE bio IS NULL;", "CREATE TABLE users (bio text); UPDATE users SET bio = '';" },
-  },
-  ["narrowing-type"] = {
-    fire = { "ALTER TABLE users ALTER COLUMN email TYPE varchar(20);" },
-    quiet = { "ALTER TABLE users ALTER COLUMN email TYPE text;", "ALTER TABLE users ALTER COLUMN id TYPE bigint;",
-      "CREATE TABLE users (email text); ALTER TABLE users ALTER COLUMN email TYPE varchar(20);",
-      "ALTER TABLE users ADD COLUMN nick text; ALTER TABLE users ALTER COLUMN nick TYPE varchar(5);" },
-  },
-  ["drop-type"] = {
-    fire = { 'DROP TYPE "Role";', "DROP DOMAIN email_address CASCADE;" },
-    quiet = { "CREATE TYPE mood AS ENUM ('sad', 'ok'); DROP TYPE mood;", "DROP FUNCTION f();" },
-  },
-  ["rename-table"] = {
-    fire = { "ALTER TABLE users RENAME TO members;" },
-    quiet = { "CREATE TABLE users (id int); ALTER TABLE users RENAME TO members;", "ALTER INDEX a RENAME TO b;" },
-  },
-  ["rename-column"] = {
-    fire = { "ALTER TABLE users RENAME COLUMN bio TO about;", "ALTER TABLE users RENAME bio TO about;" },
-    quiet = { "CREATE TABLE users (bio text); ALTER TABLE users RENAME COLUMN bio TO about;",
-      "ALTER TABLE users ADD COLUMN b text; ALTER TABLE users RENAME COLUMN b TO c;" },
-  },
-  ["set-not-null"] = {
-    fire = { "ALTER TABLE users ALTER COLUMN bio SET NOT NULL;" },
-    quiet = { "CREATE TABLE users (bio text); ALTER TABLE users ALTER COLUMN bio SET NOT NULL;",
-      "ALTER TABLE users ALTER COLUMN bio DROP NOT NULL;" },
-  },
-  ["change-column-type"] = {
-    fire = { "ALTER TABLE users ALTER COLUMN id TYPE bigint;", "ALTER TABLE users ALTER bio SET DATA TYPE varchar(10);" },
-    quiet = { "CREATE TABLE users (id int); ALTER TABLE users ALTER COLUMN id TYPE bigint;" },
-  },
-  ["index-not-concurrent"] = {
-    fire = { "CREATE INDEX users_email_idx ON users (email);", "CREATE UNIQUE INDEX ON public.users (lower(email));",
-      "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);", "ALTER TABLE users ADD PRIMARY KEY (id);" },
-    quiet = { "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);",
-      "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_idx;",
-      "CREATE TABLE t (id int); CREATE INDEX ON t (id);", { "CREATE TABLE t (id int);", "CREATE INDEX ON t (id);" } },
-  },
-  ["constraint-not-valid"] = {
-    fire = { "ALTER TABLE bookings ADD CONSTRAINT bookings_user_fkey FOREIGN KEY (user_id) REFERENCES users (id);",
-      "ALTER TABLE bookings ADD CONSTRAINT positive CHECK (price > 0);" },
-    quiet = { "ALTER TABLE bookings ADD CONSTRAINT f FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;",
-      "ALTER TABLE bookings ADD CONSTRAINT positive CHECK (price > 0) NOT VALID;",
-      "ALTER TABLE bookings VALIDATE CONSTRAINT positive;",
-      "CREATE TABLE bookings (price int); ALTER TABLE bookings ADD CHECK (price > 0);" },
-  },
-  ["volatile-default"] = {
-    fire = { "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();",
-      "ALTER TABLE users ADD COLUMN r float8 DEFAULT random();",
-      "ALTER TABLE users ADD COLUMN seen timestamptz NOT NULL DEFAULT clock_timestamp();",
-      "ALTER TABLE users ADD COLUMN n bigserial;" },
-    quiet = { "ALTER TABLE users ADD COLUMN created_at timestamptz DEFAULT now();",
-      "ALTER TABLE users ADD COLUMN created_at timestamptz DEFAULT current_timestamp;",
-      "ALTER TABLE users ADD COLUMN active boolean NOT NULL DEFAULT true;",
-      "CREATE TABLE users (id int); ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();" },
-  },
-  ["set-not-null-scan"] = {
-    fire = { "ALTER TABLE users ALTER COLUMN bio SET NOT NULL;",
-      "ALTER TABLE users ADD CONSTRAINT c CHECK (bio IS NOT NULL) NOT VALID; ALTER TABLE users ALTER COLUMN bio SET NOT NULL;" },
-    quiet = {
-      "ALTER TABLE users ADD CONSTRAINT c CHECK (bio IS NOT NULL) NOT VALID; ALTER TABLE users VALIDATE CONSTRAINT c;"
-        .. " ALTER TABLE users ALTER COLUMN bio SET NOT NULL;",
-      { "ALTER TABLE users ADD CONSTRAINT c CHECK (bio IS NOT NULL);", "ALTER TABLE users ALTER COLUMN bio SET NOT NULL;" },
-      "CREATE TABLE users (bio text); ALTER TABLE users ALTER COLUMN bio SET NOT NULL;" },
-  },
-  ["rewrite-table"] = {
-    fire = { "VACUUM FULL users;", "CLUSTER users USING users_pkey;", "ALTER TABLE users ALTER COLUMN bio TYPE jsonb USING bio::jsonb;",
-      "VACUUM (FULL, ANALYZE);" },
-    quiet = { "VACUUM users;", "VACUUM ANALYZE users;", "ALTER TABLE users ALTER COLUMN bio TYPE text;",
-      "CREATE TABLE users (id int); CLUSTER users USING i;" },
-  },
-  ["lock-table"] = {
-    fire = { "LOCK TABLE users;", "LOCK TABLE users IN SHARE MODE;" },
-    quiet = { "LOCK TABLE users IN ACCESS SHARE MODE;", "CREATE TABLE users (id int); LOCK TABLE users;" },
-  },
-  ["lock-timeout"] = {
-    fire = { "ALTER TABLE users ADD COLUMN phone text;", "SET lock_timeout = 0; CREATE INDEX ON users (bio);",
-      "ALTER TABLE users ADD COLUMN phone text; SET LOCAL lock_timeout = '5s';",
-      "SET LOCAL lock_timeout = '5s';\nCREATE INDEX CONCURRENTLY i ON users (bio);\nDROP TABLE users;" },
-    quiet = { "SET LOCAL lock_timeout = '5s'; ALTER TABLE users ADD COLUMN phone text;",
-      "SET lock_timeout TO '2s'; DROP TABLE users;", "CREATE TABLE t (id int); ALTER TABLE t ADD COLUMN x int;",
-      "CREATE INDEX CONCURRENTLY i ON users (bio);", "INSERT INTO users (id) VALUES (1);" },
-  },
-  ["partial-migration"] = {
-    fire = { "CREATE INDEX CONCURRENTLY i ON users (bio);\nALTER TABLE users ADD COLUMN phone text;",
-      "BEGIN; CREATE TABLE a (id int); COMMIT; CREATE TABLE b (id int);",
-      "-- stallmig:no-transaction\nCREATE TABLE a (id int); CREATE TABLE b (id int);" },
-    quiet = { "CREATE INDEX CONCURRENTLY i ON users (bio);", "BEGIN; CREATE TABLE a (id int); CREATE TABLE b (id int); COMMIT;",
-      "CREATE TABLE a (id int); CREATE TABLE b (id int);" },
-  },
-  ["session-set"] = {
-    fire = { "SET statement_timeout = '1min'; CREATE TABLE a (id int);", "SET search_path TO app, public;" },
-    quiet = { "SET LOCAL statement_timeout = '1min';",
-      "SET lock_timeout = '1s';\nCREATE INDEX CONCURRENTLY i ON users (bio);", "SHOW search_path;" },
-  },
-  ["advisory-unlock"] = {
-    fire = { "SELECT pg_advisory_unlock_all();", "SELECT pg_catalog.pg_advisory_unlock(42);",
-      "DO $$ BEGIN PERFORM 1; END $$; SELECT pg_advisory_unlock_shared(1);" },
-    quiet = { "SELECT pg_advisory_xact_lock(42);", "SELECT pg_advisory_lock(42);",
-      "CREATE FUNCTION f() RETURNS void LANGUAGE sql AS 'SELECT 1';" },
-  },
-}
+-- For each rule a case file, tests/lint/<rule-id>.sql (tests/lint/README.md):
+-- "-- case: NAME" starts a case, "-- expect: RULE [SEVERITY]" says it fires
+-- (at that severity), "-- expect: no RULE" that it stays quiet, and
+-- "-- next file" starts the next migration of the same run. A rule's first
+-- single-file case that fires it is also wrapped in a string, a comment and
+-- a function body, where it must not fire.
+local CASES = ctx.root .. "/tests/lint"
+
+local function read_cases(path)
+  local out, case = {}, nil
+  for line in (files.read(path) .. "\n"):gmatch("(.-)\r?\n") do
+    local name = line:match("^%-%- case:%s*(.-)%s*$")
+    local want = line:match("^%-%- expect:%s*(.-)%s*$")
+    if name then
+      case = { name = name, expect = {}, texts = { {} } }
+      out[#out + 1] = case
+    elseif case and want then
+      local id = want:match("^no%s+(%S+)$")
+      if id then
+        case.expect[#case.expect + 1] = { id = id, quiet = true }
+      else
+        local rule, severity = want:match("^(%S+)%s*(%a*)$")
+        case.expect[#case.expect + 1] = { id = rule, severity = severity ~= "" and severity or nil }
+      end
+    elseif case and line:match("^%-%- next file%s*$") then
+      case.texts[#case.texts + 1] = {}
+    elseif case then
+      table.insert(case.texts[#case.texts], line)
+    end
+  end
+  for _, c in ipairs(out) do
+    for i, lines in ipairs(c.texts) do c.texts[i] = table.concat(lines, "\n") end
+  end
+  return out
+end
+
+-- Runs one case; returns the first single-file text that fired rule_id.
+local function check_case(rule_id, c)
+  local fired_text
+  for _, e in ipairs(c.expect) do
+    local label = "case '" .. c.name .. "' of " .. rule_id .. ".sql"
+    if e.quiet then
+      quiet(e.id, label, c.texts, known)
+    else
+      local mine = fires(e.id, label, c.texts, known, e.severity)
+      if #mine > 0 and e.id == rule_id and #c.texts == 1 then fired_text = c.texts[1] end
+    end
+  end
+  return fired_text
+end
 
 local function wrappers(text)
   local flat = text:gsub("\n", " ")
@@ -219,12 +143,25 @@ local function wrappers(text)
 end
 
 for _, rule in ipairs(rules) do
-  local s = spec[rule.id]
-  expect("spec for " .. rule.id, s ~= nil, "no trigger/no-trigger cases for this rule")
-  if s then
-    for i, text in ipairs(s.fire) do fires(rule.id, "fire case " .. i, text, known) end
-    for where, text in pairs(wrappers(s.fire[1])) do quiet(rule.id, where, text, known) end
-    for i, text in ipairs(s.quiet) do quiet(rule.id, "quiet case " .. i, text, known) end
+  local path = CASES .. "/" .. rule.id .. ".sql"
+  local present = files.kind(path) == "file"
+  expect("case file for " .. rule.id, present, "no " .. path)
+  if present then
+    local first, fire, still = nil, 0, 0
+    for _, c in ipairs(read_cases(path)) do
+      local fired = check_case(rule.id, c) -- every case runs; the first that fired is wrapped
+      first = first or fired
+      for _, e in ipairs(c.expect) do
+        if e.id == rule.id then
+          if e.quiet then still = still + 1 else fire = fire + 1 end
+        end
+      end
+    end
+    expect("cases of " .. rule.id, fire > 0 and still > 0, fire .. " case(s) that fire it, " .. still
+      .. " that must not: a case file has both")
+    if first then
+      for where, text in pairs(wrappers(first)) do quiet(rule.id, where, text, known) end
+    end
   end
 end
 

@@ -244,6 +244,29 @@ static void sql_script_parse__nul_byte(void **state)
     assert_non_null(strstr(err.message, "NUL byte"));
 }
 
+static void sql_script_parse_json__hands_over_the_same_tree(void **state)
+{
+    (void)state;
+    struct sql_script s;
+    struct sql_error err;
+    const char *text = "CREATE TABLE a (id int);\nDROP INDEX i;";
+    char *json = NULL;
+    assert_int_equal(sql_script_parse_json(text, strlen(text), &s, &json, &err), 0);
+    assert_int_equal(s.count, 2);
+    char *alone = sql_parse_json(text, strlen(text), &err);
+    assert_non_null(json);
+    assert_non_null(alone);
+    assert_string_equal(json, alone);  /* what sql.parse reads, from the one parse */
+    free(json);
+    free(alone);
+    sql_script_free(&s);
+    const char *broken = "SELECT 1 2;";
+    json = (char *)"not touched";
+    assert_int_equal(sql_script_parse_json(broken, strlen(broken), &s, &json, &err), -1);
+    assert_null(json);
+    assert_int_equal(err.line, 1);
+}
+
 static void sql_char_to_byte__multibyte(void **state)
 {
     (void)state;
@@ -521,6 +544,7 @@ int main(void)
         cmocka_unit_test(sql_script_parse__reason_names_line_and_statement),
         cmocka_unit_test(sql_script_parse__syntax_error_position),
         cmocka_unit_test(sql_script_parse__nul_byte),
+        cmocka_unit_test(sql_script_parse_json__hands_over_the_same_tree),
         cmocka_unit_test(sql_char_to_byte__multibyte),
         cmocka_unit_test(sql_read_only_problem__reads_pass),
         cmocka_unit_test(sql_read_only_problem__writes_and_escapes_refused),

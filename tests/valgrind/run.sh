@@ -2,7 +2,7 @@
 # run.sh STALLRUN — a representative deploy under valgrind (make check-valgrind):
 # the example project's migrations, 70 generated ones (enough for the scan's
 # second thread) and a failing one, status before and after, doctor, drift
-# (a shadow database), a configuration error, and every host function called
+# (a shadow database), the offline lint, a configuration error, and every host function called
 # with wrong arguments (tests/faults/api_wrong_types.lua), against a
 # throwaway cluster. Fails on any valgrind report (invalid access, use of
 # uninitialised memory, a definite or indirect leak) or an unexpected exit
@@ -144,6 +144,10 @@ SELECT pg_sleep(60);'
 interrupted workflows/deploy.lua --env dev            # cancelled, rolled back
 rm -r "$PROJECT/migrations/20240604000000_sleeps"
 step 2 workflows/status.lua --env nowhere             # a usage error
+step 0 workflows/lint.lua --format sarif              # the offline lint: one parse a file, its tree kept
+add 20240605000000_unparsable 'ALTER TABLE generated_10 ADD COLUMN c int DEFAULT;'
+step 1 workflows/lint.lua --json                      # a parse error part-way
+rm -r "$PROJECT/migrations/20240605000000_unparsable"
 step 0 "$REPO/tests/faults/api_wrong_types.lua" --env dev
 
 echo "valgrind: $((runs - failed)) passed, $failed failed in $(($(date +%s) - started))s ($runs stallrun runs)"

@@ -1,6 +1,8 @@
 -- lock-timeout: a strong lock on an existing table with no lock_timeout set
 -- earlier in the file (like squawk's require-timeout-settings). Reported once
 -- per file, at the first such statement.
+local tree = require("stallmig.sqltree")
+
 return {
   id = "lock-timeout",
   severity = "warning",
@@ -9,9 +11,10 @@ return {
   check = function(s, state)
     if state:lock_timeout_set() or state.file.lock_timeout_reported then return nil end
     for _, f in ipairs(s.facts) do
-      if f.locks and not f.new_table and f.table then
+      if f.locks and not f.new_table and (f.table or f.index) then
         state.file.lock_timeout_reported = true -- once per file: the fix is one SET at the top
-        return "no lock_timeout before " .. f.what .. " on " .. s.name(f)
+        local on = f.table and s.name(f) or tree.qualified(f.schema, f.index)
+        return "no lock_timeout before " .. f.what .. " on " .. on
       end
     end
     return nil

@@ -1,4 +1,5 @@
--- update-without-where: UPDATE with no WHERE clause.
+-- update-without-where: UPDATE with no WHERE clause. An error (values are
+-- overwritten); a warning when it only fills columns added in this run.
 return {
   id = "update-without-where",
   severity = "error",
@@ -7,7 +8,13 @@ return {
   check = function(s)
     local out = {}
     for _, f in ipairs(s:existing("update_all")) do
-      out[#out + 1] = "UPDATE " .. s.name(f) .. " without WHERE overwrites every row"
+      if f.fills_new then -- a backfill of columns added in this run: nothing is overwritten
+        out[#out + 1] = { severity = "warning", message = "UPDATE " .. s.name(f) .. " without WHERE fills "
+          .. table.concat(f.columns, ", ") .. " (added in this run) in every row: a full-table write that locks "
+          .. "every row and runs as long as the table is big" }
+      else
+        out[#out + 1] = "UPDATE " .. s.name(f) .. " without WHERE overwrites every row"
+      end
     end
     return out
   end,
