@@ -176,7 +176,12 @@ local function attempt(conn, m, env, opts, progress)
     err, index = run_transactional(conn, m, env, opts)
   else
     progress.row = history.begin(conn, m, env, opts.failed_outcome)
-    err, index = run_statements(conn, m, opts, progress)
+    if m.mode == "steps" then       -- a phase of a phased migration (lua/stallmig/steps.lua)
+      if opts.prisma then conn:exec(prisma.started_sql(conn, m)) end
+      err, index = require("stallmig.steps").run(conn, m, opts, progress)
+    else
+      err, index = run_statements(conn, m, opts, progress)
+    end
   end
   if err and lost(conn) then
     err.lost = true                   -- nothing more can be written; progress.row says part-way
@@ -209,14 +214,15 @@ local function settle_interrupt(conn, m, progress, err, opts)
   err.migration = m.name
   if lost(conn) then return end
   if conn:transaction_status() ~= "idle" then pcall(conn.exec, conn, "ROLLBACK") end
-  if progress.row and progress.committed == #m.script.statements then
+  if progress.row and progress.committed == (progress.total or #m.script.statements) then
     pcall(finish_applied, conn, m, opts, progress)
     return
   end
   pcall(conn.exec, conn, apply.RESET_SESSION)
   if not progress.row then return end
   err.statement = (progress.committed or 0) + 1
-  local statement = m.script.statements[err.statement]
+  local statement = m.steps and m.steps[err.statement] and m.steps[err.statement].statements[1]
+    or m.script.statements[err.statement]
   local said
   if progress.build and progress.index == err.statement then
     local ok, found = pcall(indexbuild.examine, conn, progress.build, progress.invalid_before)

@@ -89,12 +89,19 @@ local function loaded(entry, phase)
       hint = "docs/zero-downtime.md: a phased migration has -- stallmig:expand, -- stallmig:contract "
         .. "and -- stallmig:down sections" }), 0)
   end
-  local verdict = require("stallmig.sql").classify(sections[phase])
   rawset(m, "content", sections[phase])
-  rawset(m, "mode", verdict.mode)
-  rawset(m, "reason", verdict.reason)
-  rawset(m, "empty", verdict.count == 0)
+  local script = migrations.parse(m)
+  rawset(m, "mode", script.mode)
+  rawset(m, "reason", script.reason)
+  rawset(m, "empty", #script.statements == 0)
   m.phased, m.phase = true, phase
+  -- steps (lua/stallmig/steps.lua): CONCURRENTLY, VALIDATE and backfills
+  -- alone; not where the file manages its own transactions or says
+  -- -- stallmig:no-transaction
+  if script.mode == "self-managed" or tostring(script.reason):find("no-transaction", 1, true) then return m end
+  local steps = require("stallmig.steps")
+  local list = steps.split(script, sections.owner)
+  if steps.needed(list) then rawset(m, "mode", "steps"); m.steps = list end
   return m
 end
 
@@ -297,6 +304,25 @@ local function what_stays()
     #applied, #gone, table.concat(gone, ", "))
 end
 
+-- Where a phase run as steps resumes: the step its last attempt stopped in
+-- and, for a backfill, the checkpoint (the last key done).
+local RESUMES = { deploy = "failed", contract = "contract_failed" }
+
+local function resume_point(m)
+  local row = m.row
+  if m.mode ~= "steps" or not migrations.resumable(m, row) or row.outcome ~= RESUMES[m.phase] then return nil end
+  local at = S.conn:query("SELECT checkpoint FROM stallmig.migrations WHERE id = $1", row.id)[1]
+  return { step = math.max(1, math.min(row.failed_statement or 1, #m.steps)), checkpoint = at and at.checkpoint }
+end
+
+-- The hint of a phase run as steps that failed: run it again, it resumes.
+local function resume_hint(failed, m, again)
+  if m.mode ~= "steps" or failed.lost then return end
+  failed.hint = string.format("each step of %s commits on its own: %s, fix the cause and run %s again: it "
+    .. "resumes at step %s", m.name, failed.partial and "the steps before it stay applied" or "nothing of it "
+    .. "stays applied", again, tostring(failed.statement or 1))
+end
+
 -- apply.run of m, interrupt-protected; lock_retries: a transactional
 -- migration that gave up on a lock left nothing behind, so it is tried
 -- again after a jittered, growing pause, naming the lock's holder (told).
@@ -332,13 +358,17 @@ function gate.apply(name)
   local function say(text) warnings[#warnings + 1] = text end
   if m.out_of_order then say(m.name .. " sorts before migrations already applied; applying it now") end
   local dropped = m.row and m.row.outcome ~= "applied" and indexbuild.drop_leftover(S.conn, m, say)
-  if m.retry and not dropped then say(m.name .. " failed before and left nothing behind; trying it again") end
+  if m.retry and not dropped and not (m.row and m.row.partial) then
+    say(m.name .. " failed before and left nothing behind; trying it again")
+  end
   if m.mode ~= "transactional" then flush_commits() end
   local durable = S.next == #S.plan.pending
   local started = sys.clock()
   local run = { durable = durable, prisma = S.env.prisma_compat, guard = gate.LOCK_GUARD }
   if m.phased then   -- the expand: recorded as expanded; Prisma's row waits for the contract
     run.outcome, run.prisma = "expanded", false
+    run.settings, run.told, run.resume = S.env, told, resume_point(m)
+    if run.resume then say(string.format("%s stopped at step %d of %d; resuming there", m.name, run.resume.step, #m.steps)) end
   end
   local ok, failed = run_retrying(m, run, told)
   if ok and not failed and m.mode ~= "transactional" then failed = lock_lost_after(m) end
@@ -348,6 +378,7 @@ function gate.apply(name)
     indexbuild.remember(S.conn, m, failed)
     if failed.lost then deploy.explain_lost(failed, m, S.applied, S.env, what_stays())
     else deploy.explain_failure(failed, m, S.applied, S.env, S.conn) end
+    resume_hint(failed, m, "deploy")
   elseif not ok and interrupt.is(failed) then
     deploy.explain_interrupt(failed, S.conn, m, S.applied, S.env, #S.plan.pending - S.next)
   end
@@ -430,12 +461,14 @@ local function run_section(entry, section, outcome, failed_outcome)
   flush_commits()
   local told, started = {}, sys.clock()
   local run = { durable = true, guard = gate.LOCK_GUARD, outcome = outcome, failed_outcome = failed_outcome,
-    prisma = section == "contract" and S.env.prisma_compat }
+    prisma = section == "contract" and S.env.prisma_compat, settings = S.env, told = told,
+    resume = resume_point(m) }
   local ok, failed = run_retrying(m, run, told)
   if ok and failed then
     if failed.lost then deploy.explain_lost(failed, m, 0, S.env, "nothing else ran in this change")
     else deploy.explain_failure(failed, m, 0, S.env, S.conn) end
     failed.hint = (failed.partial and "" or (m.name .. " stays expanded; ")) .. tostring(failed.hint or "")
+    resume_hint(failed, m, section == "contract" and "complete.lua" or "abort.lua")
   end
   if not ok or failed then
     S.failed = m.name

@@ -195,6 +195,14 @@ function M.empty_warning(m, found)
     .. "an applied migration"
 end
 
+-- A phase run as steps (mode "steps", lua/stallmig/steps.lua) that failed
+-- part-way resumes at the step it stopped in, each step being one commit
+-- (a backfill: one per batch, with its checkpoint) -- if the file is still
+-- the one it ran.
+function M.resumable(m, row)
+  return row ~= nil and row.partial and row.mode == "steps" and row.checksum == m.checksum or false
+end
+
 -- A phased migration (docs/zero-downtime.md) whose expand is applied and
 -- whose contract is not: its latest row says expanded, or that the
 -- contract or the abort failed and left nothing behind (a part-way failure
@@ -207,7 +215,10 @@ local EXPANDED = { expanded = true, contract_failed = true, abort_failed = true 
 local function state_of(m, row, found)
   if row == nil or row.outcome == "rolled_back" then return "pending" end
   if row.outcome == "failed" then return "failed" end
-  if EXPANDED[row.outcome] and row.partial then return "failed" end
+  -- a contract run as steps resumes; an abort that stopped part-way is for a person to look at
+  if EXPANDED[row.outcome] and row.partial and not (row.outcome == "contract_failed" and M.resumable(m, row)) then
+    return "failed"
+  end
   local state = EXPANDED[row.outcome] and "expanded" or "applied"
   if row.checksum == m.checksum then return state end
   M.locate(m, found)
@@ -224,7 +235,7 @@ function M.plan(found, history)
     m.state, m.row = state_of(m, row, found), row
     if m.state == "applied" or m.state == "expanded" or m.state == "modified" then last_applied = m.name end
     -- a failed transactional migration left nothing behind: deploy retries it
-    m.retry = row ~= nil and row.outcome == "failed" and not row.partial or nil
+    m.retry = row ~= nil and row.outcome == "failed" and (not row.partial or M.resumable(m, row)) or nil
     entries[i], present[m.name] = m, true
   end
   for _, m in ipairs(entries) do

@@ -18,6 +18,7 @@ local phases = {}
 
 phases.SECTIONS = { "expand", "backfill", "contract", "down" }
 local KNOWN = { expand = true, backfill = true, contract = true, down = true }
+local ORDER = { expand = 1, backfill = 2, contract = 3, down = 4 }
 local MARKER = "^%s*%-%-%s*stallmig:(%a+)%s*$"
 
 local function parse_error(file, line, message, hint)
@@ -27,10 +28,11 @@ local function parse_error(file, line, message, hint)
 end
 
 -- phases.split(content [, file]) -> nil (not phased) | {expand, backfill,
--- contract, down, deploy, lines = {section -> first line}}: each section's
--- text with the other sections' lines blank; `deploy` is expand and
--- backfill together (what deploy runs). Raises kind "parse" for a section
--- given twice or SQL above the first marker.
+-- contract, down, deploy, lines = {section -> first line}, owner = {line ->
+-- section}}: each section's text with the other sections' lines blank;
+-- `deploy` is expand and backfill together (what deploy runs). Raises kind
+-- "parse" for a section given twice or out of order (expand, backfill,
+-- contract, down), or SQL above the first marker.
 function phases.split(content, file)
   file = file or "migration.sql"
   local owner, first, n = {}, {}, 0
@@ -43,6 +45,10 @@ function phases.split(content, file)
     if name and KNOWN[name] then
       if first[name] then
         parse_error(file, n, "-- stallmig:" .. name .. " is given twice (first on line " .. first[name] .. ")")
+      end
+      if current and ORDER[name] < ORDER[current] then
+        parse_error(file, n, "-- stallmig:" .. name .. " comes after -- stallmig:" .. current
+          .. "; the sections go in the order they run: expand, backfill, contract, down")
       end
       first[name], current = n, name
       owner[n] = "marker"
@@ -58,7 +64,7 @@ function phases.split(content, file)
       "put each statement under -- stallmig:expand, -- stallmig:backfill, -- stallmig:contract or "
       .. "-- stallmig:down")
   end
-  local out = { lines = first }
+  local out = { lines = first, owner = owner }
   local function text(keep)
     local t = {}
     for i = 1, n do t[i] = (owner[i] == "header" or keep[owner[i]]) and lines[i] or "" end

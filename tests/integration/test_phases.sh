@@ -177,3 +177,63 @@ test_phases_sections_given_twice_or_sql_above_them_are_refused() {
   assert_err_contains "SQL above the first -- stallmig: section line would run in every phase"
   assert_eq "" "$(psql_q "SELECT to_regclass('a')")" "nothing applied"
 }
+
+# Steps: CONCURRENTLY and VALIDATE CONSTRAINT alone, outside a transaction;
+# the rest of a section in one transaction per run of ordinary statements.
+STEPS_SQL='-- stallmig:expand
+ALTER TABLE users ADD COLUMN email text;
+ALTER TABLE users ADD CONSTRAINT users_email_set CHECK (email IS NOT NULL) NOT VALID;
+CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);
+-- stallmig:backfill
+UPDATE users SET email = name || '"'"'@example.com'"'"' WHERE email IS NULL;
+-- stallmig:contract
+ALTER TABLE users VALIDATE CONSTRAINT users_email_set;
+ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+ALTER TABLE users DROP CONSTRAINT users_email_set;
+ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_key;
+-- stallmig:down
+DROP INDEX CONCURRENTLY users_email_key;
+ALTER TABLE users DROP COLUMN email;
+'
+
+test_phases_split_into_steps_concurrently_and_validate_alone() {
+  phases_project
+  rm -r "$PROJECT/migrations/20240102000000_rename"
+  add_migration 20240102000000_email "$STEPS_SQL"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_eq "steps|expanded" "$(psql_q "SELECT mode || '|' || outcome FROM stallmig.migrations WHERE name = '20240102000000_email' ORDER BY id DESC LIMIT 1")"
+  assert_eq 0 "$(psql_q "SELECT count(*) FROM users WHERE email IS NULL")" "the backfill ran"
+  assert_eq "t" "$(psql_q "SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email_key'::regclass")"
+  run_stallrun workflows/complete.lua --env dev --rollout-confirmed
+  assert_exit 0
+  assert_eq "true|users_email_key" "$(psql_q "SELECT attnotnull || '|' || (SELECT conname FROM pg_constraint WHERE conrelid = 'users'::regclass AND contype = 'u') FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'email'")"
+}
+
+test_phases_a_step_waiting_for_a_lock_names_the_holder_and_resumes() {
+  phases_project
+  rm -r "$PROJECT/migrations/20240102000000_rename"
+  add_migration 20240102000000_email "$STEPS_SQL"
+  sed -i 's/^\[env.dev\]$/[env.dev]\nlock_timeout = 100ms\nlock_retries = 1/' "$PROJECT/stallmig.ini"
+  hold_in_background blocker "BEGIN" "LOCK TABLE users IN ACCESS SHARE MODE"
+  run_stallrun workflows/deploy.lua --env dev
+  release_background blocker
+  assert_exit 1
+  assert_err_contains "20240102000000_email step 1 of 3 (transaction, line 2) gave up waiting for a lock after 100ms, held by pid"
+  assert_err_contains "(application 'blocker', "
+  assert_err_contains "try 2 of 2"
+  assert_eq "" "$(psql_q "SELECT attname FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'email'")" "step 1 rolled back"
+  # a later step that fails leaves the earlier ones applied, and deploy resumes there
+  psql_q "CREATE TABLE users_email_key (x int)" >/dev/null       # the index's name is taken
+  run_stallrun workflows/deploy.lua --env dev
+  psql_q "DROP TABLE users_email_key" >/dev/null
+  assert_exit 1
+  assert_err_contains "migration.sql:4 (step 2 of 3): relation \"users_email_key\" already exists"
+  assert_err_contains "it resumes at step 2"
+  assert_eq "t" "$(psql_q "SELECT attname = 'email' FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'email'")" "steps 1-2 stay"
+  assert_eq 0 "$(psql_q "SELECT count(*) FROM pg_index WHERE NOT indisvalid")" "no invalid index left behind"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_err_contains "stopped at step 2 of 3; resuming there"
+  assert_eq "expanded" "$(psql_q "SELECT outcome FROM stallmig.migrations WHERE name = '20240102000000_email' ORDER BY id DESC LIMIT 1")"
+}
