@@ -112,7 +112,7 @@ function backfill.run(conn, m, i, step, opts)
     state.done = 0
   end
   if state.max == nil then return nil end          -- an empty table
-  local batch = math.tointeger(settings.backfill_batch or 5000)
+  local batch = math.tointeger(settings.backfill_batch or 2000)
   local inner = "SELECT " .. k .. " AS k FROM " .. rel .. " WHERE " .. k .. " <= $1::" .. T
   local first_keys = "SELECT max(k)::text AS hi, count(*) AS n FROM (" .. inner .. " ORDER BY k LIMIT " .. batch .. ") b"
   local next_keys = "SELECT max(k)::text AS hi, count(*) AS n FROM (" .. inner .. " AND " .. k .. " > $2::" .. T
@@ -125,7 +125,10 @@ function backfill.run(conn, m, i, step, opts)
     local range = qk .. " <= " .. lit(r.hi) .. "::" .. T
       .. (state.lo and (" AND " .. qk .. " > " .. lit(state.lo) .. "::" .. T) or "")
     local checkpoint = json.encode({ lo = r.hi, max = state.max, done = state.done + r.n, total = state.total })
-    local text = "BEGIN;\n" .. narrowed(s.text, t, range) .. ";\n" .. history.AS_CONNECTING_ROLE
+    -- synchronous_commit off: a batch and its checkpoint commit together, so a
+    -- crash loses both or neither (the run then resumes at the last one
+    -- flushed); the history row's commit after the last batch waits for the flush
+    local text = "BEGIN;\nSET LOCAL synchronous_commit = off;\n" .. narrowed(s.text, t, range) .. ";\n" .. history.AS_CONNECTING_ROLE
       .. ";\nUPDATE stallmig.migrations SET checkpoint = " .. lit(checkpoint) .. " WHERE id = " .. lit(opts.row)
       .. ";\nCOMMIT"
     local failed = steps.retrying(conn, settings, opts.told, opts.what, step, function()
