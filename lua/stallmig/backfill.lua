@@ -15,10 +15,10 @@ local interrupt = require("stallmig.interrupt")
 
 local backfill = {}
 
--- backfill.target(statement) -> {schema, name, alias, where_end} | nil, why:
+-- target(statement) -> {schema, name, alias, where_end} | nil, why:
 -- the table an UPDATE statement writes, and the byte after which its WHERE
 -- clause's condition starts (nil: no WHERE).
-function backfill.target(statement)
+local function target(statement)
   local tree = require("stallmig.sql").parse(statement.text)
   local u = tree.stmts[1].stmt.UpdateStmt
   if u == nil then return nil, "a backfill statement is an UPDATE" end
@@ -93,7 +93,7 @@ end
 function backfill.run(conn, m, i, step, opts)
   local steps = require("stallmig.steps")
   local s, settings = step.statements[1], opts.settings
-  local t, why = backfill.target(s)
+  local t, why = target(s)
   if not t then return opts.failure(s, { message = "the backfill cannot be batched: " .. why }) end
   local lit = function(v) return conn:escape_literal(tostring(v)) end
   local rel = (t.schema and (conn:escape_identifier(t.schema) .. ".") or "") .. conn:escape_identifier(t.name)

@@ -103,7 +103,7 @@ local function relations_of(statement)
   return names
 end
 
-function steps.blocker(conn, step)
+local function blocker(conn, step)
   local oids = {}
   for _, s in ipairs(step.statements) do
     for _, name in ipairs(relations_of(s)) do   -- a table the step creates is not there yet
@@ -162,7 +162,7 @@ local function run_alone(conn, m, i, step, partial)
 end
 
 -- The pause before try `tries` + 1: growing, jittered, at most 30 s.
-function steps.pause(tries)
+local function pause_before(tries)
   return math.min(30, 2 ^ (tries - 1)) * (0.5 + math.random())
 end
 
@@ -177,8 +177,8 @@ function steps.retrying(conn, settings, told, what, step, try)
       return failed
     end
     tries = tries + 1
-    local pause = steps.pause(tries)
-    local holder = steps.blocker(conn, step)
+    local pause = pause_before(tries)
+    local holder = blocker(conn, step)
     local text = string.format("%s gave up waiting for a lock after %s%s; try %d of %d in %.1fs", what,
       settings.lock_timeout or "lock_timeout", holder and (", held by " .. holder) or "", tries + 1,
       settings.lock_retries + 1, pause)

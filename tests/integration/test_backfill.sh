@@ -33,7 +33,7 @@ start_writer() {
     while [ ! -e "$CASE_TMP/writer.stop" ]; do
       i=$((i + 1))
       "$PSQL" -XAtq -d "$DB_URL" -c "SET lock_timeout = '1s'" \
-        -c "INSERT INTO t (id, a) VALUES ($BACKFILL_ROWS + $i, $i)" \
+        -c "INSERT INTO t (id, a) VALUES ($BACKFILL_ROWS + $i, $i % $BACKFILL_ROWS)" \
         -c "UPDATE t SET a = a WHERE id = 1 + ($i * 7919) % $BACKFILL_ROWS" >/dev/null 2>>"$CASE_TMP/writer.err" || true
       echo "$i" >"$CASE_TMP/writer.count"
     done
@@ -98,4 +98,73 @@ test_backfill_refuses_a_table_without_a_one_column_key() {
   assert_exit 1
   assert_err_contains '"t" has no one-column primary key to batch the backfill by'
   assert_err_contains "it resumes at step 2"
+}
+
+# Every recipe of docs/zero-downtime.md on one table of ZDT_ROWS rows, with
+# the writer running throughout deploy and complete: a NOT NULL column, a
+# unique constraint, a foreign key, a rename with a sync trigger, a type
+# change with a sync trigger, a column dropped in a contract only.
+test_backfill_every_recipe_with_a_writer_throughout() {
+  backfill_project
+  rm -r "$PROJECT/migrations/20240102000000_c"
+  psql_q "CREATE TABLE owners (id bigint PRIMARY KEY); INSERT INTO owners SELECT g FROM generate_series(0, $BACKFILL_ROWS) g" >/dev/null
+  add_migration 20240102000000_not_null_unique '-- stallmig:expand
+ALTER TABLE t ADD COLUMN code text;
+CREATE FUNCTION t_code_fill() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.code := COALESCE(NEW.code, '"'"'c'"'"' || NEW.id); RETURN NEW; END $$;
+CREATE TRIGGER t_code_fill BEFORE INSERT OR UPDATE ON t FOR EACH ROW EXECUTE FUNCTION t_code_fill();
+ALTER TABLE t ADD CONSTRAINT t_code_set CHECK (code IS NOT NULL) NOT VALID;
+CREATE UNIQUE INDEX CONCURRENTLY t_code_key ON t (code);
+-- stallmig:backfill
+UPDATE t SET code = '"'"'c'"'"' || id WHERE code IS NULL;
+-- stallmig:contract
+ALTER TABLE t VALIDATE CONSTRAINT t_code_set;
+ALTER TABLE t ALTER COLUMN code SET NOT NULL;
+ALTER TABLE t DROP CONSTRAINT t_code_set;
+ALTER TABLE t ADD CONSTRAINT t_code_key UNIQUE USING INDEX t_code_key;
+-- stallmig:down
+DROP TRIGGER t_code_fill ON t;
+DROP FUNCTION t_code_fill();
+DROP INDEX CONCURRENTLY t_code_key;
+ALTER TABLE t DROP COLUMN code;
+'
+  add_migration 20240103000000_foreign_key '-- stallmig:expand
+ALTER TABLE t ADD CONSTRAINT t_owner_fk FOREIGN KEY (a) REFERENCES owners (id) NOT VALID;
+-- stallmig:contract
+ALTER TABLE t VALIDATE CONSTRAINT t_owner_fk;
+-- stallmig:down
+ALTER TABLE t DROP CONSTRAINT t_owner_fk;
+'
+  add_migration 20240104000000_rename_and_type '-- stallmig:expand
+ALTER TABLE t ADD COLUMN amount bigint;
+CREATE FUNCTION t_amount_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.amount := NEW.a; RETURN NEW; END $$;
+CREATE TRIGGER t_amount_sync BEFORE INSERT OR UPDATE ON t FOR EACH ROW EXECUTE FUNCTION t_amount_sync();
+-- stallmig:backfill
+UPDATE t SET amount = a WHERE amount IS DISTINCT FROM a;
+-- stallmig:contract
+DROP TRIGGER t_amount_sync ON t;
+DROP FUNCTION t_amount_sync();
+-- stallmig:down
+DROP TRIGGER t_amount_sync ON t;
+DROP FUNCTION t_amount_sync();
+ALTER TABLE t DROP COLUMN amount;
+'
+  add_migration 20240105000000_drop_b '-- stallmig:contract
+ALTER TABLE t DROP COLUMN b;
+'
+  start_writer
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_eq 4 "$(psql_q "SELECT count(*) FROM stallmig.migrations WHERE outcome = 'expanded'")"
+  assert_eq "b" "$(psql_q "SELECT attname FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'b' AND NOT attisdropped")" "a contract-only drop waits for complete"
+  run_stallrun workflows/complete.lua --env dev --rollout-confirmed
+  assert_exit 0
+  assert_out_contains "Completed 4 migration(s) on dev."
+  stop_writer
+  # rows the writer inserts after the contract dropped the sync trigger are the new version's to fill
+  assert_eq "0|0|true" "$(psql_q "SELECT (SELECT count(*) FROM t WHERE code IS NULL OR (id <= $BACKFILL_ROWS AND amount IS DISTINCT FROM a)) || '|' ||
+    (SELECT count(*) FROM pg_constraint WHERE conrelid = 't'::regclass AND NOT convalidated) || '|' ||
+    (SELECT attnotnull FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'code')")"
+  assert_eq "" "$(psql_q "SELECT attname FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'b' AND NOT attisdropped")"
 }
