@@ -75,6 +75,17 @@ function phases.split(content, file)
   return out
 end
 
+-- phases.deploy_view(m) -> m | view: for a phased migration (m.content
+-- read), a view of m whose content, script and mode are what deploy runs
+-- (expand and backfill); m itself otherwise.
+function phases.deploy_view(m)
+  local sections = phases.split(m.content, m.file)
+  if not sections then return m end
+  local script = sql.script(sections.deploy)
+  return setmetatable({ content = sections.deploy, script = script, mode = script.mode, phased = true },
+    { __index = m })
+end
+
 -- Whether text holds no SQL statement (only comments and blank lines).
 function phases.blank(text)
   return sql.classify(text).count == 0

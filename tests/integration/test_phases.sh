@@ -237,3 +237,25 @@ test_phases_a_step_waiting_for_a_lock_names_the_holder_and_resumes() {
   assert_err_contains "stopped at step 2 of 3; resuming there"
   assert_eq "expanded" "$(psql_q "SELECT outcome FROM stallmig.migrations WHERE name = '20240102000000_email' ORDER BY id DESC LIMIT 1")"
 }
+
+# verify: the compatibility check, expand and contract in one release, and the recipes.
+test_phases_verify_says_whether_the_running_version_survives() {
+  phases_project
+  run_stallrun workflows/verify.lua --env dev                 # the phased rename: compatible
+  assert_out_contains "Compatibility: the schema stays usable by the running version until the contract phase."
+  assert_not_contains "drop-column"                           # the contract is not what deploy runs
+  rm -r "$PROJECT/migrations/20240102000000_rename"
+  add_migration 20240102000000_rename $'ALTER TABLE users ADD COLUMN full_name text;\nUPDATE users SET full_name = name;\nALTER TABLE users DROP COLUMN name;\n'
+  add_migration 20240103000000_email $'ALTER TABLE users ADD COLUMN email text NOT NULL;\nALTER TABLE users RENAME COLUMN id TO user_id;\n'
+  run_stallrun workflows/verify.lua --env dev --json
+  assert_eq "False" "$(json_get "['compatibility']['compatible']")"
+  assert_eq 3 "$(json_get "['compatibility']['breaking'].__len__()")"
+  run_stallrun workflows/verify.lua --env dev
+  assert_out_contains "Compatibility: the running version would break while these deploy:"
+  assert_out_contains "20240102000000_rename (migrations/20240102000000_rename/migration.sql:3) drops column users.name, which the running version may still read or write (make it a phased migration: docs/zero-downtime.md)"
+  assert_out_contains "adds users.email NOT NULL without a default, so the running version's INSERTs fail"
+  assert_out_contains "renames column users.id, so the running version's queries of it fail"
+  assert_out_contains "users is expanded (ADD COLUMN full_name in 20240102000000_rename, ADD COLUMN email in 20240103000000_email) and contracted (DROP COLUMN name in 20240102000000_rename"
+  assert_out_contains "recipe: rename a column or change its type: expand: the new column and a trigger keeping it in sync"
+  assert_out_contains "recipe: drop a column: put the DROP COLUMN under -- stallmig:contract"
+}
