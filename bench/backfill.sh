@@ -9,10 +9,11 @@
 #             the floor: psql -c "ALTER TABLE ...; UPDATE ...")
 #   WAL       pg_current_wal_lsn() before and after (pg_wal_lsn_diff)
 #   longest   the longest write transaction (one holding row locks, that a
-#             writer of the same rows waits for), sampled every 10 ms from
+#             writer of the same rows waits for), sampled every 20 ms from
 #             pg_stat_activity by a session of its own
 # Targets (issue 17): backfill total within 1.5x the floor; its longest
 # write transaction under 100 ms. BENCH_STRICT=1 exits 1 when one is missed.
+# SAMPLE=0 leaves the sampler out (then longest_tx_ms is not measured).
 # Environment: BENCH_ROWS, BATCH (backfill_batch, default 2000).
 set -euo pipefail
 export LC_ALL=C
@@ -59,24 +60,29 @@ make_table() {
 # database $1 (sampled every 10 ms) into longest.$1, until stopped.
 start_sampler() {
   : >"$work/longest.$1"
+  [ "${SAMPLE:-1}" != 0 ] || return 0
   "$psql" -XAtq -d "$admin" -c "
-    DO \$\$ DECLARE worst interval := '0'; now_ interval; BEGIN
+    DO \$\$ DECLARE worst interval := '0'; now_ interval; what text; BEGIN
       LOOP
         PERFORM pg_stat_clear_snapshot();
-        SELECT max(clock_timestamp() - xact_start) INTO now_ FROM pg_stat_activity
-         WHERE datname = '$1' AND backend_xid IS NOT NULL AND pid <> pg_backend_pid();
-        IF now_ > worst THEN worst := now_; RAISE NOTICE 'longest %', extract(epoch FROM worst); END IF;
-        PERFORM pg_sleep(0.01);
+        SELECT clock_timestamp() - xact_start, backend_type || ': ' || left(query, 60) INTO now_, what
+          FROM pg_stat_activity
+         WHERE datname = '$1' AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+         ORDER BY xact_start LIMIT 1;
+        IF now_ > worst THEN worst := now_; RAISE NOTICE 'longest % (%)', extract(epoch FROM worst), what; END IF;
+        PERFORM pg_sleep(0.02);
       END LOOP; END \$\$" 2>"$work/longest.$1" &
   sampler_pid=$!
 }
 stop_sampler() {
+  [ -n "$sampler_pid" ] || { echo 0; return; }
   kill "$sampler_pid" 2>/dev/null || true
   wait "$sampler_pid" 2>/dev/null || true
   sampler_pid=
   q "$admin" "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'DO \$\$ DECLARE worst%' AND pid <> pg_backend_pid()" >/dev/null
   local v
   v=$(grep -o 'longest [0-9.]*' "$work/longest.$1" | tail -1 | cut -d' ' -f2)
+  grep -o 'longest .*' "$work/longest.$1" | tail -1 | sed "s/^/bench: $1: /" >&2
   echo "${v:-0}"
 }
 
@@ -90,6 +96,7 @@ make_table batched
 
 # the floor: one UPDATE of every row (and the column added first, as the migration does)
 floor_url=$("$harness" url "$work/pg" floor)
+q "$admin" "CHECKPOINT" >/dev/null          # each run starts from a checkpoint: neither pays for the other's
 start_sampler floor
 w0=$(lsn); s=$EPOCHREALTIME
 q "$floor_url" "ALTER TABLE t ADD COLUMN c int; UPDATE t SET c = a * 2, n = n + 1;" >/dev/null
@@ -114,6 +121,7 @@ printf -- '-- stallmig:expand\nALTER TABLE t ADD COLUMN c int;\n-- stallmig:back
   >"$proj/migrations/20240101000000_c/migration.sql"
 (cd "$proj" && "$stallrun" "$repo/workflows/adopt.lua" --env bench --baseline none --yes >/dev/null) ||
   die "adopt --baseline none failed"
+q "$admin" "CHECKPOINT" >/dev/null
 start_sampler batched
 w0=$(lsn); s=$EPOCHREALTIME
 (cd "$proj" && "$stallrun" "$repo/workflows/deploy.lua" --env bench >"$work/deploy.out" 2>"$work/deploy.err") ||

@@ -117,9 +117,12 @@ function backfill.run(conn, m, i, step, opts)
   local first_keys = "SELECT max(k)::text AS hi, count(*) AS n FROM (" .. inner .. " ORDER BY k LIMIT " .. batch .. ") b"
   local next_keys = "SELECT max(k)::text AS hi, count(*) AS n FROM (" .. inner .. " AND " .. k .. " > $2::" .. T
     .. " ORDER BY k LIMIT " .. batch .. ") b"
-  local started, said, done_here = sys.clock(), sys.clock(), 0
+  local started, said, done_here, lag_read = sys.clock(), sys.clock(), 0, -1
   while true do
-    wait_for_replicas(conn, settings, opts.what)
+    if sys.clock() - lag_read >= 1 then   -- the replicas' lag, read once a second at most
+      wait_for_replicas(conn, settings, opts.what)
+      lag_read = sys.clock()
+    end
     local r = state.lo and conn:query(next_keys, state.max, state.lo)[1] or conn:query(first_keys, state.max)[1]
     if r.n == 0 then break end
     local range = qk .. " <= " .. lit(r.hi) .. "::" .. T
