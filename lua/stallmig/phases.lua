@@ -28,9 +28,10 @@ local function parse_error(file, line, message, hint)
 end
 
 -- phases.split(content [, file]) -> nil (not phased) | {expand, backfill,
--- contract, down, deploy, lines = {section -> first line}, owner = {line ->
--- section}}: each section's text with the other sections' lines blank;
--- `deploy` is expand and backfill together (what deploy runs). Raises kind
+-- contract, down, deploy, complete, lines = {section -> first line}, owner =
+-- {line -> section}}: each section's text with the other sections' lines
+-- blank; `deploy` is expand and backfill together (what deploy runs),
+-- `complete` those and the contract. Raises kind
 -- "parse" for a section given twice or out of order (expand, backfill,
 -- contract, down), or SQL above the first marker.
 function phases.split(content, file)
@@ -72,17 +73,21 @@ function phases.split(content, file)
   end
   for _, name in ipairs(phases.SECTIONS) do out[name] = text({ [name] = true }) end
   out.deploy = text({ expand = true, backfill = true })
+  out.complete = text({ expand = true, backfill = true, contract = true })
   return out
 end
 
--- phases.deploy_view(m) -> m | view: for a phased migration (m.content
--- read), a view of m whose content, script and mode are what deploy runs
--- (expand and backfill); m itself otherwise.
-function phases.deploy_view(m)
+-- phases.deploy_view(m [, which]) -> m | view: for a phased migration
+-- (m.content read), a view of m whose content, script and mode are what
+-- deploy runs (expand and backfill), or with which = "complete" what the
+-- whole migration runs (expand, backfill, contract: a replay of a completed
+-- one); m itself otherwise.
+function phases.deploy_view(m, which)
   local sections = phases.split(m.content, m.file)
   if not sections then return m end
-  local script = sql.script(sections.deploy)
-  return setmetatable({ content = sections.deploy, script = script, mode = script.mode, phased = true },
+  local text = sections[which or "deploy"]
+  local script = sql.script(text)
+  return setmetatable({ content = text, script = script, mode = script.mode, phased = true },
     { __index = m })
 end
 

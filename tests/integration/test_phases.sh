@@ -259,3 +259,19 @@ test_phases_verify_says_whether_the_running_version_survives() {
   assert_out_contains "recipe: rename a column or change its type: expand: the new column and a trigger keeping it in sync"
   assert_out_contains "recipe: drop a column: put the DROP COLUMN under -- stallmig:contract"
 }
+
+test_phases_drift_replays_a_phased_migration_as_far_as_it_went() {
+  phases_project
+  sed -i '/^prisma_compat = true$/d' "$PROJECT/stallmig.ini"    # _prisma_migrations is not the migrations' own
+  psql_q "DROP TABLE _prisma_migrations" >/dev/null
+  run_stallrun workflows/deploy.lua --env dev
+  run_stallrun workflows/drift.lua --env dev                   # expanded: expand and backfill replayed
+  assert_exit 0
+  run_stallrun workflows/complete.lua --env dev --rollout-confirmed
+  run_stallrun workflows/drift.lua --env dev                   # completed: and the contract, never the down section
+  assert_exit 0
+  psql_q "ALTER TABLE users ADD COLUMN handmade int" >/dev/null
+  run_stallrun workflows/drift.lua --env dev
+  assert_exit 1
+  assert_out_contains "handmade"
+}
