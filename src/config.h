@@ -57,7 +57,7 @@ struct config_value {
       "a whole number of rows") \
     X(integration_tests, integration_tests, COMMAND, NULL,    0, 0, "npm run test:integration") \
     X(lock_retries,      lock_retries,      COUNT,   0,       0, 100, "a whole number") \
-    X(backfill_batch,    backfill_batch,    COUNT,   2000,    1, 10000000, "a whole number of rows") \
+    X(backfill_batch,    backfill_batch,    COUNT,   1000,    1, 10000000, "a whole number of rows") \
     X(backfill_pause,    backfill_pause,    WAIT,    0.0,     0, 0, NULL)   /* between batches */ \
     X(backfill_max_lag,  backfill_max_lag,  WAIT,    10.0,    0, 0, NULL)   /* replicas' replay lag */
 

@@ -112,7 +112,7 @@ function backfill.run(conn, m, i, step, opts)
     state.done = 0
   end
   if state.max == nil then return nil end          -- an empty table
-  local batch = math.tointeger(settings.backfill_batch or 2000)
+  local batch = math.tointeger(settings.backfill_batch or 1000)
   local inner = "SELECT " .. k .. " AS k FROM " .. rel .. " WHERE " .. k .. " <= $1::" .. T
   local first_keys = "SELECT max(k)::text AS hi, count(*) AS n FROM (" .. inner .. " ORDER BY k LIMIT " .. batch .. ") b"
   local next_keys = "SELECT max(k)::text AS hi, count(*) AS n FROM (" .. inner .. " AND " .. k .. " > $2::" .. T
