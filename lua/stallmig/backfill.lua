@@ -131,9 +131,8 @@ function backfill.run(conn, m, i, step, opts)
     -- synchronous_commit off: a batch and its checkpoint commit together, so a
     -- crash loses both or neither (the run then resumes at the last one
     -- flushed); the history row's commit after the last batch waits for the flush
-    local text = "BEGIN;\nSET LOCAL synchronous_commit = off;\n" .. narrowed(s.text, t, range) .. ";\n" .. history.AS_CONNECTING_ROLE
-      .. ";\nUPDATE stallmig.migrations SET checkpoint = " .. lit(checkpoint) .. " WHERE id = " .. lit(opts.row)
-      .. ";\nCOMMIT"
+    local text = "BEGIN;\nSET LOCAL synchronous_commit = off;\n" .. narrowed(s.text, t, range) .. ";\n"
+      .. history.checkpoint_sql(conn, opts.row, checkpoint) .. ";\nCOMMIT"
     local failed = steps.retrying(conn, settings, opts.told, opts.what, step, function()
       local ok, err = pcall(conn.exec, conn, text)
       if ok then return nil end

@@ -311,8 +311,8 @@ local RESUMES = { deploy = "failed", contract = "contract_failed" }
 local function resume_point(m)
   local row = m.row
   if m.mode ~= "steps" or not migrations.resumable(m, row) or row.outcome ~= RESUMES[m.phase] then return nil end
-  local at = S.conn:query("SELECT checkpoint FROM stallmig.migrations WHERE id = $1", row.id)[1]
-  return { step = math.max(1, math.min(row.failed_statement or 1, #m.steps)), checkpoint = at and at.checkpoint }
+  return { step = math.max(1, math.min(row.failed_statement or 1, #m.steps)),
+    checkpoint = history.checkpoint(S.conn, row.id) }
 end
 
 -- The hint of a phase run as steps that failed: run it again, it resumes.

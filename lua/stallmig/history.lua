@@ -173,6 +173,19 @@ function history.applied_finish_sql(conn, id, outcome)
     .. conn:escape_literal(tostring(id))
 end
 
+-- A backfill's checkpoint (docs/zero-downtime.md) on attempt `id`, as SQL
+-- text: sent in the batch's own transaction, so the two commit together.
+function history.checkpoint_sql(conn, id, checkpoint)
+  return history.AS_CONNECTING_ROLE .. ";\nUPDATE stallmig.migrations SET checkpoint = "
+    .. conn:escape_literal(checkpoint) .. " WHERE id = " .. conn:escape_literal(tostring(id))
+end
+
+-- The checkpoint an attempt that stopped left (text), or nil.
+function history.checkpoint(conn, id)
+  local row = conn:query("SELECT checkpoint FROM stallmig.migrations WHERE id = $1", id)[1]
+  return row and row.checkpoint
+end
+
 -- The latest row of migration `name` (outcome, partial, failed_statement,
 -- checksum), or nil.
 function history.latest(conn, name)

@@ -197,7 +197,7 @@ function steps.run(conn, m, opts, progress)
   progress.committed, progress.total = first - 1, #m.steps
   if first > 1 then history.progress(conn, progress.row, first, m.steps[first].statements[1].line) end
   if opts.resume and opts.resume.checkpoint then   -- kept on the new attempt's row before anything runs
-    conn:query("UPDATE stallmig.migrations SET checkpoint = $1 WHERE id = $2", opts.resume.checkpoint, progress.row)
+    conn:exec("BEGIN;\n" .. history.checkpoint_sql(conn, progress.row, opts.resume.checkpoint) .. ";\nCOMMIT")
   end
   for i = first, #m.steps do
     progress.index = i
