@@ -56,7 +56,10 @@ struct config_value {
     X(exact_count_below, exact_count_below, COUNT,   1000000, 0, CONFIG_MAX_ROWS, \
       "a whole number of rows") \
     X(integration_tests, integration_tests, COMMAND, NULL,    0, 0, "npm run test:integration") \
-    X(lock_retries,      lock_retries,      COUNT,   0,       0, 100, "a whole number")
+    X(lock_retries,      lock_retries,      COUNT,   0,       0, 100, "a whole number") \
+    X(backfill_batch,    backfill_batch,    COUNT,   1000,    1, 10000000, "a whole number of rows") \
+    X(backfill_pause,    backfill_pause,    WAIT,    0.0,     0, 0, NULL)   /* between batches */ \
+    X(backfill_max_lag,  backfill_max_lag,  WAIT,    10.0,    0, 0, NULL)   /* replicas' replay lag */
 
 /* [project]: X(KEY, FIELD, DEFAULT) — a path relative to the INI's folder,
  * stored absolute; DEFAULT when the key is not given (NULL: none). KEY is

@@ -497,6 +497,130 @@ static void check_undo(lua_State *L, struct change *ch, const char *name)
     lua_pop(L, 1);
 }
 
+/* ---- the phases of a phased migration (docs/zero-downtime.md) -------------- */
+
+/* The history's refusals (edited, missing, part-way failed), before a
+ * phase of an expanded migration runs. */
+static void check_history(lua_State *L, struct change *ch)
+{
+    refuse_protected_twin(L, ch);
+    gate_state_push(ch->P, "check_history");
+    gate_state_call(L, ch->P, 0, 0);
+}
+
+/* --rollout-confirmed, as given on the run's own command line (a workflow
+ * cannot say it for the user): the new application version runs everywhere,
+ * so nothing still reads what a contract removes. */
+static void require_rollout(lua_State *L, const char *name)
+{
+    const struct run *r = run();
+    for (int i = 0; r && i < r->argc; i++)
+        if (strcmp(r->argv[i], "--rollout-confirmed") == 0)
+            return;
+    lerror_push(L, "refused", "completing %s removes what the previous application version still "
+                "uses, and the run does not say that the new version is rolled out; nothing was changed",
+                name);
+    lerror_set(L, "hint", "once every instance runs the new version, run again with --rollout-confirmed "
+               "(stallrun workflows/complete.lua --env ENV --rollout-confirmed)");
+    lerror_throw(L);
+}
+
+/* promote_from: the source environment completed `name` with the same checksum. */
+static void check_promotion_complete(lua_State *L, struct change *ch, const char *name)
+{
+    const struct env_config *env = ch->c->env;
+    if (env->promote_from == NULL)
+        return;
+    if (overridden(OVERRIDE_SKIP_PROMOTION_CHECK)) {
+        char what[200];
+        snprintf(what, sizeof what, "promotion check against %s skipped", env->promote_from);
+        use_override(OVERRIDE_SKIP_PROMOTION_CHECK, what);
+        return;
+    }
+    gate_state_push(ch->P, "promotion_complete");
+    lua_pushstring(ch->P, env->promote_from);
+    lua_pushstring(ch->P, name);
+    gate_state_call(L, ch->P, 2, 1);     /* raises "refused" when it cannot be read */
+    if (push_list(L, ch->P) == 0) {
+        lua_pop(L, 1);
+        return;
+    }
+    const char *list = lua_tostring(L, -1);
+    lerror_push(L, "refused", "%s completes only what %s has completed; nothing was changed:%s",
+                env->name, env->promote_from, list);
+    char hint[300];
+    snprintf(hint, sizeof hint, "complete it in %s first: stallrun workflows/complete.lua --env %s "
+             "--rollout-confirmed", env->promote_from, env->promote_from);
+    lerror_set(L, "hint", hint);
+    lerror_throw(L);
+}
+
+/* Runs the gate's `fn` (contract, abort) on name and returns its result. */
+static int run_phase(lua_State *L, struct change *ch, const char *fn, const char *name)
+{
+    gate_state_push(ch->P, fn);
+    lua_pushstring(ch->P, name);
+    gate_state_call(L, ch->P, 1, 1);
+    gate_copy(ch->P, -1, L);
+    lua_pop(ch->P, 1);
+    return 1;
+}
+
+/* What change:complete(name) refuses before it writes: the history, no
+ * confirmed rollout, promote_from's environment not completed. */
+static void check_complete(lua_State *L, struct change *ch, const char *name)
+{
+    check_history(L, ch);
+    require_rollout(L, name);
+    check_promotion_complete(L, ch, name);
+}
+
+/* change:check_complete(name): refuses now what change:complete(name)
+ * would refuse, before anyone is asked. */
+static int change_check_complete(lua_State *L)
+{
+    struct change *ch = check_change(L, 1);
+    check_complete(L, ch, luaL_checkstring(L, 2));
+    return 0;
+}
+
+/* change:complete(name) -> {name, mode, duration_ms, told}: the contract of
+ * the first expanded migration, recorded as applied. */
+static int change_complete(lua_State *L)
+{
+    struct change *ch = check_change(L, 1);
+    const char *name = luaL_checkstring(L, 2);
+    check_complete(L, ch, name);
+    before_schema_change(L, ch, "completing a migration");
+    run_phase(L, ch, "contract", name);
+    journal(ch, "completed %s", name);
+    return 1;
+}
+
+/* change:abort(name) -> {name, mode, duration_ms, told}: the down section of
+ * an expanded migration, recorded as rolled back. */
+static int change_abort(lua_State *L)
+{
+    struct change *ch = check_change(L, 1);
+    const char *name = luaL_checkstring(L, 2);
+    check_history(L, ch);
+    before_schema_change(L, ch, "aborting a migration");
+    run_phase(L, ch, "abort", name);
+    journal(ch, "aborted %s", name);
+    return 1;
+}
+
+/* change:expanded() -> {{name, checksum}}: what complete and abort can take. */
+static int change_expanded(lua_State *L)
+{
+    struct change *ch = check_change(L, 1);
+    gate_state_push(ch->P, "expanded");
+    gate_state_call(L, ch->P, 0, 1);
+    gate_copy(ch->P, -1, L);
+    lua_pop(ch->P, 1);
+    return 1;
+}
+
 /* change:check_undo(name): refuses now what change:undo(name) would refuse
  * (no down.sql, not applied, data it would lose on a protected connection). */
 static int change_check_undo(lua_State *L)
@@ -745,6 +869,8 @@ static const luaL_Reg change_methods[] = {
     {"check", change_check},       {"confirm", change_confirm}, {"backup", change_backup},
     {"apply", change_apply},       {"undo", change_undo},       {"check_undo", change_check_undo},
     {"resolve", change_resolve},
+    {"complete", change_complete}, {"abort", change_abort},     {"expanded", change_expanded},
+    {"check_complete", change_check_complete},
     {"adopt", change_adopt},       {"rehearse", change_rehearse},
     {"close", change_close},       {NULL, NULL},
 };

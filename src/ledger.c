@@ -55,6 +55,7 @@ static const char HOST_SCHEMA[] =
     "  partial boolean NOT NULL DEFAULT false, error text, failed_statement integer,"
     "  failed_line integer, note text);"
     "CREATE INDEX IF NOT EXISTS migrations_name_id ON stallmig.migrations (name, id);"
+    "ALTER TABLE stallmig.migrations ADD COLUMN IF NOT EXISTS checkpoint text;"  /* a backfill's */
     "COMMENT ON TABLE stallmig.migrations IS "
     "  'stallmig: one row per migration attempt; written by stallrun only';"
     "CREATE TABLE IF NOT EXISTS stallmig.backups ("
@@ -73,7 +74,9 @@ static const char SCHEMA_PRESENT[] =
     "   AND to_regclass('stallmig.backups') IS NOT NULL"
     "   AND to_regclass('stallmig.deploy_lock') IS NOT NULL"
     "   AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('stallmig.audit')"
-    "               AND attname = 'overrides' AND NOT attisdropped)";
+    "               AND attname = 'overrides' AND NOT attisdropped)"
+    "   AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('stallmig.migrations')"
+    "               AND attname = 'checkpoint' AND NOT attisdropped)";
 
 static void raise_failed(lua_State *L, struct lconn *c, PGresult *res)
 {

@@ -79,5 +79,9 @@ return report.run(ctx, "status", function(out)
   out:set("ok", st.up_to_date)
   out:say(string.format("%s: %d applied, %d pending, %d failed, %d modified, %d missing.",
     st.environment, c.applied, c.pending, c.failed, c.modified, c.missing))
+  if c.expanded > 0 then   -- zero-downtime changes waiting for their contract (docs/zero-downtime.md)
+    out:say(string.format("%d expanded, not yet completed: once the new version is rolled out, "
+      .. "stallrun workflows/complete.lua --env %s --rollout-confirmed", c.expanded, st.environment))
+  end
   return st.up_to_date and 0 or 1
 end)

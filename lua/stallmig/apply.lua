@@ -72,7 +72,7 @@ end
 local function run_transactional(conn, m, env, opts)
   local prefix = "BEGIN;\n" .. (opts.durable and "" or "SET LOCAL synchronous_commit = off;\n")
   local prefix_statements = opts.durable and 1 or 2
-  local suffix = history.AS_CONNECTING_ROLE .. ";\n" .. history.applied_sql(conn, m, env)
+  local suffix = history.AS_CONNECTING_ROLE .. ";\n" .. history.applied_sql(conn, m, env, opts.outcome)
   local suffix_statements = 3
   if opts.prisma then                 -- Prisma's row commits with the migration, like ours
     prefix = prefix .. prisma.started_sql(conn, m) .. ";\n"
@@ -166,7 +166,7 @@ end
 -- history row as applied, in the one round trip that follows it.
 local function finish_applied(conn, m, opts, progress)
   conn:exec(apply.RESET_SESSION .. "\n" .. (opts.prisma and (prisma.finished_sql(conn, m) .. ";\n") or "")
-    .. history.applied_finish_sql(conn, progress.row))
+    .. history.applied_finish_sql(conn, progress.row, opts.outcome))
 end
 
 -- The attempt itself; returns nil or the failure (recorded unless lost).
@@ -175,8 +175,13 @@ local function attempt(conn, m, env, opts, progress)
   if m.mode == "transactional" then
     err, index = run_transactional(conn, m, env, opts)
   else
-    progress.row = history.begin(conn, m, env)
-    err, index = run_statements(conn, m, opts, progress)
+    progress.row = history.begin(conn, m, env, opts.failed_outcome)
+    if m.mode == "steps" then       -- a phase of a phased migration (lua/stallmig/steps.lua)
+      if opts.prisma then conn:exec(prisma.started_sql(conn, m)) end
+      err, index = require("stallmig.steps").run(conn, m, opts, progress)
+    else
+      err, index = run_statements(conn, m, opts, progress)
+    end
   end
   if err and lost(conn) then
     err.lost = true                   -- nothing more can be written; progress.row says part-way
@@ -188,7 +193,7 @@ local function attempt(conn, m, env, opts, progress)
   end
   if m.mode ~= "transactional" then interrupt.try(conn.exec, conn, apply.RESET_SESSION) end
   if opts.prisma then prisma.failed(conn, m, err.server_message or err.message, m.mode == "transactional") end
-  local outcome = { outcome = "failed", partial = err.partial, error = err.server_message,
+  local outcome = { outcome = opts.failed_outcome or "failed", partial = err.partial, error = err.server_message,
     statement = index, line = err.failed_line }
   if progress.row then
     history.finish(conn, progress.row, outcome)
@@ -209,14 +214,15 @@ local function settle_interrupt(conn, m, progress, err, opts)
   err.migration = m.name
   if lost(conn) then return end
   if conn:transaction_status() ~= "idle" then pcall(conn.exec, conn, "ROLLBACK") end
-  if progress.row and progress.committed == #m.script.statements then
+  if progress.row and progress.committed == (progress.total or #m.script.statements) then
     pcall(finish_applied, conn, m, opts, progress)
     return
   end
   pcall(conn.exec, conn, apply.RESET_SESSION)
   if not progress.row then return end
   err.statement = (progress.committed or 0) + 1
-  local statement = m.script.statements[err.statement]
+  local statement = m.steps and m.steps[err.statement] and m.steps[err.statement].statements[1]
+    or m.script.statements[err.statement]
   local said
   if progress.build and progress.index == err.statement then
     local ok, found = pcall(indexbuild.examine, conn, progress.build, progress.invalid_before)
@@ -225,7 +231,7 @@ local function settle_interrupt(conn, m, progress, err, opts)
       indexbuild.describe(said, found)
     end
   end
-  pcall(history.finish, conn, progress.row, { outcome = "failed", partial = true,
+  pcall(history.finish, conn, progress.row, { outcome = opts.failed_outcome or "failed", partial = true,
     error = tostring(err.message) .. " at statement " .. err.statement, statement = err.statement,
     line = statement and statement.line })
   if said and said.index_message then
@@ -240,7 +246,10 @@ end
 -- "interrupted" on SIGINT/SIGTERM, after settle_interrupt.
 -- opts.durable: this commit waits for its WAL flush (the run's last
 -- migration does; earlier ones need not, since the last flush covers them
--- and each stays atomic).
+-- and each stays atomic). opts.outcome: what the history row says on
+-- success ("applied" unless given), opts.failed_outcome on failure
+-- ("failed" unless given): a phase of a phased migration says which
+-- (docs/zero-downtime.md).
 function apply.run(conn, m, env, opts)
   opts = opts or {}
   local progress = {}

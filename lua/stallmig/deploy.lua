@@ -44,7 +44,9 @@ function deploy.check_plan(plan, env)
       .. list(missing), { hint = "is this an old checkout? deploy from the branch that has them, "
       .. "or restore the folders" }), 0)
   end
-  local stuck = select_state(plan, "failed", function(m) return m.row.partial end)
+  local stuck = select_state(plan, "failed", function(m)
+    return m.row.partial and not require("stallmig.migrations").resumable(m, m.row)
+  end)
   if #stuck > 0 then
     local m = stuck[1]
     error(errors.new("failed", string.format(

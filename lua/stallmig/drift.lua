@@ -23,7 +23,9 @@ end
 local function replay_each(shadow, found, list, what)
   for _, m in ipairs(list) do
     migrations.load(m, found)
-    local ok, err = pcall(replay, shadow, m)
+    -- a phased migration as far as it went: expanded, or completed (never its down section)
+    local view = require("stallmig.phases").deploy_view(m, m.state ~= "expanded" and "complete" or nil)
+    local ok, err = pcall(replay, shadow, view)
     migrations.release(m)
     if not ok then
       if type(err) == "table" and err.kind == "interrupted" then error(err, 0) end
@@ -46,7 +48,7 @@ function drift.snapshots(conn, env, found, plan, opts)
   local shadow <close> = db.shadow(env.name)
   local applied = {}
   for _, m in ipairs(plan.entries) do
-    if m.state == "applied" or m.state == "modified" then applied[#applied + 1] = m end
+    if m.state == "applied" or m.state == "expanded" or m.state == "modified" then applied[#applied + 1] = m end
   end
   replay_each(shadow, found, applied, "")
   local made, target = snapshot.read(shadow), snapshot.read(conn)

@@ -70,13 +70,39 @@ end
 -- it. The statements are parsed when first asked for: a transactional
 -- migration that succeeds is sent as one text, and its file was parsed
 -- once already (migrations.classify).
-local function loaded(entry)
+-- phase: of a phased migration (docs/zero-downtime.md), the section to run
+-- ("deploy": expand and backfill, the default; "contract"; "down"): m.content
+-- is that section's text (the file's line numbers kept), m.mode its mode,
+-- m.phased true. A file without sections is run whole by deploy.
+local function loaded(entry, phase)
   migrations.classify(entry, S.found)
   local m = setmetatable({}, { __index = function(m, key)
     if key == "script" then return migrations.parse(m) end
     return entry[key]
   end })
-  return migrations.read(m, S.found)
+  migrations.read(m, S.found)
+  phase = phase or "deploy"
+  local sections = require("stallmig.phases").split(m.content, m.file)
+  if not sections then
+    if phase == "deploy" then return m end
+    error(errors.new("failed", m.file .. " has no -- stallmig:" .. phase .. " section", { migration = m.name,
+      hint = "docs/zero-downtime.md: a phased migration has -- stallmig:expand, -- stallmig:contract "
+        .. "and -- stallmig:down sections" }), 0)
+  end
+  rawset(m, "content", sections[phase])
+  local script = migrations.parse(m)
+  rawset(m, "mode", script.mode)
+  rawset(m, "reason", script.reason)
+  rawset(m, "empty", #script.statements == 0)
+  m.phased, m.phase = true, phase
+  -- steps (lua/stallmig/steps.lua): CONCURRENTLY, VALIDATE and backfills
+  -- alone; not where the file manages its own transactions or says
+  -- -- stallmig:no-transaction
+  if script.mode == "self-managed" or tostring(script.reason):find("no-transaction", 1, true) then return m end
+  local steps = require("stallmig.steps")
+  local list = steps.split(script, sections.owner)
+  if steps.needed(list) then rawset(m, "mode", "steps"); m.steps = list end
+  return m
 end
 
 -- ---- what the workflow may see ---------------------------------------------
@@ -278,26 +304,32 @@ local function what_stays()
     #applied, #gone, table.concat(gone, ", "))
 end
 
--- Applies the next pending migration (which must be `name`) and records it.
--- Returns {name, mode, duration_ms, warnings, durable}; raises the failure,
--- explained as deploy explains it.
-function gate.apply(name)
-  local deploy, apply = require("stallmig.deploy"), require("stallmig.apply")
-  local indexbuild, interrupt = require("stallmig.indexbuild"), require("stallmig.interrupt")
-  local entry = next_pending(name)
-  local m = loaded(entry)
-  local warnings, told = {}, {}
-  local function say(text) warnings[#warnings + 1] = text end
-  if m.out_of_order then say(m.name .. " sorts before migrations already applied; applying it now") end
-  local dropped = m.row and m.row.outcome ~= "applied" and indexbuild.drop_leftover(S.conn, m, say)
-  if m.retry and not dropped then say(m.name .. " failed before and left nothing behind; trying it again") end
-  if m.mode ~= "transactional" then flush_commits() end
-  local durable = S.next == #S.plan.pending
-  local started = sys.clock()
-  local run = { durable = durable, prisma = S.env.prisma_compat, guard = gate.LOCK_GUARD }
+-- Where a phase run as steps resumes: the step its last attempt stopped in
+-- and, for a backfill, the checkpoint (the last key done).
+local RESUMES = { deploy = "failed", contract = "contract_failed" }
+
+local function resume_point(m)
+  local row = m.row
+  if m.mode ~= "steps" or not migrations.resumable(m, row) or row.outcome ~= RESUMES[m.phase] then return nil end
+  return { step = math.max(1, math.min(row.failed_statement or 1, #m.steps)),
+    checkpoint = history.checkpoint(S.conn, row.id) }
+end
+
+-- The hint of a phase run as steps that failed: run it again, it resumes.
+local function resume_hint(failed, m, again)
+  if m.mode ~= "steps" or failed.lost then return end
+  failed.hint = string.format("each step of %s commits on its own: %s, fix the cause and run %s again: it "
+    .. "resumes at step %s", m.name, failed.partial and "the steps before it stay applied" or "nothing of it "
+    .. "stays applied", again, tostring(failed.statement or 1))
+end
+
+-- apply.run of m, interrupt-protected; lock_retries: a transactional
+-- migration that gave up on a lock left nothing behind, so it is tried
+-- again after a jittered, growing pause, naming the lock's holder (told).
+local function run_retrying(m, run, told)
+  local apply, deploy = require("stallmig.apply"), require("stallmig.deploy")
+  local interrupt = require("stallmig.interrupt")
   local ok, failed = interrupt.pcall(apply.run, S.conn, m, S.env.name, run)
-  -- lock_retries: a transactional migration that gave up on a lock left
-  -- nothing behind; it is tried again after a jittered, growing pause
   local tries = 0
   while ok and failed and failed.sqlstate == "55P03" and m.mode == "transactional"
       and not failed.lost and tries < (S.env.lock_retries or 0) do
@@ -311,6 +343,34 @@ function gate.apply(name)
     sys.sleep(pause)
     ok, failed = interrupt.pcall(apply.run, S.conn, m, S.env.name, run)
   end
+  return ok, failed
+end
+
+-- Applies the next pending migration (which must be `name`) and records it.
+-- Returns {name, mode, duration_ms, warnings, durable}; raises the failure,
+-- explained as deploy explains it.
+function gate.apply(name)
+  local deploy = require("stallmig.deploy")
+  local indexbuild, interrupt = require("stallmig.indexbuild"), require("stallmig.interrupt")
+  local entry = next_pending(name)
+  local m = loaded(entry)
+  local warnings, told = {}, {}
+  local function say(text) warnings[#warnings + 1] = text end
+  if m.out_of_order then say(m.name .. " sorts before migrations already applied; applying it now") end
+  local dropped = m.row and m.row.outcome ~= "applied" and indexbuild.drop_leftover(S.conn, m, say)
+  if m.retry and not dropped and not (m.row and m.row.partial) then
+    say(m.name .. " failed before and left nothing behind; trying it again")
+  end
+  if m.mode ~= "transactional" then flush_commits() end
+  local durable = S.next == #S.plan.pending
+  local started = sys.clock()
+  local run = { durable = durable, prisma = S.env.prisma_compat, guard = gate.LOCK_GUARD }
+  if m.phased then   -- the expand: recorded as expanded; Prisma's row waits for the contract
+    run.outcome, run.prisma = "expanded", false
+    run.settings, run.told, run.resume = S.env, told, resume_point(m)
+    if run.resume then say(string.format("%s stopped at step %d of %d; resuming there", m.name, run.resume.step, #m.steps)) end
+  end
+  local ok, failed = run_retrying(m, run, told)
   if ok and not failed and m.mode ~= "transactional" then failed = lock_lost_after(m) end
   if ok and failed and lock_released(failed) then
     explain_lock_released(failed, m)
@@ -318,6 +378,7 @@ function gate.apply(name)
     indexbuild.remember(S.conn, m, failed)
     if failed.lost then deploy.explain_lost(failed, m, S.applied, S.env, what_stays())
     else deploy.explain_failure(failed, m, S.applied, S.env, S.conn) end
+    resume_hint(failed, m, "deploy")
   elseif not ok and interrupt.is(failed) then
     deploy.explain_interrupt(failed, S.conn, m, S.applied, S.env, #S.plan.pending - S.next)
   end
@@ -329,7 +390,7 @@ function gate.apply(name)
     end
     error(failed, 0)
   end
-  entry.state = "applied"
+  entry.state = m.phased and "expanded" or "applied"
   S.next, S.applied = S.next + 1, S.applied + 1
   S.applied_names = S.applied_names or {}
   S.applied_names[#S.applied_names + 1] = m.name
@@ -337,6 +398,102 @@ function gate.apply(name)
   if durable or m.mode ~= "transactional" then S.unflushed = {} else S.unflushed[#S.unflushed + 1] = m.name end
   return { name = m.name, mode = m.mode, duration_ms = (sys.clock() - started) * 1000,
     warnings = warnings, told = told, durable = durable }
+end
+
+-- ---- the phases of a phased migration (docs/zero-downtime.md) ------------------
+
+-- The migrations whose expand is applied and whose contract is not, in
+-- order: {{name, checksum}}.
+function gate.expanded()
+  local out = {}
+  for _, m in ipairs(S.plan.entries) do
+    if m.state == "expanded" then out[#out + 1] = { name = m.name, checksum = m.checksum } end
+  end
+  return out
+end
+
+-- The expanded migrations `from` has not completed with the same checksum
+-- (sentences); `name` alone when given. Raises kind "refused" when `from`
+-- cannot be read.
+function gate.promotion_complete(from, name)
+  local chosen = {}
+  for _, m in ipairs(gate.expanded()) do
+    if name == nil or m.name == name then chosen[#chosen + 1] = m end
+  end
+  return require("stallmig.promotion").missing(S.env, from, chosen, true)
+end
+
+-- The first expanded migration, which must be `name` (contracts run in the
+-- order the migrations were written).
+local function next_expanded(name, doing)
+  if S.failed then
+    refuse(S.failed .. " failed in this change, so nothing after it runs",
+      "fix it and run again (stallrun workflows/status.lua shows the state)")
+  end
+  local first
+  for _, m in ipairs(S.plan.entries) do
+    if m.state == "expanded" then first = first or m end
+    if m.name == name then
+      if m.state ~= "expanded" then
+        refuse(name .. " is " .. m.state .. " in " .. S.env.name .. ", not expanded: there is no expand to "
+          .. doing, "stallrun workflows/status.lua --env " .. S.env.name .. " shows each migration's state")
+      end
+      if doing == "complete" and first.name ~= name then
+        refuse("expanded migrations are completed in order, and the first is " .. first.name .. ", not " .. name)
+      end
+      return m
+    end
+  end
+  refuse(name .. " is not a migration in " .. S.env.name)
+end
+
+-- Runs one section of an expanded migration and records it: outcome on
+-- success, failed_outcome (the migration stays expanded unless the section
+-- failed part-way) on failure, explained as deploy explains it.
+local function run_section(entry, section, outcome, failed_outcome)
+  local deploy = require("stallmig.deploy")
+  local m = loaded(entry, section)
+  if section == "down" and m.empty then
+    refuse(m.file .. " has no SQL under -- stallmig:down, so its expand cannot be undone by abort",
+      "write the statements that undo the expand under -- stallmig:down (the file may change only "
+      .. "as a new migration once applied: restore the backup, or write a corrective migration)")
+  end
+  flush_commits()
+  local told, started = {}, sys.clock()
+  local run = { durable = true, guard = gate.LOCK_GUARD, outcome = outcome, failed_outcome = failed_outcome,
+    prisma = section == "contract" and S.env.prisma_compat, settings = S.env, told = told,
+    resume = resume_point(m) }
+  local ok, failed = run_retrying(m, run, told)
+  if ok and failed then
+    if failed.lost then deploy.explain_lost(failed, m, 0, S.env, "nothing else ran in this change")
+    else deploy.explain_failure(failed, m, 0, S.env, S.conn) end
+    failed.hint = (failed.partial and "" or (m.name .. " stays expanded; ")) .. tostring(failed.hint or "")
+    resume_hint(failed, m, section == "contract" and "complete.lua" or "abort.lua")
+  end
+  if not ok or failed then
+    S.failed = m.name
+    if type(failed) == "table" then failed.told, failed.mode = told, m.mode end
+    error(failed, 0)
+  end
+  return { name = m.name, mode = m.mode, duration_ms = (sys.clock() - started) * 1000, told = told }
+end
+
+-- The contract of `name` (the first expanded migration): recorded as
+-- applied, with Prisma's row where prisma_compat = true.
+function gate.contract(name)
+  local entry = next_expanded(name, "complete")
+  local r = run_section(entry, "contract", "applied", "contract_failed")
+  entry.state = "applied"
+  return r
+end
+
+-- The down section of `name` (expanded, not contracted): recorded as
+-- rolled back, so deploy runs its expand again.
+function gate.abort(name)
+  local entry = next_expanded(name, "abort")
+  local r = run_section(entry, "down", "rolled_back", "abort_failed")
+  entry.state, entry.row = "pending", nil
+  return r
 end
 
 -- ---- rollback, resolve, adopt, rehearse ---------------------------------------

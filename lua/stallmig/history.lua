@@ -81,14 +81,15 @@ end
 
 -- The INSERT that records a successful transactional migration, as SQL text
 -- so it travels in the migration's own round trip and commits with it.
--- Values are quoted by libpq (PQescapeLiteral).
-function history.applied_sql(conn, m, env)
+-- Values are quoted by libpq (PQescapeLiteral). outcome: "applied" unless
+-- given ("expanded": a phased migration's expand, docs/zero-downtime.md).
+function history.applied_sql(conn, m, env, outcome)
   local q = function(v) return conn:escape_literal(v) end
   return "INSERT INTO stallmig.migrations (name, checksum, started_at, finished_at, duration_ms, "
     .. "applied_by, environment, mode, outcome) VALUES (" .. q(m.name) .. ", " .. q(m.checksum)
     .. ", transaction_timestamp(), clock_timestamp(), "
     .. "1000 * extract(epoch FROM clock_timestamp() - transaction_timestamp()), "
-    .. q(history.applied_by()) .. ", " .. q(env) .. ", 'transactional', 'applied')"
+    .. q(history.applied_by()) .. ", " .. q(env) .. ", 'transactional', " .. q(outcome or "applied") .. ")"
 end
 
 -- Records the resolution of a failed migration: 'rolled_back' (nothing of
@@ -125,13 +126,14 @@ end
 local UNFINISHED = "did not finish: stallrun stopped or lost its connection while it ran "
   .. "(killed, server restarted, or session terminated)"
 
-function history.begin(conn, m, env)
+function history.begin(conn, m, env, failed_outcome)
   local first = m.script.statements[1]
   return conn:query([[
     INSERT INTO stallmig.migrations (name, checksum, started_at, applied_by, environment, mode,
       outcome, partial, error, failed_statement, failed_line)
-    VALUES ($1, $2, clock_timestamp(), $3, $4, $5, 'failed', true, $6, 1, $7) RETURNING id]],
-    m.name, m.checksum, history.applied_by(), env, m.mode, UNFINISHED, first and first.line)[1].id
+    VALUES ($1, $2, clock_timestamp(), $3, $4, $5, $8, true, $6, 1, $7) RETURNING id]],
+    m.name, m.checksum, history.applied_by(), env, m.mode, UNFINISHED, first and first.line,
+    failed_outcome or "failed")[1].id
 end
 
 -- statement: the number of the first statement not yet committed; line: its
@@ -162,12 +164,26 @@ end
 
 -- history.finish of an applied attempt as SQL text, to send in the round
 -- trip that follows its last statement (after the session's reset, so as
--- the connecting role).
-function history.applied_finish_sql(conn, id)
+-- the connecting role). outcome as in history.applied_sql.
+function history.applied_finish_sql(conn, id, outcome)
   return "UPDATE stallmig.migrations SET finished_at = clock_timestamp(), "
-    .. "duration_ms = 1000 * extract(epoch FROM clock_timestamp() - started_at), outcome = 'applied', "
+    .. "duration_ms = 1000 * extract(epoch FROM clock_timestamp() - started_at), outcome = "
+    .. conn:escape_literal(outcome or "applied") .. ", "
     .. "partial = false, error = NULL, failed_statement = NULL, failed_line = NULL WHERE id = "
     .. conn:escape_literal(tostring(id))
+end
+
+-- A backfill's checkpoint (docs/zero-downtime.md) on attempt `id`, as SQL
+-- text: sent in the batch's own transaction, so the two commit together.
+function history.checkpoint_sql(conn, id, checkpoint)
+  return history.AS_CONNECTING_ROLE .. ";\nUPDATE stallmig.migrations SET checkpoint = "
+    .. conn:escape_literal(checkpoint) .. " WHERE id = " .. conn:escape_literal(tostring(id))
+end
+
+-- The checkpoint an attempt that stopped left (text), or nil.
+function history.checkpoint(conn, id)
+  local row = conn:query("SELECT checkpoint FROM stallmig.migrations WHERE id = $1", id)[1]
+  return row and row.checkpoint
 end
 
 -- The latest row of migration `name` (outcome, partial, failed_statement,

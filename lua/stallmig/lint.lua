@@ -145,6 +145,7 @@ local function finding(rule, m, s, result, suppressed)
   return {
     rule = rule.id, severity = result.severity or rule.severity, message = result.message,
     explanation = rule.explanation, suggestion = rule.suggestion,
+    recipe = require("stallmig.recipes").for_rule(rule.id),   -- docs/zero-downtime.md
     file = m.file, line = result.line or st.line, column = result.column or st.column,
     statement = s.index, suppressed = suppressed,
   }

@@ -149,7 +149,10 @@ function M.classify(m, found)
   if m.script or m.mode then return m end
   -- located on a probe: the entry, one of every migration's, stays small
   local probe = { name = m.name, checksum = m.checksum }
-  local verdict = parsed(probe, sql.classify, read_checked(probe, found))
+  local content = read_checked(probe, found)
+  local verdict = parsed(probe, sql.classify, content)
+  -- phase sections (docs/zero-downtime.md) checked with the syntax
+  if content:find("stallmig:", 1, true) then require("stallmig.phases").split(content, probe.file) end
   m.mode, m.reason, m.empty = verdict.mode, verdict.reason, verdict.count == 0
   return m
 end
@@ -193,14 +196,34 @@ function M.empty_warning(m, found)
     .. "an applied migration"
 end
 
--- States: applied, pending, failed, modified, missing. A checksum is compared
--- only with the last successful application (fixing a failed file is normal).
+-- A phase run as steps (mode "steps", lua/stallmig/steps.lua) that failed
+-- part-way resumes at the step it stopped in, each step being one commit
+-- (a backfill: one per batch, with its checkpoint) -- if the file is still
+-- the one it ran.
+function M.resumable(m, row)
+  return row ~= nil and row.partial and row.mode == "steps" and row.checksum == m.checksum or false
+end
+
+-- A phased migration (docs/zero-downtime.md) whose expand is applied and
+-- whose contract is not: its latest row says expanded, or that the
+-- contract or the abort failed and left nothing behind (a part-way failure
+-- is failed: deploy refuses it until it is resolved).
+local EXPANDED = { expanded = true, contract_failed = true, abort_failed = true }
+
+-- States: applied, expanded, pending, failed, modified, missing. A checksum
+-- is compared only with the last successful application (fixing a failed
+-- file is normal).
 local function state_of(m, row, found)
   if row == nil or row.outcome == "rolled_back" then return "pending" end
   if row.outcome == "failed" then return "failed" end
-  if row.checksum == m.checksum then return "applied" end
+  -- a contract run as steps resumes; an abort that stopped part-way is for a person to look at
+  if EXPANDED[row.outcome] and row.partial and not (row.outcome == "contract_failed" and M.resumable(m, row)) then
+    return "failed"
+  end
+  local state = EXPANDED[row.outcome] and "expanded" or "applied"
+  if row.checksum == m.checksum then return state end
   M.locate(m, found)
-  if files.checksum_matches(files.read(m.path), row.checksum) then return "applied" end
+  if files.checksum_matches(files.read(m.path), row.checksum) then return state end
   return "modified"
 end
 
@@ -211,9 +234,9 @@ function M.plan(found, history)
   for i, m in ipairs(found) do
     local row = history.latest[m.name]
     m.state, m.row = state_of(m, row, found), row
-    if m.state == "applied" or m.state == "modified" then last_applied = m.name end
+    if m.state == "applied" or m.state == "expanded" or m.state == "modified" then last_applied = m.name end
     -- a failed transactional migration left nothing behind: deploy retries it
-    m.retry = row ~= nil and row.outcome == "failed" and not row.partial or nil
+    m.retry = row ~= nil and row.outcome == "failed" and (not row.partial or M.resumable(m, row)) or nil
     entries[i], present[m.name] = m, true
   end
   for _, m in ipairs(entries) do
@@ -228,7 +251,7 @@ function M.plan(found, history)
   end
   local missing = false
   for name, row in pairs(history.latest) do
-    if not present[name] and row.outcome == "applied" then
+    if not present[name] and (row.outcome == "applied" or EXPANDED[row.outcome]) then
       entries[#entries + 1] = { name = name, state = "missing", row = row }
       missing = true
     end

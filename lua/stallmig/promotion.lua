@@ -12,8 +12,12 @@ local promotion = {}
 
 -- The migrations of `pending` that `from` has not applied with the same
 -- checksum, as sentences ({} when none). Raises kind "refused" when `from`
--- cannot be read: an unreachable source is never taken for a yes.
-function promotion.missing(env, from, pending)
+-- cannot be read: an unreachable source is never taken for a yes. A phased
+-- migration `from` has expanded counts as applied there for deploy; with
+-- `complete` (workflows/complete.lua) only one it completed counts.
+local EXPANDED = { expanded = true, contract_failed = true }
+
+function promotion.missing(env, from, pending, complete)
   local ok, rows = interrupt.pcall(function()
     local conn <close> = db.connect(from)
     return history.read(conn).latest
@@ -27,8 +31,10 @@ function promotion.missing(env, from, pending)
   local missing = {}
   for _, m in ipairs(pending) do
     local row = rows[m.name]
-    if not row or row.outcome ~= "applied" then
-      missing[#missing + 1] = m.name .. " (not applied in " .. from .. ")"
+    local done = row and (row.outcome == "applied" or (not complete and EXPANDED[row.outcome] and not row.partial))
+    if not done then
+      missing[#missing + 1] = m.name .. (complete and row and EXPANDED[row.outcome]
+        and " (expanded in " .. from .. ", not yet completed there)" or (" (not applied in " .. from .. ")"))
     elseif row.checksum ~= m.checksum then
       missing[#missing + 1] = m.name .. " (" .. from .. " applied a different version of the file)"
     end

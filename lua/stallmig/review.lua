@@ -233,6 +233,7 @@ local function finding_lines(f, say)
   end
   say(string.format("      %-10s  %s  %s  %s", f.severity, where(f), f.rule, f.message))
   if f.suggestion then say("                  suggestion: " .. f.suggestion) end
+  if f.recipe then say("                  recipe: " .. f.recipe) end
 end
 
 local function migration_text(entry, env, say)   -- env: {name, protected}
@@ -278,6 +279,14 @@ function review.text(doc, say)
   else
     say("Drift: " .. #doc.drift.differences .. " difference(s):")
     for _, d in ipairs(doc.drift.differences) do say("  " .. d) end
+  end
+  local c = doc.compatibility
+  if c and c.compatible and #c.same_release == 0 and #doc.migrations > 0 then
+    say("Compatibility: the schema stays usable by the running version until the contract phase.")
+  elseif c and #doc.migrations > 0 then
+    say("Compatibility: the running version would break while these deploy:")
+    for _, line in ipairs(c.breaking) do say("  " .. line) end
+    for _, line in ipairs(c.same_release) do say("  " .. line) end
   end
   if doc.rehearsal and doc.rehearsal.audited then
     say("The rehearsal on protected " .. doc.environment .. " was recorded in stallmig.audit.")

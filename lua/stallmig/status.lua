@@ -11,7 +11,7 @@ local json = require("stallmig.json")
 
 local status = {}
 
-local COUNTED = { "applied", "pending", "failed", "modified", "missing" }
+local COUNTED = { "applied", "expanded", "pending", "failed", "modified", "missing" }
 
 -- Up to date, as the history digest vouches: the `recent` migrations
 -- applied last, and how many there are in all.
@@ -22,14 +22,15 @@ local function up_to_date(s, recent)
       duration_ms = r.duration_ms }
   end
   return { environment = s.env.name, up_to_date = true, total = s.current, recent = true,
-    counts = { applied = s.current, pending = 0, failed = 0, modified = 0, missing = 0 },
+    counts = { applied = s.current, expanded = 0, pending = 0, failed = 0, modified = 0, missing = 0 },
     migrations = rows, warnings = json.array() }
 end
 
 -- status.run(ctx, env_name [, opts]) -> {environment, up_to_date, counts =
--- {applied, pending, failed, modified, missing}, total, migrations =
+-- {applied, expanded, pending, failed, modified, missing}, total, migrations =
 -- {{name, state, applied_at, duration_ms, error}}, warnings}. Up to date
--- means every migration applied. opts.recent = K: when everything is
+-- means every migration applied (an expanded one, docs/zero-downtime.md,
+-- waits for its contract: not up to date). opts.recent = K: when everything is
 -- applied (the history digest says so: no history row read but K),
 -- `migrations` holds only the K applied last and `recent` is true;
 -- otherwise every migration. Raises when the environment cannot be reached.

@@ -17,6 +17,7 @@ local snapshot = require("stallmig.snapshot")
 local migrations = require("stallmig.migrations")
 local history = require("stallmig.history")
 local json = require("stallmig.json")
+local phases = require("stallmig.phases")
 
 local verify = {}
 
@@ -24,8 +25,9 @@ local verify = {}
 -- {environment, migrations = {{name, file, mode, findings, evidence,
 -- blocking, down_sql, rehearsal, statements = {{index, line, kind, sql,
 -- locks = {{mode, level, schema, table, what, new_table}}}},
--- statements_omitted}}, history,
--- drift, rehearsal, verdict = {ok, errors, warnings, suppressed, text}}. opts.rehearse, opts.drift.
+-- statements_omitted}}, history, compatibility = {compatible, breaking,
+-- same_release} (compat.check), drift, rehearsal, verdict = {ok, errors,
+-- warnings, suppressed, text}}. opts.rehearse, opts.drift.
 -- Prints nothing. A broken team lint rule or an unreachable environment
 -- is raised.
 function verify.run(ctx, env_name, opts)
@@ -54,17 +56,24 @@ function verify.run(ctx, env_name, opts)
 
   -- 5. Per pending migration: lint findings, what the data says about each
   --    risky statement, what the deploy gate would refuse, the rollback plan.
+  --    A phased migration is reviewed as deploy runs it: its expand and
+  --    backfill sections (docs/zero-downtime.md).
   local state = lint.context({ schema = snapshot.read(s.conn), lock_timeout = s.env.lock_timeout })
+  local texts = {}
   for _, m in ipairs(plan.pending) do
     migrations.load(m, found)
+    texts[#texts + 1] = { name = m.name, file = m.file, content = m.content }
+    local view = phases.deploy_view(m)
     local statements = json.array()       -- each statement's SQL and table locks, for the reports
-    local findings, targets, omitted = lint.check(m, rules, state, statements)
-    local entry = review.add_migration(doc, m, findings, evidence.gather(s.conn, s.env, targets),
+    local findings, targets, omitted = lint.check(view, rules, state, statements)
+    local entry = review.add_migration(doc, view, findings, evidence.gather(s.conn, s.env, targets),
       review.down_sql(found, m, true))
     entry.statements, entry.statements_omitted = statements, omitted > 0 and omitted or nil
     entry.blocking = json.array(review.judge(entry))
     migrations.release(m)
   end
+  -- 5b. Does the schema stay usable by the running version until the contract?
+  doc.compatibility = require("stallmig.compat").check(texts)
 
   -- 6. drift: replay the applied migrations on a shadow and compare.
   if opts.drift then doc.drift = { differences = json.array(drift.check(s.conn, s.env, found, plan)) } end

@@ -18,7 +18,7 @@ local takes_anything = {
   ["conn.transaction"] = true, ["tx.commit"] = true, ["tx.rollback"] = true,
   ["conn.require_primary"] = true, ["change.plan"] = true, ["change.policy"] = true,
   ["change.check"] = true, ["change.review"] = true, ["change.backup"] = true,
-  ["change.rehearse"] = true, ["scan.release"] = true,
+  ["change.rehearse"] = true, ["scan.release"] = true, ["change.expanded"] = true,
 }
 -- act on the database whatever their arguments: not called with junk here
 local destructive = { recreate_database = true, replace_with_backup = true, restamp = true, close = true }

@@ -1,0 +1,170 @@
+# Issue 17: the backfill section of a phased migration runs in key-range
+# batches, checkpointed on the history row, bounded to the rows there when
+# it started, beside a writer that must never wait longer than lock_timeout.
+# ZDT_ROWS sets the table's size (default 20000, so the file stays within
+# its share of the integration lane also under ASan; the issue's million
+# rows: ZDT_ROWS=1000000, and bench/backfill.sh for ten million).
+
+backfill_project() {
+  new_project
+  BACKFILL_ROWS=${ZDT_ROWS:-20000}
+  sed -i 's/^\[env.dev\]$/[env.dev]\nlock_timeout = 1s\nlock_retries = 3\nbackfill_batch = 500\nbackfill_pause = 10ms/' "$PROJECT/stallmig.ini"
+  add_migration 20240101000000_t "CREATE TABLE t (id bigint PRIMARY KEY, a int, b int, n int NOT NULL DEFAULT 0);
+INSERT INTO t (id, a) SELECT g, g FROM generate_series(1, $BACKFILL_ROWS) g;"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  add_migration 20240102000000_c '-- stallmig:expand
+ALTER TABLE t ADD COLUMN c bigint;
+-- stallmig:backfill
+UPDATE t SET c = a * 2, n = n + 1;
+-- stallmig:contract
+ALTER TABLE t DROP COLUMN b;
+-- stallmig:down
+ALTER TABLE t DROP COLUMN c;
+'
+}
+
+# A writer beside the migration: inserts new rows and updates old ones, each
+# statement with the same lock_timeout; any error goes to writer.err.
+start_writer() {
+  : >"$CASE_TMP/writer.err"
+  (
+    i=0
+    while [ ! -e "$CASE_TMP/writer.stop" ]; do
+      i=$((i + 1))
+      "$PSQL" -XAtq -d "$DB_URL" -c "SET lock_timeout = '1s'" \
+        -c "INSERT INTO t (id, a) VALUES ($BACKFILL_ROWS + $i, $i % $BACKFILL_ROWS)" \
+        -c "UPDATE t SET a = a WHERE id = 1 + ($i * 7919) % $BACKFILL_ROWS" >/dev/null 2>>"$CASE_TMP/writer.err" || true
+      echo "$i" >"$CASE_TMP/writer.count"
+    done
+  ) &
+  WRITER_PID=$!
+}
+
+stop_writer() {
+  touch "$CASE_TMP/writer.stop"
+  wait "$WRITER_PID" 2>/dev/null || true
+  [ ! -s "$CASE_TMP/writer.err" ] || fail "the writer saw errors: $(head -5 "$CASE_TMP/writer.err")"
+  [ "$(cat "$CASE_TMP/writer.count" 2>/dev/null || echo 0)" -gt 0 ] || fail "the writer never wrote"
+}
+
+test_backfill_killed_half_way_resumes_from_its_checkpoint() {
+  backfill_project
+  start_writer
+  (cd "$PROJECT" && exec "$STALLRUN" workflows/deploy.lua --env dev) >"$CASE_TMP/first.out" 2>"$CASE_TMP/first.err" </dev/null &
+  local pid=$! tries=0
+  until [ "$(psql_q "SELECT coalesce((checkpoint::json->>'done')::int, 0) > 0 FROM stallmig.migrations WHERE name = '20240102000000_c' ORDER BY id DESC LIMIT 1")" = t ]; do
+    tries=$((tries + 1))
+    [ $tries -lt 600 ] || { kill -9 $pid; fail "the backfill never checkpointed"; }
+    sleep 0.02
+  done
+  kill -9 $pid
+  wait $pid 2>/dev/null || true
+  local done_before
+  done_before=$(psql_q "SELECT (checkpoint::json->>'done')::int FROM stallmig.migrations WHERE name = '20240102000000_c' ORDER BY id DESC LIMIT 1")
+  [ "$done_before" -lt "$BACKFILL_ROWS" ] || fail "the backfill finished before it was killed ($done_before rows)"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_err_contains "20240102000000_c stopped at step 2 of 2; resuming there"
+  assert_err_contains " rows (100%)"
+  stop_writer
+  local bound                                   # the largest key when the backfill started
+  bound=$(psql_q "SELECT checkpoint::json->>'max' FROM stallmig.migrations WHERE name = '20240102000000_c' AND checkpoint IS NOT NULL ORDER BY id DESC LIMIT 1")
+  [ "$bound" -ge "$BACKFILL_ROWS" ] || fail "the checkpoint's bound is $bound"
+  assert_eq 0 "$(psql_q "SELECT count(*) FROM t WHERE id <= $bound AND (n <> 1 OR c IS DISTINCT FROM a * 2)")" "every row there at the start updated exactly once"
+  assert_eq 0 "$(psql_q "SELECT count(*) FROM t WHERE id > $bound AND n <> 0")" "rows inserted after it started are not the backfill's"
+  [ "$(psql_q "SELECT count(*) FROM t WHERE id > $bound")" -gt 0 ] || fail "the writer inserted nothing during the backfill"
+  assert_eq "expanded" "$(psql_q "SELECT outcome FROM stallmig.migrations WHERE name = '20240102000000_c' ORDER BY id DESC LIMIT 1")"
+  run_stallrun workflows/complete.lua --env dev --rollout-confirmed
+  assert_exit 0
+}
+
+test_backfill_with_a_writer_throughout_expand_backfill_contract() {
+  backfill_project
+  start_writer
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  run_stallrun workflows/complete.lua --env dev --rollout-confirmed
+  assert_exit 0
+  stop_writer
+  assert_eq 0 "$(psql_q "SELECT count(*) FROM t WHERE id <= $BACKFILL_ROWS AND c IS DISTINCT FROM a * 2")"
+  assert_eq "" "$(psql_q "SELECT attname FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'b' AND NOT attisdropped")"
+}
+
+test_backfill_refuses_a_table_without_a_one_column_key() {
+  backfill_project
+  psql_q "ALTER TABLE t DROP CONSTRAINT t_pkey" >/dev/null
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 1
+  assert_err_contains '"t" has no one-column primary key to batch the backfill by'
+  assert_err_contains "it resumes at step 2"
+}
+
+# Every recipe of docs/zero-downtime.md on one table of ZDT_ROWS rows, with
+# the writer running throughout deploy and complete: a NOT NULL column, a
+# unique constraint, a foreign key, a rename with a sync trigger, a type
+# change with a sync trigger, a column dropped in a contract only.
+test_backfill_every_recipe_with_a_writer_throughout() {
+  backfill_project
+  rm -r "$PROJECT/migrations/20240102000000_c"
+  psql_q "CREATE TABLE owners (id bigint PRIMARY KEY); INSERT INTO owners SELECT g FROM generate_series(0, $BACKFILL_ROWS) g" >/dev/null
+  add_migration 20240102000000_not_null_unique '-- stallmig:expand
+ALTER TABLE t ADD COLUMN code text;
+CREATE FUNCTION t_code_fill() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.code := COALESCE(NEW.code, '"'"'c'"'"' || NEW.id); RETURN NEW; END $$;
+CREATE TRIGGER t_code_fill BEFORE INSERT OR UPDATE ON t FOR EACH ROW EXECUTE FUNCTION t_code_fill();
+ALTER TABLE t ADD CONSTRAINT t_code_set CHECK (code IS NOT NULL) NOT VALID;
+CREATE UNIQUE INDEX CONCURRENTLY t_code_key ON t (code);
+-- stallmig:backfill
+UPDATE t SET code = '"'"'c'"'"' || id WHERE code IS NULL;
+-- stallmig:contract
+ALTER TABLE t VALIDATE CONSTRAINT t_code_set;
+ALTER TABLE t ALTER COLUMN code SET NOT NULL;
+ALTER TABLE t DROP CONSTRAINT t_code_set;
+ALTER TABLE t ADD CONSTRAINT t_code_key UNIQUE USING INDEX t_code_key;
+-- stallmig:down
+DROP TRIGGER t_code_fill ON t;
+DROP FUNCTION t_code_fill();
+DROP INDEX CONCURRENTLY t_code_key;
+ALTER TABLE t DROP COLUMN code;
+'
+  add_migration 20240103000000_foreign_key '-- stallmig:expand
+ALTER TABLE t ADD CONSTRAINT t_owner_fk FOREIGN KEY (a) REFERENCES owners (id) NOT VALID;
+-- stallmig:contract
+ALTER TABLE t VALIDATE CONSTRAINT t_owner_fk;
+-- stallmig:down
+ALTER TABLE t DROP CONSTRAINT t_owner_fk;
+'
+  add_migration 20240104000000_rename_and_type '-- stallmig:expand
+ALTER TABLE t ADD COLUMN amount bigint;
+CREATE FUNCTION t_amount_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.amount := NEW.a; RETURN NEW; END $$;
+CREATE TRIGGER t_amount_sync BEFORE INSERT OR UPDATE ON t FOR EACH ROW EXECUTE FUNCTION t_amount_sync();
+-- stallmig:backfill
+UPDATE t SET amount = a WHERE amount IS DISTINCT FROM a;
+-- stallmig:contract
+DROP TRIGGER t_amount_sync ON t;
+DROP FUNCTION t_amount_sync();
+-- stallmig:down
+DROP TRIGGER t_amount_sync ON t;
+DROP FUNCTION t_amount_sync();
+ALTER TABLE t DROP COLUMN amount;
+'
+  add_migration 20240105000000_drop_b '-- stallmig:contract
+ALTER TABLE t DROP COLUMN b;
+'
+  start_writer
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_eq 4 "$(psql_q "SELECT count(*) FROM stallmig.migrations WHERE outcome = 'expanded'")"
+  assert_eq "b" "$(psql_q "SELECT attname FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'b' AND NOT attisdropped")" "a contract-only drop waits for complete"
+  run_stallrun workflows/complete.lua --env dev --rollout-confirmed
+  assert_exit 0
+  assert_out_contains "Completed 4 migration(s) on dev."
+  stop_writer
+  # rows the writer inserts after the contract dropped the sync trigger are the new version's to fill
+  assert_eq "0|0|true" "$(psql_q "SELECT (SELECT count(*) FROM t WHERE code IS NULL OR (id <= $BACKFILL_ROWS AND amount IS DISTINCT FROM a)) || '|' ||
+    (SELECT count(*) FROM pg_constraint WHERE conrelid = 't'::regclass AND NOT convalidated) || '|' ||
+    (SELECT attnotnull FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'code')")"
+  assert_eq "" "$(psql_q "SELECT attname FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'b' AND NOT attisdropped")"
+}
