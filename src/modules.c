@@ -16,6 +16,7 @@ const luaL_Reg modules_preload[] = {
     {"stallmig.db", luaopen_stallmig_db},       {"stallmig.sql", luaopen_stallmig_sql},
     {"stallmig.files", luaopen_stallmig_files}, {"stallmig.sys", luaopen_stallmig_sys},
     {"stallmig.error", luaopen_stallmig_error}, {"stallmig.guard", luaopen_stallmig_guard},
+    {"stallmig.fleet", luaopen_stallmig_fleet},
     {NULL, NULL},
 };
 
