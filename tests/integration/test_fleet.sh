@@ -4,6 +4,9 @@
 #
 # FLEET_MEMBERS (default 200) sizes the big fleet; the others are small.
 
+# shellcheck source=tests/harness/databases.sh
+source "$REPO/tests/harness/databases.sh"
+
 FLEET_PASSWORD=Fl33tS3cretPw
 
 # fleet_members PREFIX COUNT — COUNT member databases cloned from one template
@@ -14,7 +17,7 @@ fleet_members() {
   host=$(sed -E 's|.*[?&]host=([^&]*).*|\1|' <<<"$DB_URL")
   tpl=$(db_name "$(new_db "${prefix}tpl")")
   psql_q "CREATE TABLE IF NOT EXISTS fleet_members (fleet text, name text, url text)" >/dev/null
-  for i in $(seq -w 1 "$count"); do
+  for i in $(seq -f '%03g' 1 "$count"); do
     name="${prefix}_${BASHPID}_$i"
     sql+="CREATE DATABASE \"$name\" TEMPLATE \"$tpl\";"$'\n'
     printf "INSERT INTO fleet_members VALUES ('%s', 'm%s', 'postgresql://postgres:%s@/%s?host=%s');\n" \
@@ -38,8 +41,10 @@ fleet_section() {
   } >>"$PROJECT/stallmig.ini"
 }
 
-member_url() {   # member_url PREFIX MEMBER
-  psql_q "SELECT url FROM fleet_members WHERE fleet = '$1' AND name = '$2'"
+member_url() {   # member_url PREFIX NUMBER (001, ...)
+  local url; url=$(psql_q "SELECT url FROM fleet_members WHERE fleet = '$1' AND name = 'm$2'")
+  [ -n "$url" ] || fail "no member m$2 in $1"
+  printf '%s\n' "$url"
 }
 
 journal_of() {   # the journal the last fleet run printed
@@ -54,6 +59,13 @@ outcomes() {     # outcomes JOURNAL — "member outcome" lines, sorted
   python3 -c 'import json,sys
 for l in open(sys.argv[1]):
     r=json.loads(l); print(r["member"], r["outcome"])' "$1" | sort
+}
+
+# failing_on REGEX — a migration that fails on the members whose database
+# name ends in _REGEX (e.g. 003|006), and only there
+failing_on() {
+  add_migration 20240101000000_a "CREATE TABLE a (id int);
+DO \$\$ BEGIN IF current_database() ~ '_($1)\$' THEN RAISE EXCEPTION 'this tenant is broken'; END IF; END \$\$;"
 }
 
 assert_no_password() {   # assert_no_password FILE... — and stdout, stderr
@@ -79,8 +91,8 @@ test_fleet_deploys_every_member_in_waves() {
   assert_no_password "$journal"
   grep -q '"url":"postgresql://postgres:\*\*\*@' "$journal" || fail "the journal lacks the redacted url"
   # each member is stamped with its fleet and name, its history written by its gate
-  assert_eq "tenants.m001 2" "$(psql_q "SELECT environment, (SELECT count(*) FROM stallmig.history) FROM stallmig.identity" "$(member_url big 001)")"
-  assert_eq "tenants.m$(printf '%0*d' ${#n} "$n")" "$(psql_q "SELECT environment FROM stallmig.identity" "$(member_url big "$n")")"
+  assert_eq "tenants.m001|2" "$(psql_q "SELECT environment, (SELECT count(*) FROM stallmig.migrations) FROM stallmig.identity" "$(member_url big 001)")"
+  assert_eq "tenants.m$(printf '%03d' "$n")" "$(psql_q "SELECT environment FROM stallmig.identity" "$(member_url big "$(printf %03d "$n")")")"
   run_stallrun workflows/status.lua --fleet tenants
   assert_exit 0
   grep -qE "^20240102000000_b +$n$" <<<"$OUT" || fail "status --fleet does not count every member at b"
@@ -96,16 +108,16 @@ test_fleet_deploys_every_member_in_waves() {
 }
 
 # three members whose migration fails, one unreachable; on_error decides
+# (each fleet its own databases: a database belongs to one fleet's member)
 test_fleet_on_error_stop_continue_and_threshold() {
-  local journal
+  local journal f
   new_project
-  fleet_members oe 12
-  for m in 003 006 009; do psql_q "CREATE TABLE a (x int)" "$(member_url oe $m)" >/dev/null; done
-  psql_q "UPDATE fleet_members SET url = 'postgresql://postgres:$FLEET_PASSWORD@127.0.0.1:1/gone' WHERE name = 'm012'" >/dev/null
-  fleet_section cont oe parallel=2 on_error=continue protected=false
-  fleet_section stop oe parallel=1 on_error=stop protected=false
-  fleet_section two oe parallel=1 on_error=2 protected=false
-  add_migration 20240101000000_a 'CREATE TABLE a (id int);'
+  for f in stop two cont; do fleet_members "$f" 12; done
+  psql_q "UPDATE fleet_members SET url = 'postgresql://postgres:$FLEET_PASSWORD@127.0.0.1:1/gone' WHERE fleet = 'cont' AND name = 'm012'" >/dev/null
+  fleet_section stop stop parallel=1 on_error=stop protected=false
+  fleet_section two two parallel=1 on_error=2 protected=false
+  fleet_section cont cont parallel=2 on_error=continue protected=false
+  failing_on '003|006|009'
   # stop: the first failure (m003) ends it; nobody after it starts
   run_stallrun workflows/deploy.lua --fleet stop
   assert_exit 1
@@ -113,8 +125,8 @@ test_fleet_on_error_stop_continue_and_threshold() {
   assert_eq "m001 ok
 m002 ok
 m003 failed" "$(outcomes "$(journal_of)")"
-  grep -q 'relation \\"a\\" already exists' "$(journal_of)" || fail "the journal lacks m003's error"
-  assert_eq "" "$(psql_q "SELECT to_regclass('stallmig.history')" "$(member_url oe 004)")"
+  grep -q 'this tenant is broken' "$(journal_of)" || fail "the journal lacks m003's error"
+  assert_eq "" "$(psql_q "SELECT to_regclass('stallmig.migrations')" "$(member_url stop 004)")"
   # threshold 2: stops after the second failure (m006)
   run_stallrun workflows/deploy.lua --fleet two
   assert_exit 1
@@ -131,19 +143,22 @@ m003 failed" "$(outcomes "$(journal_of)")"
   assert_exit 1
   assert_eq "['m012'] ['m003', 'm006', 'm009']" "$(json_get "['unreachable']") $(json_get "['failed']")"
   assert_no_password
+  run_stallrun workflows/status.lua --fleet cont
+  assert_out_contains "m012: unreachable (cannot connect to cont.m012"
+  assert_out_contains "m006: failed, last run"
+  assert_no_password
 }
 
 test_fleet_failing_canary_stops_before_wave_2() {
   new_project
   fleet_members can 6
-  psql_q "CREATE TABLE a (x int)" "$(member_url can 001)" >/dev/null
   fleet_section tenants can parallel=4 "waves=1, 50%, 100%" on_error=continue protected=false
-  add_migration 20240101000000_a 'CREATE TABLE a (id int);'
+  failing_on 001
   run_stallrun workflows/deploy.lua --fleet tenants
   assert_exit 1
   assert_err_contains "stopped (the canary wave failed), 5 not started"
   assert_eq "m001 failed" "$(outcomes "$(journal_of)")"
-  assert_eq "" "$(psql_q "SELECT to_regclass('stallmig.history')" "$(member_url can 002)")"
+  assert_eq "" "$(psql_q "SELECT to_regclass('stallmig.migrations')" "$(member_url can 002)")"
 }
 
 # slow members: each migration sleeps, so a run can be stopped in its middle
@@ -181,8 +196,8 @@ test_fleet_coordinator_killed_mid_run_resumes() {
   assert_out_contains "($before finished before)"
   assert_eq "10" "$(outcomes "$journal" | awk '$2 == "ok"' | sort -u | wc -l)"
   assert_eq "" "$(outcomes "$journal" | awk '$2 == "ok" {print $1}' | sort | uniq -d)" "a member ran twice to ok"
-  for m in 01 05 10; do
-    assert_eq "1" "$(psql_q "SELECT count(*) FROM stallmig.history WHERE finished_at IS NOT NULL" "$(member_url slow $m)")"
+  for m in 001 005 010; do
+    assert_eq "1" "$(psql_q "SELECT count(*) FROM stallmig.migrations WHERE outcome = 'applied'" "$(member_url slow $m)")"
   done
   run_stallrun workflows/deploy.lua --fleet tenants --resume nosuchrun
   assert_exit 2
@@ -249,7 +264,7 @@ test_fleet_member_marked_for_another_fleet_is_refused() {
   run_stallrun workflows/deploy.lua --fleet green --json
   assert_exit 1
   assert_eq "refused refused" "$(json_get "['members'][0]['outcome']") $(json_get "['members'][1]['outcome']")"
-  grep -q "blue.m001" "$(json_get "['journal']")" || fail "the refusal does not name the marker's environment"
+  grep -q "marked as belonging to blue.m001" "$(json_get "['journal']")" || fail "the refusal does not name the marker's environment"
   assert_eq "" "$(psql_q "SELECT to_regclass('public.b')" "$(member_url mk 001)")"
   assert_no_password "$(json_get "['journal']")"
 }
@@ -283,10 +298,10 @@ LUA
   # than the gate's are refused
   LAST_ARGS="write.lua --fleet tenants --member m1"
   STATUS=0
-  (cd "$PROJECT" && member_url gt 1 | "$STALLRUN" write.lua --fleet tenants --member m1) \
+  (cd "$PROJECT" && member_url gt 001 | "$STALLRUN" write.lua --fleet tenants --member m001) \
     >"$CASE_TMP/out" 2>"$CASE_TMP/err" || STATUS=$?
   [ "$STATUS" != 0 ] || fail "a raw write to a member was not refused"
-  assert_eq "" "$(psql_q "SELECT to_regclass('public.sneaked')" "$(member_url gt 1)")"
+  assert_eq "" "$(psql_q "SELECT to_regclass('public.sneaked')" "$(member_url gt 001)")"
   assert_no_password
 }
 
