@@ -13,6 +13,14 @@ local errors = require("stallmig.error")
 
 local deploy = {}
 
+local function mkdirs(path)
+  local sofar = path:sub(1, 1) == "/" and "" or "."
+  for part in path:gmatch("[^/]+") do
+    sofar = sofar .. "/" .. part
+    if files.kind(sofar) == nil then files.mkdir(sofar) end
+  end
+end
+
 local function run_id(ctx, shard_i, shard_n)
   local id = ctx.options.resume
   if id ~= nil then
@@ -86,7 +94,7 @@ function deploy.run(ctx, out)
   local s = { id = run_id(ctx, shard_i, shard_n), name = f.name, done = 0, failed = 0,
     t0 = sys.clock(), shard = shard_i and (shard_i .. "/" .. shard_n) or nil, counts = {} }
   local dir = run.journal_dir(ctx, f.name)
-  run.mkdirs(dir)
+  mkdirs(dir)
   local path = dir .. "/" .. s.id .. ".jsonl"
   local skip = {}
   if ctx.options.resume then

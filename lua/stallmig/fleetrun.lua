@@ -83,14 +83,6 @@ function run.journal_dir(ctx, name)
   return ctx.config.dir .. "/.stallmig/fleet/" .. name
 end
 
-function run.mkdirs(path)
-  local sofar = path:sub(1, 1) == "/" and "" or "."
-  for part in path:gmatch("[^/]+") do
-    sofar = sofar .. "/" .. part
-    if files.kind(sofar) == nil then files.mkdir(sofar) end
-  end
-end
-
 -- The member processes' arguments: the workflow, --json (their report is
 -- read back), and what the coordinator was given that they need.
 function run.member_args(ctx, extra)
