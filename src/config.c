@@ -1049,6 +1049,10 @@ const struct env_config *config_add_member(struct config *cfg, const char *fleet
     else if (url == NULL || url[0] == '\0')
         snprintf(err->message, sizeof err->message, "fleet %s: member %s has no url", fleet,
                  member);
+    else if (strstr(url, "${") || (promote_url && strstr(promote_url, "${")))
+        /* a registry's value is not the INI: it names no variable to expand */
+        snprintf(err->message, sizeof err->message, "fleet %s: member %s's url holds '${': "
+                 "a member's url is used as the registry gives it", fleet, member);
     else if (from && (promote_url == NULL || promote_url[0] == '\0'))
         snprintf(err->message, sizeof err->message, "fleet %s promotes from fleet %s, which has "
                  "no member %s", fleet, from->name, member);

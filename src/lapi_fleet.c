@@ -241,7 +241,7 @@ static const struct fleet_config *check_fleet(lua_State *L, int idx)
     const char *name = luaL_checkstring(L, idx);
     const struct fleet_config *f = config_find_fleet(lconn_config(), name);
     if (f == NULL)
-        luaL_error(L, "there is no [fleet.%s] in stallmig.ini", name);
+        lerror_raise(L, "usage", "there is no [fleet.%s] in stallmig.ini", name);
     return f;
 }
 
@@ -271,6 +271,26 @@ static int fleet_members(lua_State *L)
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     return 1;
+}
+
+/* ---- JSON from a member process or a journal -------------------------------- */
+
+static int push_tree(lua_State *L)
+{
+    ljson_push(L, lua_touserdata(L, 1));
+    return 1;
+}
+
+/* Pushes doc as Lua tables and frees it, also when that raises (a tree
+ * too deep for the stack): the error is raised again once doc is freed. */
+static void push_json_and_free(lua_State *L, struct json *doc)
+{
+    lua_pushcfunction(L, push_tree);
+    lua_pushlightuserdata(L, doc);
+    int rc = lua_pcall(L, 1, 1, 0);
+    json_free(doc);
+    if (rc != LUA_OK)
+        lua_error(L);
 }
 
 /* ---- member processes ----------------------------------------------------- */
@@ -396,8 +416,7 @@ static int child_result(lua_State *L)
     char why[200];
     struct json *doc = c->proc.out ? json_parse(c->proc.out, c->proc.out_len, why, sizeof why) : NULL;
     if (doc) {
-        ljson_push(L, doc);   /* strings are the child's own, already redacted by it */
-        json_free(doc);
+        push_json_and_free(L, doc);   /* strings are the child's own, redacted by it */
         lua_setfield(L, -2, "report");
     }
     return 1;
@@ -449,21 +468,29 @@ static int fleet_read_journal(lua_State *L)
     lua_newtable(L);
     if (f == NULL)
         return 1;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
+    luaL_Buffer b;                   /* the whole file, in Lua's hands before anything can raise */
+    luaL_buffinit(L, &b);
+    char chunk[8192];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        luaL_addlstring(&b, chunk, got);
+    fclose(f);
+    luaL_pushresult(&b);
+    size_t len;
+    const char *text = lua_tolstring(L, -1, &len);
     lua_Integer n = 0;
     char why[200];
-    while ((len = getline(&line, &cap, f)) > 0) {
-        struct json *record = json_parse(line, (size_t)len, why, sizeof why);
+    for (size_t start = 0; start < len;) {
+        const char *nl = memchr(text + start, '\n', len - start);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        struct json *record = json_parse(text + start, end - start, why, sizeof why);
+        start = end + 1;
         if (record == NULL)
             continue;
-        ljson_push(L, record);
-        json_free(record);
-        lua_rawseti(L, -2, ++n);
+        push_json_and_free(L, record);
+        lua_rawseti(L, -3, ++n);
     }
-    free(line);
-    fclose(f);
+    lua_pop(L, 1);
     return 1;
 }
 

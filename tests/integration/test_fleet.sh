@@ -265,7 +265,8 @@ test_fleet_member_marked_for_another_fleet_is_refused() {
   add_migration 20240102000000_b 'CREATE TABLE b (id int);'
   run_stallrun workflows/deploy.lua --fleet green --json
   assert_exit 1
-  assert_eq "refused refused" "$(json_get "['members'][0]['outcome']") $(json_get "['members'][1]['outcome']")"
+  assert_eq "m001 refused
+m002 refused" "$(outcomes "$(json_get "['journal']")")"
   grep -q "marked as belonging to blue.m001" "$(json_get "['journal']")" || fail "the refusal does not name the marker's environment"
   assert_eq "" "$(psql_q "SELECT to_regclass('public.b')" "$(member_url mk 001)")"
   assert_no_password "$(json_get "['journal']")"
@@ -333,4 +334,39 @@ test_fleet_configuration_errors() {
   run_stallrun workflows/status.lua --fleet x
   assert_exit 1
   assert_err_contains "fleet x: member 'two' from $PROJECT/members.lua: its url is empty"
+}
+
+# what stops a fleet run before any member starts: each says why, exits
+# non-zero, and nothing is deployed
+test_fleet_refusals_before_any_member_starts() {
+  new_project
+  fleet_members rf 2
+  fleet_section guarded rf                          # protected: the default
+  printf '\n[fleet.lost]\nregistry = postgresql://postgres:%s@127.0.0.1:1/registry\ntargets_query = SELECT name, url FROM t\n' \
+    "$FLEET_PASSWORD" >>"$PROJECT/stallmig.ini"
+  add_migration 20240101000000_a 'CREATE TABLE a (id int);'
+  # a protected fleet without a terminal and without --yes
+  run_stallrun workflows/deploy.lua --fleet guarded
+  assert_exit 3
+  assert_err_contains "fleet guarded is protected and there is no terminal to confirm on"
+  assert_eq "" "$(psql_q "SELECT to_regclass('stallmig.migrations')" "$(member_url rf 001)")"
+  # the registry cannot be reached: no password in the message
+  run_stallrun workflows/deploy.lua --fleet lost
+  assert_exit 1
+  assert_err_contains "fleet lost: cannot read its members from the registry"
+  assert_no_password
+  # a member url that names a variable is not expanded
+  psql_q "UPDATE fleet_members SET url = 'postgresql:///\${HOME}' WHERE name = 'm002'" >/dev/null
+  run_stallrun workflows/deploy.lua --fleet guarded --yes --json
+  assert_exit 1
+  assert_eq "m001 ok
+m002 failed" "$(outcomes "$(json_get "['journal']")")"
+  assert_out_contains "url holds '\${'"
+  # --member by hand without a url on stdin; --fleet with --env
+  run_stallrun workflows/deploy.lua --fleet guarded --member m001
+  assert_exit 2
+  assert_err_contains "--member: no url on stdin"
+  run_stallrun workflows/deploy.lua --fleet guarded --env dev
+  assert_exit 2
+  assert_err_contains "--fleet and --env cannot be given together"
 }
