@@ -88,9 +88,9 @@ end
 
 function deploy.run(ctx, out)
   local f = run.fleet_config(ctx)
-  fleet.hold_interrupts()
   local shard_i, shard_n = plan.parse_shard(ctx.options.shard)
   local members = plan.slice(fleet.members(f.name), shard_i, shard_n)
+  fleet.hold_interrupts()   -- from here a signal stops starting members, as a step
   local s = { id = run_id(ctx, shard_i, shard_n), name = f.name, done = 0, failed = 0,
     t0 = sys.clock(), shard = shard_i and (shard_i .. "/" .. shard_n) or nil, counts = {} }
   local dir = run.journal_dir(ctx, f.name)

@@ -52,9 +52,9 @@ end
 -- unreachable = {name...}, failed = {name...}}.
 function status.read(ctx)
   local f = run.fleet_config(ctx)
-  fleet.hold_interrupts()
   local shard_i, shard_n = plan.parse_shard(ctx.options.shard)
   local members = plan.slice(fleet.members(f.name), shard_i, shard_n)
+  fleet.hold_interrupts()
   local last = status.last_runs(run.journal_dir(ctx, f.name))
   local rows = {}
   local args = run.member_args(ctx)

@@ -230,7 +230,7 @@ test_fleet_sigint_lets_running_members_finish() {
 test_fleet_four_shards_are_disjoint_and_complete() {
   local i pids=()
   new_project
-  fleet_members sh 40
+  fleet_members sh 24
   fleet_section tenants sh parallel=2 protected=false
   add_migration 20240101000000_a 'CREATE TABLE a (id int);'
   for i in 0 1 2 3; do
@@ -241,14 +241,14 @@ test_fleet_four_shards_are_disjoint_and_complete() {
   for i in 0 1 2 3; do wait "${pids[$i]}" || fail "shard $i failed: $(cat "$CASE_TMP/shard$i.out")"; done
   cat "$PROJECT"/.stallmig/fleet/tenants/*-shard*of4.jsonl >"$CASE_TMP/all.jsonl"
   assert_eq "4" "$(ls "$PROJECT"/.stallmig/fleet/tenants/ | wc -l)"
-  assert_eq "40" "$(outcomes "$CASE_TMP/all.jsonl" | awk '{print $1}' | sort -u | wc -l)" "members in the union"
-  assert_eq "40" "$(wc -l <"$CASE_TMP/all.jsonl")" "a member in two slices"
+  assert_eq "24" "$(outcomes "$CASE_TMP/all.jsonl" | awk '{print $1}' | sort -u | wc -l)" "members in the union"
+  assert_eq "24" "$(wc -l <"$CASE_TMP/all.jsonl")" "a member in two slices"
   for i in 0 1 2 3; do
     [ "$(grep -c . "$PROJECT"/.stallmig/fleet/tenants/*-shard${i}of4.jsonl)" -gt 0 ] || fail "shard $i is empty"
   done
   run_stallrun workflows/status.lua --fleet tenants --json
   assert_exit 0
-  assert_eq "40" "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(1 for m in d["members"] if m["last_run"]["outcome"]=="ok"))' "$CASE_TMP/out")"
+  assert_eq "24" "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(1 for m in d["members"] if m["last_run"]["outcome"]=="ok"))' "$CASE_TMP/out")"
   run_stallrun workflows/deploy.lua --fleet tenants --shard 4/4
   assert_exit 2
   assert_err_contains "expected i/N with i from 0 to N-1"
