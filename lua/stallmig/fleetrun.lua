@@ -46,9 +46,10 @@ function run.pool(name, queue, args, parallel, hooks)
       local ok, child = pcall(fleet.spawn, name, m.name, args)
       if ok then
         running[#running + 1] = { member = m, child = child, t0 = sys.clock() }
-      else
-        hooks.done(m, { status = 255, signal = 0, stderr = tostring(child.message or child),
-          stdout = "" }, 0)
+      else   -- not started (refused: no such member where it promotes from; or fork failed)
+        local err = type(child) == "table" and child or { message = tostring(child) }
+        hooks.done(m, { status = err.kind == "refused" and 3 or 255, signal = 0, stdout = "",
+          stderr = "", report = { error = { kind = err.kind, message = err.message } } }, 0)
       end
     end
     if #running == 0 then break end

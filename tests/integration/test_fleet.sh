@@ -370,3 +370,29 @@ m002 failed" "$(outcomes "$(json_get "['journal']")")"
   assert_exit 2
   assert_err_contains "--fleet and --env cannot be given together"
 }
+
+# promote_from at fleet level: member m of fleet prd takes only what member
+# m of fleet stg has applied
+test_fleet_promotes_from_another_fleet_member_by_member() {
+  new_project
+  fleet_members stg 2
+  fleet_members prd 2
+  fleet_section stg stg protected=false
+  fleet_section prd prd protected=false promote_from=stg on_error=continue
+  add_migration 20240101000000_a 'CREATE TABLE a (id int);'
+  run_stallrun workflows/deploy.lua --fleet prd --json
+  assert_exit 1
+  assert_eq "m001 refused
+m002 refused" "$(outcomes "$(json_get "['journal']")")"
+  grep -q "stg.m001" "$(json_get "['journal']")" || fail "the refusal does not name stg.m001"
+  psql_q "DELETE FROM fleet_members WHERE fleet = 'stg' AND name = 'm002'" >/dev/null
+  run_stallrun workflows/deploy.lua --fleet stg
+  assert_exit 0
+  run_stallrun workflows/deploy.lua --fleet prd --json
+  assert_exit 1
+  assert_eq "m001 ok
+m002 refused" "$(outcomes "$(json_get "['journal']")")"
+  grep -q "fleet prd promotes from fleet stg, which has no member m002" "$(json_get "['journal']")" ||
+    fail "m002's refusal does not say stg has no m002"
+  assert_no_password "$(json_get "['journal']")"
+}
