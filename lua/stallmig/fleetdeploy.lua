@@ -61,8 +61,8 @@ local function confirm(ctx, f, count)
 end
 
 local function progress_line(s, total, running)
-  local line = string.format("fleet %s: %d/%d done, %d failed, %d running", s.name, s.done,
-    total, s.failed, running)
+  local line = string.format("fleet %s: %d/%d done, %d failed", s.name, s.done, total, s.failed)
+  if running then line = line .. string.format(", %d running", running) end
   if s.done > 0 and s.done < total then
     local left = (sys.clock() - s.t0) / s.done * (total - s.done)
     line = line .. string.format(", about %ds left", math.floor(left + 0.5))
@@ -116,6 +116,7 @@ function deploy.run(ctx, out)
     .. "parallel %d; journal %s", f.name, s.id, #todo, #members - #todo, #waves, f.parallel, path))
   local args = run.member_args(ctx)
   local tty = sys.isatty("stderr") and not ctx.json
+  local every = math.max(10, math.ceil(#todo / 10))
   local results, stopped, interrupted = {}, nil, false
   local started = 0
   for w, upto in ipairs(waves) do
@@ -135,6 +136,9 @@ function deploy.run(ctx, out)
         if tty then sys.err("\r\27[K") end
         out:step(rec.outcome == "ok" and "+" or "x", member.name, rec.outcome
           .. (rec.error and (": " .. rec.error) or "") .. " (" .. string.format("%.1f s", seconds) .. ")")
+        if not tty and s.done % every == 0 and s.done < #todo then   -- a CI log: every tenth
+          out:say(progress_line(s, #todo))
+        end
       end,
       tick = function(running)
         if tty then sys.err("\r\27[K", progress_line(s, #todo, running)) end
@@ -153,7 +157,7 @@ function deploy.run(ctx, out)
   out:set("members", json.array(results))
   out:set("counts", s.counts)
   out:set("not_started", #todo - s.done)
-  out:say(progress_line(s, #todo, 0) .. (#todo - s.done > 0
+  out:say(progress_line(s, #todo) .. (#todo - s.done > 0
     and string.format(", %d not started", #todo - s.done) or ""))
   if interrupted then
     error(errors.new("interrupted", "fleet " .. f.name .. ": interrupted; running members "
