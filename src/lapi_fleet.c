@@ -131,8 +131,10 @@ static int load_from_registry(lua_State *L, const struct config *cfg,
     const char *problem = NULL;
     if (PQstatus(pg) != CONNECTION_OK)
         problem = PQerrorMessage(pg);
+    else if ((res = PQexec(pg, "BEGIN READ ONLY")), PQresultStatus(res) != PGRES_COMMAND_OK)
+        problem = PQresultErrorMessage(res);   /* the query only ever runs read-only */
     else {
-        PQclear(PQexec(pg, "BEGIN READ ONLY"));
+        PQclear(res);
         res = PQexec(pg, f->targets_query);
         if (PQresultStatus(res) != PGRES_TUPLES_OK)
             problem = PQresultErrorMessage(res);

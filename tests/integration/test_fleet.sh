@@ -355,6 +355,13 @@ test_fleet_refusals_before_any_member_starts() {
   assert_exit 1
   assert_err_contains "fleet lost: cannot read its members from the registry"
   assert_no_password
+  # targets_query runs read-only: a query that writes is refused, nothing written
+  printf '\n[fleet.writes]\nregistry = %s\ntargets_query = INSERT INTO fleet_members VALUES (1, 2, 3) RETURNING name, url\n' \
+    "$DB_URL" >>"$PROJECT/stallmig.ini"
+  run_stallrun workflows/status.lua --fleet writes
+  assert_exit 1
+  assert_err_contains "cannot execute INSERT in a read-only transaction"
+  assert_eq "0" "$(psql_q "SELECT count(*) FROM fleet_members WHERE fleet = '1'")"
   # a member url that names a variable is not expanded
   psql_q "UPDATE fleet_members SET url = 'postgresql:///\${HOME}' WHERE name = 'm002'" >/dev/null
   run_stallrun workflows/deploy.lua --fleet guarded --yes --json
