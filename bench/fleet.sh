@@ -10,7 +10,7 @@
 #            xargs -P8 of psql -X -c 'SELECT 1', one per database (target 2x)
 #
 # Each side deploys its own set of databases (cloned from one empty
-# template), so both start from empty. Environment: MEMBERS (default 1000),
+# template, one set at a time), so both start from empty. Environment: MEMBERS (default 1000),
 # MIGRATIONS (default 20), PARALLEL (default 8).
 set -euo pipefail
 export LC_ALL=C
@@ -50,23 +50,34 @@ parallel = $parallel
 protected = false
 INI
 
-# two sets of member databases: f_* for the fleet, p_* for psql
-echo "creating 2 x $members databases..." >&2
-for set in f p; do
-  for ((i = 1; i <= members; i++)); do printf 'CREATE DATABASE %s_%04d TEMPLATE tpl;\n' "$set" "$i"; done
-done | "$psql" -XAtq -v ON_ERROR_STOP=1 -d "$admin_url" >/dev/null
+# MEMBERS databases at a time (an empty database is ~7.5 MB: two sets of
+# 1000 would be 15 GB): p_* for psql, dropped, then f_* for the fleet
+members_sql() {   # members_sql VERB SET
+  for ((i = 1; i <= members; i++)); do
+    if [ "$1" = create ]; then printf 'CREATE DATABASE %s_%04d TEMPLATE tpl;\n' "$2" "$i"
+    else printf 'DROP DATABASE %s_%04d;\n' "$2" "$i"; fi
+  done | "$psql" -XAtq -v ON_ERROR_STOP=1 -d "$admin_url" >/dev/null
+  q -c CHECKPOINT >/dev/null
+}
+echo "creating $members databases for psql..." >&2
+members_sql create p
 "$psql" -XAtq -v ON_ERROR_STOP=1 -d "$registry_url" -c "CREATE TABLE members (name text, url text)" \
   -c "INSERT INTO members SELECT format('m%s', lpad(i::text, 4, '0')), format('postgresql:///f_%s?host=%s&user=postgres', lpad(i::text, 4, '0'), '$host') FROM generate_series(1, $members) i" >/dev/null
 for ((i = 1; i <= members; i++)); do printf 'postgresql:///p_%04d?host=%s&user=postgres\n' "$i" "$host"; done >"$work/floor_urls"
-q -c CHECKPOINT >/dev/null
 
 now_us() { echo "${EPOCHREALTIME/./}"; }
 
-# the floor: psql -1 -f all.sql on each of its databases, PARALLEL at a time
+# the floor: psql -1 -f all.sql on each of its databases, PARALLEL at a time;
+# then SELECT 1 on each (the status floor)
 s=$(now_us)
 xargs -P "$parallel" -I{} "$psql" -X -q -1 -v ON_ERROR_STOP=1 -d {} -f "$proj/all.sql" <"$work/floor_urls" >/dev/null
 floor_deploy=$(( $(now_us) - s ))
-q -c CHECKPOINT >/dev/null
+s=$(now_us)
+xargs -P "$parallel" -I{} "$psql" -X -q -d {} -c 'SELECT 1' <"$work/floor_urls" >/dev/null
+floor_status=$(( $(now_us) - s ))
+echo "creating $members databases for the fleet..." >&2
+members_sql drop p
+members_sql create f
 
 # the fleet deploy, its coordinator's peak RSS sampled from /proc
 s=$(now_us)
@@ -85,10 +96,7 @@ applied=$("$psql" -XAtq -d "postgresql:///f_$(printf %04d "$members")?host=$host
   -c "SELECT count(*) FROM stallmig.migrations WHERE outcome = 'applied'")
 [ "$applied" = "$migrations" ] || { echo "bench: the last member has $applied migrations applied" >&2; exit 1; }
 
-# status: 1000 member processes beside 1000 SELECT 1 connections
-s=$(now_us)
-xargs -P "$parallel" -I{} "$psql" -X -q -d {} -c 'SELECT 1' <"$work/floor_urls" >/dev/null
-floor_status=$(( $(now_us) - s ))
+# status: a member process each, beside the SELECT 1 connections above
 s=$(now_us)
 (cd "$repo" && "$stallrun" workflows/status.lua --config "$proj/stallmig.ini" --fleet tenants >"$work/status.out" 2>&1) ||
   { tail -n 20 "$work/status.out" >&2; echo "bench: fleet status is not 0" >&2; exit 1; }
