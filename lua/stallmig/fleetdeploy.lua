@@ -96,6 +96,12 @@ function deploy.run(ctx, out)
   local dir = run.journal_dir(ctx, f.name)
   mkdirs(dir)
   local path = dir .. "/" .. s.id .. ".jsonl"
+  local base, n = s.id, 1
+  while not ctx.options.resume and files.kind(path) ~= nil do   -- a run in the same second
+    n = n + 1
+    s.id = base .. "-" .. n
+    path = dir .. "/" .. s.id .. ".jsonl"
+  end
   local skip = {}
   if ctx.options.resume then
     if files.kind(path) ~= "file" then

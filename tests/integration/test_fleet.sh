@@ -107,6 +107,12 @@ test_fleet_deploys_every_member_in_waves() {
   run_stallrun workflows/deploy.lua --fleet tenants --json
   assert_exit 0
   assert_eq "0" "$(json_get "['members'][0]['applied'].__len__()")"
+  # two runs in the same second keep a journal each
+  run_stallrun workflows/deploy.lua --fleet tenants --json
+  local first; first=$(json_get "['journal']")
+  run_stallrun workflows/deploy.lua --fleet tenants --json
+  [ "$first" != "$(json_get "['journal']")" ] || fail "two runs share the journal $first"
+  assert_eq "$n" "$(wc -l <"$first")"
 }
 
 # three members whose migration fails, one unreachable; on_error decides
