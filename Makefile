@@ -20,8 +20,8 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps test test-builds unit unit-bins integration check-asan asan-build asan-unit check-valgrind \
-        valgrind-build bench bench-lint bench-json bench-studio bench-reports bench-backfill fuzz fuzz-smoke \
-        demo install clean
+        valgrind-build bench bench-lint bench-json bench-studio bench-reports bench-backfill bench-fleet \
+        fuzz fuzz-smoke demo install clean
 
 all: stallrun
 
@@ -109,6 +109,10 @@ bench-reports: stallrun
 # A backfill of 10 million rows beside one UPDATE of them (ROWS=N; docs/zero-downtime.md).
 bench-backfill: stallrun
 	@bench/backfill.sh $(CURDIR)/stallrun
+
+# A fleet of 1000 databases x 20 migrations beside xargs -P8 of psql (bench/fleet.sh).
+bench-fleet: stallrun
+	@bench/fleet.sh $(CURDIR)/stallrun
 
 # src/json.c against cJSON and lua-cjson on libpg_query's trees (README, Decisions).
 JSON_BENCH_PKGS := lua5.4 libcjson lua5.4-cjson

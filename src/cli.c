@@ -11,7 +11,7 @@
 enum opt_id {
     OPT_ENV, OPT_CONFIG, OPT_YES, OPT_JSON, OPT_HELP, OPT_VERSION, OPT_REASON,
     OPT_SKIP_PROMOTION_CHECK, OPT_NO_BACKUP, OPT_ACCEPT_DATA_LOSS, OPT_RESTAMP_FROM,
-    OPT_ALLOW_ADHOC_SQL,
+    OPT_ALLOW_ADHOC_SQL, OPT_FLEET, OPT_MEMBER,
 };
 
 static const struct option_spec {
@@ -36,6 +36,9 @@ static const struct option_spec {
      "override: re-stamp a database marked as protected ENV without a terminal"},
     {OPT_ALLOW_ADHOC_SQL, "--allow-adhoc-sql", NULL,
      "override: let a script write other SQL to a protected environment"},
+    {OPT_FLEET, "--fleet", "NAME", "fleet from stallmig.ini ([fleet.NAME]): every member"},
+    {OPT_MEMBER, "--member", "NAME",
+     "with --fleet: one member, its url read from stdin (what a fleet run starts)"},
 };
 #define OPTION_COUNT (sizeof options / sizeof options[0])
 
@@ -92,6 +95,8 @@ static int apply_option(struct cli *out, const struct option_spec *o, const char
         ov->restamp_from = value;
         break;
     case OPT_ALLOW_ADHOC_SQL: ov->given[OVERRIDE_ALLOW_ADHOC_SQL] = true; break;
+    case OPT_FLEET: out->fleet = value; break;
+    case OPT_MEMBER: out->member = value; break;
     }
     return 0;
 }
@@ -122,6 +127,15 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, unsigned errlen
     if (out->workflow == NULL && !out->help && !out->version) {
         snprintf(err, errlen, "no workflow given: stallrun WORKFLOW.lua [--env NAME] ... "
                  "(stallrun --help lists them)");
+        return -1;
+    }
+    if (out->fleet && out->env) {
+        snprintf(err, errlen, "--fleet and --env cannot be given together: a fleet's members "
+                 "are its environments");
+        return -1;
+    }
+    if (out->member && !out->fleet) {
+        snprintf(err, errlen, "--member needs --fleet NAME");
         return -1;
     }
     return overrides_check(&out->overrides, err, errlen);

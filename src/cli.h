@@ -9,6 +9,7 @@
 struct cli {
     const char *workflow;
     const char *env;
+    const char *fleet, *member;      /* --fleet NAME [--member NAME] */
     const char *config;              /* default "stallmig.ini" */
     bool yes, json, help, version;
     struct overrides overrides;      /* --no-backup, ... with --reason */

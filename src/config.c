@@ -39,6 +39,8 @@ struct loader {
     int project_header;              /* line of [project], 0 if none yet */
     int project_lines[CONFIG_PROJECT_KEY_COUNT];          /* line each key was set on */
     int env_lines[CONFIG_MAX_ENVS][CONFIG_ENV_KEY_COUNT];
+    int fleet_lines[CONFIG_MAX_FLEETS][CONFIG_ENV_KEY_COUNT];
+    int fleet_own_lines[CONFIG_MAX_FLEETS][6];             /* the fleet_keys below */
 };
 
 static void fail(struct loader *ld, int line, const char *fmt, ...)
@@ -329,6 +331,46 @@ static bool valid_env_name(const char *s)
     return true;
 }
 
+const struct fleet_config *config_find_fleet(const struct config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->fleet_count; i++)
+        if (strcmp(cfg->fleets[i].name, name) == 0)
+            return &cfg->fleets[i];
+    return NULL;
+}
+
+static void env_defaults(struct env_config *e)
+{
+#define X(key, field, kind, dflt, min, max, words) set_default_##kind(&e->field, dflt);
+    CONFIG_ENV_KEYS(X)
+#undef X
+}
+
+static void fleet_header(struct loader *ld, const char *name, int line)
+{
+    const char *fleet = name + 6;
+    if (!valid_env_name(fleet)) {
+        fail(ld, line, "[%s]: a fleet name is letters, digits, '_' or '-'", name);
+        return;
+    }
+    const struct fleet_config *seen = config_find_fleet(ld->cfg, fleet);
+    if (seen != NULL) {
+        fail(ld, line, "[%s] appears twice (first at line %d); merge them", name, seen->line);
+        return;
+    }
+    if (ld->cfg->fleet_count == CONFIG_MAX_FLEETS) {
+        fail(ld, line, "too many fleets (at most %d)", CONFIG_MAX_FLEETS);
+        return;
+    }
+    struct fleet_config *f = &ld->cfg->fleets[ld->cfg->fleet_count++];
+    f->name = xstrdup(fleet);
+    f->line = line;
+    f->env.name = xstrdup(fleet);
+    f->env.line = line;
+    env_defaults(&f->env);
+    f->parallel = 4;
+}
+
 /* Called by the reader for each "[...]" line, so that empty sections exist
  * and a section given twice is an error. */
 static void section_header(struct loader *ld, const char *name, int line)
@@ -340,8 +382,13 @@ static void section_header(struct loader *ld, const char *name, int line)
         ld->project_header = line;
         return;
     }
+    if (strncmp(name, "fleet.", 6) == 0) {
+        fleet_header(ld, name, line);
+        return;
+    }
     if (strncmp(name, "env.", 4) != 0) {
-        fail(ld, line, "unknown section [%s] (expected [project] or [env.NAME])", name);
+        fail(ld, line, "unknown section [%s] (expected [project], [env.NAME] or [fleet.NAME])",
+             name);
         return;
     }
     const char *env = name + 4;
@@ -361,9 +408,7 @@ static void section_header(struct loader *ld, const char *name, int line)
     struct env_config *e = &ld->cfg->envs[ld->cfg->env_count++];
     e->name = xstrdup(env);
     e->line = line;
-#define X(key, field, kind, dflt, min, max, words) set_default_##kind(&e->field, dflt);
-    CONFIG_ENV_KEYS(X)
-#undef X
+    env_defaults(e);
 }
 
 /* ---- keys -------------------------------------------------------------- */
@@ -535,19 +580,19 @@ static void free_ENV(char **name) { free(*name); }
 static void free_COUNT(long long *n) { (void)n; }
 static void free_COMMAND(char **command) { free(*command); }
 
-static void set_env_key(struct loader *ld, struct env_config *e, const char *name,
-                        const char *value)
+static void set_env_key(struct loader *ld, struct env_config *e, int *lines, const char *kind,
+                        const char *name, const char *value)
 {
     int i = key_index(env_key_name, CONFIG_ENV_KEY_COUNT, name);
     if (i < 0) {
         char known[300];
-        fail(ld, ld->line, "unknown key '%s' in [env.%s] (known: %s)", name, e->name,
+        fail(ld, ld->line, "unknown key '%s' in [%s.%s] (known: %s)", name, kind, e->name,
              key_list(env_key_name, CONFIG_ENV_KEY_COUNT, known, sizeof known));
         return;
     }
     char section[300];
-    snprintf(section, sizeof section, "env.%s", e->name);
-    if (!first_setting(ld, ld->env_lines[e - ld->cfg->envs], i, section, name))
+    snprintf(section, sizeof section, "%s.%s", kind, e->name);
+    if (!first_setting(ld, lines, i, section, name))
         return;
     switch ((enum config_env_key)i) {
 #define X(key, field, kind, dflt, min, max, words) \
@@ -556,6 +601,105 @@ static void set_env_key(struct loader *ld, struct env_config *e, const char *nam
 #undef X
     case CONFIG_ENV_KEY_COUNT: break;
     }
+}
+
+/* ---- [fleet.NAME] keys ----------------------------------------------------- */
+
+static const char *const fleet_keys[] = {"registry", "targets_query", "targets", "parallel",
+                                         "waves", "on_error"};
+
+/* "N" (a whole number from 1) or "N%" (1 to 100): 0 and the number, or -1. */
+static int parse_share(const char *text, size_t len, bool *percent, long long *n)
+{
+    while (len > 0 && isspace((unsigned char)*text))
+        text++, len--;
+    while (len > 0 && isspace((unsigned char)text[len - 1]))
+        len--;
+    *percent = len > 0 && text[len - 1] == '%';
+    if (*percent)
+        len--;
+    char digits[24];
+    if (len == 0 || len >= sizeof digits)
+        return -1;
+    memcpy(digits, text, len);
+    digits[len] = '\0';
+    return parse_count(digits, 1, *percent ? 100 : 1000000000, n);
+}
+
+bool config_valid_waves(const char *text)
+{
+    for (const char *p = text;;) {
+        size_t len = strcspn(p, ",");
+        bool percent;
+        long long n;
+        if (parse_share(p, len, &percent, &n) != 0)
+            return false;
+        if (p[len] == '\0')
+            return true;
+        p += len + 1;
+    }
+}
+
+bool config_valid_on_error(const char *text)
+{
+    bool percent;
+    long long n;
+    return strcmp(text, "stop") == 0 || strcmp(text, "continue") == 0 ||
+           parse_share(text, strlen(text), &percent, &n) == 0;
+}
+
+static void set_fleet_own_key(struct loader *ld, struct fleet_config *f, int i, const char *value)
+{
+    const char *name = fleet_keys[i];
+    if (value[0] == '\0') {
+        fail(ld, ld->line, "[fleet.%s] %s is empty", f->name, name);
+        return;
+    }
+    switch (i) {
+    case 0: f->registry.raw = xstrdup(value), f->registry.line = ld->line; break;
+    case 1: f->targets_query = xstrdup(value); break;
+    case 2: f->targets = xstrdup(value); break;
+    case 3:
+        if (parse_count(value, 1, CONFIG_FLEET_MAX_PARALLEL, &f->parallel) != 0)
+            fail(ld, ld->line, "[fleet.%s] parallel = '%.40s': expected a whole number from 1 "
+                 "to %d", f->name, value, CONFIG_FLEET_MAX_PARALLEL);
+        break;
+    case 4:
+        if (!config_valid_waves(value))
+            fail(ld, ld->line, "[fleet.%s] waves = '%.60s': expected a list of member counts or "
+                 "percentages, e.g. 1, 10%%, 100%%", f->name, value);
+        else
+            f->waves = xstrdup(value);
+        break;
+    case 5:
+        if (!config_valid_on_error(value))
+            fail(ld, ld->line, "[fleet.%s] on_error = '%.40s': expected stop, continue, a number "
+                 "of failed members (e.g. 3) or a share of them (e.g. 5%%)", f->name, value);
+        else
+            f->on_error = xstrdup(value);
+        break;
+    }
+}
+
+static void set_fleet_key(struct loader *ld, struct fleet_config *f, const char *name,
+                          const char *value)
+{
+    size_t index = (size_t)(f - ld->cfg->fleets);
+    for (int i = 0; i < (int)(sizeof fleet_keys / sizeof fleet_keys[0]); i++) {
+        if (strcmp(name, fleet_keys[i]) != 0)
+            continue;
+        char section[300];
+        snprintf(section, sizeof section, "fleet.%s", f->name);
+        if (first_setting(ld, ld->fleet_own_lines[index], i, section, name))
+            set_fleet_own_key(ld, f, i, value);
+        return;
+    }
+    if (strcmp(name, "url") == 0) {
+        fail(ld, ld->line, "[fleet.%s] has no url: each member has its own (from registry and "
+             "targets_query, or from targets = FILE.lua)", f->name);
+        return;
+    }
+    set_env_key(ld, &f->env, ld->fleet_lines[index], "fleet", name, value);
 }
 
 static int handle(void *user, const char *section, const char *name, const char *value)
@@ -567,8 +711,12 @@ static int handle(void *user, const char *section, const char *name, const char 
         fail(ld, ld->line, "'%s' is outside any section (put it under [project] or [env.NAME])", name);
     else if (strcmp(section, "project") == 0)
         set_project_key(ld, name, value);
-    else if (strncmp(section, "env.", 4) == 0 && config_find_env(ld->cfg, section + 4))
-        set_env_key(ld, (struct env_config *)config_find_env(ld->cfg, section + 4), name, value);
+    else if (strncmp(section, "env.", 4) == 0 && config_find_env(ld->cfg, section + 4)) {
+        struct env_config *e = (struct env_config *)config_find_env(ld->cfg, section + 4);
+        set_env_key(ld, e, ld->env_lines[e - ld->cfg->envs], "env", name, value);
+    } else if (strncmp(section, "fleet.", 6) == 0 && config_find_fleet(ld->cfg, section + 6))
+        set_fleet_key(ld, (struct fleet_config *)config_find_fleet(ld->cfg, section + 6), name,
+                      value);
     return 1;                        /* our own errors are in ld; keep inih going */
 }
 
@@ -743,6 +891,46 @@ static void validate(struct loader *ld)
     }
 }
 
+static void validate_fleets(struct loader *ld)
+{
+    struct config *cfg = ld->cfg;
+    for (size_t i = 0; i < cfg->fleet_count && !ld->failed; i++) {
+        struct fleet_config *f = &cfg->fleets[i];
+        struct env_config *e = &f->env;
+        if (e->is_protected && e->lock_timeout == NULL)
+            e->lock_timeout = xstrdup(DEFAULT_PROTECTED_LOCK_TIMEOUT);
+        if (ld->fleet_lines[i][CONFIG_ENV_rehearse] == 0)
+            e->rehearse = !e->is_protected;
+        if (f->waves == NULL)
+            f->waves = xstrdup("100%");
+        if (f->on_error == NULL)
+            f->on_error = xstrdup("stop");
+        bool query = f->registry.raw || f->targets_query, file = f->targets != NULL;
+        if (config_find_env(cfg, f->name))
+            fail(ld, f->line, "[fleet.%s] has the name of [env.%s]: rename one (promote_from "
+                 "names either)", f->name, f->name);
+        else if (query && file)
+            fail(ld, f->line, "[fleet.%s] has both targets and registry/targets_query: its "
+                 "members come from one of them", f->name);
+        else if (!file && (f->registry.raw == NULL || f->targets_query == NULL))
+            fail(ld, f->line, "[fleet.%s] names no members: add registry = URL and "
+                 "targets_query = SELECT name, url FROM ..., or targets = FILE.lua", f->name);
+        else if (e->promote_from && !config_find_env(cfg, e->promote_from) &&
+                 !config_find_fleet(cfg, e->promote_from))
+            fail(ld, ld->fleet_lines[i][CONFIG_ENV_promote_from], "[fleet.%s] promote_from = %s: "
+                 "there is no [env.%s] or [fleet.%s]", f->name, e->promote_from, e->promote_from,
+                 e->promote_from);
+        else if (e->promote_from && strcmp(e->promote_from, f->name) == 0)
+            fail(ld, ld->fleet_lines[i][CONFIG_ENV_promote_from], "[fleet.%s] cannot promote "
+                 "from itself", f->name);
+        if (file && !ld->failed) {
+            char *given = f->targets;
+            f->targets = resolve_path(cfg->dir, given);
+            free(given);
+        }
+    }
+}
+
 int config_load(const char *path, struct config *cfg, struct config_error *err)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -771,6 +959,8 @@ int config_load(const char *path, struct config *cfg, struct config_error *err)
         fail(&ld, 0, "cannot parse the configuration (inih error %d)", bad_line);
     if (!ld.failed)
         validate(&ld);
+    if (!ld.failed)
+        validate_fleets(&ld);
     free(text);
     if (ld.failed)
         goto failed;
@@ -790,10 +980,93 @@ void config_free(struct config *cfg)
         CONFIG_ENV_KEYS(X)
 #undef X
     }
+    for (size_t i = 0; i < cfg->fleet_count; i++) {
+        struct fleet_config *f = &cfg->fleets[i];
+        free(f->name);
+        free(f->env.name);
+#define X(key, field, kind, dflt, min, max, words) free_##kind(&f->env.field);
+        CONFIG_ENV_KEYS(X)
+#undef X
+        free(f->registry.raw);
+        free(f->targets_query);
+        free(f->targets);
+        free(f->waves);
+        free(f->on_error);
+    }
     free(cfg->path);
     free(cfg->dir);
 #define X(key, field, dflt) free(cfg->field);
     CONFIG_PROJECT_KEYS(X)
 #undef X
     memset(cfg, 0, sizeof *cfg);
+}
+
+/* ---- fleet members ------------------------------------------------------ */
+
+char *config_fleet_registry(const struct config *cfg, const struct fleet_config *f,
+                            struct config_error *err)
+{
+    struct env_config as_env = {.name = f->env.name, .url = f->registry};
+    char *url = config_env_url(cfg, &as_env, err);
+    if (url == NULL)   /* the messages name [env.FLEET]: say which section it is */
+        snprintf(err->hint, sizeof err->hint, "fix registry in [fleet.%s] of stallmig.ini, or "
+                 "set the environment variable it names", f->name);
+    return url;
+}
+
+static char *copy_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
+
+/* A member's environment: the fleet's settings, its own name and url. */
+static struct env_config *add_member_env(struct config *cfg, const struct fleet_config *f,
+                                         const char *member, const char *url)
+{
+    struct env_config *e = &cfg->envs[cfg->env_count++];
+    *e = f->env;
+    if (asprintf(&e->name, "%s.%s", f->name, member) < 0)
+        abort();
+    e->url.raw = xstrdup(url);
+    e->url.line = f->line;
+    e->lock_timeout = copy_or_null(f->env.lock_timeout);
+    e->statement_timeout = copy_or_null(f->env.statement_timeout);
+    e->promote_from = copy_or_null(f->env.promote_from);
+    e->integration_tests = copy_or_null(f->env.integration_tests);
+    return e;
+}
+
+const struct env_config *config_add_member(struct config *cfg, const char *fleet,
+                                           const char *member, const char *url,
+                                           const char *promote_url, struct config_error *err)
+{
+    memset(err, 0, sizeof *err);
+    const struct fleet_config *f = config_find_fleet(cfg, fleet);
+    const struct fleet_config *from = f && f->env.promote_from
+                                    ? config_find_fleet(cfg, f->env.promote_from) : NULL;
+    if (f == NULL)
+        snprintf(err->message, sizeof err->message, "%s: there is no [fleet.%s]", cfg->path, fleet);
+    else if (!valid_env_name(member) || strlen(member) > 63)
+        snprintf(err->message, sizeof err->message, "fleet %s: member name '%.80s' is not 1 to 63 "
+                 "letters, digits, '_' or '-'", fleet, member);
+    else if (url == NULL || url[0] == '\0')
+        snprintf(err->message, sizeof err->message, "fleet %s: member %s has no url", fleet,
+                 member);
+    else if (strstr(url, "${") || (promote_url && strstr(promote_url, "${")))
+        /* a registry's value is not the INI: it names no variable to expand */
+        snprintf(err->message, sizeof err->message, "fleet %s: member %s's url holds '${': "
+                 "a member's url is used as the registry gives it", fleet, member);
+    else if (from && (promote_url == NULL || promote_url[0] == '\0'))
+        snprintf(err->message, sizeof err->message, "fleet %s promotes from fleet %s, which has "
+                 "no member %s", fleet, from->name, member);
+    else if (cfg->env_count + 2 > CONFIG_MAX_ENVS)
+        snprintf(err->message, sizeof err->message, "too many environments (at most %d)",
+                 CONFIG_MAX_ENVS);
+    if (err->message[0] != '\0')
+        return NULL;
+    if (from) {
+        add_member_env(cfg, from, member, promote_url);
+        struct env_config *e = add_member_env(cfg, f, member, url);
+        free(e->promote_from);
+        e->promote_from = xstrdup(cfg->envs[cfg->env_count - 2].name);
+        return e;
+    }
+    return add_member_env(cfg, f, member, url);
 }

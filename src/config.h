@@ -102,6 +102,24 @@ struct env_config {
 #undef X
 };
 
+/* [fleet.NAME]: many databases deployed from one history (docs/fleet.md).
+ * Its members come from targets_query on the registry, or from the Lua file
+ * targets; env holds the [env.NAME] keys every member inherits (its url is
+ * unused: each member has its own). */
+#define CONFIG_MAX_FLEETS 16
+#define CONFIG_FLEET_MAX_PARALLEL 256
+struct fleet_config {
+    char *name;
+    int line;                        /* line of the [fleet.NAME] header */
+    struct env_config env;           /* inherited settings; env.name is the fleet's */
+    struct config_value registry;    /* a url, interpolated on demand; raw NULL if none */
+    char *targets_query;
+    char *targets;                   /* absolute path of a Lua file, or NULL */
+    long long parallel;              /* default 4 */
+    char *waves;                     /* e.g. "1, 10%, 100%" (default "100%") */
+    char *on_error;                  /* stop, continue, N or N% (default "stop") */
+};
+
 struct config {
     char *path;                      /* as given on the command line */
     char *dir;                       /* absolute directory of the INI file */
@@ -110,6 +128,8 @@ struct config {
 #undef X
     struct env_config envs[CONFIG_MAX_ENVS];
     size_t env_count;
+    struct fleet_config fleets[CONFIG_MAX_FLEETS];
+    size_t fleet_count;
 };
 
 struct config_error {
@@ -124,6 +144,26 @@ int config_load(const char *path, struct config *cfg, struct config_error *err);
 void config_free(struct config *cfg);
 
 const struct env_config *config_find_env(const struct config *cfg, const char *name);
+
+const struct fleet_config *config_find_fleet(const struct config *cfg, const char *name);
+
+/* A member of a fleet as an environment of its own, named "FLEET.MEMBER"
+ * (the name its marker records), with the fleet's settings and url; with
+ * promote_url, also the same member of the fleet promote_from names
+ * ("OTHER.MEMBER"), which the member then promotes from. Returns the new
+ * environment, or NULL with err filled (no such fleet, a member name that
+ * is not letters, digits, '_' or '-', no room). */
+const struct env_config *config_add_member(struct config *cfg, const char *fleet,
+                                           const char *member, const char *url,
+                                           const char *promote_url, struct config_error *err);
+
+/* The registry url of a fleet, interpolated as config_env_url does. */
+char *config_fleet_registry(const struct config *cfg, const struct fleet_config *f,
+                            struct config_error *err);
+
+/* Whether text is a valid waves / on_error setting (config_load checks). */
+bool config_valid_waves(const char *text);
+bool config_valid_on_error(const char *text);
 
 /* The environment's URL with ${VAR} and ${VAR:-default} taken from the
  * process environment. Returns a malloc'd string, or NULL with err filled:

@@ -92,6 +92,8 @@ static void push_context(lua_State *L, const struct host_run *run)
     set_string(L, "workflow", run->workflow);
     set_string(L, "root", run->root);
     set_string(L, "env", run->env);
+    set_string(L, "fleet", run->fleet);
+    set_string(L, "member", run->member);
     lua_pushboolean(L, run->yes);
     lua_setfield(L, -2, "yes");
     lua_pushboolean(L, run->json);

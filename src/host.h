@@ -11,7 +11,8 @@ struct host_run {
     const char *workflow;            /* path of the workflow script */
     const char *root;                /* directory holding lua/ and workflows/ */
     const struct config *cfg;
-    const char *env;                 /* --env, or NULL */
+    const char *env;                 /* --env (a member's "FLEET.MEMBER"), or NULL */
+    const char *fleet, *member;      /* --fleet, --member, or NULL */
     bool yes, json;
     const struct overrides *overrides;  /* shown as ctx.overrides and ctx.reason */
     int argc;                        /* workflow options, as given */

@@ -15,6 +15,7 @@ int luaopen_stallmig_sql(lua_State *L);
 int luaopen_stallmig_guard(lua_State *L);
 /* require("stallmig.http"): the studio's server (lapi_http.c) */
 int luaopen_stallmig_http(lua_State *L);
+int luaopen_stallmig_fleet(lua_State *L);   /* lapi_fleet.c */
 
 /* require("stallmig.db"): assembled in modules.c from the tables below. */
 int luaopen_stallmig_db(lua_State *L);

@@ -81,4 +81,27 @@ void lconfig_push(lua_State *L, const struct config *cfg)
     }
     lua_setfield(L, -3, "environment_order");
     lua_setfield(L, -2, "environments");
+    lconfig_push_fleets(L, cfg);
+    lua_setfield(L, -2, "fleets");
+}
+
+/* ctx.config.fleets[NAME]: a [fleet.NAME] without its registry url, its
+ * members' inherited settings under settings. */
+void lconfig_push_fleets(lua_State *L, const struct config *cfg)
+{
+    lua_createtable(L, 0, (int)cfg->fleet_count);
+    for (size_t i = 0; i < cfg->fleet_count; i++) {
+        const struct fleet_config *f = &cfg->fleets[i];
+        lua_createtable(L, 0, 8);
+        set_string(L, "name", f->name);
+        set_string(L, "targets", f->targets);
+        set_string(L, "targets_query", f->targets_query);
+        set_string(L, "waves", f->waves);
+        set_string(L, "on_error", f->on_error);
+        lua_pushinteger(L, (lua_Integer)f->parallel);
+        lua_setfield(L, -2, "parallel");
+        lconfig_push_env(L, &f->env);
+        lua_setfield(L, -2, "settings");
+        lua_setfield(L, -2, f->name);
+    }
 }

@@ -14,4 +14,7 @@ void lconfig_push(lua_State *L, const struct config *cfg);
 /* Pushes one environment's table: {name, protected, backup, ...}. */
 void lconfig_push_env(lua_State *L, const struct env_config *env);
 
+/* Pushes ctx.config.fleets (lconfig_push includes it). */
+void lconfig_push_fleets(lua_State *L, const struct config *cfg);
+
 #endif

@@ -107,6 +107,50 @@ static int prepare_config(const struct cli *cli, struct config *cfg)
     return 0;
 }
 
+/* One line of stdin without its line break, into buf; false at EOF. */
+static bool read_stdin_line(char *buf, size_t size)
+{
+    if (fgets(buf, (int)size, stdin) == NULL)
+        return false;
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return true;
+}
+
+/* --fleet NAME: the fleet must exist; with --member, the member becomes
+ * the run's environment ("FLEET.MEMBER"), its url (and, where the fleet
+ * promotes from another fleet, that fleet's url of the same member) read
+ * from stdin, never from argv or the environment, where other users or
+ * child processes could read the password. 0, or an exit status. */
+static int prepare_fleet(const struct cli *cli, struct config *cfg, const char **env)
+{
+    if (cli->fleet == NULL)
+        return 0;
+    if (config_find_fleet(cfg, cli->fleet) == NULL) {
+        msg_error("unknown fleet '%s': %s has no [fleet.%s]", cli->fleet, cfg->path, cli->fleet);
+        msg_hint("pass --fleet with the name of a [fleet.NAME] section (docs/fleet.md)");
+        return 2;
+    }
+    if (cli->member == NULL)
+        return 0;
+    char url[CONFIG_MAX_LINE], promote_url[CONFIG_MAX_LINE] = "";
+    bool got = read_stdin_line(url, sizeof url);
+    if (got)
+        read_stdin_line(promote_url, sizeof promote_url);
+    struct config_error err;
+    const struct env_config *e = got ? config_add_member(cfg, cli->fleet, cli->member, url,
+                                                         promote_url, &err) : NULL;
+    explicit_bzero(url, sizeof url);
+    explicit_bzero(promote_url, sizeof promote_url);
+    if (e == NULL) {
+        msg_error("%s", got ? err.message : "--member: no url on stdin");
+        msg_hint("--member is what a fleet run starts for each member (stallrun WORKFLOW "
+                 "--fleet NAME runs them all); by hand, give the member's url on stdin");
+        return 2;
+    }
+    *env = e->name;
+    return 0;
+}
+
 /* An override the run gave but no gate relied on: said, so that nobody
  * believes it was recorded. */
 static void warn_unused_overrides(const struct overrides *ov)
@@ -128,6 +172,12 @@ static int run(const struct cli *cli, const char *root)
     int status = prepare_config(cli, &cfg);
     if (status != 0)
         return status;
+    const char *env = cli->env;
+    status = prepare_fleet(cli, &cfg, &env);
+    if (status != 0) {
+        config_free(&cfg);
+        return status;
+    }
     char name[128];
     const char *base = strrchr(workflow, '/');
     base = base ? base + 1 : workflow;
@@ -143,7 +193,8 @@ static int run(const struct cli *cli, const char *root)
     snprintf(rn.workflow, sizeof rn.workflow, "%s", name);
     lconn_set_run(&rn);
     struct host_run hr = {
-        .workflow = workflow, .root = root, .cfg = &cfg, .env = cli->env,
+        .workflow = workflow, .root = root, .cfg = &cfg, .env = env,
+        .fleet = cli->fleet, .member = cli->member,
         .yes = cli->yes, .json = cli->json, .overrides = &cli->overrides,
         .argc = cli->argc, .argv = cli->argv,
     };

@@ -17,6 +17,7 @@ const luaL_Reg modules_preload[] = {
     {"stallmig.files", luaopen_stallmig_files}, {"stallmig.sys", luaopen_stallmig_sys},
     {"stallmig.error", luaopen_stallmig_error}, {"stallmig.guard", luaopen_stallmig_guard},
     {"stallmig.http", luaopen_stallmig_http},
+    {"stallmig.fleet", luaopen_stallmig_fleet},
     {NULL, NULL},
 };
 

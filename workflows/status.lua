@@ -3,6 +3,7 @@
 --   stallrun workflows/status.lua --env staging [--all] [--json]
 --   stallrun workflows/status.lua --env all           # which migration is where, everywhere
 --   stallrun workflows/status.lua --env all --format html [--output FILE]   # the matrix and the promotion timeline
+--   stallrun workflows/status.lua --fleet tenants [--json]   # every member of a fleet
 --
 -- Read-only: it never creates the history table or takes the deploy lock.
 -- When every migration is applied it lists the ten applied last (--all:
@@ -16,6 +17,7 @@ local status = require("stallmig.status")
 local report = require("stallmig.report")
 local artifact = require("stallmig.artifact")
 local status_html = require("stallmig.status_html")
+local fleetstatus = require("stallmig.fleetstatus")
 
 -- --env all: one matrix, migrations down the side, environments across;
 -- --format html: the matrix and the promotion timeline as one page.
@@ -43,9 +45,44 @@ local function status_all(out, file)
   return all.in_sync and 0 or 1
 end
 
+-- --fleet NAME: how many members at each migration, which failed, which
+-- are unreachable (--json: every member), and each member's last run.
+local function status_fleet(out)
+  local st = fleetstatus.read(ctx)
+  local names = {}
+  for name in pairs(st.at) do names[#names + 1] = name end
+  table.sort(names)
+  out:say(string.format("%-50s %s", "applied last", "members"))
+  for _, name in ipairs(names) do out:say(string.format("%-50s %d", name, st.at[name])) end
+  for _, m in ipairs(st.members) do
+    if m.state ~= "up to date" and m.state ~= "behind" or (m.last_run and m.last_run.outcome ~= "ok") then
+      out:say(string.format("%s: %s%s%s", m.name, m.state, m.error and (" (" .. m.error .. ")") or "",
+        m.last_run and m.last_run.outcome ~= "ok" and (", last run " .. m.last_run.run .. ": "
+          .. m.last_run.outcome) or ""))
+    end
+  end
+  local behind = 0
+  for _, m in ipairs(st.members) do if m.state == "behind" then behind = behind + 1 end end
+  out:say(string.format("fleet %s: %d members, %d up to date, %d behind, %d failed, %d unreachable.",
+    ctx.fleet, #st.members, #st.members - behind - #st.failed - #st.unreachable, behind,
+    #st.failed, #st.unreachable))
+  out:set("fleet", ctx.fleet)
+  out:set("members", st.members)
+  out:set("at", st.at)
+  out:set("failed", st.failed)
+  out:set("unreachable", st.unreachable)
+  local ok = behind == 0 and #st.failed == 0 and #st.unreachable == 0 and not st.interrupted
+  out:set("ok", ok)
+  return ok and 0 or 1
+end
+
 local RECENT = 10   -- migrations listed when everything is applied
 
 return report.run(ctx, "status", function(out)
+  if ctx.fleet and not ctx.member then
+    cli.check_options(ctx, { shard = true, ["journal-dir"] = true })
+    return status_fleet(out)
+  end
   cli.check_options(ctx, { all = true, format = true, output = true })
   local format, output = ctx.options.format, ctx.options.output
   if (format or output) and (format ~= "html" or ctx.env ~= "all" or ctx.json) then

@@ -15,7 +15,8 @@ local names = {}
 local function add(prefix, t)
   for k, v in pairs(t) do if type(v) == "function" then names[#names + 1] = prefix .. k end end
 end
-for _, m in ipairs({ "db", "sql", "files", "sys", "error", "guard", "http" }) do add(m .. ".", require("stallmig." .. m)) end
+for _, m in ipairs({ "db", "sql", "files", "sys", "error", "guard", "http", "fleet" }) do add(m .. ".", require("stallmig." .. m)) end
+add("child:", debug.getregistry()["stallmig.fleet.child"].__index)   -- fleet.spawn's
 -- methods: a connection, a transaction and a scan, reached through their metatables
 local db = require("stallmig.db")
 local conn <close> = db.connect("dev")

@@ -366,9 +366,64 @@ static void config_load__unknown_key_lists_every_key(void **state)
                  "backfill_batch, backfill_pause, backfill_max_lag)");
 }
 
+static void config_load__fleets_and_their_members(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct config_error err;
+    assert_int_equal(config_load("data/config/fleets.ini", &cfg, &err), 0);
+    assert_int_equal(cfg.fleet_count, 2);
+    const struct fleet_config *staging = config_find_fleet(&cfg, "tenants-staging");
+    const struct fleet_config *prod = config_find_fleet(&cfg, "tenants");
+    assert_non_null(strstr(staging->targets, "/data/config/tenants.lua"));   /* beside the INI */
+    assert_int_equal(staging->parallel, 3);
+    assert_string_equal(staging->waves, "100%");
+    assert_string_equal(staging->on_error, "stop");
+    assert_int_equal(prod->parallel, 4);
+    assert_string_equal(prod->on_error, "5%");
+    assert_true(prod->env.is_protected);
+    assert_string_equal(prod->env.lock_timeout, "2s");
+    /* a member: an environment FLEET.MEMBER with the fleet's settings, its
+     * promote_from the same member of the fleet it promotes from */
+    const struct env_config *m = config_add_member(&cfg, "tenants", "acme",
+        "postgresql://localhost/acme", "postgresql://localhost/acme_staging", &err);
+    assert_non_null(m);
+    assert_string_equal(m->name, "tenants.acme");
+    assert_true(m->backup && m->is_protected);
+    assert_string_equal(m->lock_timeout, "2s");
+    assert_string_equal(m->promote_from, "tenants-staging.acme");
+    const struct env_config *from = config_find_env(&cfg, "tenants-staging.acme");
+    assert_non_null(from);
+    assert_false(from->is_protected);
+    char *url = config_env_url(&cfg, m, &err);
+    assert_string_equal(url, "postgresql://localhost/acme");
+    free(url);
+    assert_null(config_add_member(&cfg, "tenants", "a.b", "postgresql://localhost/x", "y", &err));
+    assert_non_null(strstr(err.message, "member name 'a.b' is not"));
+    assert_null(config_add_member(&cfg, "tenants", "solo", "postgresql://localhost/x", "", &err));
+    assert_non_null(strstr(err.message, "promotes from fleet tenants-staging, which has no member solo"));
+    assert_null(config_add_member(&cfg, "nope", "a", "postgresql://localhost/x", NULL, &err));
+    config_free(&cfg);
+}
+
+static void config_load__fleet_errors(void **state)
+{
+    (void)state;
+    expect_error("fleet_url.ini", 3, "[fleet.x] has no url: each member has its own");
+    expect_error("fleet_no_members.ini", 1, "[fleet.x] names no members");
+    expect_error("fleet_bad_promote.ini", 3, "promote_from = nowhere: there is no [env.nowhere] or [fleet.nowhere]");
+    assert_true(config_valid_waves("1, 10%, 100%"));
+    assert_false(config_valid_waves("1,,2"));
+    assert_false(config_valid_waves("101%"));
+    assert_true(config_valid_on_error("continue"));
+    assert_false(config_valid_on_error("0"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(config_load__fleets_and_their_members),
+        cmocka_unit_test(config_load__fleet_errors),
         cmocka_unit_test(config_load__full_file),
         cmocka_unit_test(config_load__missing_file),
         cmocka_unit_test(config_load__unknown_key),
