@@ -566,13 +566,45 @@ static int run_phase(lua_State *L, struct change *ch, const char *fn, const char
     return 1;
 }
 
+/* The review of name's contract on a protected connection, as for any
+ * migration: refused when the data there shows a loss the file does not
+ * say is intended (-- stallmig:allow RULE: reason), unless --accept-data-loss.
+ * Dropping the old column is what a contract is for; saying so is the
+ * file's job, not the gate's to assume. */
+static void check_contract(lua_State *L, struct change *ch, const char *name)
+{
+    if (!ch->c->is_protected)
+        return;
+    gate_state_push(ch->P, "contract_review");
+    lua_pushstring(ch->P, name);
+    gate_state_call(L, ch->P, 1, 1);
+    if (push_list(L, ch->P) == 0) {
+        lua_pop(L, 1);
+        return;
+    }
+    if (overridden(OVERRIDE_ACCEPT_DATA_LOSS)) {
+        use_override(OVERRIDE_ACCEPT_DATA_LOSS, "data loss accepted");
+        lua_pop(L, 1);
+        return;
+    }
+    const char *list = lua_tostring(L, -1);
+    lerror_push(L, "refused", "%s is protected, and the review found data that the contract of %s "
+                "would lose there; nothing was changed:%s", ch->c->env->name, name, list);
+    lerror_set(L, "hint", "where the backfill kept what the contract drops, say so in the file "
+               "(-- stallmig:allow RULE: reason, on the line before the statement); or run with "
+               "--accept-data-loss --reason TEXT (recorded)");
+    lerror_throw(L);
+}
+
 /* What change:complete(name) refuses before it writes: the history, no
- * confirmed rollout, promote_from's environment not completed. */
+ * confirmed rollout, promote_from's environment not completed, data the
+ * contract would lose on a protected environment. */
 static void check_complete(lua_State *L, struct change *ch, const char *name)
 {
     check_history(L, ch);
     require_rollout(L, name);
     check_promotion_complete(L, ch, name);
+    check_contract(L, ch, name);
 }
 
 /* change:check_complete(name): refuses now what change:complete(name)

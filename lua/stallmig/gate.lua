@@ -487,6 +487,20 @@ function gate.contract(name)
   return r
 end
 
+-- What the contract of `name` would lose in this database (review.judge's
+-- sentences), asked by the host on a protected environment before it runs:
+-- the contract is linted on its own and measured against the live data,
+-- so an intended drop is said in the file as for any migration.
+function gate.contract_review(name)
+  local m = loaded(next_expanded(name, "complete"), "contract")
+  local lint = require("stallmig.lint")
+  local review = require("stallmig.review")
+  local findings, targets = lint.check(m, lint.rules(S.config), lint.context())
+  local entry = review.add_migration(review.new(S.env), m, findings,
+    require("stallmig.evidence").gather(S.conn, S.env, targets), { present = true, file = m.file })
+  return review.judge(entry)
+end
+
 -- The down section of `name` (expanded, not contracted): recorded as
 -- rolled back, so deploy runs its expand again.
 function gate.abort(name)

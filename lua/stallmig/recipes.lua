@@ -26,7 +26,8 @@ recipes.TEXT = {
     .. "USING INDEX",
   ["add-a-foreign-key"] = "expand: ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID; contract: VALIDATE CONSTRAINT",
   ["rename-a-column-or-change-its-type"] = "expand: the new column and a trigger keeping it in sync; backfill: "
-    .. "UPDATE; contract: drop the trigger and the old column",
+    .. "UPDATE; contract: drop the trigger and the old column (-- stallmig:allow drop-column: REASON above it, "
+    .. "since the review measures the values it drops)",
   ["drop-a-column"] = "put the DROP COLUMN under -- stallmig:contract (alone, in a later migration if you like): "
     .. "it runs once the version that no longer uses it is rolled out",
   ["backfill"] = "put the UPDATE under -- stallmig:backfill: it runs in key-range batches, checkpointed",

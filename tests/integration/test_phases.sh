@@ -275,3 +275,32 @@ test_phases_drift_replays_a_phased_migration_as_far_as_it_went() {
   assert_exit 1
   assert_out_contains "handmade"
 }
+
+# The contract is reviewed as any migration on a protected environment: a
+# DROP COLUMN over values is refused unless the file says the loss is
+# intended (-- stallmig:allow) or the run accepts it with a reason.
+test_phases_contract_that_loses_data_is_refused_on_a_protected_environment() {
+  new_project
+  PROD_URL=$(new_db prod)
+  printf '\n[env.prod]\nurl = %s\nprotected = true\n' "$PROD_URL" >>"$PROJECT/stallmig.ini"
+  add_migration 20240101000000_users $'CREATE TABLE users (id bigint PRIMARY KEY, name text);\nINSERT INTO users SELECT g, \'u\' || g FROM generate_series(1, 100) g;'
+  add_migration 20240102000000_rename "$RENAME_SQL"
+  run_stallrun workflows/deploy.lua --env prod --yes
+  assert_exit 0
+  run_stallrun workflows/complete.lua --env prod --rollout-confirmed --yes
+  assert_exit 3
+  assert_err_contains "the review found data that the contract of 20240102000000_rename would lose there; nothing was changed"
+  assert_err_contains "stallmig:allow"
+  assert_eq "id,name,full_name" "$(columns "$PROD_URL")" "nothing contracted"
+  assert_eq "expanded" "$(psql_q "SELECT outcome FROM stallmig.migrations WHERE name = '20240102000000_rename' ORDER BY id DESC LIMIT 1" "$PROD_URL")"
+  run_stallrun workflows/complete.lua --env prod --rollout-confirmed --yes --accept-data-loss --reason "copied to full_name"
+  assert_exit 0
+  assert_eq "id,full_name" "$(columns "$PROD_URL")"
+  # the same drop, said intended in the file: no override needed
+  add_migration 20240103000000_nick $'-- stallmig:expand\nALTER TABLE users ADD COLUMN nick text;\n-- stallmig:backfill\nUPDATE users SET nick = full_name WHERE nick IS NULL;\n-- stallmig:contract\n-- stallmig:allow drop-column: nick keeps every value\nALTER TABLE users DROP COLUMN full_name;\n-- stallmig:down\nALTER TABLE users DROP COLUMN nick;\n'
+  run_stallrun workflows/deploy.lua --env prod --yes
+  assert_exit 0
+  run_stallrun workflows/complete.lua --env prod --rollout-confirmed --yes
+  assert_exit 0
+  assert_eq "id,nick" "$(columns "$PROD_URL")"
+}
