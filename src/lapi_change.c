@@ -566,18 +566,19 @@ static int run_phase(lua_State *L, struct change *ch, const char *fn, const char
     return 1;
 }
 
-/* The review of name's contract on a protected connection, as for any
- * migration: refused when the data there shows a loss the file does not
- * say is intended (-- stallmig:allow RULE: reason), unless --accept-data-loss.
- * Dropping the old column is what a contract is for; saying so is the
- * file's job, not the gate's to assume. */
-static void check_contract(lua_State *L, struct change *ch, const char *name)
+/* The review of a phase of name (section "contract" or "down") on a
+ * protected connection, as for any migration: refused when the data there
+ * shows a loss the file does not say is intended (-- stallmig:allow RULE:
+ * reason), unless --accept-data-loss. Dropping the old column is what a
+ * contract is for; saying so is the file's job, not the gate's to assume. */
+static void check_phase(lua_State *L, struct change *ch, const char *name, const char *section)
 {
     if (!ch->c->is_protected)
         return;
-    gate_state_push(ch->P, "contract_review");
+    gate_state_push(ch->P, "phase_review");
     lua_pushstring(ch->P, name);
-    gate_state_call(L, ch->P, 1, 1);
+    lua_pushstring(ch->P, section);
+    gate_state_call(L, ch->P, 2, 1);
     if (push_list(L, ch->P) == 0) {
         lua_pop(L, 1);
         return;
@@ -588,11 +589,11 @@ static void check_contract(lua_State *L, struct change *ch, const char *name)
         return;
     }
     const char *list = lua_tostring(L, -1);
-    lerror_push(L, "refused", "%s is protected, and the review found data that the contract of %s "
-                "would lose there; nothing was changed:%s", ch->c->env->name, name, list);
-    lerror_set(L, "hint", "where the backfill kept what the contract drops, say so in the file "
-               "(-- stallmig:allow RULE: reason, on the line before the statement); or run with "
-               "--accept-data-loss --reason TEXT (recorded)");
+    lerror_push(L, "refused", "%s is protected, and the review found data that the %s section of %s "
+                "would lose there; nothing was changed:%s", ch->c->env->name, section, name, list);
+    lerror_set(L, "hint", "where the loss is intended (the backfill kept what the contract drops), say "
+               "so in the file (-- stallmig:allow RULE: reason, on the line before the statement); or "
+               "run with --accept-data-loss --reason TEXT (recorded)");
     lerror_throw(L);
 }
 
@@ -604,7 +605,7 @@ static void check_complete(lua_State *L, struct change *ch, const char *name)
     check_history(L, ch);
     require_rollout(L, name);
     check_promotion_complete(L, ch, name);
-    check_contract(L, ch, name);
+    check_phase(L, ch, name, "contract");
 }
 
 /* change:check_complete(name): refuses now what change:complete(name)
@@ -636,6 +637,7 @@ static int change_abort(lua_State *L)
     struct change *ch = check_change(L, 1);
     const char *name = luaL_checkstring(L, 2);
     check_history(L, ch);
+    check_phase(L, ch, name, "down");
     before_schema_change(L, ch, "aborting a migration");
     run_phase(L, ch, "abort", name);
     journal(ch, "aborted %s", name);

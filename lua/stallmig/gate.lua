@@ -487,12 +487,13 @@ function gate.contract(name)
   return r
 end
 
--- What the contract of `name` would lose in this database (review.judge's
--- sentences), asked by the host on a protected environment before it runs:
--- the contract is linted on its own and measured against the live data,
--- so an intended drop is said in the file as for any migration.
-function gate.contract_review(name)
-  local m = loaded(next_expanded(name, "complete"), "contract")
+-- What a phase of `name` ("contract", or "down" for abort) would lose in
+-- this database (review.judge's sentences), asked by the host on a
+-- protected environment before it runs: the section is linted on its own
+-- and measured against the live data, so an intended drop is said in the
+-- file as for any migration.
+function gate.phase_review(name, section)
+  local m = loaded(next_expanded(name, section == "contract" and "complete" or "abort"), section)
   local lint = require("stallmig.lint")
   local review = require("stallmig.review")
   local findings, targets = lint.check(m, lint.rules(S.config), lint.context())

@@ -289,7 +289,7 @@ test_phases_contract_that_loses_data_is_refused_on_a_protected_environment() {
   assert_exit 0
   run_stallrun workflows/complete.lua --env prod --rollout-confirmed --yes
   assert_exit 3
-  assert_err_contains "the review found data that the contract of 20240102000000_rename would lose there; nothing was changed"
+  assert_err_contains "the review found data that the contract section of 20240102000000_rename would lose there; nothing was changed"
   assert_err_contains "stallmig:allow"
   assert_eq "id,name,full_name" "$(columns "$PROD_URL")" "nothing contracted"
   assert_eq "expanded" "$(psql_q "SELECT outcome FROM stallmig.migrations WHERE name = '20240102000000_rename' ORDER BY id DESC LIMIT 1" "$PROD_URL")"
@@ -303,4 +303,23 @@ test_phases_contract_that_loses_data_is_refused_on_a_protected_environment() {
   run_stallrun workflows/complete.lua --env prod --rollout-confirmed --yes
   assert_exit 0
   assert_eq "id,nick" "$(columns "$PROD_URL")"
+}
+
+# abort's down section is reviewed the same way: dropping a column the
+# expand added and someone filled is refused on a protected environment.
+test_phases_abort_that_loses_data_is_refused_on_a_protected_environment() {
+  new_project
+  PROD_URL=$(new_db prod)
+  printf '\n[env.prod]\nurl = %s\nprotected = true\n' "$PROD_URL" >>"$PROJECT/stallmig.ini"
+  add_migration 20240101000000_users $'CREATE TABLE users (id bigint PRIMARY KEY, name text);\nINSERT INTO users SELECT g, \'u\' || g FROM generate_series(1, 100) g;'
+  add_migration 20240102000000_rename "$RENAME_SQL"
+  run_stallrun workflows/deploy.lua --env prod --yes
+  assert_exit 0
+  run_stallrun workflows/abort.lua --env prod --yes
+  assert_exit 3
+  assert_err_contains "the review found data that the down section of 20240102000000_rename would lose there; nothing was changed"
+  assert_eq "id,name,full_name" "$(columns "$PROD_URL")" "nothing undone"
+  run_stallrun workflows/abort.lua --env prod --yes --accept-data-loss --reason "full_name is a copy of name"
+  assert_exit 0
+  assert_eq "id,name" "$(columns "$PROD_URL")"
 }
