@@ -2,11 +2,10 @@
  *
  * Debian's libinih is built without line numbers in the handler, so the
  * file is read into memory and fed through a reader that counts lines; the
- * reader also sees section headers, which catches duplicate sections. */
+ * reader also sees section headers, which catches duplicate sections.
+ * What the values name outside the file (${VAR}, an environment's url) is
+ * config_url.c; a fleet's member as an environment, config_member.c. */
 #include "config.h"
-
-#include "endpoint.h"
-#include "localpg.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -148,158 +147,6 @@ static int parse_count(const char *text, long long min, long long max, long long
 
 /* ---- the process environment ------------------------------------------ */
 
-/* What libpq would fill in from the environment when a url leaves it out,
- * choosing the server, the database or the role; pg_dump and pg_restore
- * would too (they inherit the environment). Taken out of the process's
- * environment at load; ${VAR} in the INI still reads them. */
-static const char *const chooser_names[] = {"PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE",
-                                            "PGUSER", "PGSERVICE", NULL};
-static char *chooser_values[sizeof chooser_names / sizeof chooser_names[0]];
-
-void config_hide_pg_environment(void)
-{
-    for (size_t i = 0; chooser_names[i]; i++) {
-        const char *value = getenv(chooser_names[i]);
-        if (value == NULL)
-            continue;
-        free(chooser_values[i]);
-        chooser_values[i] = xstrdup(value);
-        unsetenv(chooser_names[i]);
-    }
-}
-
-const char *config_getenv(const char *name)
-{
-    const char *value = getenv(name);
-    for (size_t i = 0; value == NULL && chooser_names[i]; i++)
-        if (strcmp(name, chooser_names[i]) == 0)
-            value = chooser_values[i];
-    return value;
-}
-
-/* ---- interpolation ----------------------------------------------------- */
-
-static void append(char **out, size_t *len, const char *s, size_t n)
-{
-    char *grown = realloc(*out, *len + n + 1);
-    if (grown == NULL)
-        abort();
-    memcpy(grown + *len, s, n);
-    *len += n;
-    grown[*len] = '\0';
-    *out = grown;
-}
-
-static bool valid_var_name(const char *s, size_t n)
-{
-    if (n == 0 || isdigit((unsigned char)s[0]))
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)s[i]) && s[i] != '_')
-            return false;
-    return true;
-}
-
-/* Expands the ${...} starting at *p (which points at '$'). */
-static int expand_one(const char **p, char **out, size_t *len, char *errbuf, size_t errlen)
-{
-    const char *start = *p + 2, *close = strchr(start, '}');
-    if (close == NULL) {
-        snprintf(errbuf, errlen, "unterminated '${' (add the closing '}')");
-        return -1;
-    }
-    const char *dflt = strstr(start, ":-");
-    size_t name_len = (size_t)((dflt && dflt < close ? dflt : close) - start);
-    if (!valid_var_name(start, name_len)) {
-        snprintf(errbuf, errlen, "'${%.*s}' is not a variable name (letters, digits, _)",
-                 (int)(close - start), start);
-        return -1;
-    }
-    char name[256];
-    snprintf(name, sizeof name, "%.*s", (int)name_len, start);
-    const char *value = config_getenv(name);
-    if (value == NULL || value[0] == '\0') {
-        if (dflt && dflt < close) {
-            append(out, len, dflt + 2, (size_t)(close - dflt - 2));
-            *p = close + 1;
-            return 0;
-        }
-        snprintf(errbuf, errlen, "${%s} is not set (export it, or give a default: ${%s:-...})",
-                 name, name);
-        return -1;
-    }
-    append(out, len, value, strlen(value));
-    *p = close + 1;
-    return 0;
-}
-
-char *config_interpolate(const char *value, char *errbuf, size_t errlen)
-{
-    char *out = NULL;
-    size_t len = 0;
-    append(&out, &len, "", 0);
-    for (const char *p = value; *p;) {
-        if (p[0] == '$' && p[1] == '{') {
-            if (expand_one(&p, &out, &len, errbuf, errlen) != 0) {
-                free(out);
-                return NULL;
-            }
-            continue;
-        }
-        append(&out, &len, p, 1);
-        p++;
-    }
-    return out;
-}
-
-char *config_env_url(const struct config *cfg, const struct env_config *env,
-                     struct config_error *err)
-{
-    char why[512];
-    err->hint[0] = '\0';
-    char *url = config_interpolate(env->url.raw, why, sizeof why);
-    if (url == NULL) {
-        err->line = env->url.line;
-        snprintf(err->message, sizeof err->message, "%s:%d: %s", cfg->path, env->url.line, why);
-        snprintf(err->hint, sizeof err->hint, "fix the url of [env.%s] in stallmig.ini, or set "
-                 "the environment variable it names where stallrun runs (the shell, or the CI "
-                 "job's variables)", env->name);
-        return NULL;
-    }
-    for (const char *p = url; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f) {   /* e.g. a pasted secret's newline */
-            err->line = env->url.line;
-            snprintf(err->message, sizeof err->message, "%s:%d: [env.%s] url contains a newline "
-                     "or another control character%s", cfg->path, env->url.line, env->name,
-                     strstr(env->url.raw, "${") ? " (from the variable it names)" : "");
-            snprintf(err->hint, sizeof err->hint, "fix the url of [env.%s] in stallmig.ini, or the "
-                     "environment variable it names: its value holds a character you cannot see, "
-                     "most often a line break at its end (left there when a secret is pasted or "
-                     "read from a file); set it again without it", env->name);
-            free(url);
-            return NULL;
-        }
-    if (url[0] == '\0') {
-        err->line = env->url.line;
-        snprintf(err->message, sizeof err->message, "%s:%d: [env.%s] url is empty", cfg->path,
-                 env->url.line, env->name);
-        snprintf(err->hint, sizeof err->hint, "fix the url of [env.%s] in stallmig.ini, or set "
-                 "the environment variable it names to the database's url", env->name);
-        free(url);
-        return NULL;
-    }
-    const char *hint = NULL;
-    if (!localpg_is_local(url) && endpoint_check(url, why, sizeof why, &hint) != 0) {
-        err->line = env->url.line;   /* every reader of a url: connect, pg_dump, aliases, ... */
-        snprintf(err->message, sizeof err->message, "%s:%d: the url of [env.%s] %s", cfg->path,
-                 env->url.line, env->name, why);
-        snprintf(err->hint, sizeof err->hint, "%s", hint);
-        free(url);
-        return NULL;
-    }
-    return url;
-}
-
 /* ---- defaults, by kind (config.h) ------------------------------------- */
 
 static void set_default_URL(struct config_value *v, int none) { (void)v, (void)none; }
@@ -321,7 +168,7 @@ const struct env_config *config_find_env(const struct config *cfg, const char *n
     return NULL;
 }
 
-static bool valid_env_name(const char *s)
+bool config_valid_name(const char *s)
 {
     if (*s == '\0')
         return false;
@@ -349,7 +196,7 @@ static void env_defaults(struct env_config *e)
 static void fleet_header(struct loader *ld, const char *name, int line)
 {
     const char *fleet = name + 6;
-    if (!valid_env_name(fleet)) {
+    if (!config_valid_name(fleet)) {
         fail(ld, line, "[%s]: a fleet name is letters, digits, '_' or '-'", name);
         return;
     }
@@ -392,7 +239,7 @@ static void section_header(struct loader *ld, const char *name, int line)
         return;
     }
     const char *env = name + 4;
-    if (!valid_env_name(env)) {
+    if (!config_valid_name(env)) {
         fail(ld, line, "[%s]: an environment name is letters, digits, '_' or '-'", name);
         return;
     }
@@ -548,7 +395,7 @@ static void parse_WAIT(struct loader *ld, struct env_config *e, const struct key
 static void parse_ENV(struct loader *ld, struct env_config *e, const struct key_rule *k,
                       const char *value, char **name)
 {
-    if (!valid_env_name(value))
+    if (!config_valid_name(value))
         fail(ld, ld->line, "[env.%s] %s = '%s' is not an environment name", e->name, k->name, value);
     else
         *name = xstrdup(value);
@@ -999,74 +846,4 @@ void config_free(struct config *cfg)
     CONFIG_PROJECT_KEYS(X)
 #undef X
     memset(cfg, 0, sizeof *cfg);
-}
-
-/* ---- fleet members ------------------------------------------------------ */
-
-char *config_fleet_registry(const struct config *cfg, const struct fleet_config *f,
-                            struct config_error *err)
-{
-    struct env_config as_env = {.name = f->env.name, .url = f->registry};
-    char *url = config_env_url(cfg, &as_env, err);
-    if (url == NULL)   /* the messages name [env.FLEET]: say which section it is */
-        snprintf(err->hint, sizeof err->hint, "fix registry in [fleet.%s] of stallmig.ini, or "
-                 "set the environment variable it names", f->name);
-    return url;
-}
-
-static char *copy_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
-
-/* A member's environment: the fleet's settings, its own name and url. */
-static struct env_config *add_member_env(struct config *cfg, const struct fleet_config *f,
-                                         const char *member, const char *url)
-{
-    struct env_config *e = &cfg->envs[cfg->env_count++];
-    *e = f->env;
-    if (asprintf(&e->name, "%s.%s", f->name, member) < 0)
-        abort();
-    e->url.raw = xstrdup(url);
-    e->url.line = f->line;
-    e->lock_timeout = copy_or_null(f->env.lock_timeout);
-    e->statement_timeout = copy_or_null(f->env.statement_timeout);
-    e->promote_from = copy_or_null(f->env.promote_from);
-    e->integration_tests = copy_or_null(f->env.integration_tests);
-    return e;
-}
-
-const struct env_config *config_add_member(struct config *cfg, const char *fleet,
-                                           const char *member, const char *url,
-                                           const char *promote_url, struct config_error *err)
-{
-    memset(err, 0, sizeof *err);
-    const struct fleet_config *f = config_find_fleet(cfg, fleet);
-    const struct fleet_config *from = f && f->env.promote_from
-                                    ? config_find_fleet(cfg, f->env.promote_from) : NULL;
-    if (f == NULL)
-        snprintf(err->message, sizeof err->message, "%s: there is no [fleet.%s]", cfg->path, fleet);
-    else if (!valid_env_name(member) || strlen(member) > 63)
-        snprintf(err->message, sizeof err->message, "fleet %s: member name '%.80s' is not 1 to 63 "
-                 "letters, digits, '_' or '-'", fleet, member);
-    else if (url == NULL || url[0] == '\0')
-        snprintf(err->message, sizeof err->message, "fleet %s: member %s has no url", fleet,
-                 member);
-    else if (strstr(url, "${") || (promote_url && strstr(promote_url, "${")))
-        /* a registry's value is not the INI: it names no variable to expand */
-        snprintf(err->message, sizeof err->message, "fleet %s: member %s's url holds '${': "
-                 "a member's url is used as the registry gives it", fleet, member);
-    else if (from && (promote_url == NULL || promote_url[0] == '\0'))
-        snprintf(err->message, sizeof err->message, "fleet %s promotes from fleet %s, which has "
-                 "no member %s", fleet, from->name, member);
-    else if (cfg->env_count + 2 > CONFIG_MAX_ENVS)
-        snprintf(err->message, sizeof err->message, "too many environments (at most %d)",
-                 CONFIG_MAX_ENVS);
-    if (err->message[0] != '\0')
-        return NULL;
-    if (from) {
-        add_member_env(cfg, from, member, promote_url);
-        struct env_config *e = add_member_env(cfg, f, member, url);
-        free(e->promote_from);
-        e->promote_from = xstrdup(cfg->envs[cfg->env_count - 2].name);
-        return e;
-    }
-    return add_member_env(cfg, f, member, url);
 }

@@ -147,6 +147,12 @@ const struct env_config *config_find_env(const struct config *cfg, const char *n
 
 const struct fleet_config *config_find_fleet(const struct config *cfg, const char *name);
 
+/* Whether s is an environment, fleet or member name: letters, digits, '_'
+ * or '-', at least one. */
+bool config_valid_name(const char *s);
+
+/* ---- fleet members (config_member.c) ---- */
+
 /* A member of a fleet as an environment of its own, named "FLEET.MEMBER"
  * (the name its marker records), with the fleet's settings and url; with
  * promote_url, also the same member of the fleet promote_from names
@@ -164,6 +170,8 @@ char *config_fleet_registry(const struct config *cfg, const struct fleet_config 
 /* Whether text is a valid waves / on_error setting (config_load checks). */
 bool config_valid_waves(const char *text);
 bool config_valid_on_error(const char *text);
+
+/* ---- what the values name outside the file (config_url.c) ---- */
 
 /* The environment's URL with ${VAR} and ${VAR:-default} taken from the
  * process environment. Returns a malloc'd string, or NULL with err filled:
