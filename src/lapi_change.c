@@ -11,9 +11,12 @@
  * Each step a script leaves out is refused by the next, naming the call to
  * make. The policy comes from the host's configuration and the run's own
  * command line (overrides with --reason), never from a table a script holds;
- * the mechanics run in the gate's own Lua state. */
+ * the mechanics run in the gate's own Lua state. The phases of a phased
+ * migration (complete, abort) are lapi_phase.c's; the object both give
+ * methods to is gate_change.h's. */
 #include "digest.h"
 #include "gate.h"
+#include "gate_change.h"
 #include "scan.h"
 
 #include "config.h"
@@ -33,28 +36,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHANGE_MT "stallmig.change"
-
-struct change {
-    struct lconn *c;                 /* the connection (the userdata's uservalue keeps it alive) */
-    lua_State *P;                    /* the gate's own Lua state; NULL once ended */
-    char what[128];                  /* what the change is, for the audit ("deploy") */
-    long long pending;               /* migrations the host's plan has pending */
-    long long audit_id;              /* this change's audit row, once it writes */
-    bool ended, lock_held, writes_begun, made_writable;
-    bool reviewed, checked, confirmed, backup_done, twin_checked;
-    bool async_commits;              /* commits not yet flushed (synchronous_commit off) */
-    enum { DIGEST_UNREAD, DIGEST_ABSENT, DIGEST_STALE, DIGEST_VALID } digest;
-    long long applied;               /* migrations applied in this change */
-    char journal[1024];              /* what else it did, for the audit row */
-};
-
 static struct run *run(void)
 {
     return lconn_run();
 }
 
-static struct change *check_change(lua_State *L, int idx)
+struct change *change_arg(lua_State *L, int idx)
 {
     struct change *ch = luaL_checkudata(L, idx, CHANGE_MT);
     if (ch->ended || ch->c == NULL || ch->c->pg == NULL)
@@ -64,13 +51,13 @@ static struct change *check_change(lua_State *L, int idx)
 
 /* ---- overrides ------------------------------------------------------------ */
 
-static bool overridden(enum override o)
+bool change_overridden(enum override o)
 {
     return run() && run()->overrides.given[o];
 }
 
 /* Relies on override o: marks it used and says so on stderr. */
-static void use_override(enum override o, const char *what)
+void change_use_override(enum override o, const char *what)
 {
     struct overrides *ov = &run()->overrides;
     if (!ov->used[o])
@@ -81,9 +68,7 @@ static void use_override(enum override o, const char *what)
 /* ---- the audit row ------------------------------------------------------------ */
 
 /* Notes one thing the change did, for its audit row ("resolved X as ..."). */
-static void journal(struct change *ch, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void journal(struct change *ch, const char *fmt, ...)
+void change_journal(struct change *ch, const char *fmt, ...)
 {
     size_t len = strlen(ch->journal);
     if (len + 4 >= sizeof ch->journal)
@@ -209,7 +194,7 @@ static int change_gc(lua_State *L)
 /* An unprotected environment whose database is a protected one's (same
  * cluster and database under another name): refused before anything else
  * is said about it. Asked once per change. */
-static void refuse_protected_twin(lua_State *L, struct change *ch)
+void change_refuse_twin(lua_State *L, struct change *ch)
 {
     struct lconn *c = ch->c;
     if (ch->twin_checked)
@@ -231,7 +216,7 @@ static void begin_writes(lua_State *L, struct change *ch)
     if (ch->writes_begun)
         return;
     struct lconn *c = ch->c;
-    refuse_protected_twin(L, ch);
+    change_refuse_twin(L, ch);
     if (c->read_only && !identity_through_pooler(c)) {
         PQclear(PQexec(c->pg, "SET default_transaction_read_only = off"));
         ch->made_writable = true;
@@ -276,7 +261,7 @@ static void require_backup(lua_State *L, struct change *ch, const char *call)
 
 /* A list of sentences returned by the gate's Lua half (on P's top) as one
  * indented text on L; pops it. 0 when the list is empty. */
-static size_t push_list(lua_State *L, lua_State *P)
+size_t change_push_list(lua_State *L, lua_State *P)
 {
     size_t n = lua_rawlen(P, -1);
     luaL_Buffer b;
@@ -317,9 +302,9 @@ static void check_review(lua_State *L, struct change *ch)
         return;
     gate_state_push(ch->P, "blocked");
     gate_state_call(L, ch->P, 0, 1);
-    size_t n = push_list(L, ch->P);
-    if (n > 0 && overridden(OVERRIDE_ACCEPT_DATA_LOSS)) {
-        use_override(OVERRIDE_ACCEPT_DATA_LOSS, "data loss accepted");
+    size_t n = change_push_list(L, ch->P);
+    if (n > 0 && change_overridden(OVERRIDE_ACCEPT_DATA_LOSS)) {
+        change_use_override(OVERRIDE_ACCEPT_DATA_LOSS, "data loss accepted");
         n = 0;
     }
     if (n == 0) {
@@ -341,16 +326,16 @@ static void check_promotion(lua_State *L, struct change *ch)
     const struct env_config *env = ch->c->env;
     if (env->promote_from == NULL || ch->pending == 0)
         return;
-    if (overridden(OVERRIDE_SKIP_PROMOTION_CHECK)) {
+    if (change_overridden(OVERRIDE_SKIP_PROMOTION_CHECK)) {
         char what[200];
         snprintf(what, sizeof what, "promotion check against %s skipped", env->promote_from);
-        use_override(OVERRIDE_SKIP_PROMOTION_CHECK, what);
+        change_use_override(OVERRIDE_SKIP_PROMOTION_CHECK, what);
         return;
     }
     gate_state_push(ch->P, "promotion");
     lua_pushstring(ch->P, env->promote_from);
     gate_state_call(L, ch->P, 1, 1);     /* raises "refused" when it cannot be read */
-    size_t n = push_list(L, ch->P);
+    size_t n = change_push_list(L, ch->P);
     if (n == 0) {
         lua_pop(L, 1);
         return;
@@ -372,7 +357,7 @@ static void ensure_checked(lua_State *L, struct change *ch)
 {
     if (ch->checked)
         return;
-    refuse_protected_twin(L, ch);
+    change_refuse_twin(L, ch);
     gate_state_push(ch->P, "check_history");
     gate_state_call(L, ch->P, 0, 0);
     if (ch->pending == 0) {          /* nothing to review, promote or parse */
@@ -390,14 +375,14 @@ static void ensure_checked(lua_State *L, struct change *ch)
 /* change:check(): refuses now what change:apply() would refuse. */
 static int change_check(lua_State *L)
 {
-    ensure_checked(L, check_change(L, 1));
+    ensure_checked(L, change_arg(L, 1));
     return 0;
 }
 
 /* change:review() -> the review document (verify's shape) */
 static int change_review(lua_State *L)
 {
-    struct change *ch = check_change(L, 1);
+    struct change *ch = change_arg(L, 1);
     gate_state_push(ch->P, "review");
     gate_state_call(L, ch->P, 0, 1);
     gate_copy(ch->P, -1, L);
@@ -410,7 +395,7 @@ static int change_review(lua_State *L)
 /* change:confirm(what) -> true */
 static int change_confirm(lua_State *L)
 {
-    struct change *ch = check_change(L, 1);
+    struct change *ch = change_arg(L, 1);
     const char *what = luaL_checkstring(L, 2);
     if (ch->c->is_protected && !ch->confirmed)
         guard_confirm_conn(L, ch->c, what);
@@ -423,13 +408,13 @@ static int change_confirm(lua_State *L)
  * the backup backup = true asks for (always: one even where it does not). */
 static int change_backup(lua_State *L)
 {
-    struct change *ch = check_change(L, 1);
+    struct change *ch = change_arg(L, 1);
     bool always = lua_toboolean(L, 2);
     require_confirmed(L, ch, "the backup");
     if ((!ch->c->env->backup && !always) || ch->backup_done)
         return 0;
-    if (!always && overridden(OVERRIDE_NO_BACKUP)) {   /* asked for: taken anyway */
-        use_override(OVERRIDE_NO_BACKUP, "no backup taken");
+    if (!always && change_overridden(OVERRIDE_NO_BACKUP)) {   /* asked for: taken anyway */
+        change_use_override(OVERRIDE_NO_BACKUP, "no backup taken");
         ch->backup_done = true;
         return 0;
     }
@@ -441,14 +426,14 @@ static int change_backup(lua_State *L)
     gate_copy(ch->P, -1, L);
     lua_pop(ch->P, 1);
     lua_getfield(L, -1, "file");
-    journal(ch, "backed up to %s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "?");
+    change_journal(ch, "backed up to %s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "?");
     lua_pop(L, 1);
     ch->backup_done = true;
     return 1;
 }
 
 /* The steps every schema change waits for: checked, confirmed, backed up. */
-static void before_schema_change(lua_State *L, struct change *ch, const char *call)
+void change_before_schema_change(lua_State *L, struct change *ch, const char *call)
 {
     require_confirmed(L, ch, call);
     require_backup(L, ch, call);
@@ -458,10 +443,10 @@ static void before_schema_change(lua_State *L, struct change *ch, const char *ca
 /* change:apply(name) -> {name, mode, duration_ms, warnings}; raises the failure */
 static int change_apply(lua_State *L)
 {
-    struct change *ch = check_change(L, 1);
+    struct change *ch = change_arg(L, 1);
     const char *name = luaL_checkstring(L, 2);
     ensure_checked(L, ch);
-    before_schema_change(L, ch, "applying a migration");
+    change_before_schema_change(L, ch, "applying a migration");
     gate_state_push(ch->P, "apply");
     lua_pushstring(ch->P, name);
     ch->async_commits = true;        /* until the gate says this commit was flushed */
@@ -483,8 +468,8 @@ static void check_undo(lua_State *L, struct change *ch, const char *name)
     lua_pushstring(ch->P, name);
     lua_pushboolean(ch->P, ch->c->is_protected);
     gate_state_call(L, ch->P, 2, 1);
-    if (push_list(L, ch->P) > 0) {
-        if (!overridden(OVERRIDE_ACCEPT_DATA_LOSS)) {
+    if (change_push_list(L, ch->P) > 0) {
+        if (!change_overridden(OVERRIDE_ACCEPT_DATA_LOSS)) {
             const char *list = lua_tostring(L, -1);
             lerror_push(L, "refused", "%s is protected, and the down.sql of %s would lose data "
                         "there; nothing was changed:%s", ch->c->env->name, name, list);
@@ -492,174 +477,16 @@ static void check_undo(lua_State *L, struct change *ch, const char *name)
                        "--reason TEXT (recorded)");
             lerror_throw(L);
         }
-        use_override(OVERRIDE_ACCEPT_DATA_LOSS, "data loss accepted");
+        change_use_override(OVERRIDE_ACCEPT_DATA_LOSS, "data loss accepted");
     }
     lua_pop(L, 1);
-}
-
-/* ---- the phases of a phased migration (docs/zero-downtime.md) -------------- */
-
-/* The history's refusals (edited, missing, part-way failed), before a
- * phase of an expanded migration runs. */
-static void check_history(lua_State *L, struct change *ch)
-{
-    refuse_protected_twin(L, ch);
-    gate_state_push(ch->P, "check_history");
-    gate_state_call(L, ch->P, 0, 0);
-}
-
-/* --rollout-confirmed, as given on the run's own command line (a workflow
- * cannot say it for the user): the new application version runs everywhere,
- * so nothing still reads what a contract removes. */
-static void require_rollout(lua_State *L, const char *name)
-{
-    const struct run *r = run();
-    for (int i = 0; r && i < r->argc; i++)
-        if (strcmp(r->argv[i], "--rollout-confirmed") == 0)
-            return;
-    lerror_push(L, "refused", "completing %s removes what the previous application version still "
-                "uses, and the run does not say that the new version is rolled out; nothing was changed",
-                name);
-    lerror_set(L, "hint", "once every instance runs the new version, run again with --rollout-confirmed "
-               "(stallrun workflows/complete.lua --env ENV --rollout-confirmed)");
-    lerror_throw(L);
-}
-
-/* promote_from: the source environment completed `name` with the same checksum. */
-static void check_promotion_complete(lua_State *L, struct change *ch, const char *name)
-{
-    const struct env_config *env = ch->c->env;
-    if (env->promote_from == NULL)
-        return;
-    if (overridden(OVERRIDE_SKIP_PROMOTION_CHECK)) {
-        char what[200];
-        snprintf(what, sizeof what, "promotion check against %s skipped", env->promote_from);
-        use_override(OVERRIDE_SKIP_PROMOTION_CHECK, what);
-        return;
-    }
-    gate_state_push(ch->P, "promotion_complete");
-    lua_pushstring(ch->P, env->promote_from);
-    lua_pushstring(ch->P, name);
-    gate_state_call(L, ch->P, 2, 1);     /* raises "refused" when it cannot be read */
-    if (push_list(L, ch->P) == 0) {
-        lua_pop(L, 1);
-        return;
-    }
-    const char *list = lua_tostring(L, -1);
-    lerror_push(L, "refused", "%s completes only what %s has completed; nothing was changed:%s",
-                env->name, env->promote_from, list);
-    char hint[300];
-    snprintf(hint, sizeof hint, "complete it in %s first: stallrun workflows/complete.lua --env %s "
-             "--rollout-confirmed", env->promote_from, env->promote_from);
-    lerror_set(L, "hint", hint);
-    lerror_throw(L);
-}
-
-/* Runs the gate's `fn` (contract, abort) on name and returns its result. */
-static int run_phase(lua_State *L, struct change *ch, const char *fn, const char *name)
-{
-    gate_state_push(ch->P, fn);
-    lua_pushstring(ch->P, name);
-    gate_state_call(L, ch->P, 1, 1);
-    gate_copy(ch->P, -1, L);
-    lua_pop(ch->P, 1);
-    return 1;
-}
-
-/* The review of a phase of name (section "contract" or "down") on a
- * protected connection, as for any migration: refused when the data there
- * shows a loss the file does not say is intended (-- stallmig:allow RULE:
- * reason), unless --accept-data-loss. Dropping the old column is what a
- * contract is for; saying so is the file's job, not the gate's to assume. */
-static void check_phase(lua_State *L, struct change *ch, const char *name, const char *section)
-{
-    if (!ch->c->is_protected)
-        return;
-    gate_state_push(ch->P, "phase_review");
-    lua_pushstring(ch->P, name);
-    lua_pushstring(ch->P, section);
-    gate_state_call(L, ch->P, 2, 1);
-    if (push_list(L, ch->P) == 0) {
-        lua_pop(L, 1);
-        return;
-    }
-    if (overridden(OVERRIDE_ACCEPT_DATA_LOSS)) {
-        use_override(OVERRIDE_ACCEPT_DATA_LOSS, "data loss accepted");
-        lua_pop(L, 1);
-        return;
-    }
-    const char *list = lua_tostring(L, -1);
-    lerror_push(L, "refused", "%s is protected, and the review found data that the %s section of %s "
-                "would lose there; nothing was changed:%s", ch->c->env->name, section, name, list);
-    lerror_set(L, "hint", "where the loss is intended (the backfill kept what the contract drops), say "
-               "so in the file (-- stallmig:allow RULE: reason, on the line before the statement); or "
-               "run with --accept-data-loss --reason TEXT (recorded)");
-    lerror_throw(L);
-}
-
-/* What change:complete(name) refuses before it writes: the history, no
- * confirmed rollout, promote_from's environment not completed, data the
- * contract would lose on a protected environment. */
-static void check_complete(lua_State *L, struct change *ch, const char *name)
-{
-    check_history(L, ch);
-    require_rollout(L, name);
-    check_promotion_complete(L, ch, name);
-    check_phase(L, ch, name, "contract");
-}
-
-/* change:check_complete(name): refuses now what change:complete(name)
- * would refuse, before anyone is asked. */
-static int change_check_complete(lua_State *L)
-{
-    struct change *ch = check_change(L, 1);
-    check_complete(L, ch, luaL_checkstring(L, 2));
-    return 0;
-}
-
-/* change:complete(name) -> {name, mode, duration_ms, told}: the contract of
- * the first expanded migration, recorded as applied. */
-static int change_complete(lua_State *L)
-{
-    struct change *ch = check_change(L, 1);
-    const char *name = luaL_checkstring(L, 2);
-    check_complete(L, ch, name);
-    before_schema_change(L, ch, "completing a migration");
-    run_phase(L, ch, "contract", name);
-    journal(ch, "completed %s", name);
-    return 1;
-}
-
-/* change:abort(name) -> {name, mode, duration_ms, told}: the down section of
- * an expanded migration, recorded as rolled back. */
-static int change_abort(lua_State *L)
-{
-    struct change *ch = check_change(L, 1);
-    const char *name = luaL_checkstring(L, 2);
-    check_history(L, ch);
-    check_phase(L, ch, name, "down");
-    before_schema_change(L, ch, "aborting a migration");
-    run_phase(L, ch, "abort", name);
-    journal(ch, "aborted %s", name);
-    return 1;
-}
-
-/* change:expanded() -> {{name, checksum}}: what complete and abort can take. */
-static int change_expanded(lua_State *L)
-{
-    struct change *ch = check_change(L, 1);
-    gate_state_push(ch->P, "expanded");
-    gate_state_call(L, ch->P, 0, 1);
-    gate_copy(ch->P, -1, L);
-    lua_pop(ch->P, 1);
-    return 1;
 }
 
 /* change:check_undo(name): refuses now what change:undo(name) would refuse
  * (no down.sql, not applied, data it would lose on a protected connection). */
 static int change_check_undo(lua_State *L)
 {
-    struct change *ch = check_change(L, 1);
+    struct change *ch = change_arg(L, 1);
     check_undo(L, ch, luaL_checkstring(L, 2));
     return 0;
 }
@@ -667,21 +494,21 @@ static int change_check_undo(lua_State *L)
 /* change:undo(name): the newest applied migration's down.sql, recorded. */
 static int change_undo(lua_State *L)
 {
-    struct change *ch = check_change(L, 1);
+    struct change *ch = change_arg(L, 1);
     const char *name = luaL_checkstring(L, 2);
     check_undo(L, ch, name);
-    before_schema_change(L, ch, "rolling back a migration");
+    change_before_schema_change(L, ch, "rolling back a migration");
     gate_state_push(ch->P, "undo");
     lua_pushstring(ch->P, name);
     gate_state_call(L, ch->P, 1, 0);
-    journal(ch, "rolled back %s", name);
+    change_journal(ch, "rolled back %s", name);
     return 0;
 }
 
 /* change:resolve(name, "applied" | "rolled_back" [, reason]) */
 static int change_resolve(lua_State *L)
 {
-    struct change *ch = check_change(L, 1);
+    struct change *ch = change_arg(L, 1);
     const char *name = luaL_checkstring(L, 2);
     static const char *const outcomes[] = {"applied", "rolled_back", NULL};
     int outcome = luaL_checkoption(L, 3, NULL, outcomes);
@@ -696,14 +523,14 @@ static int change_resolve(lua_State *L)
     lua_pushstring(ch->P, outcomes[outcome]);
     lua_pushstring(ch->P, reason);
     gate_state_call(L, ch->P, 3, 0);
-    journal(ch, "resolved %s as %s: %s", name, outcomes[outcome], reason);
+    change_journal(ch, "resolved %s as %s: %s", name, outcomes[outcome], reason);
     return 0;
 }
 
 /* change:adopt{from = "prisma"} | {baseline = NAME} -> how many were recorded */
 static int change_adopt(lua_State *L)
 {
-    struct change *ch = check_change(L, 1);
+    struct change *ch = change_arg(L, 1);
     luaL_checktype(L, 2, LUA_TTABLE);
     lua_pushliteral(L, "from");
     const char *from = lua_rawget(L, 2) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
@@ -721,7 +548,7 @@ static int change_adopt(lua_State *L)
     gate_state_call(L, ch->P, 0, 1);
     lua_Integer n = lua_tointeger(ch->P, -1);
     lua_pop(ch->P, 1);
-    journal(ch, "adopted %lld migration(s) (%s)", (long long)n, from ? "from _prisma_migrations" : "baseline");
+    change_journal(ch, "adopted %lld migration(s) (%s)", (long long)n, from ? "from _prisma_migrations" : "baseline");
     lua_pushinteger(L, n);
     return 1;
 }
@@ -730,7 +557,7 @@ static int change_adopt(lua_State *L)
  * one transaction, measured, then rolled back. */
 static int change_rehearse(lua_State *L)
 {
-    struct change *ch = check_change(L, 1);
+    struct change *ch = change_arg(L, 1);
     const struct env_config *env = ch->c->env;
     if (!env->rehearse) {
         lerror_push(L, "refused", "--rehearse is not allowed on %s: it is protected, and a rehearsal "
@@ -753,7 +580,7 @@ static int change_rehearse(lua_State *L)
         begin_writes(L, ch);         /* recorded where protected; elsewhere it leaves no trace */
     gate_state_push(ch->P, "rehearse");
     gate_state_call(L, ch->P, 0, 1);
-    journal(ch, "rehearsed the pending migrations in one transaction, rolled back");
+    change_journal(ch, "rehearsed the pending migrations in one transaction, rolled back");
     gate_copy(ch->P, -1, L);
     lua_pop(ch->P, 1);
     return 1;
@@ -763,7 +590,7 @@ static int change_rehearse(lua_State *L)
  * the host's plan */
 static int change_plan(lua_State *L)
 {
-    struct change *ch = check_change(L, 1);
+    struct change *ch = change_arg(L, 1);
     bool entries = false;
     if (lua_istable(L, 2)) {
         lua_pushliteral(L, "entries");
@@ -781,7 +608,7 @@ static int change_plan(lua_State *L)
 /* change:policy() -> what this change must go through here */
 static int change_policy(lua_State *L)
 {
-    struct change *ch = check_change(L, 1);
+    struct change *ch = change_arg(L, 1);
     const struct env_config *env = ch->c->env;
     lua_createtable(L, 0, 8);
     lua_pushstring(L, env->name);
@@ -792,7 +619,7 @@ static int change_policy(lua_State *L)
     lua_setfield(L, -2, "review");
     lua_pushboolean(L, ch->c->is_protected);
     lua_setfield(L, -2, "confirm");
-    lua_pushboolean(L, env->backup && !overridden(OVERRIDE_NO_BACKUP));
+    lua_pushboolean(L, env->backup && !change_overridden(OVERRIDE_NO_BACKUP));
     lua_setfield(L, -2, "backup");
     if (env->promote_from) {
         lua_pushstring(L, env->promote_from);
@@ -903,8 +730,6 @@ static const luaL_Reg change_methods[] = {
     {"check", change_check},       {"confirm", change_confirm}, {"backup", change_backup},
     {"apply", change_apply},       {"undo", change_undo},       {"check_undo", change_check_undo},
     {"resolve", change_resolve},
-    {"complete", change_complete}, {"abort", change_abort},     {"expanded", change_expanded},
-    {"check_complete", change_check_complete},
     {"adopt", change_adopt},       {"rehearse", change_rehearse},
     {"close", change_close},       {NULL, NULL},
 };
@@ -924,6 +749,7 @@ void change_register_class(lua_State *L)
     luaL_setfuncs(L, change_meta, 0);
     lua_newtable(L);
     luaL_setfuncs(L, change_methods, 0);
+    luaL_setfuncs(L, change_phase_methods, 0);   /* lapi_phase.c */
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
 }
