@@ -147,6 +147,35 @@ static int parse_count(const char *text, long long min, long long max, long long
 
 /* ---- the process environment ------------------------------------------ */
 
+/* What libpq would fill in from the environment when a url leaves it out,
+ * choosing the server, the database or the role; pg_dump and pg_restore
+ * would too (they inherit the environment). Taken out of the process's
+ * environment at load; ${VAR} in the INI still reads them. */
+static const char *const chooser_names[] = {"PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE",
+                                            "PGUSER", "PGSERVICE", NULL};
+static char *chooser_values[sizeof chooser_names / sizeof chooser_names[0]];
+
+void config_hide_pg_environment(void)
+{
+    for (size_t i = 0; chooser_names[i]; i++) {
+        const char *value = getenv(chooser_names[i]);
+        if (value == NULL)
+            continue;
+        free(chooser_values[i]);
+        chooser_values[i] = xstrdup(value);
+        unsetenv(chooser_names[i]);
+    }
+}
+
+const char *config_getenv(const char *name)
+{
+    const char *value = getenv(name);
+    for (size_t i = 0; value == NULL && chooser_names[i]; i++)
+        if (strcmp(name, chooser_names[i]) == 0)
+            value = chooser_values[i];
+    return value;
+}
+
 /* ---- defaults, by kind (config.h) ------------------------------------- */
 
 static void set_default_URL(struct config_value *v, int none) { (void)v, (void)none; }

@@ -171,7 +171,8 @@ char *config_fleet_registry(const struct config *cfg, const struct fleet_config 
 bool config_valid_waves(const char *text);
 bool config_valid_on_error(const char *text);
 
-/* ---- what the values name outside the file (config_url.c) ---- */
+/* ---- what the values name outside the file: config_url.c (the hidden PG*
+ * variables: config.c, which hides them at load) ---- */
 
 /* The environment's URL with ${VAR} and ${VAR:-default} taken from the
  * process environment. Returns a malloc'd string, or NULL with err filled:

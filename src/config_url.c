@@ -1,7 +1,7 @@
 /* config_url.c — what the INI's values name outside it, read when they are
- * used: ${VAR} interpolation, the PG* variables libpq would choose a server
- * by (hidden at start, still readable through ${...}), and an environment's
- * url made whole and checked. config.c reads and validates the file. */
+ * used: ${VAR} interpolation (the PG* variables config.c hid at load are
+ * still readable through it) and an environment's url made whole and
+ * checked. config.c reads and validates the file. */
 #include "config.h"
 
 #include "endpoint.h"
@@ -11,43 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char *copy_text(const char *s)
-{
-    char *copy = strdup(s);
-    if (copy == NULL)
-        abort();
-    return copy;
-}
-
-/* What libpq would fill in from the environment when a url leaves it out,
- * choosing the server, the database or the role; pg_dump and pg_restore
- * would too (they inherit the environment). Taken out of the process's
- * environment at load; ${VAR} in the INI still reads them. */
-static const char *const chooser_names[] = {"PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE",
-                                            "PGUSER", "PGSERVICE", NULL};
-static char *chooser_values[sizeof chooser_names / sizeof chooser_names[0]];
-
-void config_hide_pg_environment(void)
-{
-    for (size_t i = 0; chooser_names[i]; i++) {
-        const char *value = getenv(chooser_names[i]);
-        if (value == NULL)
-            continue;
-        free(chooser_values[i]);
-        chooser_values[i] = copy_text(value);
-        unsetenv(chooser_names[i]);
-    }
-}
-
-const char *config_getenv(const char *name)
-{
-    const char *value = getenv(name);
-    for (size_t i = 0; value == NULL && chooser_names[i]; i++)
-        if (strcmp(name, chooser_names[i]) == 0)
-            value = chooser_values[i];
-    return value;
-}
 
 static void append(char **out, size_t *len, const char *s, size_t n)
 {

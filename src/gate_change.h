@@ -45,6 +45,12 @@ void change_journal(struct change *ch, const char *fmt, ...) __attribute__((form
  * but the empty text). */
 size_t change_push_list(lua_State *L, lua_State *P);
 
+/* The end of a data-loss review whose n sentences are the list on L's top:
+ * refused ("ENV is protected, and the review found data that WHAT would
+ * lose there", with hint), unless there are none or the run gave
+ * --accept-data-loss (then recorded as used). Pops the list. */
+void change_refuse_loss(lua_State *L, struct change *ch, size_t n, const char *what, const char *hint);
+
 /* An unprotected environment whose database is a protected one's: refused
  * before anything else is said about it (asked once per change). */
 void change_refuse_twin(lua_State *L, struct change *ch);
@@ -52,8 +58,5 @@ void change_refuse_twin(lua_State *L, struct change *ch);
 /* The steps every schema change waits for: confirmed and backed up where
  * they apply, then the writes begun. */
 void change_before_schema_change(lua_State *L, struct change *ch, const char *call);
-
-/* lapi_phase.c: change:expanded, check_complete, complete, abort. */
-extern const luaL_Reg change_phase_methods[];
 
 #endif

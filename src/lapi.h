@@ -49,8 +49,10 @@ extern const luaL_Reg backup_db_functions[];
 extern const luaL_Reg restore_db_functions[];
 
 /* The other classes stallmig.db hands out: transactions and results
- * (lapi_db.c), changes (lapi_change.c). Once per state. */
+ * (lapi_db.c), changes (lapi_change.c, with the methods `more` adds:
+ * lapi_phase.c's). Once per state. */
 void db_register_classes(lua_State *L);
-void change_register_class(lua_State *L);
+void change_register_class(lua_State *L, const luaL_Reg *more);
+extern const luaL_Reg change_phase_methods[];   /* lapi_phase.c: expanded, complete, abort */
 
 #endif

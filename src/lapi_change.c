@@ -294,15 +294,12 @@ static void require_reviewed(lua_State *L, struct change *ch)
     }
 }
 
-/* The review's refusals (protected environments only). */
-static void check_review(lua_State *L, struct change *ch)
+/* The end of a data-loss review whose n sentences are the list on L's top:
+ * refused ("ENV is protected, and the review found data that WHAT would
+ * lose there"), unless there are none or the run gave --accept-data-loss
+ * (then recorded as used). Pops the list. */
+void change_refuse_loss(lua_State *L, struct change *ch, size_t n, const char *what, const char *hint)
 {
-    struct lconn *c = ch->c;
-    if (!c->is_protected)
-        return;
-    gate_state_push(ch->P, "blocked");
-    gate_state_call(L, ch->P, 0, 1);
-    size_t n = change_push_list(L, ch->P);
     if (n > 0 && change_overridden(OVERRIDE_ACCEPT_DATA_LOSS)) {
         change_use_override(OVERRIDE_ACCEPT_DATA_LOSS, "data loss accepted");
         n = 0;
@@ -312,12 +309,26 @@ static void check_review(lua_State *L, struct change *ch)
         return;
     }
     const char *list = lua_tostring(L, -1);
-    lerror_push(L, "refused", "%s is protected, and the review found data that %zu pending "
-                "migration(s) would lose there; nothing was changed:%s", c->env->name, n, list);
-    lerror_set(L, "hint", "change the migration so that it keeps the data; or, where losing it is "
-               "intended, say so in the file (-- stallmig:allow RULE: reason, on the line before the "
-               "statement) or run with --accept-data-loss --reason TEXT (recorded)");
+    lerror_push(L, "refused", "%s is protected, and the review found data that %s would lose "
+                "there; nothing was changed:%s", ch->c->env->name, what, list);
+    lerror_set(L, "hint", hint);
     lerror_throw(L);
+}
+
+/* The review's refusals (protected environments only). */
+static void check_review(lua_State *L, struct change *ch)
+{
+    if (!ch->c->is_protected)
+        return;
+    gate_state_push(ch->P, "blocked");
+    gate_state_call(L, ch->P, 0, 1);
+    size_t n = change_push_list(L, ch->P);
+    char what[64];
+    snprintf(what, sizeof what, "%zu pending migration(s)", n);
+    change_refuse_loss(L, ch, n, what, "change the migration so that it keeps the data; or, where "
+                       "losing it is intended, say so in the file (-- stallmig:allow RULE: reason, on "
+                       "the line before the statement) or run with --accept-data-loss --reason TEXT "
+                       "(recorded)");
 }
 
 /* promote_from: every pending migration applied there with the same checksum. */
@@ -468,18 +479,11 @@ static void check_undo(lua_State *L, struct change *ch, const char *name)
     lua_pushstring(ch->P, name);
     lua_pushboolean(ch->P, ch->c->is_protected);
     gate_state_call(L, ch->P, 2, 1);
-    if (change_push_list(L, ch->P) > 0) {
-        if (!change_overridden(OVERRIDE_ACCEPT_DATA_LOSS)) {
-            const char *list = lua_tostring(L, -1);
-            lerror_push(L, "refused", "%s is protected, and the down.sql of %s would lose data "
-                        "there; nothing was changed:%s", ch->c->env->name, name, list);
-            lerror_set(L, "hint", "restore the backup instead, or run with --accept-data-loss "
+    size_t n = change_push_list(L, ch->P);
+    char what[300];
+    snprintf(what, sizeof what, "the down.sql of %s", name);
+    change_refuse_loss(L, ch, n, what, "restore the backup instead, or run with --accept-data-loss "
                        "--reason TEXT (recorded)");
-            lerror_throw(L);
-        }
-        change_use_override(OVERRIDE_ACCEPT_DATA_LOSS, "data loss accepted");
-    }
-    lua_pop(L, 1);
 }
 
 /* change:check_undo(name): refuses now what change:undo(name) would refuse
@@ -740,7 +744,7 @@ static const luaL_Reg change_meta[] = {
     {NULL, NULL},
 };
 
-void change_register_class(lua_State *L)
+void change_register_class(lua_State *L, const luaL_Reg *more)
 {
     if (!luaL_newmetatable(L, CHANGE_MT)) {
         lua_pop(L, 1);
@@ -749,7 +753,7 @@ void change_register_class(lua_State *L)
     luaL_setfuncs(L, change_meta, 0);
     lua_newtable(L);
     luaL_setfuncs(L, change_methods, 0);
-    luaL_setfuncs(L, change_phase_methods, 0);   /* lapi_phase.c */
+    luaL_setfuncs(L, more, 0);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
 }

@@ -9,6 +9,7 @@
 #include "gate_change.h"
 
 #include "config.h"
+#include "lapi.h"
 #include "lerror.h"
 #include "run.h"
 
@@ -96,22 +97,12 @@ static void check_phase(lua_State *L, struct change *ch, const char *name, const
     lua_pushstring(ch->P, name);
     lua_pushstring(ch->P, section);
     gate_state_call(L, ch->P, 2, 1);
-    if (change_push_list(L, ch->P) == 0) {
-        lua_pop(L, 1);
-        return;
-    }
-    if (change_overridden(OVERRIDE_ACCEPT_DATA_LOSS)) {
-        change_use_override(OVERRIDE_ACCEPT_DATA_LOSS, "data loss accepted");
-        lua_pop(L, 1);
-        return;
-    }
-    const char *list = lua_tostring(L, -1);
-    lerror_push(L, "refused", "%s is protected, and the review found data that the %s section of %s "
-                "would lose there; nothing was changed:%s", ch->c->env->name, section, name, list);
-    lerror_set(L, "hint", "where the loss is intended (the backfill kept what the contract drops), say "
-               "so in the file (-- stallmig:allow RULE: reason, on the line before the statement); or "
-               "run with --accept-data-loss --reason TEXT (recorded)");
-    lerror_throw(L);
+    size_t n = change_push_list(L, ch->P);
+    char what[300];
+    snprintf(what, sizeof what, "the %s section of %s", section, name);
+    change_refuse_loss(L, ch, n, what, "where the loss is intended (the backfill kept what the contract "
+                       "drops), say so in the file (-- stallmig:allow RULE: reason, on the line before "
+                       "the statement); or run with --accept-data-loss --reason TEXT (recorded)");
 }
 
 /* What change:complete(name) refuses before it writes: the history, no

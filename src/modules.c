@@ -45,7 +45,7 @@ int luaopen_stallmig_db(lua_State *L)
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
     db_register_classes(L);
-    change_register_class(L);
+    change_register_class(L, change_phase_methods);
     lua_newtable(L);
     for (size_t i = 0; i < COUNT(db_function_tables); i++)
         luaL_setfuncs(L, db_function_tables[i], 0);

@@ -357,7 +357,7 @@ test_rollback_that_loses_data_on_protected_is_refused() {
   with_values "$STAGING_URL"
   CI=true run_stallrun workflows/rollback.lua --env staging --steps 1 --yes
   assert_exit 3
-  assert_err_contains "staging is protected, and the down.sql of 20240101000000_users would lose data there"
+  assert_err_contains "staging is protected, and the review found data that the down.sql of 20240101000000_users would lose there"
   assert_err_contains "DROP TABLE public.users (line 1): 500 row(s) would be discarded"
   assert_eq 1 "$(backups_of staging)" "a refused rollback took a backup"
   assert_eq 1 "$(psql_q "SELECT count(*) FROM stallmig.audit" "$STAGING_URL")" "a refused rollback wrote an audit row"
