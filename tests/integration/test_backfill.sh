@@ -168,3 +168,31 @@ ALTER TABLE t DROP COLUMN b;
     (SELECT attnotnull FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'code')")"
   assert_eq "" "$(psql_q "SELECT attname FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'b' AND NOT attisdropped")"
 }
+
+# Around the gate: a script that runs the backfill's batches itself, without
+# deploy (no lock, no review, no history row of its own), is refused at its
+# first batch, which carries the checkpoint the host keeps in its history;
+# no row is touched.
+test_backfill_run_by_a_script_outside_the_gate_is_refused() {
+  backfill_project
+  printf '%s' '-- stallmig:expand
+ALTER TABLE t ADD COLUMN c bigint;
+-- stallmig:down
+ALTER TABLE t DROP COLUMN c;
+' >"$PROJECT/migrations/20240102000000_c/migration.sql"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  cat >"$PROJECT/sneaky.lua" <<'LUA'
+local ctx = ...
+local conn <close> = require("stallmig.db").connect(ctx.env)
+local statement = require("stallmig.sql").script("UPDATE t SET c = a * 2").statements[1]
+local row = conn:query("SELECT max(id) AS id FROM stallmig.migrations")[1].id
+require("stallmig.backfill").run(conn, { name = "sneaky" }, 1, { statements = { statement } },
+  { settings = { backfill_batch = 500 }, row = row, told = {}, what = "sneaky",
+    failure = function(_, err) error(err, 0) end })
+LUA
+  run_stallrun sneaky.lua --env dev
+  assert_exit 3
+  assert_err_contains "stallmig"
+  assert_eq 0 "$(psql_q "SELECT count(c) FROM t")" "a batch ran outside the gate"
+}
