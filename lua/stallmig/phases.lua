@@ -27,6 +27,15 @@ local function parse_error(file, line, message, hint)
       .. "-- stallmig:backfill, -- stallmig:contract, -- stallmig:down (docs/zero-downtime.md)" }), 0)
 end
 
+-- Whether content names a section at all (four plain searches): most files
+-- do not, and deploy asks for each one, so they are not split line by line.
+local function names_a_section(content)
+  for name in pairs(KNOWN) do
+    if content:find("stallmig:" .. name, 1, true) then return true end
+  end
+  return false
+end
+
 -- phases.split(content [, file]) -> nil (not phased) | {expand, backfill,
 -- contract, down, deploy, complete, lines = {section -> first line}, owner =
 -- {line -> section}}: each section's text with the other sections' lines
@@ -35,6 +44,7 @@ end
 -- "parse" for a section given twice or out of order (expand, backfill,
 -- contract, down), or SQL above the first marker.
 function phases.split(content, file)
+  if not names_a_section(content) then return nil end
   file = file or "migration.sql"
   local owner, first, n = {}, {}, 0
   local current = nil
