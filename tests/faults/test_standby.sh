@@ -6,13 +6,8 @@
 # a database "app" with one migration deployed on the primary, and a
 # project whose [env.replica] points at the standby. Stops both at the end.
 standby_project() {
-  PRIMARY="$CASE_TMP/primary" STANDBY="$CASE_TMP/standby"
-  trap '"$REPO/tests/harness/pgcluster.sh" stop "$STANDBY"; "$REPO/tests/harness/pgcluster.sh" stop "$PRIMARY"' EXIT
-  "$REPO/tests/harness/pgcluster.sh" start "$PRIMARY"
-  "$PSQL" -XAtq -v ON_ERROR_STOP=1 -h "$PRIMARY" -U postgres -d postgres -c 'CREATE DATABASE app' >/dev/null
+  primary_cluster
   PROJECT=$(mktemp -d "$CASE_TMP/project.XXXX")
-  PRIMARY_URL=$("$REPO/tests/harness/pgcluster.sh" url "$PRIMARY" app)
-  REPLICA_URL=$("$REPO/tests/harness/pgcluster.sh" url "$STANDBY" app)
   DB_URL=$PRIMARY_URL
   mkdir -p "$PROJECT/migrations"
   cat >"$PROJECT/stallmig.ini" <<INI
@@ -30,8 +25,7 @@ INI
   add_migration 20240101000000_a 'CREATE TABLE a (id int);'
   run_stallrun workflows/deploy.lua --env primary
   assert_exit 0
-  "$REPO/tests/harness/pgcluster.sh" standby "$PRIMARY" "$STANDBY"
-  assert_eq t "$(psql_q 'SELECT pg_is_in_recovery()' "$REPLICA_URL")" "the copy is a hot standby"
+  start_standby
   add_migration 20240101000001_b 'CREATE TABLE b (id int);'
 }
 

@@ -67,6 +67,25 @@ INI
   export PROJECT DB_URL
 }
 
+# primary_cluster — a cluster of the case's own under $CASE_TMP with a
+# database "app", for a hot standby of it (start_standby): sets PRIMARY,
+# STANDBY, PRIMARY_URL and REPLICA_URL; both are stopped when the case ends.
+primary_cluster() {
+  PRIMARY="$CASE_TMP/primary" STANDBY="$CASE_TMP/standby"
+  trap '"$REPO/tests/harness/pgcluster.sh" stop "$STANDBY"; "$REPO/tests/harness/pgcluster.sh" stop "$PRIMARY"' EXIT
+  "$REPO/tests/harness/pgcluster.sh" start "$PRIMARY"
+  "$PSQL" -XAtq -v ON_ERROR_STOP=1 -h "$PRIMARY" -U postgres -d postgres -c 'CREATE DATABASE app' >/dev/null
+  PRIMARY_URL=$("$REPO/tests/harness/pgcluster.sh" url "$PRIMARY" app)
+  REPLICA_URL=$("$REPO/tests/harness/pgcluster.sh" url "$STANDBY" app)
+}
+
+# start_standby — primary_cluster's hot standby, a copy of the primary as
+# it is now.
+start_standby() {
+  "$REPO/tests/harness/pgcluster.sh" standby "$PRIMARY" "$STANDBY"
+  assert_eq t "$(psql_q 'SELECT pg_is_in_recovery()' "$REPLICA_URL")" "the copy is a hot standby"
+}
+
 # baseline_none [ENV] — the case's database holds objects of the test's own
 # (made with psql_q) and none of the migrations: say so once (adopt.lua
 # --baseline none), so that the first deploy applies them all over it.

@@ -5,13 +5,9 @@
 # batch the primary writes, then resumed.
 
 lag_project() {
-  PRIMARY="$CASE_TMP/primary" STANDBY="$CASE_TMP/standby"
-  trap '"$REPO/tests/harness/pgcluster.sh" stop "$STANDBY"; "$REPO/tests/harness/pgcluster.sh" stop "$PRIMARY"' EXIT
-  "$REPO/tests/harness/pgcluster.sh" start "$PRIMARY"
-  "$PSQL" -XAtq -v ON_ERROR_STOP=1 -h "$PRIMARY" -U postgres -d postgres -c 'CREATE DATABASE app' >/dev/null
+  primary_cluster
   PROJECT=$(mktemp -d "$CASE_TMP/project.XXXX")
-  DB_URL=$("$REPO/tests/harness/pgcluster.sh" url "$PRIMARY" app)
-  REPLICA_URL=$("$REPO/tests/harness/pgcluster.sh" url "$STANDBY" app)
+  DB_URL=$PRIMARY_URL
   mkdir -p "$PROJECT/migrations"
   cat >"$PROJECT/stallmig.ini" <<INI
 [project]
@@ -28,8 +24,7 @@ INI
 INSERT INTO t SELECT g, g FROM generate_series(1, 4000) g;"
   run_stallrun workflows/deploy.lua --env dev
   assert_exit 0
-  "$REPO/tests/harness/pgcluster.sh" standby "$PRIMARY" "$STANDBY"
-  assert_eq t "$(psql_q 'SELECT pg_is_in_recovery()' "$REPLICA_URL")" "the copy is a hot standby"
+  start_standby
   # replies each second rather than each 10 s: the lag the primary sees follows replay sooner
   psql_q "ALTER SYSTEM SET wal_receiver_status_interval = '1s'" "$REPLICA_URL" >/dev/null
   psql_q "SELECT pg_reload_conf()" "$REPLICA_URL" >/dev/null
