@@ -13,11 +13,17 @@ local errors = require("stallmig.error")
 
 local deploy = {}
 
+-- Each folder of path, made where missing. Shards started side by side make
+-- the same journal folder: one that another made between the look and the
+-- mkdir is there, as wanted.
 local function mkdirs(path)
   local sofar = path:sub(1, 1) == "/" and "" or "."
   for part in path:gmatch("[^/]+") do
     sofar = sofar .. "/" .. part
-    if files.kind(sofar) == nil then files.mkdir(sofar) end
+    if files.kind(sofar) == nil then
+      local ok, err = pcall(files.mkdir, sofar)
+      if not ok and files.kind(sofar) ~= "dir" then error(err, 0) end
+    end
   end
 end
 
