@@ -26,8 +26,6 @@ void gate_lock_acquire(lua_State *L, struct lconn *c, double wait_seconds, bool 
  * when this session no longer holds the deploy lock: the last statement of
  * every migration's own transaction (gate.LOCK_GUARD). */
 extern const char gate_lock_guard_sql[];
-/* Whether c's session holds the deploy lock. */
-bool gate_lock_held(struct lconn *c);
 /* Records who holds it and since when (stallmig.deploy_lock), for waiters. */
 void gate_lock_announce(lua_State *L, struct lconn *c);
 /* Releases it, and Prisma's lock when prisma (taken with prisma_compat),

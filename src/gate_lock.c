@@ -26,19 +26,25 @@
  * it too, so that each tool waits for the other. */
 #define PRISMA_LOCK_KEY "72707369"
 
-/* Whether this session still holds the deploy lock (SQL a migration runs
- * may release it: pg_advisory_unlock_all()). */
-#define HELD "EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted " \
-    "AND pid = pg_catalog.pg_backend_pid() AND objsubid = 1 AND classid = " LOCK_CLASSID \
-    " AND objid = " LOCK_OBJID ")"
-
-/* A statement that fails when the lock is no longer held, with a message
- * that says so (the cast of a text that depends on the row is evaluated only
- * then). It runs last inside a migration's own transaction, so a migration
- * that released the lock is rolled back instead of committed. */
+/* The gate holds its key twice (advisory locks count: TAKE_TWICE), and the
+ * guard releases one hold and takes it back. While the gate's holds are
+ * there the release returns true and the lock is never free in between;
+ * once a migration has released them (pg_advisory_unlock_all()) it returns
+ * false. It runs last inside a migration's own transaction, so such a
+ * migration is rolled back instead of committed; the error names the
+ * release (the cast of a text built from pg_backend_pid(), not constant, is
+ * evaluated only in that branch). Microseconds, where reading pg_locks
+ * cost half a millisecond per migration. */
+#define RELEASED_ERROR "('stallmig: the deploy lock was released during this migration (session ' " \
+    "|| pg_catalog.pg_backend_pid() || ')')::int"
 const char gate_lock_guard_sql[] =
-    "SELECT CASE WHEN held THEN 0 ELSE ('stallmig: the deploy lock was released during this "
-    "migration ' || held::text)::int END FROM (SELECT " HELD " AS held) AS deploy_lock";
+    "SELECT CASE WHEN NOT pg_catalog.pg_advisory_unlock(" LOCK_KEY ") THEN " RELEASED_ERROR
+    " WHEN NOT pg_catalog.pg_try_advisory_lock(" LOCK_KEY ") THEN " RELEASED_ERROR
+    " ELSE 0 END AS deploy_lock";
+
+/* Takes the key, and when it was free takes it a second time (see above). */
+#define TAKE_TWICE "SELECT CASE WHEN pg_catalog.pg_try_advisory_lock(" LOCK_KEY ") " \
+    "THEN pg_catalog.pg_try_advisory_lock(" LOCK_KEY ") ELSE false END"
 
 /* The session holding the key: pid, application, user, and since when that
  * holder announced it (stallmig.deploy_lock), else since it connected. */
@@ -88,8 +94,7 @@ static void describe_holder(PGconn *pg, char *out, size_t size)
 /* 1 taken, 0 held by another session, -1 the query failed (res kept). */
 static int try_lock(PGconn *pg, PGresult **failed, bool prisma)
 {
-    PGresult *res = PQexec(pg, prisma ? "SELECT pg_try_advisory_lock(" PRISMA_LOCK_KEY ")"
-                                      : "SELECT pg_try_advisory_lock(" LOCK_KEY ")");
+    PGresult *res = PQexec(pg, prisma ? "SELECT pg_try_advisory_lock(" PRISMA_LOCK_KEY ")" : TAKE_TWICE);
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
         *failed = res;
         return -1;
@@ -166,12 +171,6 @@ void gate_lock_acquire(lua_State *L, struct lconn *c, double wait_seconds, bool 
         acquire_one(L, c, deadline, wait_seconds, true);   /* released with ours: see below */
 }
 
-bool gate_lock_held(struct lconn *c)
-{
-    bool held = false;
-    return query_bool(c->pg, "SELECT " HELD, &held) && held;
-}
-
 void gate_lock_announce(lua_State *L, struct lconn *c)
 {
     PGresult *res = PQexec(c->pg, "BEGIN READ WRITE; DELETE FROM stallmig.deploy_lock; "
@@ -185,6 +184,9 @@ void gate_lock_announce(lua_State *L, struct lconn *c)
     PQclear(res);
 }
 
+/* Both holds of ours; a migration that released them has been reported. */
+#define RELEASE_OURS "CASE WHEN pg_advisory_unlock(" LOCK_KEY ") THEN pg_advisory_unlock(" LOCK_KEY ") END"
+
 void gate_lock_release(struct lconn *c, bool prisma)
 {
     if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK)
@@ -194,9 +196,9 @@ void gate_lock_release(struct lconn *c, bool prisma)
     /* Prisma's lock only where it was taken, and only if still held (SQL a
      * migration ran may have released it): reading pg_locks cost every
      * change a millisecond */
-    PQclear(PQexec(c->pg, prisma ? "SELECT pg_advisory_unlock(" LOCK_KEY "), "
+    PQclear(PQexec(c->pg, prisma ? "SELECT " RELEASE_OURS ", "
                    "CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
                    "AND pid = pg_backend_pid() AND objsubid = 1 AND classid = 0 AND objid = "
                    PRISMA_LOCK_KEY ") THEN pg_advisory_unlock(" PRISMA_LOCK_KEY ") END"
-                   : "SELECT pg_advisory_unlock(" LOCK_KEY ")"));
+                   : "SELECT " RELEASE_OURS));
 }

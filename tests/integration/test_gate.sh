@@ -411,3 +411,33 @@ test_a_workflow_cannot_load_the_gates_lua_half() {
   assert_exit 2
   assert_err_contains "stallmig.gate is the change gate's own half"
 }
+
+# The deploy lock is held while a change is open and gone once it closes,
+# after an apply that failed too: the gate holds its key twice (the guard
+# at the end of each migration gives one hold back and takes it again), and
+# the session that goes on after the change holds no hold of it.
+test_the_deploy_lock_is_held_while_a_change_is_open_and_released_after() {
+  gate_project
+  add_migration 20240102000000_broken 'CREATE TABLE broken (id int); SELECT 1/0;'
+  cat >"$PROJECT/locks.lua" <<'LUA'
+local ctx = ...
+local conn <close> = require("stallmig.db").connect(ctx.env)
+local held = "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+do
+  local change <close> = conn:begin_change("locks")
+  print("open " .. conn:query(held)[1].n)
+  change:apply("20240101000000_users")
+  print("after apply " .. conn:query(held)[1].n)
+  print(pcall(change.apply, change, "20240102000000_broken") and "applied" or "failed")
+  change:close()
+end
+print("closed " .. conn:query(held)[1].n)
+LUA
+  run_stallrun locks.lua --env dev
+  assert_exit 0
+  assert_out_contains "open 1"
+  assert_out_contains "after apply 1"
+  assert_out_contains "failed"
+  assert_out_contains "closed 0"
+  assert_eq "20240101000000_users" "$(applied_names "$DB_URL")"
+}
