@@ -31,9 +31,27 @@ stallrun: $(BUILD)/stallrun
 # Quiet by default (one line per file); make V=1 shows the commands.
 Q := $(if $(V),,@)
 
-$(BUILD)/stallrun: $(OBJ)
+$(BUILD)/stallrun: $(OBJ) $(BUILD)/lua_chunks.o
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+# The library's Lua files and the workflows, compiled when one changes and
+# linked into the binary (src/lchunks.h: loaded when the file on disk is
+# the text that was compiled).
+LUA_FILES := $(sort $(shell find lua workflows -name '*.lua'))
+
+$(BUILD)/embed_lua: tools/embed_lua.c src/lchunks.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) -Isrc -o $@ $< $(LDFLAGS) $(PKG_LIBS)
+
+$(BUILD)/lua_chunks.c: $(BUILD)/embed_lua $(LUA_FILES)
+	@$(if $(Q),echo "  LUAC    $@")
+	$(Q)$(BUILD)/embed_lua $@ . $(LUA_FILES)
+
+$(BUILD)/lua_chunks.o: $(BUILD)/lua_chunks.c src/lchunks.h
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) -O0 -Isrc -c -o $@ $<
 
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h)
 	@mkdir -p $(dir $@)

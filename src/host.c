@@ -3,6 +3,7 @@
  * runs, and its result or error turned into the exit status. */
 #include "host.h"
 
+#include "lchunks.h"
 #include "lconfig.h"
 #include "lerror.h"
 #include "lsignal.h"
@@ -160,7 +161,7 @@ static int returned_status(lua_State *L)
 
 static int load_workflow(lua_State *L, const char *path)
 {
-    int rc = luaL_loadfilex(L, path, "t");
+    int rc = lchunks_loadfile(L, path);
     if (rc == LUA_OK)
         return 0;
     const char *why = lua_tostring(L, -1);

@@ -1,6 +1,7 @@
 /* lstate.c — a Lua state as the host makes one (see lstate.h). */
 #include "lstate.h"
 
+#include "lchunks.h"
 #include "lerror.h"
 #include "msg.h"
 
@@ -170,7 +171,10 @@ static void set_paths(lua_State *L, const char *root)
     lua_setfield(L, -2, "path");
     lua_pushliteral(L, "");          /* no native modules from anywhere */
     lua_setfield(L, -2, "cpath");
-    lua_pop(L, 1);
+    lua_getfield(L, -1, "searchers");   /* Lua files through the compiled chunks */
+    lua_pushcfunction(L, lchunks_searcher);
+    lua_rawseti(L, -2, 2);
+    lua_pop(L, 2);
 }
 
 /* ---- the state --------------------------------------------------------------- */
