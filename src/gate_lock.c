@@ -187,6 +187,11 @@ void gate_lock_announce(lua_State *L, struct lconn *c)
 /* Both holds of ours; a migration that released them has been reported. */
 #define RELEASE_OURS "CASE WHEN pg_advisory_unlock(" LOCK_KEY ") THEN pg_advisory_unlock(" LOCK_KEY ") END"
 
+static void silent(void *arg, const char *message)
+{
+    (void)arg, (void)message;
+}
+
 void gate_lock_release(struct lconn *c, bool prisma)
 {
     if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK)
@@ -196,9 +201,15 @@ void gate_lock_release(struct lconn *c, bool prisma)
     /* Prisma's lock only where it was taken, and only if still held (SQL a
      * migration ran may have released it): reading pg_locks cost every
      * change a millisecond */
+    /* A migration that gave one hold back leaves one for the second
+     * unlock to miss, and PostgreSQL warns ("you don't own a lock"): the
+     * guard has judged that already. The host's notice processors take no
+     * argument (lapi_db.c), so NULL restores the one in place. */
+    PQnoticeProcessor shown = PQsetNoticeProcessor(c->pg, silent, NULL);
     PQclear(PQexec(c->pg, prisma ? "SELECT " RELEASE_OURS ", "
                    "CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
                    "AND pid = pg_backend_pid() AND objsubid = 1 AND classid = 0 AND objid = "
                    PRISMA_LOCK_KEY ") THEN pg_advisory_unlock(" PRISMA_LOCK_KEY ") END"
                    : "SELECT " RELEASE_OURS));
+    PQsetNoticeProcessor(c->pg, shown, NULL);
 }

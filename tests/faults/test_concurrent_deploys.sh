@@ -92,6 +92,37 @@ test_a_migration_that_releases_the_deploy_lock_is_rolled_back() {
   assert_eq "b|" "$(psql_q "SELECT to_regclass('b') || '|' || coalesce(to_regclass('c')::text, '')")"
 }
 
+# The gate holds its key twice: a migration that gives one hold back (an
+# explicit pg_advisory_unlock of stallmig's key) never left the lock free,
+# so it is applied; the change still releases everything it holds, without
+# a warning about the hold the migration took.
+test_a_migration_that_gives_back_one_hold_leaves_the_lock_held() {
+  new_project
+  add_migration 20240101000001_a 'CREATE TABLE a (id int);'
+  add_migration 20240101000002_once $'CREATE TABLE b (id int);\nSELECT pg_advisory_unlock(6004495999145167175);\n'
+  add_migration 20240101000003_c 'CREATE TABLE c (id int);'
+  cat >"$PROJECT/held.lua" <<'LUA'
+local ctx = ...
+local conn <close> = require("stallmig.db").connect(ctx.env)
+local held = "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+do
+  local change <close> = conn:begin_change("held")
+  for _, m in ipairs(change:plan().pending) do
+    change:apply(m.name)
+    print(m.name .. " held " .. conn:query(held)[1].n)
+  end
+end
+print("closed held " .. conn:query(held)[1].n)
+LUA
+  run_stallrun held.lua --env dev
+  assert_exit 0
+  assert_out_contains "20240101000002_once held 1"
+  assert_out_contains "20240101000003_c held 1"
+  assert_out_contains "closed held 0"
+  assert_not_contains "WARNING"
+  assert_eq "3" "$(psql_q "SELECT count(*) FROM stallmig.migrations WHERE outcome = 'applied'")"
+}
+
 # With prisma_compat the gate holds Prisma Migrate's advisory lock too
 # (key 72707369), so a prisma migrate deploy waits for stallrun and stallrun
 # waits for it.
