@@ -144,6 +144,61 @@ static void scan_cache__a_file_that_is_not_one_is_an_empty_cache(void **state)
     assert_int_equal(read.count, 0);
 }
 
+/* The numbers are read by hand: every value the writer can write comes back
+ * (a time before 1970, the largest inode and device), a last line without
+ * its newline and an empty line are read; what the writer never writes (a
+ * '+', upper-case hex, a number too large, a NUL in a name) makes the whole
+ * file untrusted. */
+static void scan_cache__reads_back_every_value_the_writer_writes(void **state)
+{
+    (void)state;
+    struct file_stamp s = {.size = 0, .mtime_sec = -5, .mtime_nsec = 999999999, .ctime_sec = LLONG_MAX,
+                           .ctime_nsec = 0, .ino = ULLONG_MAX, .dev = ULLONG_MAX};
+    struct scan_cache_entry one[] = {entry("20240101000000_a", 'c', &s)};
+    one[0].key = 0xffffffffffffffffULL;
+    struct scan_cache written = {one, 1};
+    assert_int_equal(scan_cache_save(cache_path, &written), 0);
+    struct scan_cache read;
+    scan_cache_load(cache_path, &read);
+    assert_int_equal(read.count, 1);
+    assert_non_null(scan_cache_find(&read, "20240101000000_a", &s));
+    assert_true(read.entries[0].key == 0xffffffffffffffffULL);
+    scan_cache_free(&read);
+
+    char line[400];
+    snprintf(line, sizeof line, "%.*s 00000000000000ff 1 2 3 4 5 6 7 ", HASH_HEX_LEN,
+             "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd");
+    char text[1200];
+    snprintf(text, sizeof text, "stallmig-checksums 1\n%sa\n\n%sb", line, line);   /* no newline at the end */
+    write_file(cache_path, text);
+    scan_cache_load(cache_path, &read);
+    assert_int_equal(read.count, 2);
+    assert_string_equal(read.entries[1].name, "b");
+    assert_true(read.entries[0].key == 0xff);
+    assert_int_equal(read.entries[0].stamp.ctime_nsec, 5);
+    scan_cache_free(&read);
+
+    const char *bad[] = {" 00000000000000ff +1 2 3 4 5 6 7 a", " 00000000000000FF 1 2 3 4 5 6 7 a",
+                         " 00000000000000ff 1 2 3 4 5 6 99999999999999999999999 a",
+                         " 00000000000000ff 1 2 3 4 5 6 -7 a", " 00000000000000ff 1 2 3 4 5 6 7 "};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(text, sizeof text, "stallmig-checksums 1\n%.*s%s\n", HASH_HEX_LEN,
+                 "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd", bad[i]);
+        write_file(cache_path, text);
+        scan_cache_load(cache_path, &read);
+        assert_int_equal(read.count, 0);
+        scan_cache_free(&read);
+    }
+    char with_nul[] = "stallmig-checksums 1\n"
+                      "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd 0 1 1 1 1 1 1 1 a\0b\n";
+    int fd = open(cache_path, O_WRONLY | O_TRUNC);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, with_nul, sizeof with_nul - 1), (ssize_t)(sizeof with_nul - 1));
+    close(fd);
+    scan_cache_load(cache_path, &read);
+    assert_int_equal(read.count, 0);
+}
+
 static void scan_cache_settled__changed_within_the_settling_time_is_not_recorded(void **state)
 {
     (void)state;
@@ -240,6 +295,7 @@ int main(void)
         T(migration_key__first_eight_bytes_of_the_sha256_big_endian),
         T(scan_cache__saved_and_found_by_name_and_whole_stamp),
         T(scan_cache__a_file_that_is_not_one_is_an_empty_cache),
+        T(scan_cache__reads_back_every_value_the_writer_writes),
         T(scan_cache_settled__changed_within_the_settling_time_is_not_recorded),
         T(scan__trusts_the_cache_until_the_stamp_moves),
         T(scan__records_only_settled_files_and_sums_up),
