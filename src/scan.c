@@ -349,33 +349,43 @@ static void match_cache(struct scan *s)
     }
 }
 
+static void *load_cache(void *arg)
+{
+    struct scan *s = arg;
+    scan_cache_load(s->cache_path, &s->cache);
+    return NULL;
+}
+
 static void *scan_run(void *arg)
 {
     struct scan *s = arg;
     clock_gettime(CLOCK_REALTIME, &s->started);
+    pthread_t loader;                /* the cache is read while the folder is listed */
+    bool loading = pthread_create(&loader, NULL, load_cache, s) == 0;
     DIR *d = opendir(s->dir);
-    if (d == NULL) {
-        s->error = errno;
-        return NULL;
-    }
-    s->error = list_folders(s, d);
+    s->error = d ? list_folders(s, d) : errno;
     if (s->error == 0 && ((s->ids = calloc(s->count + 1, sizeof *s->ids)) == NULL ||
                           (s->stamps = calloc(s->count + 1, sizeof *s->stamps)) == NULL ||
                           (s->known = calloc(s->count + 1, sizeof *s->known)) == NULL))
         s->error = ENOMEM;
-    if (s->error == 0) {
+    if (s->error == 0)
         qsort(s->entries, s->count, sizeof *s->entries, by_name);
-        scan_cache_load(s->cache_path, &s->cache);
+    if (loading)
+        pthread_join(loader, NULL);
+    else
+        load_cache(s);
+    if (s->error == 0) {
         match_cache(s);
         read_all(s, dirfd(d));
         refuse_shared_files(s, dirfd(d));
         if (s->cache_path != NULL)
             save_cache(s);
-        scan_cache_free(&s->cache);
-        free(s->known);
-        s->known = NULL;
     }
-    closedir(d);
+    scan_cache_free(&s->cache);
+    free(s->known);
+    s->known = NULL;
+    if (d)
+        closedir(d);
     return NULL;
 }
 
