@@ -20,8 +20,6 @@
  * deploy, rollback, resolve, adopt and rehearsal of a database shares. In
  * pg_locks a bigint key is classid (high half) and objid (low half). */
 #define LOCK_KEY "6004495999145167175"
-#define LOCK_CLASSID "1398030668"
-#define LOCK_OBJID "1280133447"
 /* Prisma Migrate's own advisory lock key: with prisma_compat the gate holds
  * it too, so that each tool waits for the other. */
 #define PRISMA_LOCK_KEY "72707369"
