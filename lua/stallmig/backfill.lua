@@ -8,6 +8,8 @@
 -- (and the expand's sync trigger's). Between batches it sleeps
 -- `backfill_pause` and, while a replica's replay lag is over
 -- `backfill_max_lag`, waits; every few seconds it says how far it is.
+-- A batch holds its rows' locks until it commits, so it does not start
+-- while the server's WAL writer is stuck (wal_written below).
 local sys = require("stallmig.sys")
 local json = require("stallmig.json")
 local history = require("stallmig.history")
@@ -76,6 +78,34 @@ local function wait_for_replicas(conn, settings, what)
   end
 end
 
+-- The WAL gate. A batch commits with synchronous_commit off, so the WAL it
+-- inserted is written out by the server's WAL writer a moment later. Now
+-- and then the WAL writer is stuck for a tenth of a second or more (it
+-- zero-fills and fsyncs a new WAL segment; a checkpoint ends with
+-- fsyncs), and a batch that runs meanwhile waits for it (LWLock WALWrite,
+-- or BufferContent on a page the checkpointer holds while it waits), with
+-- its rows locked. wal_written(w) is false while the writer is stuck: it
+-- has not written what the batch before the last inserted, or it wrote
+-- nothing during the last batch while WAL was waiting; then the backfill
+-- waits for it, holding no lock. The keys query reads the positions, so
+-- a batch costs no extra round trip unless the writer is stuck.
+local WAL_PAGE = 8192                 -- a partly filled page may stay unwritten
+local function wal_written(w, r)
+  if r.wal_behind_before_last > WAL_PAGE then return false end
+  return not (w.last_write == r.wal_write and r.wal_unwritten > WAL_PAGE)
+end
+
+local WRITTEN = "SELECT pg_wal_lsn_diff($1::pg_lsn, pg_current_wal_lsn()) <= " .. WAL_PAGE .. " AS done"
+local FLUSHED = "SELECT pg_current_wal_flush_lsn() >= $1::pg_lsn AS done"
+local WAL_END = "SELECT pg_current_wal_insert_lsn()::text AS lsn"
+
+-- Waits (at most 10 s: then it goes on) until the server has written out
+-- (`done` WRITTEN) or flushed (FLUSHED) the WAL up to `lsn`.
+local function wait_for_wal_writer(conn, done, lsn)
+  local started = sys.clock()
+  while not conn:query(done, lsn)[1].done and sys.clock() - started < 10 do sys.sleep(0.002) end
+end
+
 local function say_progress(what, state, done_here, started, final)
   local elapsed = sys.clock() - started
   local rate = elapsed > 0 and done_here / elapsed or 0
@@ -114,17 +144,25 @@ function backfill.run(conn, m, i, step, opts)
   if state.max == nil then return nil end          -- an empty table
   local batch = math.tointeger(settings.backfill_batch or 1000)
   local inner = "SELECT " .. k .. " AS k FROM " .. rel .. " WHERE " .. k .. " <= $1::" .. T
-  local first_keys = "SELECT max(k)::text AS hi, count(*) AS n FROM (" .. inner .. " ORDER BY k LIMIT " .. batch .. ") b"
-  local next_keys = "SELECT max(k)::text AS hi, count(*) AS n FROM (" .. inner .. " AND " .. k .. " > $2::" .. T
+  local wal = ", pg_current_wal_insert_lsn()::text AS wal_end, pg_current_wal_lsn()::text AS wal_write,"
+    .. " pg_wal_lsn_diff(pg_current_wal_insert_lsn(), pg_current_wal_lsn())::float8 AS wal_unwritten,"
+    .. " pg_wal_lsn_diff($2::pg_lsn, pg_current_wal_lsn())::float8 AS wal_behind_before_last"
+  local first_keys = "SELECT max(k)::text AS hi, count(*) AS n" .. wal .. " FROM (" .. inner
+    .. " ORDER BY k LIMIT " .. batch .. ") b"
+  local next_keys = "SELECT max(k)::text AS hi, count(*) AS n" .. wal .. " FROM (" .. inner .. " AND " .. k .. " > $3::" .. T
     .. " ORDER BY k LIMIT " .. batch .. ") b"
   local started, said, done_here, lag_read = sys.clock(), sys.clock(), 0, -1
+  local w = {}                        -- the WAL positions the last keys query read
   while true do
     if sys.clock() - lag_read >= 1 then   -- the replicas' lag, read once a second at most
       wait_for_replicas(conn, settings, opts.what)
       lag_read = sys.clock()
     end
-    local r = state.lo and conn:query(next_keys, state.max, state.lo)[1] or conn:query(first_keys, state.max)[1]
+    local r = state.lo and conn:query(next_keys, state.max, w.last_end or "0/0", state.lo)[1]
+      or conn:query(first_keys, state.max, w.last_end or "0/0")[1]
     if r.n == 0 then break end
+    if not wal_written(w, r) then wait_for_wal_writer(conn, WRITTEN, r.wal_end) end
+    w.last_end, w.last_write = r.wal_end, r.wal_write
     local range = qk .. " <= " .. lit(r.hi) .. "::" .. T
       .. (state.lo and (" AND " .. qk .. " > " .. lit(state.lo) .. "::" .. T) or "")
     local checkpoint = json.encode({ lo = r.hi, max = state.max, done = state.done + r.n, total = state.total })
@@ -149,6 +187,10 @@ function backfill.run(conn, m, i, step, opts)
     end
     if (settings.backfill_pause or 0) > 0 then sys.sleep(settings.backfill_pause) end
   end
+  -- the history's next write commits synchronously: it would wait for the
+  -- batches' WAL to be flushed, holding its row, unless the WAL writer
+  -- (within wal_writer_delay) did that first
+  wait_for_wal_writer(conn, FLUSHED, conn:query(WAL_END)[1].lsn)
   say_progress(opts.what, state, done_here, started, true)
   return nil
 end
