@@ -100,10 +100,20 @@ local FLUSHED = "SELECT pg_current_wal_flush_lsn() >= $1::pg_lsn AS done"
 local WAL_END = "SELECT pg_current_wal_insert_lsn()::text AS lsn"
 
 -- Waits (at most 10 s: then it goes on) until the server has written out
--- (`done` WRITTEN) or flushed (FLUSHED) the WAL up to `lsn`.
-local function wait_for_wal_writer(conn, done, lsn)
-  local started = sys.clock()
-  while not conn:query(done, lsn)[1].done and sys.clock() - started < 10 do sys.sleep(0.002) end
+-- (`done` WRITTEN) or flushed (FLUSHED) the WAL up to `lsn`; after a
+-- second it says so, once.
+local function wait_for_wal_writer(conn, done, lsn, what)
+  local started, said = sys.clock(), false
+  while not conn:query(done, lsn)[1].done do
+    local waited = sys.clock() - started
+    if waited >= 10 then return end
+    if waited >= 1 and not said then
+      sys.warn(what .. ": the server has not written out its WAL for 1s (its WAL writer is stuck: a "
+        .. "checkpoint's fsync, a new WAL segment, a slow disk); the backfill waits for it, holding no lock")
+      said = true
+    end
+    sys.sleep(0.002)
+  end
 end
 
 local function say_progress(what, state, done_here, started, final)
@@ -161,7 +171,7 @@ function backfill.run(conn, m, i, step, opts)
     local r = state.lo and conn:query(next_keys, state.max, w.last_end or "0/0", state.lo)[1]
       or conn:query(first_keys, state.max, w.last_end or "0/0")[1]
     if r.n == 0 then break end
-    if not wal_written(w, r) then wait_for_wal_writer(conn, WRITTEN, r.wal_end) end
+    if not wal_written(w, r) then wait_for_wal_writer(conn, WRITTEN, r.wal_end, opts.what) end
     w.last_end, w.last_write = r.wal_end, r.wal_write
     local range = qk .. " <= " .. lit(r.hi) .. "::" .. T
       .. (state.lo and (" AND " .. qk .. " > " .. lit(state.lo) .. "::" .. T) or "")
@@ -190,7 +200,7 @@ function backfill.run(conn, m, i, step, opts)
   -- the history's next write commits synchronously: it would wait for the
   -- batches' WAL to be flushed, holding its row, unless the WAL writer
   -- (within wal_writer_delay) did that first
-  wait_for_wal_writer(conn, FLUSHED, conn:query(WAL_END)[1].lsn)
+  wait_for_wal_writer(conn, FLUSHED, conn:query(WAL_END)[1].lsn, opts.what)
   say_progress(opts.what, state, done_here, started, true)
   return nil
 end

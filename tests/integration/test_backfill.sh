@@ -196,3 +196,39 @@ LUA
   assert_err_contains "stallmig"
   assert_eq 0 "$(psql_q "SELECT count(c) FROM t")" "a batch ran outside the gate"
 }
+
+# The WAL gate (docs/zero-downtime.md): while the server's WAL writer is
+# stuck, no batch starts (a batch would hold its rows' locks until the
+# writer came back); the backfill says so after a second and finishes once
+# the writer writes again. The worker's WAL writer is stopped (SIGSTOP)
+# for two seconds; no writer runs beside it (a synchronous commit would
+# write the WAL out itself).
+test_backfill_waits_while_the_wal_writer_is_stuck() {
+  backfill_project
+  sed -i 's/^backfill_pause = 10ms$/backfill_pause = 50ms/' "$PROJECT/stallmig.ini"
+  local walwriter
+  walwriter=$(psql_q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'walwriter'")
+  [ -n "$walwriter" ] || fail "no WAL writer in pg_stat_activity"
+  trap 'kill -CONT '"$walwriter"' 2>/dev/null || true' EXIT
+  (cd "$PROJECT" && exec "$STALLRUN" workflows/deploy.lua --env dev) >"$CASE_TMP/out" 2>"$CASE_TMP/err" </dev/null &
+  local pid=$! tries=0 done_sql="SELECT coalesce((checkpoint::json->>'done')::int, 0) FROM stallmig.migrations WHERE name = '20240102000000_c' ORDER BY id DESC LIMIT 1"
+  until [ "$(psql_q "$done_sql")" -gt 0 ]; do
+    tries=$((tries + 1))
+    [ $tries -lt 600 ] || { kill -9 $pid; fail "the backfill never checkpointed"; }
+    sleep 0.02
+  done
+  kill -STOP "$walwriter"
+  sleep 0.5                                     # a batch already started may finish
+  local stuck_from stuck_to
+  stuck_from=$(psql_q "$done_sql")
+  sleep 1.5
+  stuck_to=$(psql_q "$done_sql")
+  kill -CONT "$walwriter"
+  wait $pid && STATUS=0 || STATUS=$?
+  assert_exit 0
+  [ "$stuck_from" -lt "$BACKFILL_ROWS" ] || fail "the backfill finished before the WAL writer was stopped"
+  assert_eq "$stuck_from" "$stuck_to" "batches committed while the WAL writer was stopped"
+  assert_err_contains "the server has not written out its WAL for 1s"
+  assert_err_contains " rows (100%)"
+  assert_eq 0 "$(psql_q "SELECT count(*) FROM t WHERE n <> 1 OR c IS DISTINCT FROM a * 2")" "every row updated exactly once"
+}
