@@ -8,6 +8,7 @@
 -- (and the expand's sync trigger's). Between batches it sleeps
 -- `backfill_pause` and, while a replica's replay lag is over
 -- `backfill_max_lag`, waits; every few seconds it says how far it is.
+-- With `backfill_batch_time`, batches are sized to take about that long.
 -- A batch holds its rows' locks until it commits, so it does not start
 -- while the server's WAL writer is stuck (wal_written below).
 local sys = require("stallmig.sys")
@@ -116,6 +117,18 @@ local function wait_for_wal_writer(conn, done, lsn, what)
   end
 end
 
+-- The size of the batch after one of `size` rows that took `elapsed`
+-- seconds: with backfill_batch_time (`target`, seconds) the size that would
+-- take about that long, at most twice or half the last (one slow batch
+-- does not swing it), 1 to 10,000,000 rows, as pt-online-schema-change's
+-- --chunk-time; without it, the same.
+local MAX_BATCH = 10000000
+local function next_size(size, elapsed, target)
+  if target <= 0 then return size end
+  local scaled = size * target / math.max(elapsed, 0.0001)
+  return math.max(1, math.min(MAX_BATCH, size * 2, math.max(size // 2, math.floor(scaled))))
+end
+
 local function say_progress(what, state, done_here, started, final)
   local elapsed = sys.clock() - started
   local rate = elapsed > 0 and done_here / elapsed or 0
@@ -158,9 +171,10 @@ function backfill.run(conn, m, i, step, opts)
     .. " pg_wal_lsn_diff(pg_current_wal_insert_lsn(), pg_current_wal_lsn())::float8 AS wal_unwritten,"
     .. " pg_wal_lsn_diff($2::pg_lsn, pg_current_wal_lsn())::float8 AS wal_behind_before_last"
   local first_keys = "SELECT max(k)::text AS hi, count(*) AS n" .. wal .. " FROM (" .. inner
-    .. " ORDER BY k LIMIT " .. batch .. ") b"
-  local next_keys = "SELECT max(k)::text AS hi, count(*) AS n" .. wal .. " FROM (" .. inner .. " AND " .. k .. " > $3::" .. T
-    .. " ORDER BY k LIMIT " .. batch .. ") b"
+    .. " ORDER BY k LIMIT $3::bigint) b"
+  local next_keys = "SELECT max(k)::text AS hi, count(*) AS n" .. wal .. " FROM (" .. inner .. " AND " .. k .. " > $4::" .. T
+    .. " ORDER BY k LIMIT $3::bigint) b"
+  local target = settings.backfill_batch_time or 0
   local started, said, done_here, lag_read = sys.clock(), sys.clock(), 0, -1
   local w = {}                        -- the WAL positions the last keys query read
   while true do
@@ -168,8 +182,8 @@ function backfill.run(conn, m, i, step, opts)
       wait_for_replicas(conn, settings, opts.what)
       lag_read = sys.clock()
     end
-    local r = state.lo and conn:query(next_keys, state.max, w.last_end or "0/0", state.lo)[1]
-      or conn:query(first_keys, state.max, w.last_end or "0/0")[1]
+    local r = state.lo and conn:query(next_keys, state.max, w.last_end or "0/0", batch, state.lo)[1]
+      or conn:query(first_keys, state.max, w.last_end or "0/0", batch)[1]
     if r.n == 0 then break end
     if not wal_written(w, r) then wait_for_wal_writer(conn, WRITTEN, r.wal_end, opts.what) end
     w.last_end, w.last_write = r.wal_end, r.wal_write
@@ -181,9 +195,11 @@ function backfill.run(conn, m, i, step, opts)
     -- flushed); the history row's commit after the last batch waits for the flush
     local text = "BEGIN;\nSET LOCAL synchronous_commit = off;\n" .. narrowed(s.text, t, range) .. ";\n"
       .. history.checkpoint_sql(conn, opts.row, checkpoint) .. ";\nCOMMIT"
+    local took
     local failed = steps.retrying(conn, settings, opts.told, opts.what, step, function()
+      local began = sys.clock()
       local ok, err = pcall(conn.exec, conn, text)
-      if ok then return nil end
+      if ok then took = sys.clock() - began return nil end
       if type(err) ~= "table" or interrupt.is(err) then error(err, 0) end
       local status = conn:transaction_status()
       if status ~= "idle" and status ~= "unknown" then interrupt.try(conn.exec, conn, "ROLLBACK") end
@@ -191,6 +207,7 @@ function backfill.run(conn, m, i, step, opts)
     end)
     if failed then return failed end
     state.lo, state.done, done_here = r.hi, state.done + r.n, done_here + r.n
+    batch = next_size(batch, took, target)
     if sys.clock() - said >= 5 then
       say_progress(opts.what, state, done_here, started)
       said = sys.clock()

@@ -232,3 +232,47 @@ test_backfill_waits_while_the_wal_writer_is_stuck() {
   assert_err_contains " rows (100%)"
   assert_eq 0 "$(psql_q "SELECT count(*) FROM t WHERE n <> 1 OR c IS DISTINCT FROM a * 2")" "every row updated exactly once"
 }
+
+# backfill_batch_time: the first batch has backfill_batch rows, the next ones
+# are sized from the last one's duration (at most twice or half of it). A
+# trigger makes the rows up to 400 slow (2 ms each) and records which
+# transaction updated each row: the batches shrink to about 10 slow rows
+# (20 ms) and grow again where the rows are fast.
+test_backfill_batch_time_sizes_the_batches() {
+  new_project
+  sed -i 's/^\[env.dev\]$/[env.dev]\nbackfill_batch = 100\nbackfill_batch_time = 20ms/' "$PROJECT/stallmig.ini"
+  add_migration 20240101000000_t "CREATE TABLE t (id bigint PRIMARY KEY, a int, c int);
+INSERT INTO t (id, a) SELECT g, g FROM generate_series(1, 3000) g;
+CREATE TABLE seen (xid bigint, id bigint);
+CREATE FUNCTION t_slow() RETURNS trigger LANGUAGE plpgsql AS \$\$
+BEGIN IF NEW.id <= 400 THEN PERFORM pg_sleep(0.002); END IF; RETURN NEW; END \$\$;
+CREATE FUNCTION t_seen() RETURNS trigger LANGUAGE plpgsql AS \$\$
+BEGIN INSERT INTO seen VALUES (txid_current(), NEW.id); RETURN NULL; END \$\$;
+CREATE TRIGGER t_slow BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION t_slow();
+CREATE TRIGGER t_seen AFTER UPDATE ON t FOR EACH ROW EXECUTE FUNCTION t_seen();"
+  add_migration 20240102000000_c '-- stallmig:backfill
+UPDATE t SET c = a * 2;
+'
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_eq 0 "$(psql_q "SELECT count(*) FROM t WHERE c IS DISTINCT FROM a * 2")" "every row updated"
+  assert_eq 3000 "$(psql_q "SELECT count(DISTINCT id) FROM seen")"
+  assert_eq 3000 "$(psql_q "SELECT count(*) FROM seen")" "a row updated twice"
+  local sizes="SELECT row_number() OVER (ORDER BY min(id)) AS nr, min(id) AS lo, max(id) AS hi, count(*) AS n FROM seen GROUP BY xid"
+  assert_eq "1|100" "$(psql_q "SELECT nr || '|' || n FROM ($sizes) b WHERE nr = 1")" "the first batch is backfill_batch rows"
+  # after four halvings (100, 50, 25, 12) a slow batch is about 10 rows
+  assert_eq 0 "$(psql_q "SELECT count(*) FROM ($sizes) b WHERE nr > 4 AND hi <= 400 AND n > 25")" "slow batches did not shrink"
+  [ "$(psql_q "SELECT count(*) FROM ($sizes) b WHERE nr > 4 AND hi <= 400")" -ge 5 ] || fail "too few slow batches"
+  [ "$(psql_q "SELECT max(n) FROM ($sizes) b WHERE lo > 400")" -gt 200 ] || fail "fast batches did not grow"
+}
+
+test_backfill_batch_time_refuses_a_bad_value() {
+  backfill_project
+  sed -i 's/^backfill_batch = 500$/backfill_batch = 500\nbackfill_batch_time = quick/' "$PROJECT/stallmig.ini"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 2
+  assert_err_contains "stallmig.ini:"
+  assert_err_contains "backfill_batch_time = 'quick' is not a duration"
+  assert_eq "" "$(psql_q "SELECT attname FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'c'")" "the expand ran"
+  assert_eq 0 "$(psql_q "SELECT count(*) FROM t WHERE n <> 0")" "a row was updated"
+}
