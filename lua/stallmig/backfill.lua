@@ -85,7 +85,7 @@ end
 -- zero-fills and fsyncs a new WAL segment; a checkpoint ends with
 -- fsyncs), and a batch that runs meanwhile waits for it (LWLock WALWrite,
 -- or BufferContent on a page the checkpointer holds while it waits), with
--- its rows locked. wal_written(w) is false while the writer is stuck: it
+-- its rows locked. wal_written(w, r) is false while the writer is stuck: it
 -- has not written what the batch before the last inserted, or it wrote
 -- nothing during the last batch while WAL was waiting; then the backfill
 -- waits for it, holding no lock. The keys query reads the positions, so
@@ -139,6 +139,20 @@ local function say_progress(what, state, done_here, started, final)
       or (rate > 0 and left > 0 and string.format(", about %.0fs left", left / rate) or "")))
 end
 
+-- The keys queries (the first batch's, the next ones'): the last key of
+-- the next batch ($3 keys up to the bound $1, after the last key done $4)
+-- and the WAL positions wal_written reads ($2: the WAL's end the last
+-- keys query read).
+local function keys_sql(k, rel, T)
+  local inner = "SELECT " .. k .. " AS k FROM " .. rel .. " WHERE " .. k .. " <= $1::" .. T
+  local select = "SELECT max(k)::text AS hi, count(*) AS n,"
+    .. " pg_current_wal_insert_lsn()::text AS wal_end, pg_current_wal_lsn()::text AS wal_write,"
+    .. " pg_wal_lsn_diff(pg_current_wal_insert_lsn(), pg_current_wal_lsn())::float8 AS wal_unwritten,"
+    .. " pg_wal_lsn_diff($2::pg_lsn, pg_current_wal_lsn())::float8 AS wal_behind_before_last FROM ("
+  return select .. inner .. " ORDER BY k LIMIT $3::bigint) b",
+    select .. inner .. " AND " .. k .. " > $4::" .. T .. " ORDER BY k LIMIT $3::bigint) b"
+end
+
 -- Runs the backfill step `step` (step number i of m) on conn. opts: settings
 -- (the environment's), row (the attempt's history row), checkpoint (its
 -- text, to resume), told, what (the step named), failure(statement, err).
@@ -166,14 +180,7 @@ function backfill.run(conn, m, i, step, opts)
   end
   if state.max == nil then return nil end          -- an empty table
   local batch = math.tointeger(settings.backfill_batch or 1000)
-  local inner = "SELECT " .. k .. " AS k FROM " .. rel .. " WHERE " .. k .. " <= $1::" .. T
-  local wal = ", pg_current_wal_insert_lsn()::text AS wal_end, pg_current_wal_lsn()::text AS wal_write,"
-    .. " pg_wal_lsn_diff(pg_current_wal_insert_lsn(), pg_current_wal_lsn())::float8 AS wal_unwritten,"
-    .. " pg_wal_lsn_diff($2::pg_lsn, pg_current_wal_lsn())::float8 AS wal_behind_before_last"
-  local first_keys = "SELECT max(k)::text AS hi, count(*) AS n" .. wal .. " FROM (" .. inner
-    .. " ORDER BY k LIMIT $3::bigint) b"
-  local next_keys = "SELECT max(k)::text AS hi, count(*) AS n" .. wal .. " FROM (" .. inner .. " AND " .. k .. " > $4::" .. T
-    .. " ORDER BY k LIMIT $3::bigint) b"
+  local first_keys, next_keys = keys_sql(k, rel, T)
   local target = settings.backfill_batch_time or 0
   local started, said, done_here, lag_read = sys.clock(), sys.clock(), 0, -1
   local w = {}                        -- the WAL positions the last keys query read
@@ -192,7 +199,7 @@ function backfill.run(conn, m, i, step, opts)
     local checkpoint = json.encode({ lo = r.hi, max = state.max, done = state.done + r.n, total = state.total })
     -- synchronous_commit off: a batch and its checkpoint commit together, so a
     -- crash loses both or neither (the run then resumes at the last one
-    -- flushed); the history row's commit after the last batch waits for the flush
+    -- flushed); after the last batch the backfill waits for the flush
     local text = "BEGIN;\nSET LOCAL synchronous_commit = off;\n" .. narrowed(s.text, t, range) .. ";\n"
       .. history.checkpoint_sql(conn, opts.row, checkpoint) .. ";\nCOMMIT"
     local took
