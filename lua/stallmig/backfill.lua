@@ -131,6 +131,20 @@ local function next_size(size, elapsed, target)
   return math.max(1, math.min(MAX_BATCH, size * 2, math.max(size // 2, math.floor(scaled))))
 end
 
+-- Whether the server shows the WAL positions the gate reads: Amazon
+-- Aurora does not (FeatureNotSupported), nor a server that revoked them
+-- from the connecting role; then the batches run without the gate, and
+-- the backfill says so.
+local WAL_POSITIONS = "SELECT pg_current_wal_insert_lsn(), pg_current_wal_lsn(), pg_current_wal_flush_lsn()"
+local function gate_possible(conn, what)
+  local ok, err = pcall(conn.query, conn, WAL_POSITIONS)
+  if ok then return true end
+  if type(err) ~= "table" or interrupt.is(err) or conn:transaction_status() ~= "idle" then error(err, 0) end
+  sys.warn(what .. ": the server does not show its WAL positions (" .. tostring(err.message):gsub("\n.*", "")
+    .. "): the batches run without the WAL gate, and one may hold its rows' locks while the server's WAL writer is stuck")
+  return false
+end
+
 local function say_progress(what, state, done_here, started, final)
   local elapsed = sys.clock() - started
   local rate = elapsed > 0 and done_here / elapsed or 0
@@ -144,12 +158,12 @@ end
 -- The keys queries (the first batch's, the next ones'): the last key of
 -- the next batch ($3 keys up to the bound $1, after the last key done $4)
 -- and the WAL positions wal_written reads ($2: the WAL's end the last
--- keys query read).
-local function keys_sql(k, rel, T)
+-- keys query read; without the gate, "0/0" and 0).
+local function keys_sql(k, rel, T, gated)
   local inner = "SELECT " .. k .. " AS k FROM " .. rel .. " WHERE " .. k .. " <= $1::" .. T
-  local select = "SELECT max(k)::text AS hi, count(*) AS n,"
-    .. " pg_current_wal_insert_lsn()::text AS wal_end,"
-    .. " pg_wal_lsn_diff($2::pg_lsn, pg_current_wal_lsn())::float8 AS wal_behind_before_last FROM ("
+  local select = "SELECT max(k)::text AS hi, count(*) AS n, " .. (gated
+    and "pg_current_wal_insert_lsn()::text AS wal_end, pg_wal_lsn_diff($2::pg_lsn, pg_current_wal_lsn())::float8"
+    or "$2::text AS wal_end, 0::float8") .. " AS wal_behind_before_last FROM ("
   return select .. inner .. " ORDER BY k LIMIT $3::bigint) b",
     select .. inner .. " AND " .. k .. " > $4::" .. T .. " ORDER BY k LIMIT $3::bigint) b"
 end
@@ -181,7 +195,8 @@ function backfill.run(conn, m, i, step, opts)
   end
   if state.max == nil then return nil end          -- an empty table
   local batch = math.tointeger(settings.backfill_batch or 1000)
-  local first_keys, next_keys = keys_sql(k, rel, T)
+  local gated = gate_possible(conn, opts.what)
+  local first_keys, next_keys = keys_sql(k, rel, T, gated)
   local target = settings.backfill_batch_time or 0
   local started, said, done_here, lag_read = sys.clock(), sys.clock(), 0, -1
   local wal_end = "0/0"               -- the WAL's end when the last keys query ran
@@ -225,7 +240,7 @@ function backfill.run(conn, m, i, step, opts)
   -- the history's next write commits synchronously: it would wait for the
   -- batches' WAL to be flushed, holding its row, unless the WAL writer
   -- (within wal_writer_delay) did that first
-  wait_for_wal_writer(conn, FLUSHED, conn:query(WAL_END)[1].lsn, opts.what)
+  if gated then wait_for_wal_writer(conn, FLUSHED, conn:query(WAL_END)[1].lsn, opts.what) end
   say_progress(opts.what, state, done_here, started, true)
   return nil
 end

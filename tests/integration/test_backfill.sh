@@ -276,3 +276,32 @@ test_backfill_batch_time_refuses_a_bad_value() {
   assert_eq "" "$(psql_q "SELECT attname FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'c'")" "the expand ran"
   assert_eq 0 "$(psql_q "SELECT count(*) FROM t WHERE n <> 0")" "a row was updated"
 }
+
+# A server that does not show its WAL positions (Amazon Aurora raises
+# FeatureNotSupported; here a role that may not run pg_current_wal_lsn(),
+# EXECUTE revoked in its database) gets its backfill without the WAL gate:
+# the backfill says so and finishes, every row updated once.
+test_backfill_without_the_wal_positions_runs_without_the_gate() {
+  new_project
+  local role="bf_plain_$BASHPID" db
+  db=$(sed -E 's|^postgresql:///([^?]+)\?.*|\1|' <<<"$DB_URL")
+  psql_q "CREATE ROLE $role LOGIN NOSUPERUSER" >/dev/null
+  trap "psql_q 'ALTER DATABASE \"$db\" OWNER TO postgres; REASSIGN OWNED BY $role TO postgres; DROP OWNED BY $role' >/dev/null 2>&1 || true
+    psql_q 'DROP ROLE $role' >/dev/null 2>&1 || true" EXIT
+  psql_q "REVOKE EXECUTE ON FUNCTION pg_current_wal_lsn() FROM PUBLIC; ALTER DATABASE \"$db\" OWNER TO $role" >/dev/null
+  local plain_url=${DB_URL/user=postgres/user=$role}
+  awk -v url="$plain_url" '/^url = / { print "url = " url; print "backfill_batch = 500"; next } { print }' \
+    "$PROJECT/stallmig.ini" >"$CASE_TMP/ini" && cp "$CASE_TMP/ini" "$PROJECT/stallmig.ini"
+  add_migration 20240101000000_t "CREATE TABLE t (id bigint PRIMARY KEY, a int, n int NOT NULL DEFAULT 0);
+INSERT INTO t (id, a) SELECT g, g FROM generate_series(1, 5000) g;"
+  add_migration 20240102000000_c '-- stallmig:expand
+ALTER TABLE t ADD COLUMN c bigint;
+-- stallmig:backfill
+UPDATE t SET c = a * 2, n = n + 1;
+'
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_err_contains "the server does not show its WAL positions (permission denied for function pg_current_wal_lsn): the batches run without the WAL gate"
+  assert_err_contains "5000 of 5000 rows (100%)"
+  assert_eq 0 "$(psql_q "SELECT count(*) FROM t WHERE n <> 1 OR c IS DISTINCT FROM a * 2")" "every row updated exactly once"
+}
