@@ -201,15 +201,19 @@ LUA
 # stuck, no batch starts (a batch would hold its rows' locks until the
 # writer came back); the backfill says so after a second and finishes once
 # the writer writes again. The worker's WAL writer is stopped (SIGSTOP)
-# for two seconds; no writer runs beside it (a synchronous commit would
-# write the WAL out itself).
+# for two seconds, and with it what else writes WAL out on its way: the
+# checkpointer and the background writer (a dirty page is written only
+# after the WAL that changed it), autovacuum (off for t). No writer runs
+# beside it (a synchronous commit would write the WAL out itself).
 test_backfill_waits_while_the_wal_writer_is_stuck() {
   backfill_project
   sed -i 's/^backfill_pause = 10ms$/backfill_pause = 50ms/' "$PROJECT/stallmig.ini"
-  local walwriter
+  psql_q "ALTER TABLE t SET (autovacuum_enabled = false)" >/dev/null
+  local walwriter writers
   walwriter=$(psql_q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'walwriter'")
+  writers=$(psql_q "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE backend_type IN ('walwriter', 'checkpointer', 'background writer')")
   [ -n "$walwriter" ] || fail "no WAL writer in pg_stat_activity"
-  trap 'kill -CONT '"$walwriter"' 2>/dev/null || true' EXIT
+  trap 'kill -CONT '"$writers"' 2>/dev/null || true' EXIT
   (cd "$PROJECT" && exec "$STALLRUN" workflows/deploy.lua --env dev) >"$CASE_TMP/out" 2>"$CASE_TMP/err" </dev/null &
   local pid=$! tries=0 done_sql="SELECT coalesce((checkpoint::json->>'done')::int, 0) FROM stallmig.migrations WHERE name = '20240102000000_c' ORDER BY id DESC LIMIT 1"
   until [ "$(psql_q "$done_sql")" -gt 0 ]; do
@@ -217,13 +221,13 @@ test_backfill_waits_while_the_wal_writer_is_stuck() {
     [ $tries -lt 600 ] || { kill -9 $pid; fail "the backfill never checkpointed"; }
     sleep 0.02
   done
-  kill -STOP "$walwriter"
+  kill -STOP $writers
   sleep 0.5                                     # a batch already started may finish
   local stuck_from stuck_to
   stuck_from=$(psql_q "$done_sql")
   sleep 1.5
   stuck_to=$(psql_q "$done_sql")
-  kill -CONT "$walwriter"
+  kill -CONT $writers
   wait $pid && STATUS=0 || STATUS=$?
   assert_exit 0
   [ "$stuck_from" -lt "$BACKFILL_ROWS" ] || fail "the backfill finished before the WAL writer was stopped"
