@@ -15,7 +15,8 @@
 # Targets (issue 17): backfill total within 1.5x the floor; its longest
 # write transaction under 100 ms. BENCH_STRICT=1 exits 1 when one is missed.
 # SAMPLE=0 leaves the sampler out (then longest_tx_ms is not measured).
-# Environment: BENCH_ROWS, BATCH (backfill_batch, default 1000).
+# Environment: BENCH_ROWS, BATCH (backfill_batch, default 1000), BATCH_TIME
+# (backfill_batch_time, default 0: batches of BATCH rows).
 set -euo pipefail
 export LC_ALL=C
 
@@ -26,6 +27,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 harness="$repo/tests/harness/pgcluster.sh"
 rows=${BENCH_ROWS:-10000000}
 batch=${BATCH:-1000}
+batch_time=${BATCH_TIME:-0}
 [ -n "${EPOCHREALTIME:-}" ] || { echo "bench: needs bash 5 (EPOCHREALTIME)" >&2; exit 2; }
 
 work=$(mktemp -d /tmp/stallmig-backfill-bench.XXXXXX)
@@ -92,7 +94,7 @@ lsn() { q "$admin" "SELECT pg_current_wal_lsn()"; }
 wal_mb() { q "$admin" "SELECT round(pg_wal_lsn_diff('$2', '$1') / 1048576.0, 1)"; }
 secs() { awk -v a="${1/./}" -v b="${2/./}" 'BEGIN {printf "%.2f", (b - a) / 1e6}'; }
 
-echo "bench: $rows rows, backfill_batch = $batch"
+echo "bench: $rows rows, backfill_batch = $batch, backfill_batch_time = $batch_time"
 make_table floor
 make_table batched
 
@@ -118,6 +120,7 @@ url = $("$harness" url "$work/pg" batched)
 protected = false
 lock_timeout = 1s
 backfill_batch = $batch
+backfill_batch_time = $batch_time
 INI
 printf -- '-- stallmig:expand\nALTER TABLE t ADD COLUMN c int;\n-- stallmig:backfill\nUPDATE t SET c = a * 2, n = n + 1;\n' \
   >"$proj/migrations/20240101000000_c/migration.sql"

@@ -59,7 +59,8 @@ struct config_value {
     X(lock_retries,      lock_retries,      COUNT,   0,       0, 100, "a whole number") \
     X(backfill_batch,    backfill_batch,    COUNT,   1000,    1, 10000000, "a whole number of rows") \
     X(backfill_pause,    backfill_pause,    WAIT,    0.0,     0, 0, NULL)   /* between batches */ \
-    X(backfill_max_lag,  backfill_max_lag,  WAIT,    10.0,    0, 0, NULL)   /* replicas' replay lag */
+    X(backfill_max_lag,  backfill_max_lag,  WAIT,    10.0,    0, 0, NULL)   /* replicas' replay lag */ \
+    X(backfill_batch_time, backfill_batch_time, WAIT, 0.0,   0, 0, NULL)   /* a batch's target; 0: fixed */
 
 /* [project]: X(KEY, FIELD, DEFAULT) — a path relative to the INI's folder,
  * stored absolute; DEFAULT when the key is not given (NULL: none). KEY is

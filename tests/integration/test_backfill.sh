@@ -196,3 +196,116 @@ LUA
   assert_err_contains "stallmig"
   assert_eq 0 "$(psql_q "SELECT count(c) FROM t")" "a batch ran outside the gate"
 }
+
+# The WAL gate (docs/zero-downtime.md): while the server's WAL writer is
+# stuck, no batch starts (a batch would hold its rows' locks until the
+# writer came back); the backfill says so after a second and finishes once
+# the writer writes again. The worker's WAL writer is stopped (SIGSTOP)
+# for two seconds, and with it what else writes WAL out on its way: the
+# checkpointer and the background writer (a dirty page is written only
+# after the WAL that changed it), autovacuum (off for t). No writer runs
+# beside it (a synchronous commit would write the WAL out itself).
+test_backfill_waits_while_the_wal_writer_is_stuck() {
+  backfill_project
+  sed -i 's/^backfill_pause = 10ms$/backfill_pause = 50ms/' "$PROJECT/stallmig.ini"
+  psql_q "ALTER TABLE t SET (autovacuum_enabled = false)" >/dev/null
+  local walwriter writers
+  walwriter=$(psql_q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'walwriter'")
+  writers=$(psql_q "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE backend_type IN ('walwriter', 'checkpointer', 'background writer')")
+  [ -n "$walwriter" ] || fail "no WAL writer in pg_stat_activity"
+  trap 'kill -CONT '"$writers"' 2>/dev/null || true' EXIT
+  (cd "$PROJECT" && exec "$STALLRUN" workflows/deploy.lua --env dev) >"$CASE_TMP/out" 2>"$CASE_TMP/err" </dev/null &
+  local pid=$! tries=0 done_sql="SELECT coalesce((checkpoint::json->>'done')::int, 0) FROM stallmig.migrations WHERE name = '20240102000000_c' ORDER BY id DESC LIMIT 1"
+  until [ "$(psql_q "$done_sql")" -gt 0 ]; do
+    tries=$((tries + 1))
+    [ $tries -lt 600 ] || { kill -9 $pid; fail "the backfill never checkpointed"; }
+    sleep 0.02
+  done
+  kill -STOP $writers
+  sleep 0.5                                     # a batch already started may finish
+  local stuck_from stuck_to
+  stuck_from=$(psql_q "$done_sql")
+  sleep 1.5
+  stuck_to=$(psql_q "$done_sql")
+  kill -CONT $writers
+  wait $pid && STATUS=0 || STATUS=$?
+  assert_exit 0
+  [ "$stuck_from" -lt "$BACKFILL_ROWS" ] || fail "the backfill finished before the WAL writer was stopped"
+  assert_eq "$stuck_from" "$stuck_to" "batches committed while the WAL writer was stopped"
+  assert_err_contains "the server has not written out its WAL for 1s"
+  assert_err_contains " rows (100%)"
+  assert_eq 0 "$(psql_q "SELECT count(*) FROM t WHERE n <> 1 OR c IS DISTINCT FROM a * 2")" "every row updated exactly once"
+}
+
+# backfill_batch_time: the first batch has backfill_batch rows, the next ones
+# are sized from the last one's duration (at most twice or half of it). A
+# trigger makes the rows up to 400 slow (2 ms each) and records which
+# transaction updated each row: the batches shrink to about 10 slow rows
+# (20 ms) and grow again where the rows are fast.
+test_backfill_batch_time_sizes_the_batches() {
+  new_project
+  sed -i 's/^\[env.dev\]$/[env.dev]\nbackfill_batch = 100\nbackfill_batch_time = 20ms/' "$PROJECT/stallmig.ini"
+  add_migration 20240101000000_t "CREATE TABLE t (id bigint PRIMARY KEY, a int, c int);
+INSERT INTO t (id, a) SELECT g, g FROM generate_series(1, 3000) g;
+CREATE TABLE seen (xid bigint, id bigint);
+CREATE FUNCTION t_slow() RETURNS trigger LANGUAGE plpgsql AS \$\$
+BEGIN IF NEW.id <= 400 THEN PERFORM pg_sleep(0.002); END IF; RETURN NEW; END \$\$;
+CREATE FUNCTION t_seen() RETURNS trigger LANGUAGE plpgsql AS \$\$
+BEGIN INSERT INTO seen VALUES (txid_current(), NEW.id); RETURN NULL; END \$\$;
+CREATE TRIGGER t_slow BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION t_slow();
+CREATE TRIGGER t_seen AFTER UPDATE ON t FOR EACH ROW EXECUTE FUNCTION t_seen();"
+  add_migration 20240102000000_c '-- stallmig:backfill
+UPDATE t SET c = a * 2;
+'
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_eq 0 "$(psql_q "SELECT count(*) FROM t WHERE c IS DISTINCT FROM a * 2")" "every row updated"
+  assert_eq 3000 "$(psql_q "SELECT count(DISTINCT id) FROM seen")"
+  assert_eq 3000 "$(psql_q "SELECT count(*) FROM seen")" "a row updated twice"
+  local sizes="SELECT row_number() OVER (ORDER BY min(id)) AS nr, min(id) AS lo, max(id) AS hi, count(*) AS n FROM seen GROUP BY xid"
+  assert_eq "1|100" "$(psql_q "SELECT nr || '|' || n FROM ($sizes) b WHERE nr = 1")" "the first batch is backfill_batch rows"
+  # after four halvings (100, 50, 25, 12) a slow batch is about 10 rows
+  assert_eq 0 "$(psql_q "SELECT count(*) FROM ($sizes) b WHERE nr > 4 AND hi <= 400 AND n > 25")" "slow batches did not shrink"
+  [ "$(psql_q "SELECT count(*) FROM ($sizes) b WHERE nr > 4 AND hi <= 400")" -ge 5 ] || fail "too few slow batches"
+  [ "$(psql_q "SELECT max(n) FROM ($sizes) b WHERE lo > 400")" -gt 200 ] || fail "fast batches did not grow"
+}
+
+test_backfill_batch_time_refuses_a_bad_value() {
+  backfill_project
+  sed -i 's/^backfill_batch = 500$/backfill_batch = 500\nbackfill_batch_time = quick/' "$PROJECT/stallmig.ini"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 2
+  assert_err_contains "stallmig.ini:"
+  assert_err_contains "backfill_batch_time = 'quick' is not a duration"
+  assert_eq "" "$(psql_q "SELECT attname FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'c'")" "the expand ran"
+  assert_eq 0 "$(psql_q "SELECT count(*) FROM t WHERE n <> 0")" "a row was updated"
+}
+
+# A server that does not show its WAL positions (Amazon Aurora raises
+# FeatureNotSupported; here a role that may not run pg_current_wal_lsn(),
+# EXECUTE revoked in its database) gets its backfill without the WAL gate:
+# the backfill says so and finishes, every row updated once.
+test_backfill_without_the_wal_positions_runs_without_the_gate() {
+  new_project
+  local role="bf_plain_$BASHPID" db
+  db=$(sed -E 's|^postgresql:///([^?]+)\?.*|\1|' <<<"$DB_URL")
+  psql_q "CREATE ROLE $role LOGIN NOSUPERUSER" >/dev/null
+  trap "psql_q 'ALTER DATABASE \"$db\" OWNER TO postgres; REASSIGN OWNED BY $role TO postgres; DROP OWNED BY $role' >/dev/null 2>&1 || true
+    psql_q 'DROP ROLE $role' >/dev/null 2>&1 || true" EXIT
+  psql_q "REVOKE EXECUTE ON FUNCTION pg_current_wal_lsn() FROM PUBLIC; ALTER DATABASE \"$db\" OWNER TO $role" >/dev/null
+  local plain_url=${DB_URL/user=postgres/user=$role}
+  awk -v url="$plain_url" '/^url = / { print "url = " url; print "backfill_batch = 500"; next } { print }' \
+    "$PROJECT/stallmig.ini" >"$CASE_TMP/ini" && cp "$CASE_TMP/ini" "$PROJECT/stallmig.ini"
+  add_migration 20240101000000_t "CREATE TABLE t (id bigint PRIMARY KEY, a int, n int NOT NULL DEFAULT 0);
+INSERT INTO t (id, a) SELECT g, g FROM generate_series(1, 5000) g;"
+  add_migration 20240102000000_c '-- stallmig:expand
+ALTER TABLE t ADD COLUMN c bigint;
+-- stallmig:backfill
+UPDATE t SET c = a * 2, n = n + 1;
+'
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_err_contains "the server does not show its WAL positions (permission denied for function pg_current_wal_lsn): the batches run without the WAL gate"
+  assert_err_contains "5000 of 5000 rows (100%)"
+  assert_eq 0 "$(psql_q "SELECT count(*) FROM t WHERE n <> 1 OR c IS DISTINCT FROM a * 2")" "every row updated exactly once"
+}

@@ -363,7 +363,7 @@ static void config_load__unknown_key_lists_every_key(void **state)
     expect_error("unknown_key.ini", 6, "(known: url, protected, backup, lock_timeout, "
                  "statement_timeout, lock_wait, promote_from, keep_backups, prisma_compat, "
                  "rehearse, exact_count_below, integration_tests, lock_retries, "
-                 "backfill_batch, backfill_pause, backfill_max_lag)");
+                 "backfill_batch, backfill_pause, backfill_max_lag, backfill_batch_time)");
 }
 
 static void config_load__fleets_and_their_members(void **state)
