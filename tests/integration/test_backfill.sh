@@ -195,6 +195,39 @@ LUA
   assert_exit 3
   assert_err_contains "stallmig"
   assert_eq 0 "$(psql_q "SELECT count(c) FROM t")" "a batch ran outside the gate"
+  # the library's other writers of a phased migration, called around the
+  # gate: the steps resuming from a checkpoint (which writes it on the
+  # history row first), and apply.run of a phase with Prisma's row
+  local before
+  before=$(psql_q "SELECT count(*) || '|' || count(checkpoint) FROM stallmig.migrations")
+  cat >"$PROJECT/sneaky.lua" <<'LUA'
+local ctx = ...
+local conn <close> = require("stallmig.db").connect(ctx.env)
+local statement = require("stallmig.sql").script("UPDATE t SET c = a * 2").statements[1]
+local row = conn:query("SELECT max(id) AS id FROM stallmig.migrations")[1].id
+require("stallmig.steps").run(conn, { name = "sneaky", steps = { { kind = "backfill", statements = { statement } } } },
+  { resume = { step = 1, checkpoint = '{"lo":"1"}' }, settings = { backfill_batch = 500 }, told = {} },
+  { row = row })
+LUA
+  run_stallrun sneaky.lua --env dev
+  assert_exit 3
+  assert_err_contains "the stallmig schema is the host's, and this SQL writes to it"
+  cat >"$PROJECT/sneaky.lua" <<'LUA'
+local ctx = ...
+local migrations, apply = require("stallmig.migrations"), require("stallmig.apply")
+local conn <close> = require("stallmig.db").connect(ctx.env)
+local found = migrations.discover(ctx.config)
+local m = migrations.load(found[#found], found)
+m.mode, m.steps = "steps", { { kind = "backfill", statements = m.script.statements } }
+apply.run(conn, m, ctx.env, { prisma = true })
+LUA
+  run_stallrun sneaky.lua --env dev
+  assert_exit 3
+  assert_err_contains "the stallmig schema is the host's, and this SQL writes to it"
+  assert_eq "$before" "$(psql_q "SELECT count(*) || '|' || count(checkpoint) FROM stallmig.migrations")" \
+    "the history was written outside the gate"
+  assert_eq "" "$(psql_q "SELECT to_regclass('_prisma_migrations')")" "Prisma's table was written outside the gate"
+  assert_eq 0 "$(psql_q "SELECT count(c) FROM t")" "a batch ran outside the gate"
 }
 
 # The WAL gate (docs/zero-downtime.md): while the server's WAL writer is
