@@ -40,10 +40,10 @@ $(BUILD)/stallrun: $(OBJ) $(BUILD)/lua_chunks.o
 # the text that was compiled).
 LUA_FILES := $(sort $(shell find lua workflows -name '*.lua'))
 
-$(BUILD)/embed_lua: tools/embed_lua.c src/lchunks.h
+$(BUILD)/embed_lua: tools/embed_lua.c $(BUILD)/readfile.o src/lchunks.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(CFLAGS) -Isrc -o $@ $< $(LDFLAGS) $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS) -Isrc -o $@ $< $(BUILD)/readfile.o $(LDFLAGS) $(PKG_LIBS)
 
 $(BUILD)/lua_chunks.c: $(BUILD)/embed_lua $(LUA_FILES)
 	@$(if $(Q),echo "  LUAC    $@")

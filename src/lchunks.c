@@ -1,6 +1,7 @@
 /* lchunks.c — loading a Lua file through the build's compiled chunks
  * (lchunks.h). */
 #include "lchunks.h"
+#include "readfile.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -9,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A Lua file larger than this is not one anybody wrote. */
+#define LCHUNK_MAX_TEXT ((size_t)64 << 20)
 
 static bool ends_with_path(const char *filename, const char *rel)
 {
@@ -34,38 +38,10 @@ static const struct lchunk *compiled(const char *filename, const char *text, siz
     return NULL;
 }
 
-/* The whole file, malloc'd (*size bytes), or NULL with errno set. */
-static char *read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *text = malloc(cap);
-    while (text) {
-        n += fread(text + n, 1, cap - n, f);
-        if (n < cap)
-            break;
-        char *bigger = realloc(text, cap *= 2);
-        if (bigger == NULL)
-            free(text);
-        text = bigger;
-    }
-    int failed = text == NULL ? ENOMEM : ferror(f) ? EIO : 0;
-    fclose(f);
-    if (failed) {
-        free(text);
-        errno = failed;
-        return NULL;
-    }
-    *size = n;
-    return text;
-}
-
 int lchunks_loadfile(lua_State *L, const char *path)
 {
     size_t size = 0;
-    char *text = read_file(path, &size);
+    char *text = readfile(path, 0, LCHUNK_MAX_TEXT, &size);
     if (text == NULL) {
         lua_pushfstring(L, "cannot open %s: %s", path, strerror(errno));
         return LUA_ERRFILE;

@@ -5,6 +5,7 @@
  *   <checksum> <key, 16 hex> <size> <mtime s> <ns> <ctime s> <ns> <inode> <device> <name>
  */
 #include "scan_cache.h"
+#include "readfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,27 +41,6 @@ bool scan_cache_settled(const struct file_stamp *stamp, const struct timespec *s
 {
     return stamp->ctime_sec + SCAN_CACHE_SETTLE < (long long)started->tv_sec &&
            stamp->mtime_sec + SCAN_CACHE_SETTLE < (long long)started->tv_sec;
-}
-
-/* The whole file (*len bytes, NUL-terminated), or NULL. */
-static char *read_all(const char *path, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return NULL;
-    struct stat st;
-    char *text = NULL;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < MAX_CACHE_BYTES &&
-        (text = malloc((size_t)st.st_size + 1)) != NULL) {
-        size_t n = 0;
-        ssize_t got;
-        while (n < (size_t)st.st_size && (got = read(fd, text + n, (size_t)st.st_size - n)) > 0)
-            n += (size_t)got;
-        text[n] = '\0';
-        *len = n;
-    }
-    close(fd);
-    return text;
 }
 
 /* The number that starts *p (decimal, a '-' first where it may be
@@ -121,7 +101,7 @@ void scan_cache_load(const char *path, struct scan_cache *cache)
     cache->entries = NULL;
     cache->count = 0;
     size_t len = 0;
-    char *text = path ? read_all(path, &len) : NULL;
+    char *text = path ? readfile(path, O_NOFOLLOW, MAX_CACHE_BYTES, &len) : NULL;
     if (text == NULL || strncmp(text, HEADER, strlen(HEADER)) != 0) {
         free(text);
         return;

@@ -3,7 +3,9 @@
  * declares, each with its text's length and hash. Run by make when a Lua
  * file changes; a file that does not compile fails the build. */
 #include "lchunks.h"
+#include "readfile.h"
 
+#include <errno.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,26 +29,6 @@ static int collect(lua_State *L, const void *p, size_t n, void *ud)
     return 0;
 }
 
-static char *slurp(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL || fseek(f, 0, SEEK_END) != 0) {
-        if (f)
-            fclose(f);
-        return NULL;
-    }
-    long n = ftell(f);
-    char *text = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    rewind(f);
-    if (text && fread(text, 1, (size_t)n, f) != (size_t)n) {
-        free(text);
-        text = NULL;
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return text;
-}
-
 /* Writes chunk number i of file rel; 0, or 1 with a message on stderr. */
 static int embed(FILE *out, lua_State *L, const char *root, const char *rel, int i)
 {
@@ -54,9 +36,9 @@ static int embed(FILE *out, lua_State *L, const char *root, const char *rel, int
     snprintf(path, sizeof path, "%s/%s", root, rel);
     snprintf(name, sizeof name, "@%s", rel);
     size_t size = 0;
-    char *text = slurp(path, &size);
+    char *text = readfile(path, 0, (size_t)64 << 20, &size);
     if (text == NULL) {
-        fprintf(stderr, "embed_lua: cannot read %s\n", path);
+        fprintf(stderr, "embed_lua: cannot read %s: %s\n", path, strerror(errno));
         return 1;
     }
     size_t skip = size > 0 && text[0] == '#' ? strcspn(text, "\n") : 0;   /* as lchunks.c */
