@@ -48,52 +48,97 @@ bool identity_through_pooler(struct lconn *c)
 
 /* ---- identity ------------------------------------------------------------- */
 
-/* This database's OID and, where the server lets us, the cluster's id. */
-void identity_read_own(struct lconn *c)
+/* On a new server process every statement pays for the catalog entries
+ * it is the first to touch, so the first one asks what the rest of the
+ * connection's checks need: this database's OID, what guard_require_primary
+ * asks (a standby? a pooler?), whether there are a marker this role may
+ * read and a digest (reading a table that is not there leaves an ERROR in
+ * the server's log; one this role may not read is doubt, identity_evaluate),
+ * and whether this role may read the cluster's system
+ * identifier. to_regclass raises without USAGE on the schema, hence the
+ * CASE (the one SQL construct evaluated in order). pg_control_system()
+ * itself cannot be in it: EXECUTE is checked when the statement starts,
+ * whichever branch runs. */
+static const char OWN_SQL[] =
+    "SELECT d.oid, pg_catalog.pg_is_in_recovery(), pg_catalog.pg_backend_pid(),"
+    " CASE WHEN s.nsp IS NULL THEN 'none' WHEN NOT s.usable THEN 'hidden'"
+    "  WHEN pg_catalog.to_regclass('stallmig.identity') IS NULL THEN 'none'"
+    "  WHEN pg_catalog.has_table_privilege(pg_catalog.to_regclass('stallmig.identity'), 'SELECT')"
+    "  THEN 'readable' ELSE 'hidden' END,"
+    " CASE WHEN s.usable THEN pg_catalog.to_regclass('stallmig.history_digest') IS NOT NULL END,"
+    " pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE')"
+    " FROM pg_catalog.pg_database d, (SELECT n.nsp, pg_catalog.has_schema_privilege(n.nsp, 'USAGE')"
+    "  AS usable FROM (SELECT pg_catalog.to_regnamespace('stallmig') AS nsp) n) s"
+    " WHERE d.datname = pg_catalog.current_database()";
+
+/* The first statement; *sysid_allowed: whether pg_control_system() may be run. */
+static void read_own(struct lconn *c, bool *sysid_allowed)
 {
-    /* one round trip also answers what guard_require_primary asks (a
-     * standby? a pooler?), so a no-op deploy pays nothing extra for it, and
-     * whether there is a marker to read: reading a table that is not there
-     * leaves an ERROR in the server's log on every first connection. From
-     * the catalog, which every role may read (to_regclass raises without
-     * USAGE on the schema). */
-    PGresult *res = PQexec(c->pg,
-        "SELECT d.oid, pg_is_in_recovery(), pg_backend_pid(), EXISTS (SELECT 1 FROM "
-        "pg_catalog.pg_class r JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace "
-        "WHERE n.nspname = 'stallmig' AND r.relname = 'identity'), EXISTS (SELECT 1 FROM "
-        "pg_catalog.pg_class r JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace "
-        "WHERE n.nspname = 'stallmig' AND r.relname = 'history_digest') "
-        "FROM pg_catalog.pg_database d WHERE d.datname = current_database()");
+    PGresult *res = PQexec(c->pg, OWN_SQL);
     c->id.marker_table = c->digest_table = true;   /* not known: look, as before */
+    c->id.marker_hidden = false;
+    c->id.sysid[0] = '\0';                          /* unknown (identity_evaluate) */
+    *sysid_allowed = true;
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
         c->id.oid = atoll(PQgetvalue(res, 0, 0));
         c->in_recovery = PQgetvalue(res, 0, 1)[0] == 't';
         c->server_pid = atoi(PQgetvalue(res, 0, 2));
         c->server_checked = true;
-        c->id.marker_table = PQgetvalue(res, 0, 3)[0] == 't';
+        c->id.marker_table = strcmp(PQgetvalue(res, 0, 3), "readable") == 0;
+        c->id.marker_hidden = strcmp(PQgetvalue(res, 0, 3), "hidden") == 0;
         c->digest_table = PQgetvalue(res, 0, 4)[0] == 't';
+        *sysid_allowed = PQgetvalue(res, 0, 5)[0] == 't';
     }
     PQclear(res);
-    char state[6];
-    if (lconn_scalar(c, "SELECT system_identifier FROM pg_control_system()", c->id.sysid,
-                     sizeof c->id.sysid, state) != 0)
-        c->id.sysid[0] = '\0';     /* not allowed for this role (identity_evaluate) */
 }
 
-static void read_marker(struct lconn *c)
+#define SYSID_SQL "(SELECT system_identifier FROM pg_catalog.pg_control_system())"
+#define MARKER_SQL "m.environment, m.protected, m.system_identifier, m.database_oid " \
+    "FROM (SELECT 1) one LEFT JOIN (SELECT * FROM stallmig.identity LIMIT 1) m ON true"
+
+/* The cluster's system identifier (sysid) and the marker (marker), those
+ * asked for, in one statement; false if it failed (nothing read). */
+static bool read_rest(struct lconn *c, bool sysid, bool marker)
 {
-    if (!c->id.marker_table)
-        return;                      /* never stamped */
-    PGresult *res = PQexec(c->pg, "SELECT environment, protected, system_identifier, database_oid "
-                                  "FROM stallmig.identity LIMIT 1");
-    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+    char sql[400];
+    snprintf(sql, sizeof sql, "SELECT %s, %s", sysid ? SYSID_SQL : "NULL",
+             marker ? MARKER_SQL : "NULL, NULL, NULL, NULL");
+    PGresult *res = PQexec(c->pg, sql);
+    bool read = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+    if (read && !PQgetisnull(res, 0, 0))
+        snprintf(c->id.sysid, sizeof c->id.sysid, "%s", PQgetvalue(res, 0, 0));
+    if (read && !PQgetisnull(res, 0, 1)) {
         c->id.marker_found = true;
-        snprintf(c->id.marker_env, sizeof c->id.marker_env, "%s", PQgetvalue(res, 0, 0));
-        c->id.marker_protected = PQgetvalue(res, 0, 1)[0] == 't';
-        snprintf(c->id.marker_sysid, sizeof c->id.marker_sysid, "%s", PQgetvalue(res, 0, 2));
-        c->id.marker_oid = atoll(PQgetvalue(res, 0, 3));
+        snprintf(c->id.marker_env, sizeof c->id.marker_env, "%s", PQgetvalue(res, 0, 1));
+        c->id.marker_protected = PQgetvalue(res, 0, 2)[0] == 't';
+        snprintf(c->id.marker_sysid, sizeof c->id.marker_sysid, "%s", PQgetvalue(res, 0, 3));
+        c->id.marker_oid = atoll(PQgetvalue(res, 0, 4));
     }
-    PQclear(res);                    /* not allowed to read it: as no marker */
+    PQclear(res);
+    return read;
+}
+
+/* This database's OID and, where the server lets us, the cluster's id. */
+void identity_read_own(struct lconn *c)
+{
+    bool sysid;
+    read_own(c, &sysid);
+    if (sysid)
+        read_rest(c, true, false);
+}
+
+/* identity_read_own and the marker (stallmig.identity): two statements
+ * when all goes well; when the second fails, each part on its own, so that
+ * a marker this role cannot read costs it neither (as no marker). */
+static void read_own_and_marker(struct lconn *c)
+{
+    bool sysid;
+    read_own(c, &sysid);
+    if ((sysid || c->id.marker_table) && !read_rest(c, sysid, c->id.marker_table) && sysid &&
+        c->id.marker_table) {
+        read_rest(c, true, false);
+        read_rest(c, false, true);
+    }
 }
 
 /* Another environment whose URL leads to the same host, port and database. */
@@ -136,8 +181,14 @@ void identity_evaluate(struct lconn *c)
             c->is_protected = true;
         }
     }
-    if (!id->marker_found)
+    if (!id->marker_found) {
+        if (id->marker_hidden)
+            snprintf(id->doubt, sizeof id->doubt, "this role may not read the marker of %s's "
+                     "database (stallmig.identity), so which environment it belongs to cannot be "
+                     "checked (GRANT USAGE ON SCHEMA stallmig and SELECT ON stallmig.identity TO "
+                     "the role)", env);
         return;
+    }
     if (id->marker_protected)
         c->is_protected = true;      /* protected until re-stamped */
     if (strcmp(id->marker_env, env) != 0)
@@ -161,8 +212,7 @@ void identity_evaluate(struct lconn *c)
 void identity_inspect(lua_State *L, struct lconn *c)
 {
     (void)L;
-    identity_read_own(c);
-    read_marker(c);
+    read_own_and_marker(c);
     find_alias(c);
     identity_evaluate(c);
     if (c->id.alias_of[0] && c->id.doubt[0] == '\0')

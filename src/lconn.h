@@ -21,7 +21,10 @@ struct run;
 
 /* Which database a connection reached (lapi_identity.c works it out). */
 struct identity {
-    bool marker_table;               /* stallmig.identity exists (or that could not be read) */
+    bool marker_table;               /* stallmig.identity is there for this role to read (or
+                                        that could not be asked) */
+    bool marker_hidden;              /* the stallmig schema or stallmig.identity is there, but
+                                        this role may not read it: doubt */
     bool marker_found;
     char marker_env[128];
     bool marker_protected;

@@ -19,12 +19,11 @@ local ctx = ...
 local cli = require("stallmig.cli")
 local deploy = require("stallmig.deploy")
 local report = require("stallmig.report")
-local fleetdeploy = require("stallmig.fleetdeploy")
 
 return report.run(ctx, "deploy", function(out)
   if ctx.fleet and not ctx.member then
     cli.check_options(ctx, { shard = true, resume = true, ["journal-dir"] = true })
-    return fleetdeploy.run(ctx, out)
+    return require("stallmig.fleetdeploy").run(ctx, out)   -- loaded only for --fleet
   end
   cli.check_options(ctx, {})
   deploy.run(ctx, cli.require_env(ctx).name, { out = out })

@@ -669,3 +669,35 @@ test_marker_that_the_role_cannot_check_is_doubt() {
   assert_not_contains "cannot be checked"
   drop_plain_role
 }
+
+# A marker this role may not read (no USAGE on the stallmig schema, or no
+# SELECT on stallmig.identity) said nothing before: the database was judged
+# by stallmig.ini alone, so prod's database reached through dev's url by
+# such a role took dev's writes. Unreadable is doubt: writes refused, saying
+# which grant is missing; a status still reads what it may.
+test_marker_the_role_may_not_read_is_doubt() {
+  safety_project
+  set_marker "$DB_URL" prod true       # dev's url leads to a database stamped for prod
+  local role="ident_blind_$BASHPID" db
+  db=$(sed -E 's|^postgresql:///([^?]+)\?.*|\1|' <<<"$DB_URL")
+  psql_q "CREATE ROLE $role LOGIN NOSUPERUSER; GRANT ALL ON SCHEMA public TO $role" "$DB_URL" >/dev/null
+  set_url dev "${DB_URL/user=postgres/user=$role}"
+  CI=true run_stallrun push.lua --env dev
+  assert_exit 3
+  assert_err_contains "this role may not read the marker of dev's database (stallmig.identity)"
+  assert_err_contains "GRANT USAGE ON SCHEMA stallmig and SELECT ON stallmig.identity TO the role"
+  assert_eq "" "$(psql_q "SELECT to_regclass('pushed')")" "pushed under doubt"
+  # USAGE on the schema but no SELECT on the marker: the same
+  psql_q "GRANT USAGE ON SCHEMA stallmig TO $role" >/dev/null
+  CI=true run_stallrun push.lua --env dev
+  assert_exit 3
+  assert_err_contains "this role may not read the marker of dev's database"
+  # once it may read it, the marker speaks: the database is prod's
+  psql_q "GRANT SELECT ON stallmig.identity TO $role" >/dev/null
+  CI=true run_stallrun push.lua --env dev
+  assert_exit 3
+  assert_err_contains "dev reaches a database marked as belonging to prod (protected)"
+  assert_not_contains "may not read the marker"
+  assert_eq "" "$(psql_q "SELECT to_regclass('pushed')")" "pushed into prod's database"
+  psql_q "REASSIGN OWNED BY $role TO postgres; DROP OWNED BY $role; DROP ROLE $role" "$DB_URL" >/dev/null
+}
