@@ -687,6 +687,9 @@ test_marker_the_role_may_not_read_is_doubt() {
   assert_err_contains "this role may not read the marker of dev's database (stallmig.identity)"
   assert_err_contains "GRANT USAGE ON SCHEMA stallmig and SELECT ON stallmig.identity TO the role"
   assert_eq "" "$(psql_q "SELECT to_regclass('pushed')")" "pushed under doubt"
+  CI=true run_stallrun workflows/doctor.lua --env dev
+  assert_exit 1
+  assert_out_contains "this role may not read the marker of dev's database"
   # USAGE on the schema but no SELECT on the marker: the same
   psql_q "GRANT USAGE ON SCHEMA stallmig TO $role" >/dev/null
   CI=true run_stallrun push.lua --env dev
