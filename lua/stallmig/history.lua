@@ -46,12 +46,13 @@ local DETAILED = [[
 
 function history.read(conn, detailed)
   local result = { latest = {} }
-  -- no existence check first: a missing table is one failed statement
-  local ok, rows = pcall(conn.query, conn, detailed and DETAILED or LEAN)
-  if not ok then
-    if type(rows) == "table" and rows.sqlstate == "42P01" then return result end
-    error(rows, 0)
-  end
+  -- asked first: reading a table that is not there leaves an ERROR in the
+  -- server's log, on every first deploy and every status of a database
+  -- never deployed (a fleet's new members). A no-op reads the digest, not
+  -- this, and the connection's identity check has already loaded what
+  -- to_regclass looks at.
+  if not history.exists(conn) then return result end
+  local rows = conn:query(detailed and DETAILED or LEAN)
   local latest = result.latest
   for _, row in ipairs(rows) do
     local seen = latest[row.name]
