@@ -50,37 +50,58 @@ bool identity_through_pooler(struct lconn *c)
 
 /* On a new server process every statement pays for the catalog entries
  * it is the first to touch, so the first one asks what the rest of the
- * connection's checks need: this database's OID, what guard_require_primary
- * asks (a standby? a pooler?), whether there are a marker this role may
- * read and a digest (reading a table that is not there leaves an ERROR in
- * the server's log; one this role may not read is doubt, identity_evaluate),
- * and whether this role may read the cluster's system
- * identifier. to_regclass raises without USAGE on the schema, hence the
- * CASE (the one SQL construct evaluated in order). pg_control_system()
- * itself cannot be in it: EXECUTE is checked when the statement starts,
- * whichever branch runs. */
-static const char OWN_SQL[] =
-    "SELECT d.oid, pg_catalog.pg_is_in_recovery(), pg_catalog.pg_backend_pid(),"
-    " CASE WHEN s.nsp IS NULL THEN 'none' WHEN NOT s.usable THEN 'hidden'"
-    "  WHEN pg_catalog.to_regclass('stallmig.identity') IS NULL THEN 'none'"
-    "  WHEN pg_catalog.has_table_privilege(pg_catalog.to_regclass('stallmig.identity'), 'SELECT')"
-    "  THEN 'readable' ELSE 'hidden' END,"
-    " CASE WHEN s.usable THEN pg_catalog.to_regclass('stallmig.history_digest') IS NOT NULL END,"
-    " pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE')"
-    " FROM pg_catalog.pg_database d, (SELECT n.nsp, pg_catalog.has_schema_privilege(n.nsp, 'USAGE')"
-    "  AS usable FROM (SELECT pg_catalog.to_regnamespace('stallmig') AS nsp) n) s"
-    " WHERE d.datname = pg_catalog.current_database()";
+ * connection's checks need: this database's OID (from the server's row
+ * for this backend: looking it up in pg_database costs more than all the
+ * rest), what guard_require_primary asks (a standby? a pooler?), whether
+ * there are a marker this role may read and a digest (reading a table that
+ * is not there leaves an ERROR in the server's log; a marker this role may
+ * not read is doubt, identity_evaluate), and whether this role may read the
+ * cluster's system identifier. to_regclass raises without USAGE on the
+ * schema, hence the CASE (the one SQL construct evaluated in order).
+ * pg_control_system() itself cannot be in it: EXECUTE is checked when the
+ * statement starts, whichever branch runs. */
+#define OWN_COLUMNS \
+    " pg_catalog.pg_is_in_recovery(), pg_catalog.pg_backend_pid()," \
+    " CASE WHEN s.nsp IS NULL THEN 'none' WHEN NOT s.usable THEN 'hidden'" \
+    "  WHEN pg_catalog.to_regclass('stallmig.identity') IS NULL THEN 'none'" \
+    "  WHEN pg_catalog.has_table_privilege(pg_catalog.to_regclass('stallmig.identity'), 'SELECT')" \
+    "  THEN 'readable' ELSE 'hidden' END," \
+    " CASE WHEN s.usable THEN pg_catalog.to_regclass('stallmig.history_digest') IS NOT NULL END," \
+    " pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE')" \
+    " FROM (SELECT n.nsp, pg_catalog.has_schema_privilege(n.nsp, 'USAGE') AS usable" \
+    "  FROM (SELECT pg_catalog.to_regnamespace('stallmig') AS nsp) n) s"
+#define OID_FROM_CATALOG \
+    "(SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())"
+
+static const char OWN_SQL[] = "SELECT a.datid," OWN_COLUMNS
+    " LEFT JOIN pg_catalog.pg_stat_get_activity(pg_catalog.pg_backend_pid()) a ON true";
+/* The same where pg_stat_get_activity() is not this role's to run. */
+static const char OWN_SQL_BY_CATALOG[] = "SELECT " OID_FROM_CATALOG "," OWN_COLUMNS;
+
+/* The OID the long way, should the server not list this backend's
+ * activity: the catalog's row for the database. */
+static long long own_oid_from_catalog(struct lconn *c)
+{
+    char oid[32], state[6];
+    if (lconn_scalar(c, "SELECT " OID_FROM_CATALOG, oid, sizeof oid, state) != 0)
+        return 0;
+    return atoll(oid);
+}
 
 /* The first statement; *sysid_allowed: whether pg_control_system() may be run. */
 static void read_own(struct lconn *c, bool *sysid_allowed)
 {
     PGresult *res = PQexec(c->pg, OWN_SQL);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        PQclear(res);
+        res = PQexec(c->pg, OWN_SQL_BY_CATALOG);
+    }
     c->id.marker_table = c->digest_table = true;   /* not known: look, as before */
     c->id.marker_hidden = false;
     c->id.sysid[0] = '\0';                          /* unknown (identity_evaluate) */
     *sysid_allowed = true;
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
-        c->id.oid = atoll(PQgetvalue(res, 0, 0));
+        c->id.oid = PQgetisnull(res, 0, 0) ? own_oid_from_catalog(c) : atoll(PQgetvalue(res, 0, 0));
         c->in_recovery = PQgetvalue(res, 0, 1)[0] == 't';
         c->server_pid = atoi(PQgetvalue(res, 0, 2));
         c->server_checked = true;

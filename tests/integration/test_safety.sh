@@ -704,3 +704,22 @@ test_marker_the_role_may_not_read_is_doubt() {
   assert_eq "" "$(psql_q "SELECT to_regclass('pushed')")" "pushed into prod's database"
   psql_q "REASSIGN OWNED BY $role TO postgres; DROP OWNED BY $role; DROP ROLE $role" "$DB_URL" >/dev/null
 }
+
+# The database's OID comes from the server's row for this backend
+# (pg_stat_get_activity); where that function is not the role's to run, the
+# first statement is asked again with the OID from pg_database: stamped
+# with the right OID, checked against it, no doubt.
+test_the_oid_is_read_where_the_activity_function_is_revoked() {
+  plain_role_project
+  psql_q "REVOKE EXECUTE ON FUNCTION pg_stat_get_activity(integer) FROM PUBLIC" >/dev/null
+  CI=true run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_eq "$(psql_q "SELECT oid FROM pg_database WHERE datname = current_database()")" \
+    "$(psql_q "SELECT database_oid FROM stallmig.identity")" "the marker's OID"
+  add_migration 20240102000000_b 'CREATE TABLE b (id int);'
+  CI=true run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_not_contains "doubt"
+  assert_eq "b" "$(psql_q "SELECT to_regclass('b')")"
+  drop_plain_role
+}
