@@ -67,11 +67,22 @@ for ((i = 1; i <= members; i++)); do printf 'postgresql:///p_%04d?host=%s&user=p
 
 now_us() { echo "${EPOCHREALTIME/./}"; }
 
+# Where the time goes, in CPU seconds (the machine has fewer cores than
+# PARALLEL: wall time follows CPU): the server's, read from the postmaster's
+# count of its ended children (every backend's user + system time), and the
+# client side's (xargs and its psqls; the coordinator and its members) from
+# /usr/bin/time.
+postmaster=$(head -n 1 "$work/pg/data/postmaster.pid")
+server_ticks() { awk '{print $16 + $17}' "/proc/$postmaster/stat"; }
+ticks=$(getconf CLK_TCK)
+client_cpu() { awk '{print $1 + $2}' "$1"; }
+
 # the floor: psql -1 -f all.sql on each of its databases, PARALLEL at a time;
 # then SELECT 1 on each (the status floor)
-s=$(now_us)
-xargs -P "$parallel" -I{} "$psql" -X -q -1 -v ON_ERROR_STOP=1 -d {} -f "$proj/all.sql" <"$work/floor_urls" >/dev/null
-floor_deploy=$(( $(now_us) - s ))
+s=$(now_us) c=$(server_ticks)
+/usr/bin/time -f '%U %S' -o "$work/floor.cpu" \
+  xargs -P "$parallel" -I{} "$psql" -X -q -1 -v ON_ERROR_STOP=1 -d {} -f "$proj/all.sql" <"$work/floor_urls" >/dev/null
+floor_deploy=$(( $(now_us) - s )) floor_server=$(( $(server_ticks) - c ))
 s=$(now_us)
 xargs -P "$parallel" -I{} "$psql" -X -q -d {} -c 'SELECT 1' <"$work/floor_urls" >/dev/null
 floor_status=$(( $(now_us) - s ))
@@ -80,18 +91,20 @@ members_sql drop p
 members_sql create f
 
 # the fleet deploy, its coordinator's peak RSS sampled from /proc
-s=$(now_us)
-(cd "$repo" && exec "$stallrun" workflows/deploy.lua --config "$proj/stallmig.ini" --fleet tenants) \
-  >"$work/deploy.out" 2>&1 &
+s=$(now_us) c=$(server_ticks)
+(cd "$repo" && exec /usr/bin/time -f '%U %S' -o "$work/ours.cpu" \
+  "$stallrun" workflows/deploy.lua --config "$proj/stallmig.ini" --fleet tenants) >"$work/deploy.out" 2>&1 &
 pid=$!
-hwm=0
+hwm=0 coordinator=""
 while kill -0 "$pid" 2>/dev/null; do
-  kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+  # the coordinator is /usr/bin/time's child
+  [ -n "$coordinator" ] || read -r coordinator _ <"/proc/$pid/task/$pid/children" 2>/dev/null || true
+  kb=$(awk '/^VmHWM:/ {print $2}' "/proc/${coordinator:-$pid}/status" 2>/dev/null || echo 0)
   [ -n "$kb" ] && [ "$kb" -gt "$hwm" ] && hwm=$kb
   sleep 0.1
 done
 wait "$pid" || { tail -n 20 "$work/deploy.out" >&2; echo "bench: the fleet deploy failed" >&2; exit 1; }
-ours_deploy=$(( $(now_us) - s ))
+ours_deploy=$(( $(now_us) - s )) ours_server=$(( $(server_ticks) - c ))
 applied=$("$psql" -XAtq -d "postgresql:///f_$(printf %04d "$members")?host=$host&user=postgres" \
   -c "SELECT count(*) FROM stallmig.migrations WHERE outcome = 'applied'")
 [ "$applied" = "$migrations" ] || { echo "bench: the last member has $applied migrations applied" >&2; exit 1; }
@@ -107,3 +120,8 @@ printf '%-14s %12s %12s %8s %8s\n' case stallrun_s floor_s ratio target
 awk -v o="$ours_deploy" -v f="$floor_deploy" 'BEGIN {printf "%-14s %12.2f %12.2f %7.2fx %8s\n", "fleet deploy", o / 1e6, f / 1e6, o / f, "1.2x"}'
 awk -v o="$ours_status" -v f="$floor_status" 'BEGIN {printf "%-14s %12.2f %12.2f %7.2fx %8s\n", "fleet status", o / 1e6, f / 1e6, o / f, "2x"}'
 echo "coordinator peak RSS (VmHWM): $((hwm / 1024)).$(( (hwm % 1024) * 10 / 1024 )) MB"
+awk -v m="$members" -v t="$ticks" -v fs="$floor_server" -v os="$ours_server" \
+    -v fc="$(client_cpu "$work/floor.cpu")" -v oc="$(client_cpu "$work/ours.cpu")" 'BEGIN {
+  printf "CPU per member, deploy: floor %.1f ms (client %.1f, server %.1f); stallrun %.1f ms (client %.1f, server %.1f); ratio %.2fx\n",
+    1000 * (fc + fs / t) / m, 1000 * fc / m, 1000 * fs / t / m,
+    1000 * (oc + os / t) / m, 1000 * oc / m, 1000 * os / t / m, (oc + os / t) / (fc + fs / t) }'
