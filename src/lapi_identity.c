@@ -78,30 +78,21 @@ static const char OWN_SQL[] = "SELECT a.datid," OWN_COLUMNS
 /* The same where pg_stat_get_activity() is not this role's to run. */
 static const char OWN_SQL_BY_CATALOG[] = "SELECT " OID_FROM_CATALOG "," OWN_COLUMNS;
 
-/* The OID the long way, should the server not list this backend's
- * activity: the catalog's row for the database. */
-static long long own_oid_from_catalog(struct lconn *c)
-{
-    char oid[32], state[6];
-    if (lconn_scalar(c, "SELECT " OID_FROM_CATALOG, oid, sizeof oid, state) != 0)
-        return 0;
-    return atoll(oid);
-}
-
 /* The first statement; *sysid_allowed: whether pg_control_system() may be run. */
 static void read_own(struct lconn *c, bool *sysid_allowed)
 {
     PGresult *res = PQexec(c->pg, OWN_SQL);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        PQclear(res);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+        PQclear(res);                /* the function revoked, or no row for this backend */
         res = PQexec(c->pg, OWN_SQL_BY_CATALOG);
     }
     c->id.marker_table = c->digest_table = true;   /* not known: look, as before */
     c->id.marker_hidden = false;
+    c->id.marker_failed[0] = '\0';
     c->id.sysid[0] = '\0';                          /* unknown (identity_evaluate) */
     *sysid_allowed = true;
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
-        c->id.oid = PQgetisnull(res, 0, 0) ? own_oid_from_catalog(c) : atoll(PQgetvalue(res, 0, 0));
+        c->id.oid = atoll(PQgetvalue(res, 0, 0));
         c->in_recovery = PQgetvalue(res, 0, 1)[0] == 't';
         c->server_pid = atoi(PQgetvalue(res, 0, 2));
         c->server_checked = true;
@@ -118,8 +109,10 @@ static void read_own(struct lconn *c, bool *sysid_allowed)
     "FROM (SELECT 1) one LEFT JOIN (SELECT * FROM stallmig.identity LIMIT 1) m ON true"
 
 /* The cluster's system identifier (sysid) and the marker (marker), those
- * asked for, in one statement; false if it failed (nothing read). */
-static bool read_rest(struct lconn *c, bool sysid, bool marker)
+ * asked for, in one statement. When it fails nothing is read, and a marker
+ * asked for is one that could not be read: its error is kept (doubt,
+ * identity_evaluate). */
+static void read_rest(struct lconn *c, bool sysid, bool marker)
 {
     char sql[400];
     snprintf(sql, sizeof sql, "SELECT %s, %s", sysid ? SYSID_SQL : "NULL",
@@ -135,8 +128,12 @@ static bool read_rest(struct lconn *c, bool sysid, bool marker)
         snprintf(c->id.marker_sysid, sizeof c->id.marker_sysid, "%s", PQgetvalue(res, 0, 3));
         c->id.marker_oid = atoll(PQgetvalue(res, 0, 4));
     }
+    if (!read && marker) {
+        const char *why = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+        snprintf(c->id.marker_failed, sizeof c->id.marker_failed, "%s",
+                 why ? why : "no answer from the server");
+    }
     PQclear(res);
-    return read;
 }
 
 /* This database's OID and, where the server lets us, the cluster's id. */
@@ -148,18 +145,13 @@ void identity_read_own(struct lconn *c)
         read_rest(c, true, false);
 }
 
-/* identity_read_own and the marker (stallmig.identity): two statements
- * when all goes well; when the second fails, each part on its own, so that
- * a marker this role cannot read costs it neither (as no marker). */
+/* identity_read_own and the marker (stallmig.identity), in two statements. */
 static void read_own_and_marker(struct lconn *c)
 {
     bool sysid;
     read_own(c, &sysid);
-    if ((sysid || c->id.marker_table) && !read_rest(c, sysid, c->id.marker_table) && sysid &&
-        c->id.marker_table) {
-        read_rest(c, true, false);
-        read_rest(c, false, true);
-    }
+    if (sysid || c->id.marker_table)
+        read_rest(c, sysid, c->id.marker_table);
 }
 
 /* Another environment whose URL leads to the same host, port and database. */
@@ -208,6 +200,10 @@ void identity_evaluate(struct lconn *c)
                      "database (stallmig.identity), so which environment it belongs to cannot be "
                      "checked (GRANT USAGE ON SCHEMA stallmig and SELECT ON stallmig.identity TO "
                      "the role)", env);
+        else if (id->marker_failed[0])
+            snprintf(id->doubt, sizeof id->doubt, "reading the marker of %s's database "
+                     "(stallmig.identity) failed, so which environment it belongs to cannot be "
+                     "checked: %s", env, id->marker_failed);
         return;
     }
     if (id->marker_protected)

@@ -25,6 +25,7 @@ struct identity {
                                         that could not be asked) */
     bool marker_hidden;              /* the stallmig schema or stallmig.identity is there, but
                                         this role may not read it: doubt */
+    char marker_failed[160];         /* reading the marker failed: why (doubt), else "" */
     bool marker_found;
     char marker_env[128];
     bool marker_protected;

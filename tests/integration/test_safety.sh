@@ -723,3 +723,23 @@ test_the_oid_is_read_where_the_activity_function_is_revoked() {
   assert_eq "b" "$(psql_q "SELECT to_regclass('b')")"
   drop_plain_role
 }
+
+# A marker the role may read by its grants whose read still fails (here a
+# row security policy that raises) is doubt too, with the server's reason:
+# it is never taken for no marker.
+test_a_marker_whose_read_fails_is_doubt() {
+  safety_project
+  set_marker "$DB_URL" prod true
+  local role="ident_rls_$BASHPID"
+  psql_q "CREATE ROLE $role LOGIN NOSUPERUSER; GRANT ALL ON SCHEMA public TO $role;
+    GRANT USAGE ON SCHEMA stallmig TO $role; GRANT SELECT ON stallmig.identity TO $role;
+    ALTER TABLE stallmig.identity ENABLE ROW LEVEL SECURITY;
+    CREATE POLICY refuse ON stallmig.identity USING (1 / 0 = 1)" >/dev/null
+  set_url dev "${DB_URL/user=postgres/user=$role}"
+  CI=true run_stallrun push.lua --env dev
+  assert_exit 3
+  assert_err_contains "reading the marker of dev's database (stallmig.identity) failed, so which environment it belongs to cannot be checked: division by zero"
+  assert_eq "" "$(psql_q "SELECT to_regclass('pushed')")" "pushed under doubt"
+  psql_q "DROP POLICY refuse ON stallmig.identity; ALTER TABLE stallmig.identity DISABLE ROW LEVEL SECURITY;
+    REASSIGN OWNED BY $role TO postgres; DROP OWNED BY $role; DROP ROLE $role" >/dev/null
+}
