@@ -283,9 +283,9 @@ end
 -- first failure and raises it, explained. The gate refuses what the change
 -- has not gone through (review, check, confirm, backup) before anything.
 function deploy.apply_pending(change, out, plan)
-  local names = {}
-  for i, m in ipairs(plan.pending) do names[i] = m.name end
-  out:set_width(names)
+  local widest = ""                  -- the width of the longest name, without a list of every name
+  for _, m in ipairs(plan.pending) do if #m.name > #widest then widest = m.name end end
+  out:set_width({ widest })
   if not out.doc.applied then out:set("applied", json.array()) end
   for _, m in ipairs(plan.pending) do
     local ok, result = interrupt.pcall(change.apply, change, m.name)
