@@ -40,25 +40,33 @@ local function slim(m)
   return kept
 end
 
--- Every entry of the plan slimmed, in the folder's list and the plan's two.
+-- Every entry of the plan slimmed, in the plan's list and the two that are
+-- in its order (the folder's, and what is pending), in one pass: each old
+-- table is garbage as soon as its place in all three is taken.
 local function slim_plan(s)
-  local slimmed = {}
+  local found, pending = s.found, s.plan.pending
+  local f, p = 1, 1
   for i, m in ipairs(s.plan.entries) do
-    slimmed[m] = slim(m)
-    s.plan.entries[i] = slimmed[m]
+    local kept = slim(m)
+    s.plan.entries[i] = kept
+    if found[f] == m then found[f], f = kept, f + 1 end
+    if pending[p] == m then pending[p], p = kept, p + 1 end
   end
-  for i, m in ipairs(s.plan.pending) do s.plan.pending[i] = slimmed[m] end
-  for i, m in ipairs(s.found) do s.found[i] = slimmed[m] or slim(m) end
 end
 
--- The folder against the history: S.found, S.warnings, S.plan. The tables
--- the scan and the plan left behind are collected at once, before the
--- workflow's copy of the plan is made beside them.
+-- The folder against the history: S.found, S.warnings, S.plan. Reading the
+-- plan checks (and parses) every pending file, kilobytes of garbage each
+-- beside a plan that grows as it is read: the collector runs a cycle as
+-- soon as one ends, and harder, until the plan is made, then once more, so
+-- that the workflow's copy of the plan is made where that garbage was.
 local function read_plan(s, scan)
+  local pause, stepmul = collectgarbage("setpause", 100), collectgarbage("setstepmul", 400)
   local found, warnings = migrations.discover(s.config, scan)
   s.found, s.warnings = found, warnings
   s.plan = migrations.plan(found, history.read(s.conn))
   slim_plan(s)
+  collectgarbage("setpause", pause)
+  collectgarbage("setstepmul", stepmul)
   collectgarbage()
 end
 
