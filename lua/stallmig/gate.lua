@@ -42,7 +42,10 @@ end
 
 -- Every entry of the plan slimmed, in the plan's list and the two that are
 -- in its order (the folder's, and what is pending), in one pass: each old
--- table is garbage as soon as its place in all three is taken.
+-- table is garbage as soon as its place in all three is taken. When no
+-- applied migration is missing from the folder, the plan's list holds what
+-- the folder's does, in the same order: it becomes that list, one array
+-- instead of two.
 local function slim_plan(s)
   local found, pending = s.found, s.plan.pending
   local f, p = 1, 1
@@ -52,6 +55,7 @@ local function slim_plan(s)
     if found[f] == m then found[f], f = kept, f + 1 end
     if pending[p] == m then pending[p], p = kept, p + 1 end
   end
+  if #s.plan.entries == #found then s.plan.entries = found end
 end
 
 -- The folder against the history: S.found, S.warnings, S.plan. Reading the
