@@ -42,10 +42,10 @@ end
 
 -- Every entry of the plan slimmed, in the plan's list and the two that are
 -- in its order (the folder's, and what is pending), in one pass: each old
--- table is garbage as soon as its place in all three is taken. When no
--- applied migration is missing from the folder, the plan's list holds what
--- the folder's does, in the same order: it becomes that list, one array
--- instead of two.
+-- table is garbage as soon as its place in all three is taken. A list as
+-- long as the plan's holds what it does, in the same order (no applied
+-- migration missing from the folder; everything pending, as on a new
+-- database): it becomes the plan's list, one array instead of two or three.
 local function slim_plan(s)
   local found, pending = s.found, s.plan.pending
   local f, p = 1, 1
@@ -56,6 +56,7 @@ local function slim_plan(s)
     if pending[p] == m then pending[p], p = kept, p + 1 end
   end
   if #s.plan.entries == #found then s.plan.entries = found end
+  if #pending == #s.plan.entries then s.plan.pending = s.plan.entries end
 end
 
 -- The folder against the history: S.found, S.warnings, S.plan. Reading the
