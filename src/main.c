@@ -12,6 +12,7 @@
 #include <libgen.h>
 #include <libpq-fe.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,6 +260,14 @@ static int run_main(int argc, char **argv)
  * ends with a non-zero status and one line saying so. */
 int main(int argc, char **argv)
 {
+    /* One malloc arena for every thread. The migration scan lists, reads and
+     * hashes on threads of its own; with an arena each, what they allocate
+     * (a name and a cache record per migration) stays with those arenas once
+     * freed, and the Lua states the main thread fills next cannot reuse it:
+     * 2 MB of an apply-all of 10,000's peak RSS (issue 14). The threads
+     * allocate little and mostly from their own caches (tcache), so they
+     * hardly ever wait for the arena's lock. */
+    mallopt(M_ARENA_MAX, 1);
     sigwatch_catch_sigpipe();
     return msg_finish(run_main(argc, argv));
 }

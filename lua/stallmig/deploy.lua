@@ -278,15 +278,49 @@ function deploy.explain_lost(err, m, applied_before, env, what_stays)
   end
 end
 
--- Applies plan.pending in order through the change (conn:begin_change),
--- a progress line each (and its entry in out.doc.applied); stops at the
--- first failure and raises it, explained. The gate refuses what the change
--- has not gone through (review, check, confirm, backup) before anything.
-function deploy.apply_pending(change, out, plan)
-  local names = {}
-  for i, m in ipairs(plan.pending) do names[i] = m.name end
-  out:set_width(names)
+-- m's entry in out.doc.applied, {name, mode, ok, duration_ms}. own: the
+-- plan is deploy.run's own, which no one reads after this but for its
+-- length, so the view of m becomes its entry rather than staying beside a
+-- new table: at 10,000 migrations those tables were 1.9 MB of the run's peak.
+local function applied_entry(m, r, ok, own)
+  if not own then return { name = m.name, mode = r.mode, ok = ok, duration_ms = r.duration_ms } end
+  for key in next, m do
+    if key ~= "name" then m[key] = nil end
+  end
+  m.mode, m.ok, m.duration_ms = r.mode, ok, r.duration_ms
+  return m
+end
+
+-- While the loop runs, a collection cycle starts when this state's heap has
+-- grown by 5% (not the host's 20%): the plan is most of what it holds, each
+-- migration leaves a copy of its result behind, and at 10,000 migrations
+-- 20% was 0.7 MB of garbage kept at the run's peak. Restored however the
+-- loop ends.
+local function collecting_sooner()
+  local pause = collectgarbage("setpause", 105)
+  return setmetatable({}, { __close = function() collectgarbage("setpause", pause) end })
+end
+
+-- own: the views of the plan become the entries in place (applied_entry),
+-- so its list, cut after the last one that ran, is out.doc.applied when the
+-- loop ends, however it ends: no second array of every migration, grown by
+-- doubling beside the first. ran(): how many ran.
+local function pending_becomes_applied(out, plan, ran)
+  return setmetatable({}, { __close = function()
+    local pending = plan.pending
+    for k = #pending, ran() + 1, -1 do pending[k] = nil end
+    out:set("applied", json.array(pending))
+  end })
+end
+
+local function apply_each(change, out, plan, own)
+  local _ <close> = collecting_sooner()
+  local widest = ""                  -- the width of the longest name, without a list of every name
+  for _, m in ipairs(plan.pending) do if #m.name > #widest then widest = m.name end end
+  out:set_width({ widest })
   if not out.doc.applied then out:set("applied", json.array()) end
+  local count = 0
+  local _ <close> = own and pending_becomes_applied(out, plan, function() return count end) or nil
   for _, m in ipairs(plan.pending) do
     local ok, result = interrupt.pcall(change.apply, change, m.name)
     local r = type(result) == "table" and result or {}
@@ -294,11 +328,21 @@ function deploy.apply_pending(change, out, plan)
     for _, w in ipairs(r.told or {}) do table.insert(out.doc.warnings, w) end   -- said already
     local ran = ok or (r.kind == "failed" and r.migration == m.name)
     if ran then
-      table.insert(out.doc.applied, { name = m.name, mode = r.mode, ok = ok, duration_ms = r.duration_ms })
+      local entry = applied_entry(m, r, ok, own)
+      count = count + 1
+      if not own then table.insert(out.doc.applied, entry) end
       out:step(ok and "+" or "x", m.name, ok and ("ok (" .. report.ms(r.duration_ms / 1000) .. ")") or "FAILED")
     end
     if not ok then error(result, 0) end
   end
+end
+
+-- Applies plan.pending in order through the change (conn:begin_change),
+-- a progress line each (and its entry in out.doc.applied); stops at the
+-- first failure and raises it, explained. The gate refuses what the change
+-- has not gone through (review, check, confirm, backup) before anything.
+function deploy.apply_pending(change, out, plan)
+  apply_each(change, out, plan, false)
 end
 
 -- deploy.run(ctx, env_name [, opts]) -> result: the runbook's deploy of one
@@ -348,7 +392,7 @@ function deploy.run(ctx, env_name, opts)
   -- 6. Apply in order; stop at the first failure (what came before stays applied).
   out:say("Deploying " .. #plan.pending .. " migration(s) to " .. env.name .. ":")
   local started = sys.clock()
-  deploy.apply_pending(change, out, plan)
+  apply_each(change, out, plan, true)   -- deploy.apply_pending's loop, on a plan no one else holds
   out:say(string.format("Deployed %d migration(s) to %s in %s.", #plan.pending, env.name,
     report.ms(sys.clock() - started)))
   return out.doc

@@ -23,13 +23,62 @@ local sys = require("stallmig.sys")
 
 local gate = {}
 
-local S -- the open change: conn, config, env, found, plan, next, applied, failed, review, taken
+local S -- the open change: conn, config, env, found, plan, next, applied, unflushed, failed, review, taken
 
--- The folder against the history: S.found, S.warnings, S.plan.
+-- An entry as the gate keeps it once the plan is made, in a table of its
+-- own sized for what it holds: size and conventional (read by discover and
+-- the plan) are dropped, and empty is kept only when true. A Lua table
+-- keeps room for every field it ever had, and a plan has a table for every
+-- migration: at 10,000 the eight-field tables alone were 2.6 MB.
+local function slim(m)
+  local kept = {}
+  for key, value in next, m do
+    if key ~= "size" and key ~= "conventional" and not (key == "empty" and value == false) then
+      kept[key] = value
+    end
+  end
+  return kept
+end
+
+-- Every entry of the plan slimmed, in the plan's list and the two that are
+-- in its order (the folder's, and what is pending), in one pass: each old
+-- table is garbage as soon as its place in all three is taken. A list as
+-- long as the plan's holds what it does, in the same order (no applied
+-- migration missing from the folder; everything pending, as on a new
+-- database): it becomes the plan's list, one array instead of two or three.
+local function slim_plan(s)
+  local found, pending = s.found, s.plan.pending
+  local f, p = 1, 1
+  for i, m in ipairs(s.plan.entries) do
+    local kept = slim(m)
+    s.plan.entries[i] = kept
+    if found[f] == m then found[f], f = kept, f + 1 end
+    if pending[p] == m then pending[p], p = kept, p + 1 end
+  end
+  if #s.plan.entries == #found then s.plan.entries = found end
+  if #pending == #s.plan.entries then s.plan.pending = s.plan.entries end
+end
+
+-- The folder against the history: S.found, S.warnings, S.plan. Reading the
+-- plan checks (and parses) every pending file, kilobytes of garbage each
+-- beside a plan that grows as it is read: the collector runs a cycle as
+-- soon as one ends, and harder, until the plan is made, then once more, so
+-- that the workflow's copy of the plan is made where that garbage was.
+-- From then on the plan is most of what this state holds, and each
+-- migration applied leaves a few kilobytes of garbage: a cycle starts when
+-- the heap has grown by 5% (the host's 20% of a plan of 10,000 was 0.8 MB
+-- of garbage kept at any time), which costs a cycle every few dozen
+-- migrations, each under the time of one round trip.
 local function read_plan(s, scan)
+  local stepmul = collectgarbage("setstepmul", 400)
+  collectgarbage("setpause", 100)
   local found, warnings = migrations.discover(s.config, scan)
   s.found, s.warnings = found, warnings
   s.plan = migrations.plan(found, history.read(s.conn))
+  slim_plan(s)
+  collectgarbage("setstepmul", stepmul)
+  collectgarbage("setpause", 105)
+  collectgarbage()
 end
 
 -- When the digest said the folder is up to date (gate.open's `current`),
@@ -53,7 +102,7 @@ local Unread = {
 -- then no history row is read unless a step needs the plan. Returns how
 -- many migrations are pending.
 function gate.open(conn, config, env, scan, current)
-  S = { conn = conn, config = config, env = env, next = 1, applied = 0 }
+  S = { conn = conn, config = config, env = env, next = 1, applied = 0, unflushed = 0 }
   if current then
     S.current, S.scan = current, scan
     setmetatable(S, Unread)
@@ -119,21 +168,31 @@ local function entry_view(m)
   return v
 end
 
--- {pending, counts, warnings[, entries]}: copies, so the host's own plan
--- stays as it read it. Every entry only when asked (a no-op deploy needs
--- the counts, not a copy of every row).
+-- The plan the workflow sees, {pending, counts, total, warnings[, entries]},
+-- without its two lists: {counts, total, warnings}, how many are pending,
+-- and (with_entries) how many entries there are. The host fills the lists
+-- from gate.views, a chunk at a time, so that this state never holds a
+-- view of every migration beside the workflow's copy of them. Every entry
+-- only when asked (a no-op deploy needs the counts, not a copy of every row).
 function gate.plan(with_entries)
   if S.current and not with_entries then
-    return { pending = {}, counts = { applied = S.current }, total = S.current, warnings = {} }
+    return { counts = { applied = S.current }, total = S.current, warnings = {} }, 0, nil
   end
-  local entries, pending, counts = {}, {}, {}
-  for i, m in ipairs(S.plan.entries) do
-    if with_entries then entries[i] = entry_view(m) end
-    counts[m.state] = (counts[m.state] or 0) + 1
-  end
-  for i = S.next, #S.plan.pending do pending[#pending + 1] = entry_view(S.plan.pending[i]) end
-  return { entries = with_entries and entries or nil, pending = pending, counts = counts,
-    total = #S.plan.entries, warnings = S.warnings }
+  local counts = {}
+  for _, m in ipairs(S.plan.entries) do counts[m.state] = (counts[m.state] or 0) + 1 end
+  return { counts = counts, total = #S.plan.entries, warnings = S.warnings },
+    #S.plan.pending - S.next + 1, with_entries and #S.plan.entries or nil
+end
+
+-- Views (copies, so the host's own plan stays as it read it) of `count`
+-- entries of the plan's list `which` ("pending": what is still to apply;
+-- "entries": every one), from the `first`-th on.
+function gate.views(which, first, count)
+  local list, offset = S.plan.entries, first - 1
+  if which == "pending" then list, offset = S.plan.pending, S.next + first - 2 end
+  local out = {}
+  for i = offset + 1, math.min(offset + count, #list) do out[#out + 1] = entry_view(list[i]) end
+  return out
 end
 
 -- ---- checks ----------------------------------------------------------------
@@ -268,23 +327,26 @@ end
 -- flush (synchronous_commit off; each stays atomic). A migration that runs
 -- outside one transaction never starts before they are flushed.
 local function flush_commits()
-  if not S.unflushed or #S.unflushed == 0 then return end
+  if S.unflushed == 0 then return end
   S.conn:exec("BEGIN; SELECT txid_current(); COMMIT")   -- waits for the flush that covers them
-  S.unflushed = {}
+  S.unflushed = 0
 end
 
 -- After the connection was lost: which of this run's migrations the
 -- history holds now (read through a new connection, if the server is back),
 -- in a sentence; the truth, not what the progress lines said.
 local function what_stays()
-  local applied = S.applied_names or {}
+  -- this run's: the first S.applied of the pending list (kept as a count, not
+  -- a list of names: at 10,000 migrations a list is memory for a rare message)
+  local applied = {}
+  for i = 1, S.applied do applied[i] = S.plan.pending[i].name end
   if #applied == 0 then return "nothing before it was applied in this run" end
   local ok, rows = pcall(function()
     local conn <close> = require("stallmig.db").connect(S.env.name)
     return history.read(conn).latest
   end)
   if not ok then
-    local unflushed = S.unflushed and #S.unflushed or 0
+    local unflushed = S.unflushed
     return string.format("%d migration(s) before it committed in this run%s; the server cannot be "
       .. "read now: stallrun workflows/status.lua shows what stays once it is back, and the next deploy "
       .. "applies what is missing", #applied, unflushed > 0 and string.format(", the last %d of them not yet "
@@ -392,10 +454,8 @@ function gate.apply(name)
   end
   entry.state = m.phased and "expanded" or "applied"
   S.next, S.applied = S.next + 1, S.applied + 1
-  S.applied_names = S.applied_names or {}
-  S.applied_names[#S.applied_names + 1] = m.name
-  S.unflushed = S.unflushed or {}
-  if durable or m.mode ~= "transactional" then S.unflushed = {} else S.unflushed[#S.unflushed + 1] = m.name end
+  -- how many commits since the last one that waited for its flush
+  S.unflushed = (durable or m.mode ~= "transactional") and 0 or S.unflushed + 1
   return { name = m.name, mode = m.mode, duration_ms = (sys.clock() - started) * 1000,
     warnings = warnings, told = told, durable = durable }
 end
