@@ -27,15 +27,25 @@ bool digest_from_result(const PGresult *res, struct digest *out)
     return true;
 }
 
+bool digest_send(PGconn *pg)
+{
+    return PQtransactionStatus(pg) == PQTRANS_IDLE && PQsendQuery(pg, digest_read_sql) == 1;
+}
+
+bool digest_receive(PGconn *pg, struct digest *out)
+{
+    PGresult *first = PQgetResult(pg), *more;
+    while ((more = PQgetResult(pg)) != NULL)
+        PQclear(more);
+    bool read = digest_from_result(first, out);
+    PQclear(first);
+    return read;
+}
+
 bool digest_read(PGconn *pg, struct digest *out)
 {
     memset(out, 0, sizeof *out);
-    if (PQtransactionStatus(pg) != PQTRANS_IDLE)
-        return false;
-    PGresult *res = PQexec(pg, digest_read_sql);
-    bool read = digest_from_result(res, out);
-    PQclear(res);
-    return read;
+    return digest_send(pg) && digest_receive(pg, out);
 }
 
 bool digest_matches(const struct digest *d, const struct scan_summary *folder)

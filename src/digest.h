@@ -40,6 +40,14 @@ bool digest_from_result(const PGresult *res, struct digest *out);
  * would abort one) into *out; false when there is no digest to read. */
 bool digest_read(PGconn *pg, struct digest *out);
 
+/* digest_read in two halves, so that the host works while the server
+ * answers: digest_send sends digest_read_sql (false: not sent, inside a
+ * transaction or on a broken connection); digest_receive collects all of
+ * its result into *out (false: there is no digest to read). A send is
+ * followed by a receive before anything else is sent on pg. */
+bool digest_send(PGconn *pg);
+bool digest_receive(PGconn *pg, struct digest *out);
+
 struct scan_summary;
 
 /* Whether the folder is exactly what the digest says is applied: the

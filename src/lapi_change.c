@@ -692,22 +692,23 @@ static const char *change_what(lua_State *L, int *scan_idx)
 
 /* How many migrations the folder holds when it is exactly what the history
  * digest says is applied (digest_matches), else 0. Then the plan is known
- * without reading a history row. A folder that cannot match (a problem, an
- * odd name, empty) is not worth the query. */
-static size_t digest_current_count(struct change *ch, struct scan *scan)
+ * without reading a history row. The digest was asked for when the change
+ * began (sent: conn_begin_change); a folder that cannot match (a problem,
+ * an odd name, empty) leaves it unread, as if it had not been asked. */
+static size_t digest_current_count(struct change *ch, struct scan *scan, bool sent)
 {
+    struct digest d;
+    bool read = sent && digest_receive(ch->c->pg, &d);
     struct scan_summary folder;
     if (scan == NULL || scan_summary(scan, &folder) != 0 || !folder.clean || folder.count == 0)
         return 0;
-    struct digest d;
-    bool read = ch->c->digest_table && digest_read(ch->c->pg, &d);
     ch->digest = !read ? DIGEST_ABSENT : d.valid ? DIGEST_VALID : DIGEST_STALE;
     return read && digest_matches(&d, &folder) ? folder.count : 0;
 }
 
 /* The gate's Lua half reads the history and the folder, after the lock
  * (unless the digest says the folder is up to date: then only when needed). */
-static void open_plan(lua_State *L, struct change *ch, int scan_idx)
+static void open_plan(lua_State *L, struct change *ch, int scan_idx, bool digest_sent)
 {
     lua_State *P = ch->P;
     const struct config *cfg = lconn_config();
@@ -720,7 +721,7 @@ static void open_plan(lua_State *L, struct change *ch, int scan_idx)
     struct scan *scan = scan_idx ? lapi_files_pass_scan(L, scan_idx, P, cfg->migrations_dir) : NULL;
     if (scan == NULL)
         lua_pushnil(P);
-    size_t current = digest_current_count(ch, scan);
+    size_t current = digest_current_count(ch, scan, digest_sent);
     if (current > 0)
         lua_pushinteger(P, (lua_Integer)current);
     else
@@ -728,6 +729,15 @@ static void open_plan(lua_State *L, struct change *ch, int scan_idx)
     gate_state_call(L, P, 5, 1);
     ch->pending = lua_tointeger(P, -1);
     lua_pop(P, 1);
+}
+
+/* gate_state_open, protected: conn_begin_change has a query to collect
+ * whatever happens. */
+static int open_gate_state(lua_State *L)
+{
+    struct change *ch = lua_touserdata(L, 1);
+    ch->P = gate_state_open(L);
+    return 0;
 }
 
 /* conn:begin_change(what | {what, scan}) -> change */
@@ -753,8 +763,18 @@ static int conn_begin_change(lua_State *L)
     snprintf(ch->what, sizeof ch->what, "%s", what);
     gate_lock_acquire(L, c, c->env->lock_wait, c->env->prisma_compat);
     ch->lock_held = true;
-    ch->P = gate_state_open(L);
-    open_plan(L, ch, scan_idx);
+    /* the digest is read under the lock; the server answers while the
+     * gate's Lua state is made (half a millisecond of a no-op) */
+    bool sent = scan_idx != 0 && c->digest_table && digest_send(c->pg);
+    lua_pushcfunction(L, open_gate_state);
+    lua_pushlightuserdata(L, ch);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+        struct digest unused;
+        if (sent)
+            digest_receive(c->pg, &unused);   /* the connection stays usable */
+        return lua_error(L);
+    }
+    open_plan(L, ch, scan_idx, sent);
     lua_pushvalue(L, self);
     return 1;
 }

@@ -82,3 +82,33 @@ PY
   assert_err_contains "error loading module 'stallmig.fresh' from file '$prefix/bin/../share/stallmig/lua/stallmig/fresh.lua'"
   assert_err_contains "fresh.lua:2:"
 }
+
+# begin_change asks the server for the history digest before it makes the
+# gate's Lua state, so that the server answers meanwhile. A gate library
+# that does not load is refused as before, and the answer is collected:
+# the script that caught the error can still use its connection.
+test_a_gate_library_that_does_not_load_leaves_the_connection_usable() {
+  new_project
+  add_migration 20240101000000_a 'CREATE TABLE a (id int);'
+  local prefix="$CASE_TMP/prefix" share
+  "$REPO/scripts/install.sh" "$prefix" "$STALLRUN" >"$CASE_TMP/install.out" 2>&1 ||
+    fail "install.sh failed: $(cat "$CASE_TMP/install.out")"
+  share="$prefix/share/stallmig"
+  STALLRUN=stallrun PATH="$prefix/bin:$PATH" run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0                       # and the digest is there to be asked for
+  printf 'error("gate broken")\n' >"$share/lua/stallmig/gate.lua"
+  cat >"$PROJECT/begin.lua" <<'LUA'
+local ctx = ...
+local migrations = require("stallmig.migrations")
+local conn <close> = require("stallmig.db").connect(ctx.env)
+local ok, err = pcall(conn.begin_change, conn, { what = "deploy", scan = migrations.scan(ctx.config) })
+print("begun", ok, type(err) == "table" and err.message or tostring(err))
+conn:exec("CREATE TABLE after_the_refusal (id int)")   -- sent as it is (PQsendQuery)
+print("then", conn:query("SELECT to_regclass('after_the_refusal') AS t")[1].t)
+LUA
+  STALLRUN=stallrun PATH="$prefix/bin:$PATH" run_stallrun begin.lua --env dev
+  assert_exit 0
+  assert_out_contains "begun	false	cannot load the change gate's library (stallmig.gate)"
+  assert_out_contains "gate broken"
+  assert_out_contains "then	after_the_refusal"
+}
