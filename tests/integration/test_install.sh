@@ -36,50 +36,60 @@ test_installed_stallrun_runs_workflows_from_its_prefix() {
   assert_out_contains "dev: 1 applied, 0 pending"
 }
 
+# installed_project — new_project with one migration, and stallrun
+# installed into $CASE_TMP/prefix by scripts/install.sh: PREFIX, and SHARE
+# its library (the copy of lua/ and workflows/ the installed binary runs).
+installed_project() {
+  new_project
+  add_migration 20240101000000_a 'CREATE TABLE a (id int);'
+  PREFIX="$CASE_TMP/prefix"
+  "$REPO/scripts/install.sh" "$PREFIX" "$STALLRUN" >"$CASE_TMP/install.out" 2>&1 ||
+    fail "install.sh failed: $(cat "$CASE_TMP/install.out")"
+  SHARE="$PREFIX/share/stallmig"
+}
+
+# run_installed ARGS... — run_stallrun with the installed stallrun.
+run_installed() { STALLRUN=stallrun PATH="$PREFIX/bin:$PATH" run_stallrun "$@"; }
+
 # The library and workflows are compiled into the binary (src/lchunks.h),
 # but a file is run from its compiled chunk only while its text is the
 # text that was compiled: an edit of the same length (one word for
 # another), a module the build never saw and a syntax error all behave as
 # the text on disk says.
 test_an_edited_library_file_is_run_as_edited_not_as_compiled() {
-  new_project
-  add_migration 20240101000000_a 'CREATE TABLE a (id int);'
-  local prefix="$CASE_TMP/prefix" share
-  "$REPO/scripts/install.sh" "$prefix" "$STALLRUN" >"$CASE_TMP/install.out" 2>&1 ||
-    fail "install.sh failed: $(cat "$CASE_TMP/install.out")"
-  share="$prefix/share/stallmig"
-  STALLRUN=stallrun PATH="$prefix/bin:$PATH" run_stallrun workflows/status.lua --env dev
+  installed_project
+  run_installed workflows/status.lua --env dev
   assert_exit 1                       # status: something is pending
   assert_out_contains "dev: 0 applied, 1 pending"
   # edits of the same length: a word in the workflow's summary, and a
   # library module's first line (a comment) made a statement
-  sed -i 's/%d pending,/%d PENDING,/' "$share/workflows/status.lua"
-  STALLRUN=stallrun PATH="$prefix/bin:$PATH" run_stallrun workflows/status.lua --env dev
+  sed -i 's/%d pending,/%d PENDING,/' "$SHARE/workflows/status.lua"
+  run_installed workflows/status.lua --env dev
   assert_exit 1
   assert_out_contains "dev: 0 applied, 1 PENDING"
-  python3 - "$share/lua/stallmig/status.lua" <<'PY'
+  python3 - "$SHARE/lua/stallmig/status.lua" <<'PY'
 import sys
 path = sys.argv[1]
 lines = open(path, "rb").read().split(b"\n")
 lines[0] = (b'error("edited!") --' + b" " * len(lines[0]))[:len(lines[0])]
 open(path, "wb").write(b"\n".join(lines))
 PY
-  cmp -s <(wc -c <"$share/lua/stallmig/status.lua") <(wc -c <"$REPO/lua/stallmig/status.lua") ||
+  cmp -s <(wc -c <"$SHARE/lua/stallmig/status.lua") <(wc -c <"$REPO/lua/stallmig/status.lua") ||
     fail "the edit changed the file's length"
-  STALLRUN=stallrun PATH="$prefix/bin:$PATH" run_stallrun workflows/status.lua --env dev
+  run_installed workflows/status.lua --env dev
   [ "$STATUS" != 0 ] || fail "the edited module did not run"
   assert_err_contains "lua/stallmig/status.lua:1: edited!"
   # a module the build never saw, required by an edited workflow
-  printf 'return { word = "fresh module" }\n' >"$share/lua/stallmig/fresh.lua"
-  printf 'print(require("stallmig.fresh").word)\n' >"$share/workflows/fresh.lua"
-  STALLRUN=stallrun PATH="$prefix/bin:$PATH" run_stallrun workflows/fresh.lua --env dev
+  printf 'return { word = "fresh module" }\n' >"$SHARE/lua/stallmig/fresh.lua"
+  printf 'print(require("stallmig.fresh").word)\n' >"$SHARE/workflows/fresh.lua"
+  run_installed workflows/fresh.lua --env dev
   assert_exit 0
   assert_out_contains "fresh module"
   # a syntax error in an edited module: Lua's own message, with the file and line
-  printf 'local broken = \n' >"$share/lua/stallmig/fresh.lua"
-  STALLRUN=stallrun PATH="$prefix/bin:$PATH" run_stallrun workflows/fresh.lua --env dev
+  printf 'local broken = \n' >"$SHARE/lua/stallmig/fresh.lua"
+  run_installed workflows/fresh.lua --env dev
   [ "$STATUS" != 0 ] || fail "a module with a syntax error loaded"
-  assert_err_contains "error loading module 'stallmig.fresh' from file '$prefix/bin/../share/stallmig/lua/stallmig/fresh.lua'"
+  assert_err_contains "error loading module 'stallmig.fresh' from file '$PREFIX/bin/../share/stallmig/lua/stallmig/fresh.lua'"
   assert_err_contains "fresh.lua:2:"
 }
 
@@ -88,15 +98,10 @@ PY
 # that does not load is refused as before, and the answer is collected:
 # the script that caught the error can still use its connection.
 test_a_gate_library_that_does_not_load_leaves_the_connection_usable() {
-  new_project
-  add_migration 20240101000000_a 'CREATE TABLE a (id int);'
-  local prefix="$CASE_TMP/prefix" share
-  "$REPO/scripts/install.sh" "$prefix" "$STALLRUN" >"$CASE_TMP/install.out" 2>&1 ||
-    fail "install.sh failed: $(cat "$CASE_TMP/install.out")"
-  share="$prefix/share/stallmig"
-  STALLRUN=stallrun PATH="$prefix/bin:$PATH" run_stallrun workflows/deploy.lua --env dev
+  installed_project
+  run_installed workflows/deploy.lua --env dev
   assert_exit 0                       # and the digest is there to be asked for
-  printf 'error("gate broken")\n' >"$share/lua/stallmig/gate.lua"
+  printf 'error("gate broken")\n' >"$SHARE/lua/stallmig/gate.lua"
   cat >"$PROJECT/begin.lua" <<'LUA'
 local ctx = ...
 local migrations = require("stallmig.migrations")
@@ -106,7 +111,7 @@ print("begun", ok, type(err) == "table" and err.message or tostring(err))
 conn:exec("CREATE TABLE after_the_refusal (id int)")   -- sent as it is (PQsendQuery)
 print("then", conn:query("SELECT to_regclass('after_the_refusal') AS t")[1].t)
 LUA
-  STALLRUN=stallrun PATH="$prefix/bin:$PATH" run_stallrun begin.lua --env dev
+  run_installed begin.lua --env dev
   assert_exit 0
   assert_out_contains "begun	false	cannot load the change gate's library (stallmig.gate)"
   assert_out_contains "gate broken"
