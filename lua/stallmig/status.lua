@@ -4,7 +4,6 @@
 --   local st = status.run(ctx, "staging")     -- st.up_to_date, st.counts, st.migrations
 --   local all = status.all(ctx)               -- every environment of stallmig.ini
 local session = require("stallmig.session")
-local matrix = require("stallmig.matrix")
 local migrations = require("stallmig.migrations")
 local history = require("stallmig.history")
 local json = require("stallmig.json")
@@ -56,7 +55,7 @@ end
 -- cannot be read is marked unreachable instead of failing the whole.
 function status.all(ctx)
   local found = migrations.discover(ctx.config)
-  local m = matrix.read(ctx, found)
+  local m = require("stallmig.matrix").read(ctx, found)   -- loaded for --env all only
   local in_sync = true
   for _, row in ipairs(m.rows) do
     for _, e in ipairs(m.envs) do in_sync = in_sync and row.states[e.name] == "applied" end
