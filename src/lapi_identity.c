@@ -136,22 +136,20 @@ static void read_rest(struct lconn *c, bool sysid, bool marker)
     PQclear(res);
 }
 
-/* This database's OID and, where the server lets us, the cluster's id. */
-void identity_read_own(struct lconn *c)
+/* The two statements: this database's OID, the cluster's id where the
+ * server lets us, and (with_marker) the marker, stallmig.identity. */
+static void read_identity(struct lconn *c, bool with_marker)
 {
     bool sysid;
     read_own(c, &sysid);
-    if (sysid)
-        read_rest(c, true, false);
+    bool marker = with_marker && c->id.marker_table;
+    if (sysid || marker)
+        read_rest(c, sysid, marker);
 }
 
-/* identity_read_own and the marker (stallmig.identity), in two statements. */
-static void read_own_and_marker(struct lconn *c)
+void identity_read_own(struct lconn *c)
 {
-    bool sysid;
-    read_own(c, &sysid);
-    if (sysid || c->id.marker_table)
-        read_rest(c, sysid, c->id.marker_table);
+    read_identity(c, false);
 }
 
 /* Another environment whose URL leads to the same host, port and database. */
@@ -229,7 +227,7 @@ void identity_evaluate(struct lconn *c)
 void identity_inspect(lua_State *L, struct lconn *c)
 {
     (void)L;
-    read_own_and_marker(c);
+    read_identity(c, true);
     find_alias(c);
     identity_evaluate(c);
     if (c->id.alias_of[0] && c->id.doubt[0] == '\0')

@@ -17,14 +17,14 @@ local status = require("stallmig.status")
 local report = require("stallmig.report")
 -- what only --env all, --format html or --fleet use is required where it
 -- is used: a status of one environment loads none of it
-local function artifact() return require("stallmig.artifact") end
 
 -- --env all: one matrix, migrations down the side, environments across;
 -- --format html: the matrix and the promotion timeline as one page.
 local function status_all(out, file)
   local all = status.all(ctx)
   if ctx.options.format == "html" then
-    artifact().deliver(out, require("stallmig.status_html").page(all), file, all.in_sync and "in sync" or "not in sync")
+    local page = require("stallmig.status_html").page(all)
+    require("stallmig.artifact").deliver(out, page, file, all.in_sync and "in sync" or "not in sync")
     out:set("ok", all.in_sync)
     return all.in_sync and 0 or 1
   end
@@ -89,7 +89,7 @@ return report.run(ctx, "status", function(out)
     error(errors.new("usage", "status writes --format html [--output FILE] for --env all only (the matrix)",
       { hint = "stallrun workflows/status.lua --env all --format html --output status.html" }), 0)
   end
-  if ctx.env == "all" then return status_all(out, output and artifact().open(output)) end
+  if ctx.env == "all" then return status_all(out, output and require("stallmig.artifact").open(output)) end
 
   -- 1. The folder and the history, joined by folder name (or, when the
   --    digest says everything is applied, the last ten).
