@@ -8,17 +8,29 @@
 
 /* The trigger counts only while PostgreSQL fires it: 'O' (origin, the
  * default) or 'A' (always); 'D' is disabled and 'R' fires on replicas only. */
-const char digest_read_sql[] =
-    "SELECT d.valid AND EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t"
-    "         WHERE t.tgrelid = 'stallmig.migrations'::regclass"
-    "           AND t.tgname = 'history_digest_stale' AND t.tgenabled IN ('O', 'A')),"
+#define DIGEST_COLUMNS \
+    "d.valid AND EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t" \
+    "         WHERE t.tgrelid = 'stallmig.migrations'::regclass" \
+    "           AND t.tgname = 'history_digest_stale' AND t.tgenabled IN ('O', 'A'))," \
     "       d.applied, d.failed, d.key"
-    "  FROM stallmig.history_digest d";
+
+const char digest_read_sql[] = "SELECT " DIGEST_COLUMNS "  FROM stallmig.history_digest d";
+
+/* The digest beside the latest applied rows (the same snapshot): a row per
+ * history row, the digest's columns repeated, or one row of NULLs after
+ * them when there is none. %d: how many. */
+static const char DIGEST_LATEST_SQL[] =
+    "SELECT " DIGEST_COLUMNS ", r.name, r.duration_ms, r.finished_at"
+    "  FROM stallmig.history_digest d"
+    "  LEFT JOIN LATERAL (SELECT m.id, m.name, m.duration_ms,"
+    "      to_char(m.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS finished_at"
+    "    FROM stallmig.migrations m WHERE m.outcome = 'applied' ORDER BY m.id DESC LIMIT %d) r ON true"
+    "  ORDER BY r.id DESC";
 
 bool digest_from_result(const PGresult *res, struct digest *out)
 {
     memset(out, 0, sizeof *out);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQnfields(res) != 4)
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) < 1 || PQnfields(res) < 4)
         return false;
     out->valid = PQgetvalue(res, 0, 0)[0] == 't';
     out->applied = atoll(PQgetvalue(res, 0, 1));
@@ -46,6 +58,22 @@ bool digest_read(PGconn *pg, struct digest *out)
 {
     memset(out, 0, sizeof *out);
     return digest_send(pg) && digest_receive(pg, out);
+}
+
+PGresult *digest_read_latest(PGconn *pg, int latest, struct digest *out)
+{
+    char sql[sizeof DIGEST_LATEST_SQL + 16];
+    memset(out, 0, sizeof *out);
+    if (latest < 1 || PQtransactionStatus(pg) != PQTRANS_IDLE)
+        return NULL;
+    snprintf(sql, sizeof sql, DIGEST_LATEST_SQL, latest);
+    PGresult *res = PQexec(pg, sql);
+    if (!digest_from_result(res, out) || PQnfields(res) != 7) {
+        PQclear(res);
+        memset(out, 0, sizeof *out);
+        return NULL;
+    }
+    return res;
 }
 
 bool digest_matches(const struct digest *d, const struct scan_summary *folder)

@@ -32,8 +32,9 @@ struct digest {
  * text), or fails when the digest table is not there. */
 extern const char digest_read_sql[];
 
-/* Reads one row of digest_read_sql's result into *out; false when res is
- * not that (a failure, no table, no row: *out not valid). */
+/* Reads the first row of digest_read_sql's result (or digest_read_latest's)
+ * into *out; false when res is not that (a failure, no table, no row: *out
+ * not valid). */
 bool digest_from_result(const PGresult *res, struct digest *out);
 
 /* Runs digest_read_sql on pg (outside a transaction: a missing table
@@ -47,6 +48,14 @@ bool digest_read(PGconn *pg, struct digest *out);
  * followed by a receive before anything else is sent on pg. */
 bool digest_send(PGconn *pg);
 bool digest_receive(PGconn *pg, struct digest *out);
+
+/* digest_read, and in the same statement (one snapshot, one round trip)
+ * the `latest` (>= 1) history rows applied last, newest first: the result,
+ * which the caller clears, its columns 4, 5 and 6 name, duration_ms and
+ * finished_at (UTC, ISO 8601) of each row, or NULL in all three on its
+ * only row when there is none; NULL (and *out not valid) when there is no
+ * digest to read, as digest_read. */
+PGresult *digest_read_latest(PGconn *pg, int latest, struct digest *out);
 
 struct scan_summary;
 

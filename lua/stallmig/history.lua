@@ -61,14 +61,16 @@ function history.read(conn, detailed)
   return result
 end
 
--- The `limit` migrations applied last (at most), in name order: {name,
--- duration_ms, finished_at} each, from the end of the history (its
--- primary key), not from every row.
-function history.recent(conn, limit)
-  local rows = conn:query([[
-    SELECT id, name, duration_ms,
-           to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS finished_at
-      FROM stallmig.migrations WHERE outcome = 'applied' ORDER BY id DESC LIMIT $1]], 4 * limit)
+-- How many of the latest applied rows to read for the `limit` migrations
+-- applied last (an earlier attempt of the same migration is another row).
+function history.recent_rows(limit)
+  return 4 * limit
+end
+
+-- history.recent from rows already read: the latest applied history rows,
+-- newest first (history.recent_rows(limit) of them, or all there are), each
+-- {name, duration_ms, finished_at} (conn:history_current's second answer).
+function history.recent_from(rows, limit)
   local out, seen = {}, {}
   for _, row in ipairs(rows) do   -- an earlier attempt of the same migration is not another one
     if #out < limit and not seen[row.name] then
@@ -78,6 +80,17 @@ function history.recent(conn, limit)
   end
   table.sort(out, function(a, b) return a.name < b.name end)
   return out
+end
+
+-- The `limit` migrations applied last (at most), in name order: {name,
+-- duration_ms, finished_at} each, from the end of the history (its
+-- primary key), not from every row.
+function history.recent(conn, limit)
+  return history.recent_from(conn:query([[
+    SELECT id, name, duration_ms,
+           to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS finished_at
+      FROM stallmig.migrations WHERE outcome = 'applied' ORDER BY id DESC LIMIT $1]],
+    history.recent_rows(limit)), limit)
 end
 
 -- The INSERT that records a successful transactional migration, as SQL text

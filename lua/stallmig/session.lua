@@ -17,7 +17,9 @@
 --   detailed  read-only plan: the history with when and how long (status)
 --   current   read-only: first ask the history digest whether the folder is
 --             exactly what is applied (conn:history_current); if so s.current
---             is the number of migrations and s.plan is not read
+--             is the number of migrations and s.plan is not read. current = K
+--             (a number): s.recent also holds the rows history.recent_from
+--             takes for the K applied last, read in the same statement
 -- Closing the session closes the change (lock released), the connection
 -- and the scan, in that order; an error on the way closes them too.
 local cli = require("stallmig.cli")
@@ -65,7 +67,11 @@ local function opened(s, ctx, opts)
     s.plan = s.change:plan({ entries = opts.entries })
     s.warnings = s.plan.warnings
   else
-    if opts.current then s.current = s.conn:history_current(s.scan) end
+    if opts.current then
+      local k = type(opts.current) == "number" and math.floor(opts.current) or 0
+      s.current, s.recent = s.conn:history_current(s.scan, k > 0 and history.recent_rows(k) or nil)
+      s.recent = s.recent or {}
+    end
     if not s.current then s.plan = migrations.plan(s:found(), history.read(s.conn, opts.detailed)) end
   end
 end

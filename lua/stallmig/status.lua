@@ -16,7 +16,7 @@ local COUNTED = { "applied", "expanded", "pending", "failed", "modified", "missi
 -- applied last, and how many there are in all.
 local function up_to_date(s, recent)
   local rows = json.array()
-  for _, r in ipairs(history.recent(s.conn, recent)) do
+  for _, r in ipairs(history.recent_from(s.recent, recent)) do
     rows[#rows + 1] = { name = r.name, state = "applied", applied_at = r.finished_at,
       duration_ms = r.duration_ms }
   end
@@ -35,7 +35,7 @@ end
 -- otherwise every migration. Raises when the environment cannot be reached.
 function status.run(ctx, env_name, opts)
   opts = opts or {}
-  local s <close> = session.open(ctx, { env = env_name, detailed = true, current = opts.recent ~= nil })
+  local s <close> = session.open(ctx, { env = env_name, detailed = true, current = opts.recent })
   if s.current then return up_to_date(s, opts.recent) end
   local rows, counts = json.array(), {}
   for _, state in ipairs(COUNTED) do counts[state] = s.plan.counts[state] or 0 end

@@ -177,6 +177,13 @@ local db, migrations = require("stallmig.db"), require("stallmig.migrations")
 local conn <close> = db.connect(ctx.env)
 local scan = migrations.scan(ctx.config)
 print("now", tostring(conn:history_current(scan)))
+local n, rows = conn:history_current(scan, 2)
+print("latest", tostring(n), rows and #rows, rows and rows[1].name, rows and rows[2].name,
+  rows and math.type(rows[1].duration_ms), rows and rows[1].finished_at)
+for _, bad in ipairs({ 0, 100001, "two" }) do
+  local ok, err = pcall(conn.history_current, conn, scan, bad)
+  print("latest " .. tostring(bad), ok, tostring(err))
+end
 local tx <close> = conn:transaction()
 print("in a transaction", tostring(conn:history_current(scan)))
 tx:rollback()
@@ -187,11 +194,22 @@ LUA
   run_stallrun current.lua --env dev
   assert_exit 0
   assert_out_contains "now	nil"                  # nothing deployed: no digest yet
+  assert_out_contains "latest	nil	nil"
+  local bad
+  for bad in 0 100001; do
+    [[ "$OUT" == *"latest $bad	false	"*"bad argument #3 to "*"(latest: how many history rows, 1 to 100000)"* ]] ||
+      fail "history_current(scan, $bad) was not refused: $OUT"
+  done
+  [[ "$OUT" == *"latest two	false	"*"bad argument #3 to "*"(number expected, got string)"* ]] ||
+    fail "history_current(scan, \"two\") was not refused: $OUT"
   run_stallrun workflows/deploy.lua --env dev
   assert_exit 0
   run_stallrun current.lua --env dev
   assert_exit 0
   assert_out_contains "now	3"
+  # the two applied last, newest first, in the same statement as the digest
+  [[ "$OUT" =~ latest$'\t'3$'\t'2$'\t'20240101000003_c$'\t'20240101000002_b$'\t'float$'\t'[0-9-]{10}T[0-9:]{8}Z ]] ||
+    fail "history_current(scan, 2) did not answer the two applied last: $OUT"
   assert_out_contains "in a transaction	nil"
   assert_out_contains "released	false	usage	the scan was already released (migrations.discover releases the scan it read)"
 }
