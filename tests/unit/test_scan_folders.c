@@ -160,6 +160,46 @@ static void scan_wait__many_folders_read_on_two_threads(void **state)
     }
 }
 
+static int by_strcmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The sort compares the first 16 bytes as numbers and only then the
+ * strings: names shorter than 16 bytes, names equal over 16 bytes and more,
+ * bytes above 0x7f (unsigned, as strcmp), and more folders than the list's
+ * first allocation (256) come out as strcmp orders them. */
+static void scan_wait__names_sorted_as_strcmp_sorts_them(void **state)
+{
+    (void)state;
+    static const char *const edge[] = {
+        "2024", "20240101000000", "20240101000000_", "20240101000000_a", "20240101000000_ab",
+        "20240101000000_abc_long_tail_y", "20240101000000_abc_long_tail_x",
+        "20240101000000_\xc3\xa9", "20240101000000_z", "2024010100000~", "20240101000000_A",
+    };
+    enum { EDGE = sizeof edge / sizeof edge[0], MANY = 300 };
+    char *names[EDGE + MANY];
+    for (size_t i = 0; i < EDGE; i++)
+        names[i] = strdup(edge[i]);
+    for (int i = 0; i < MANY; i++) {
+        char name[64];
+        unsigned r = (unsigned)i * 2654435761u;                 /* not in order */
+        snprintf(name, sizeof name, "202401%02u%06u_%c%03d%s", r % 3u, r / 3u % 1000000u,
+                 'a' + (int)(r % 26u), i, i % 3 ? "_same_long_suffix" : "");
+        names[EDGE + i] = strdup(name);
+    }
+    for (size_t i = 0; i < EDGE + MANY; i++)
+        folder(names[i], "SELECT 1;\n");
+    qsort(names, EDGE + MANY, sizeof names[0], by_strcmp);
+    size_t n;
+    const struct scan_entry *e = scan_all(&n);
+    assert_int_equal(n, EDGE + MANY);
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(e[i].name, names[i]);
+        free(names[i]);
+    }
+}
+
 static void scan_wait__empty_folder(void **state)
 {
     (void)state;
@@ -188,6 +228,7 @@ int main(void)
         T(scan_wait__folders_that_cannot_be_migrations),
         T(scan_wait__a_name_that_cannot_be_a_migration),
         T(scan_wait__many_folders_read_on_two_threads),
+        T(scan_wait__names_sorted_as_strcmp_sorts_them),
         T(scan_wait__empty_folder),
         T(scan_wait__missing_folder_is_its_errno),
     };
