@@ -81,6 +81,22 @@ local OWN_OBJECTS = [[
             AND NOT EXISTS (SELECT 1 FROM ext WHERE classid = 'pg_namespace'::regclass AND objid = n.oid)) AS schemas,
          to_regclass('_prisma_migrations') IS NOT NULL AS prisma]]
 
+-- Whether a database holds nothing of its own (OWN_OBJECTS would count
+-- nothing, and no other tool's history): no object depends on a schema of
+-- its own, the only such schema is public. A relation, type or function
+-- records its schema in pg_depend, whose index answers this without the
+-- scans of pg_proc, pg_type and pg_depend OWN_OBJECTS makes (1.4 ms on a
+-- new backend against 3.1 to 3.6: every member's first deploy in a fleet).
+-- Something there (an extension's objects too) is then counted by OWN_OBJECTS.
+local NOTHING_OF_ITS_OWN = [[
+  WITH own AS (SELECT n.oid, n.nspname FROM pg_namespace n
+                WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'stallmig')
+                  AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp%')
+  SELECT NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.refclassid = 'pg_namespace'::regclass
+                       AND d.refobjid IN (SELECT oid FROM own))
+     AND NOT EXISTS (SELECT 1 FROM own WHERE nspname <> 'public')
+     AND to_regclass('_prisma_migrations') IS NULL AS empty]]
+
 -- The first deploy onto a database (no stallmig history) refuses when the
 -- database already has a schema of its own or another tool's history, as
 -- Prisma's P3005 does: applying every migration over it would apply them
@@ -89,6 +105,7 @@ local OWN_OBJECTS = [[
 function deploy.check_first_deploy(conn, plan, env)
   for _, m in ipairs(plan.entries) do if m.row then return end end   -- not the first
   if #plan.pending == 0 then return end
+  if conn:query(NOTHING_OF_ITS_OWN)[1].empty then return end   -- a new, empty database
   local audited = conn:query("SELECT to_regclass('stallmig.audit') IS NOT NULL AS yes")[1].yes
   if audited and conn:query([[SELECT EXISTS (SELECT 1 FROM stallmig.audit
       WHERE action = 'adopt' AND outcome = 'ok') AS yes]])[1].yes then

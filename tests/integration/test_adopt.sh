@@ -113,3 +113,44 @@ test_first_deploy_over_a_schema_of_its_own_needs_a_baseline_choice() {
   assert_exit 0
   assert_eq "a" "$(psql_q "SELECT to_regclass('a')" "$other")"
 }
+
+# The first deploy's quick look (is anything of the database's own there?)
+# misses no kind OWN_OBJECTS counts: a database holding only one table,
+# view, sequence, function, enum, domain, composite type, range type or
+# empty schema of its own refuses, each counted; one holding nothing
+# deploys.
+test_first_deploy_refuses_each_kind_of_object_alone() {
+  new_project
+  add_migration 20240101000000_a 'CREATE TABLE a (id int);'
+  local kind url n=0
+  while IFS='|' read -r kind sql; do
+    n=$((n + 1))
+    url=$(new_db "own$n")
+    psql_q "$sql" "$url" >/dev/null
+    printf '\n[env.own%d]\nurl = %s\nprotected = false\n' "$n" "$url" >>"$PROJECT/stallmig.ini"
+    run_stallrun workflows/deploy.lua --env "own$n"
+    assert_exit 3
+    assert_err_contains "own$n's database has no stallmig history but already holds a schema of its own (1 $kind)"
+    assert_eq "" "$(psql_q "SELECT to_regclass('a')" "$url")" "$kind: the migration ran"
+  done <<'KINDS'
+table(s), view(s) or sequence(s)|CREATE TABLE t (id int)
+table(s), view(s) or sequence(s)|CREATE VIEW v AS SELECT 1 AS one
+table(s), view(s) or sequence(s)|CREATE SEQUENCE s
+functions|CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'
+types|CREATE TYPE mood AS ENUM ('ok')
+types|CREATE DOMAIN positive AS int CHECK (VALUE > 0)
+types|CREATE TYPE pair AS (a int, b int)
+schemas|CREATE SCHEMA app
+KINDS
+  url=$(new_db own_range)
+  psql_q "CREATE TYPE span AS RANGE (subtype = int4)" "$url" >/dev/null
+  printf '\n[env.own_range]\nurl = %s\nprotected = false\n' "$url" >>"$PROJECT/stallmig.ini"
+  run_stallrun workflows/deploy.lua --env own_range
+  assert_exit 3
+  assert_err_contains "holds a schema of its own ("
+  url=$(new_db nothing)
+  printf '\n[env.nothing]\nurl = %s\nprotected = false\n' "$url" >>"$PROJECT/stallmig.ini"
+  run_stallrun workflows/deploy.lua --env nothing
+  assert_exit 0
+  assert_eq "a" "$(psql_q "SELECT to_regclass('a')" "$url")"
+}
