@@ -7,8 +7,12 @@ CC       ?= cc
 OPT      ?= -O2
 CFLAGS   += -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Werror \
             -Wshadow -Wstrict-prototypes -Wmissing-prototypes $(PKG_CFLAGS)
-LDLIBS   += $(PKG_LIBS) -lpg_query -lm -pthread
+LDLIBS   += $(PKG_LIBS) -lm -pthread
 BUILD    ?= build
+# libpg_query is opened when the first file is parsed (src/sqlparse.c), by
+# the soname of the library the headers belong to.
+PG_QUERY_SONAME := $(shell objdump -p "$$($(CC) -print-file-name=libpg_query.so)" 2>/dev/null | \
+                     awk '$$1 == "SONAME" { print $$2 }')
 
 SRC       := $(wildcard src/*.c)
 OBJ       := $(SRC:src/%.c=$(BUILD)/%.o)
@@ -52,6 +56,8 @@ $(BUILD)/lua_chunks.c: $(BUILD)/embed_lua $(LUA_FILES)
 $(BUILD)/lua_chunks.o: $(BUILD)/lua_chunks.c src/lchunks.h
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS) -O0 -Isrc -c -o $@ $<
+
+$(BUILD)/sqlparse.o: CFLAGS += -DPG_QUERY_SONAME='"$(PG_QUERY_SONAME)"'
 
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h)
 	@mkdir -p $(dir $@)

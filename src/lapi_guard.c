@@ -43,6 +43,13 @@ static void check_host_schema(lua_State *L, struct lconn *c, const char *sql)
 
 void guard_check_sql(lua_State *L, struct lconn *c, const char *sql)
 {
+    const char *missing = sql_parser_missing();
+    if (missing != NULL) {           /* what cannot be checked is not sent */
+        lerror_push(L, "failed", "cannot check this SQL before it is sent to %s: %s; nothing was "
+                    "sent", c->env->name, missing);
+        lerror_set(L, "hint", SQL_PARSER_HINT);
+        lerror_throw(L);
+    }
     if (c->read_only)
         guard_check_read_only(L, c, sql);
     else if (!c->host_writer)

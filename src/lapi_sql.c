@@ -19,6 +19,11 @@
 
 static int raise_parse_error(lua_State *L, const struct sql_error *err)
 {
+    if (err->no_parser) {            /* nothing to fix in the SQL */
+        lerror_push(L, "failed", "%s", err->message);
+        lerror_set(L, "hint", SQL_PARSER_HINT);
+        return lerror_throw(L);
+    }
     lerror_push(L, "parse", "%s", err->message);
     lerror_set_int(L, "line", err->line);
     lerror_set_int(L, "column", err->column);

@@ -27,9 +27,10 @@ struct sql_script {
 };
 
 struct sql_error {
-    char message[256];
+    char message[512];
     int line, column;
     size_t offset;
+    bool no_parser;                  /* the parser library could not be loaded: not the text's fault */
 };
 
 /* Splits and classifies text (need not be NUL-terminated). 0 on success; -1
@@ -42,6 +43,13 @@ int sql_script_parse_json(const char *text, size_t length, struct sql_script *ou
                           struct sql_error *err);
 /* Idempotent; safe on a zeroed struct. */
 void sql_script_free(struct sql_script *script);
+
+/* PostgreSQL's parser is libpg_query, opened on first use: NULL when it is
+ * (or now could be) loaded, else why it cannot be (static text). The hint
+ * to give with it: */
+const char *sql_parser_missing(void);
+#define SQL_PARSER_HINT "install libpg_query (Debian: apt-get install libpg-query-dev; " \
+                        "make deps does), or point STALLMIG_LIBPG_QUERY at it"
 
 /* The parse tree as libpg_query's JSON (malloc'd), or NULL with err filled. */
 char *sql_parse_json(const char *text, size_t length, struct sql_error *err);

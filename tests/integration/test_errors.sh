@@ -143,3 +143,54 @@ LUA
   assert_out_contains "password: ***"
   assert_not_contains "Sentinel"
 }
+
+# PostgreSQL's parser (libpg_query) is opened on the first SQL parsed: a
+# run with nothing to parse (a deploy with nothing to do, an up-to-date
+# status) works without it; one that must parse a migration, or check a
+# query before sending it, and cannot load it says so, names what to
+# install, and sends nothing.
+test_the_parser_is_loaded_only_to_parse() {
+  new_project
+  add_migration 20240101000000_a 'CREATE TABLE a (id int);'
+  local missing="$CASE_TMP/no/libpg_query.so"
+  cat >"$PROJECT/parse.lua" <<'LUA'
+local ok, err = pcall(require("stallmig.sql").script, "SELECT 1")
+print(ok, err.kind, err.message)
+print(err.hint)
+LUA
+  export STALLMIG_LIBPG_QUERY="$missing"
+  run_stallrun parse.lua
+  assert_exit 0
+  assert_out_contains "false	failed	cannot load PostgreSQL's parser (libpg_query, $missing): "
+  assert_out_contains "install libpg_query (Debian: apt-get install libpg-query-dev; make deps does), or point STALLMIG_LIBPG_QUERY at it"
+  run_stallrun workflows/deploy.lua --env dev
+  unset STALLMIG_LIBPG_QUERY
+  assert_exit 1
+  assert_err_contains "cannot load PostgreSQL's parser (libpg_query, $missing): "
+  assert_err_contains "hint: install libpg_query (Debian: apt-get install libpg-query-dev; make deps does), or point STALLMIG_LIBPG_QUERY at it"
+  assert_eq "" "$(psql_q "SELECT to_regclass('a')")" "a was applied"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  add_migration 20240102000000_b 'CREATE TABLE b (id int);'
+  export STALLMIG_LIBPG_QUERY="$missing"
+  run_stallrun workflows/status.lua --env dev    # b pending: the history's query is checked
+  assert_exit 1
+  assert_err_contains "cannot check this SQL before it is sent to dev: cannot load PostgreSQL's parser (libpg_query, $missing): "
+  assert_err_contains "; nothing was sent"
+  run_stallrun workflows/deploy.lua --env dev
+  unset STALLMIG_LIBPG_QUERY
+  assert_exit 1
+  assert_err_contains "cannot load PostgreSQL's parser (libpg_query, $missing): "
+  assert_eq "" "$(psql_q "SELECT to_regclass('b')")" "b was applied"
+  assert_eq "1" "$(psql_q "SELECT count(*) FROM stallmig.migrations")" "history rows"
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  export STALLMIG_LIBPG_QUERY="$missing"          # nothing to parse from here on
+  run_stallrun workflows/deploy.lua --env dev
+  assert_exit 0
+  assert_out_contains "Nothing to deploy"
+  run_stallrun workflows/status.lua --env dev
+  unset STALLMIG_LIBPG_QUERY
+  assert_exit 0
+  assert_out_contains "dev: 2 applied, 0 pending"
+}
