@@ -51,7 +51,7 @@ static bool parser_open(void)
     if (parser.error[0] != '\0')
         return false;
     const char *file = parser_file();
-    void *h = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+    void *h = dlopen(file, RTLD_LAZY | RTLD_LOCAL);
     if (h != NULL) {
         *(void **)&parser.parse = dlsym(h, "pg_query_parse");
         *(void **)&parser.free_result = dlsym(h, "pg_query_free_parse_result");
