@@ -37,7 +37,10 @@ struct scan {
     char *dir;
     char *cache_path;                /* the checksum cache (scan_cache.h), or NULL */
     pthread_t thread;
-    bool threaded, joined;
+    bool threaded;
+    pthread_mutex_t lock;            /* guards ready */
+    pthread_cond_t became_ready;
+    bool ready;                      /* entries final: scan_wait returns while the cache is written */
     int error;                       /* errno of listing dir, or 0 */
     struct scan_entry *entries;
     struct file_id *ids;             /* [count], of the entries read without a problem */
@@ -65,8 +68,10 @@ static int stat_file_at(int dirfd, const char *path, struct stat *st, size_t *si
 }
 
 /* Reads the whole file stat_file_at found: open, read, close (a short read
- * of a regular file is its end). O_NONBLOCK: should it have become a FIFO
- * since, opening it must not hang. Returns 0 or an errno value. */
+ * of a regular file is its end: one that stops at the size stat gave ends
+ * the reading without a second read to see 0, which was one of five
+ * system calls a file). O_NONBLOCK: should it have become a FIFO since,
+ * opening it must not hang. Returns 0 or an errno value. */
 static int read_file_at(int dirfd, const char *path, const struct stat *st, char **data,
                         size_t *len)
 {
@@ -76,8 +81,11 @@ static int read_file_at(int dirfd, const char *path, const struct stat *st, char
     size_t cap = (size_t)st->st_size + 1, n = 0;
     char *buf = malloc(cap);
     ssize_t got = 1;
-    while (buf != NULL && n < cap && (got = read(fd, buf + n, cap - n)) > 0)
+    while (buf != NULL && n < cap && (got = read(fd, buf + n, cap - n)) > 0) {
         n += (size_t)got;
+        if (n == (size_t)st->st_size)
+            break;                   /* one byte short of the request: the end */
+    }
     int err = buf == NULL ? ENOMEM : got < 0 ? errno : n == cap ? EAGAIN : 0;
     close(fd);
     if (err != 0) {
@@ -429,6 +437,17 @@ static void *load_cache(void *arg)
     return NULL;
 }
 
+/* The entries are final: scan_wait may return. The thread goes on to
+ * write the cache (a fresh checkout: a line a migration), which no longer
+ * holds up the caller; scan_free waits for it. */
+static void mark_ready(struct scan *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->ready = true;
+    pthread_cond_broadcast(&s->became_ready);
+    pthread_mutex_unlock(&s->lock);
+}
+
 static void *scan_run(void *arg)
 {
     struct scan *s = arg;
@@ -449,9 +468,10 @@ static void *scan_run(void *arg)
         match_cache(s);
         read_all(s, dirfd(d));
         refuse_shared_files(s, dirfd(d));
-        if (s->cache_path != NULL)
-            save_cache(s);
     }
+    mark_ready(s);
+    if (s->error == 0 && s->cache_path != NULL)
+        save_cache(s);               /* reads entries, as the caller may now: neither writes them */
     scan_cache_free(&s->cache);
     free(s->known);
     s->known = NULL;
@@ -470,6 +490,8 @@ struct scan *scan_start(const char *dir, const char *cache_path)
         free(s);
         return NULL;
     }
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->became_ready, NULL);
     s->threaded = pthread_create(&s->thread, NULL, scan_run, s) == 0;
     if (!s->threaded)
         scan_run(s);
@@ -478,10 +500,10 @@ struct scan *scan_start(const char *dir, const char *cache_path)
 
 int scan_wait(struct scan *s, const struct scan_entry **entries, size_t *count)
 {
-    if (s->threaded && !s->joined) {
-        pthread_join(s->thread, NULL);
-        s->joined = true;
-    }
+    pthread_mutex_lock(&s->lock);
+    while (!s->ready)
+        pthread_cond_wait(&s->became_ready, &s->lock);
+    pthread_mutex_unlock(&s->lock);
     *entries = s->entries;
     *count = s->count;
     return s->error;
@@ -491,9 +513,10 @@ void scan_free(struct scan *s)
 {
     if (s == NULL)
         return;
-    const struct scan_entry *ignored;
-    size_t n;
-    scan_wait(s, &ignored, &n);
+    if (s->threaded)                 /* the entries, and the cache written */
+        pthread_join(s->thread, NULL);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->became_ready);
     for (size_t i = 0; i < s->count; i++)
         free(s->entries[i].name);
     free(s->entries);

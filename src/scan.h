@@ -32,7 +32,9 @@ struct scan;
  * for none. */
 struct scan *scan_start(const char *dir, const char *cache_path);
 
-/* Waits for the scan. Returns 0 and the entries (sorted byte-wise by name),
+/* Waits for the scan's entries (the cache may still be being written, on
+ * the scan's thread: scan_free waits for that). Returns 0 and the entries
+ * (sorted byte-wise by name),
  * or an errno value when dir itself could not be listed. The entries stay
  * owned by the scan. Two folders whose migration.sql is one file (a symbolic
  * link between migration folders, or to one shared file; a hard link) would
@@ -57,7 +59,8 @@ int scan_summary(struct scan *scan, struct scan_summary *out);
 /* The directory being scanned, as given to scan_start. */
 const char *scan_dir(const struct scan *scan);
 
-/* Waits if needed and frees everything. NULL is fine. */
+/* Waits for the scan's thread to end (the cache written) and frees
+ * everything. NULL is fine. */
 void scan_free(struct scan *scan);
 
 #endif

@@ -5,6 +5,7 @@
  *   <checksum> <key, 16 hex> <size> <mtime s> <ns> <ctime s> <ns> <inode> <device> <name>
  */
 #include "scan_cache.h"
+#include "migration.h"
 #include "readfile.h"
 
 #include <errno.h>
@@ -146,6 +147,56 @@ const struct scan_cache_entry *scan_cache_find(const struct scan_cache *cache, c
     return NULL;
 }
 
+/* Number formatting by hand, as the reading: fprintf was most of writing
+ * the cache (a fresh checkout writes a line for every migration). */
+static char *put_unsigned(char *p, unsigned long long v)
+{
+    char digits[20];
+    int n = 0;
+    do
+        digits[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (n > 0)
+        *p++ = digits[--n];
+    *p++ = ' ';
+    return p;
+}
+
+static char *put_signed(char *p, long long v)
+{
+    if (v < 0) {
+        *p++ = '-';
+        return put_unsigned(p, -(unsigned long long)v);
+    }
+    return put_unsigned(p, (unsigned long long)v);
+}
+
+/* One line of the file (see the top), without a NUL; its length. */
+static size_t format_line(char *line, const struct scan_cache_entry *e)
+{
+    static const char hex[] = "0123456789abcdef";
+    const struct file_stamp *s = &e->stamp;
+    char *p = line;
+    memcpy(p, e->checksum, HASH_HEX_LEN);
+    p += HASH_HEX_LEN;
+    *p++ = ' ';
+    for (int shift = 60; shift >= 0; shift -= 4)
+        *p++ = hex[(e->key >> shift) & 0xf];
+    *p++ = ' ';
+    p = put_signed(p, s->size);
+    p = put_signed(p, s->mtime_sec);
+    p = put_signed(p, s->mtime_nsec);
+    p = put_signed(p, s->ctime_sec);
+    p = put_signed(p, s->ctime_nsec);
+    p = put_unsigned(p, s->ino);
+    p = put_unsigned(p, s->dev);
+    size_t name = strnlen(e->name, MIGRATION_NAME_MAX);
+    memcpy(p, e->name, name);
+    p += name;
+    *p++ = '\n';
+    return (size_t)(p - line);
+}
+
 /* The directory of path, made 0700 when missing. */
 static void make_parent(const char *path)
 {
@@ -175,13 +226,9 @@ int scan_cache_save(const char *path, const struct scan_cache *cache)
         return -1;
     }
     fputs(HEADER, f);
-    for (size_t i = 0; i < cache->count; i++) {
-        const struct scan_cache_entry *e = &cache->entries[i];
-        const struct file_stamp *s = &e->stamp;
-        fprintf(f, "%s %016" PRIx64 " %lld %lld %lld %lld %lld %llu %llu %s\n", e->checksum, e->key,
-                s->size, s->mtime_sec, s->mtime_nsec, s->ctime_sec, s->ctime_nsec, s->ino, s->dev,
-                e->name);
-    }
+    char line[HASH_HEX_LEN + 8 * 22 + MIGRATION_NAME_MAX + 8];
+    for (size_t i = 0; i < cache->count; i++)
+        fwrite(line, 1, format_line(line, &cache->entries[i]), f);
     bool ok = !ferror(f);
     ok = fclose(f) == 0 && ok;
     if (!ok || rename(temp, path) != 0) {

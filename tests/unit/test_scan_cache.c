@@ -9,8 +9,10 @@
 #include "migration.h"
 #include "scan.h"
 #include "scan_cache.h"
+#include "readfile.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,6 +166,21 @@ static void scan_cache__reads_back_every_value_the_writer_writes(void **state)
     assert_non_null(scan_cache_find(&read, "20240101000000_a", &s));
     assert_true(read.entries[0].key == 0xffffffffffffffffULL);
     scan_cache_free(&read);
+    /* the writer formats by hand: byte for byte what printf wrote before */
+    s.mtime_sec = LLONG_MIN;
+    one[0] = entry("20240101000000_a", 'c', &s);
+    one[0].key = 0x0123456789abcdefULL;
+    assert_int_equal(scan_cache_save(cache_path, &written), 0);
+    char expected[600], *saved;
+    snprintf(expected, sizeof expected,
+             "stallmig-checksums 1\n%s %016" PRIx64 " %lld %lld %lld %lld %lld %llu %llu %s\n",
+             one[0].checksum, one[0].key, s.size, s.mtime_sec, s.mtime_nsec, s.ctime_sec,
+             s.ctime_nsec, s.ino, s.dev, "20240101000000_a");
+    size_t saved_len;
+    saved = readfile(cache_path, 0, 4096, &saved_len);
+    assert_non_null(saved);
+    assert_string_equal(saved, expected);
+    free(saved);
 
     char line[400];
     snprintf(line, sizeof line, "%.*s 00000000000000ff 1 2 3 4 5 6 7 ", HASH_HEX_LEN,
