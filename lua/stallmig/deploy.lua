@@ -60,13 +60,16 @@ function deploy.check_plan(plan, env)
   end
 end
 
+-- The schemas of a database's own: not the system's, not stallmig's.
+local OWN_SCHEMAS = [[
+  own AS (SELECT n.oid, n.nspname FROM pg_namespace n
+           WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'stallmig')
+             AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp%')]]
+
 -- What a database holds of its own, outside the system schemas and
 -- stallmig's, and not created by an extension: relations, types, functions,
 -- schemas; and whether it holds another tool's history.
-local OWN_OBJECTS = [[
-  WITH own AS (SELECT n.oid FROM pg_namespace n
-                WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'stallmig')
-                  AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp%'),
+local OWN_OBJECTS = "WITH " .. OWN_SCHEMAS .. [[,
        ext AS (SELECT classid, objid FROM pg_depend WHERE deptype = 'e')
   SELECT (SELECT count(*) FROM pg_class c WHERE c.relnamespace IN (SELECT oid FROM own)
             AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
@@ -88,10 +91,7 @@ local OWN_OBJECTS = [[
 -- scans of pg_proc, pg_type and pg_depend OWN_OBJECTS makes (1.4 ms on a
 -- new backend against 3.1 to 3.6: every member's first deploy in a fleet).
 -- Something there (an extension's objects too) is then counted by OWN_OBJECTS.
-local NOTHING_OF_ITS_OWN = [[
-  WITH own AS (SELECT n.oid, n.nspname FROM pg_namespace n
-                WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'stallmig')
-                  AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp%')
+local NOTHING_OF_ITS_OWN = "WITH " .. OWN_SCHEMAS .. [[
   SELECT NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.refclassid = 'pg_namespace'::regclass
                        AND d.refobjid IN (SELECT oid FROM own))
      AND NOT EXISTS (SELECT 1 FROM own WHERE nspname <> 'public')
